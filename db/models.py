@@ -1,0 +1,162 @@
+"""The read model in PostgreSQL: units, officials, rounds, cases, scores, tasks (the inbox) and the audit journal.
+
+Temporal owns the process state; these tables are written only by activities (and the seed), read by the API.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSONB, datetime: DateTime(timezone=True)}
+
+
+class ProvinceRow(Base):
+    __tablename__ = "provinces"
+    code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    is_central_city: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class UnitRow(Base):
+    __tablename__ = "units"
+    code: Mapped[str] = mapped_column(String(5), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    division_type: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
+    locality_type: Mapped[str] = mapped_column(Text)
+
+
+class OfficialRow(Base):
+    __tablename__ = "officials"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)
+    full_name: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class RoleAssignmentRow(Base):
+    """A role held within a scope: one unit (unit_code set) or a whole province (unit_code NULL)."""
+
+    __tablename__ = "role_assignments"
+    __table_args__ = (
+        UniqueConstraint("official_id", "role", "province_code", "unit_code", postgresql_nulls_not_distinct=True),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    official_id: Mapped[str] = mapped_column(ForeignKey("officials.id"), index=True)
+    role: Mapped[str] = mapped_column(Text)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+
+
+class RoundRow(Base):
+    __tablename__ = "rounds"
+    id: Mapped[str] = mapped_column(Text, primary_key=True)  # "<rule_set_id>:<year>"
+    rule_set_id: Mapped[str] = mapped_column(Text)
+    profile_id: Mapped[str] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class CaseRow(Base):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("unit_code", "round_id"),)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)  # = the workflow id
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.code"))
+    province_code: Mapped[str] = mapped_column(String(2), index=True)
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), index=True)
+    rule_set_id: Mapped[str] = mapped_column(Text)
+    profile_id: Mapped[str] = mapped_column(Text)
+    locality_type: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)  # open | closed
+    outcome: Mapped[str | None] = mapped_column(Text)
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    run_id: Mapped[str | None] = mapped_column(Text)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class CriterionScoreRow(Base):
+    __tablename__ = "criterion_scores"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)  # self | council
+    criterion: Mapped[int] = mapped_column(Integer, primary_key=True)
+    points: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskRow(Base):
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_inbox", "status", "role", "province_code", "due_at"),)
+    id: Mapped[str] = mapped_column(Text, primary_key=True)  # "<case id>/<n>-<stage>"
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    stage: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(Text)
+    unit_code: Mapped[str] = mapped_column(String(5), index=True)
+    province_code: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(Text)  # open | completed | cancelled
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("officials.id"))
+    created_at: Mapped[datetime]
+    due_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(Text)
+    completion: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    update_id: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEventRow(Base):
+    """One row per transition of a case; (case_id, seq) is the business key that makes recording idempotent."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[str | None] = mapped_column(Text)
+    actor_role: Mapped[str | None] = mapped_column(Text)
+    unit_code: Mapped[str] = mapped_column(String(5))
+    from_stage: Mapped[str | None] = mapped_column(Text)
+    to_stage: Mapped[str] = mapped_column(Text)
+    task_id: Mapped[str | None] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    reason: Mapped[str | None] = mapped_column(Text)
+    rule_set_id: Mapped[str] = mapped_column(Text)
+    workflow_id: Mapped[str] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(Text)
+    update_id: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime]

@@ -1,0 +1,39 @@
+"""Settings from the environment (and `.env`), one place for every knob the services read."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # PostgreSQL. Empty means: the dev stack starts an embedded server under `var_dir`.
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    db_pool_size: int = Field(default=10, alias="DB_POOL_SIZE")
+
+    temporal_address: str = Field(default="127.0.0.1:7233", alias="TEMPORAL_ADDRESS")
+    temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
+    task_queue: str = Field(default="xptt-cases", alias="TEMPORAL_TASK_QUEUE")
+
+    api_host: str = Field(default="127.0.0.1", alias="API_HOST")
+    api_port: int = Field(default=8000, alias="API_PORT")
+    public_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_URL")
+
+    # Bearer tokens: HS256 with a shared secret in development; production sets a long random secret.
+    jwt_secret: str = Field(default="", alias="XPTT_JWT_SECRET")
+    jwt_issuer: str = Field(default="xptt", alias="XPTT_JWT_ISSUER")
+
+    var_dir: Path = Field(default=Path("var"), alias="XPTT_VAR_DIR")
+    demo_province: str = Field(default="33", alias="XPTT_DEMO_PROVINCE")  # Hưng Yên, 104 units
+    log_format: str = Field(default="auto", alias="LOG_FORMAT")  # auto | json | console
+    log_level: str = Field(default="INFO", alias="LOG_LEVEL")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
