@@ -1,0 +1,521 @@
+"""The production shape: docker-compose.yml, the app image's Dockerfile and the deploy/ files they use.
+
+No Docker engine is needed: the files are parsed and checked against what the product needs (services,
+start order, wiring, health, search attributes) and against the project (the commands they run exist).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import tomllib
+from fnmatch import fnmatch
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COMPOSE_FILE = ROOT / "docker-compose.yml"
+DOCKERFILE = ROOT / "Dockerfile"
+DOCKERIGNORE = ROOT / ".dockerignore"
+
+APP_SERVICES = ("migrate", "worker", "api")
+LONG_RUNNING = ("postgres", "temporal", "temporal-ui", "worker", "api")
+ONE_SHOT = ("temporal-setup", "migrate")
+
+HEALTHY = "service_healthy"
+COMPLETED = "service_completed_successfully"
+START_ORDER = {
+    "temporal": {"postgres": HEALTHY},
+    "temporal-setup": {"temporal": HEALTHY},
+    "temporal-ui": {"temporal": HEALTHY},
+    "migrate": {"postgres": HEALTHY},
+    "worker": {"temporal": HEALTHY, "migrate": COMPLETED},
+    "api": {"temporal": HEALTHY, "migrate": COMPLETED},
+}
+
+COMMANDS = {
+    "migrate": ["xptt", "db", "upgrade"],
+    "worker": ["python", "worker.py"],
+    "api": ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"],
+}
+
+SEARCH_ATTRIBUTES = {
+    "Stage": "Keyword",
+    "UnitCode": "Keyword",
+    "ProvinceCode": "Keyword",
+    "RoundId": "Keyword",
+    "DueAt": "Datetime",
+    "EscalationLevel": "Int",
+    "Problem": "Keyword",
+}
+
+# What an operator's `.env` would hold; used to resolve ${...} the way `docker compose` does.
+OPERATOR_ENV = {
+    "XPTT_JWT_SECRET": "j" * 64,
+    "POSTGRES_PASSWORD": "pg-superuser-secret",
+    "XPTT_DB_PASSWORD": "app-db-secret",
+    "TEMPORAL_DB_PASSWORD": "temporal-db-secret",
+}
+
+_VAR = re.compile(
+    r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+)
+_SECRET_KEY = re.compile(r"(PASSWORD|PWD|SECRET)$")
+_REQUIRED_VAR = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}$")
+
+
+class MissingVariable(Exception):
+    pass
+
+
+def interpolate(value: str, env: dict[str, str]) -> str:
+    """Compose's variable substitution: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}."""
+
+    def repl(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        name = m.group("name") or m.group("bare")
+        op, arg = m.group("op"), m.group("arg") or ""
+        present = name in env
+        set_and_nonempty = present and env[name] != ""
+        if op in (":?", "?") and not (set_and_nonempty if op == ":?" else present):
+            raise MissingVariable(f"{name}: {arg}")
+        if op == ":-" and not set_and_nonempty:
+            return arg
+        if op == "-" and not present:
+            return arg
+        return env.get(name, "")
+
+    return _VAR.sub(repl, value)
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict[str, Any]:
+    assert COMPOSE_FILE.is_file(), "docker-compose.yml is missing"
+    data = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict) and isinstance(data.get("services"), dict)
+    return data
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return compose["services"]
+
+
+def raw_env(service: dict[str, Any]) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        pairs = (item.split("=", 1) if "=" in item else (item, "") for item in env)
+        return {k: v for k, v in pairs}
+    return {str(k): "" if v is None else str(v) for k, v in env.items()}
+
+
+def resolved_env(service: dict[str, Any]) -> dict[str, str]:
+    return {k: interpolate(v, OPERATOR_ENV) for k, v in raw_env(service).items()}
+
+
+def argv(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
+
+
+def dependencies(service: dict[str, Any]) -> dict[str, str]:
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {name: "service_started" for name in deps}
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+def published_ports(service: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(host_ip, published, target) for each port, short or long syntax."""
+    out = []
+    for port in service.get("ports") or []:
+        if isinstance(port, dict):
+            out.append((str(port.get("host_ip", "")), str(port.get("published", "")), str(port["target"])))
+            continue
+        parts = str(port).split("/")[0].split(":")
+        if len(parts) == 3:
+            out.append((parts[0], parts[1], parts[2]))
+        elif len(parts) == 2:
+            out.append(("", parts[0], parts[1]))
+        else:
+            out.append(("", "", parts[0]))
+    return out
+
+
+def bind_mounts(service: dict[str, Any]) -> list[tuple[Path, str]]:
+    """(host path, container path) of the service's bind mounts from the repository."""
+    mounts = []
+    for volume in service.get("volumes") or []:
+        if isinstance(volume, dict):
+            source, target = str(volume.get("source", "")), str(volume.get("target", ""))
+        else:
+            source, _, rest = str(volume).partition(":")
+            target = rest.split(":")[0]
+        if source.startswith(("./", "../", "/")):
+            mounts.append(((ROOT / source).resolve(), target))
+    return mounts
+
+
+def is_one_shot(service: dict[str, Any]) -> bool:
+    return str(service.get("restart", "no")) == "no"
+
+
+# ---------------------------------------------------------------- services and how they are started
+
+
+def test_every_service_of_the_production_shape_is_defined(services: dict[str, Any]) -> None:
+    missing = set(LONG_RUNNING + ONE_SHOT) - set(services)
+    assert not missing, f"services missing from docker-compose.yml: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_run_the_image_built_from_the_dockerfile(services: dict[str, Any], name: str) -> None:
+    build = services[name].get("build")
+    context, dockerfile = (
+        (build, "Dockerfile")
+        if isinstance(build, str)
+        else (
+            (build or {}).get("context"),
+            (build or {}).get("dockerfile", "Dockerfile"),
+        )
+    )
+    assert context in (".", "./"), f"{name} must build the repository's image (build: .), got {build!r}"
+    assert (ROOT / dockerfile).resolve() == DOCKERFILE
+
+
+def test_app_services_share_one_image_tag(services: dict[str, Any]) -> None:
+    tags = {interpolate(str(services[name].get("image", "")), OPERATOR_ENV) for name in APP_SERVICES}
+    assert len(tags) == 1 and "" not in tags, f"app services should build one tagged image, got {tags}"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_run_their_command(services: dict[str, Any], name: str) -> None:
+    assert argv(services[name].get("command")) == COMMANDS[name]
+    assert not services[name].get("entrypoint"), f"{name} must not replace the image's entrypoint"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_reach_postgres_and_temporal_in_the_stack(services: dict[str, Any], name: str) -> None:
+    env = resolved_env(services[name])
+
+    db = urlsplit(env.get("DATABASE_URL", ""))
+    assert db.scheme == "postgresql+asyncpg"
+    assert db.hostname == "postgres" and db.hostname in services
+    assert db.port == 5432
+    assert db.path == "/xptt"
+    assert db.username == "xptt"
+    assert db.password == OPERATOR_ENV["XPTT_DB_PASSWORD"], (
+        "the database password must come from the environment"
+    )
+
+    host, _, port = env.get("TEMPORAL_ADDRESS", "").rpartition(":")
+    assert host == "temporal" and host in services
+    assert port == "7233"
+    assert env.get("TEMPORAL_NAMESPACE") == "default"
+    assert env.get("TEMPORAL_TASK_QUEUE") == "xptt-cases"
+    assert env.get("XPTT_JWT_SECRET") == OPERATOR_ENV["XPTT_JWT_SECRET"]
+    assert env.get("LOG_FORMAT") == "json"
+    assert env.get("LOG_LEVEL")
+    assert urlsplit(env.get("PUBLIC_URL", "")).scheme in ("http", "https")
+
+
+def test_secrets_have_no_default_and_stop_compose_when_unset(services: dict[str, Any]) -> None:
+    checked = 0
+    for name, service in services.items():
+        for key, value in raw_env(service).items():
+            if _SECRET_KEY.search(key):
+                checked += 1
+                assert _REQUIRED_VAR.match(value), f"{name}.{key} must be ${{VAR:?message}}, got {value!r}"
+    assert checked >= 4, "expected the JWT secret and the database passwords among the environments"
+
+    db_url = raw_env(services["api"])["DATABASE_URL"]
+    password = re.search(r"://[^:/@]+:(?P<password>\$\{[^}]+\})@", db_url)
+    assert password and _REQUIRED_VAR.match(password["password"]), "DATABASE_URL's password must be required"
+
+    env_without_jwt = {k: v for k, v in OPERATOR_ENV.items() if k != "XPTT_JWT_SECRET"}
+    with pytest.raises(MissingVariable, match="XPTT_JWT_SECRET"):
+        interpolate(raw_env(services["api"])["XPTT_JWT_SECRET"], env_without_jwt)
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_long_running_services_have_a_healthcheck(services: dict[str, Any], name: str) -> None:
+    check = services[name].get("healthcheck") or {}
+    assert not check.get("disable"), f"{name}: healthcheck disabled"
+    test = check.get("test")
+    assert test, f"{name} has no healthcheck"
+    if isinstance(test, list):
+        assert test[0] in ("CMD", "CMD-SHELL") and len(test) > 1, f"{name}: malformed healthcheck {test!r}"
+    assert str(services[name].get("restart", "no")) != "no", f"{name} should restart when it dies"
+
+
+@pytest.mark.parametrize("name", ONE_SHOT)
+def test_one_shot_services_run_once(services: dict[str, Any], name: str) -> None:
+    assert is_one_shot(services[name]), f"{name} is a job: restart must be 'no'"
+
+
+@pytest.mark.parametrize("name", sorted(START_ORDER))
+def test_start_order(services: dict[str, Any], name: str) -> None:
+    actual = dependencies(services[name])
+    for dependency, condition in START_ORDER[name].items():
+        assert actual.get(dependency) == condition, f"{name} must wait for {dependency}: {condition}"
+
+
+def test_every_dependency_condition_can_be_met(services: dict[str, Any]) -> None:
+    for name, service in services.items():
+        for dependency, condition in dependencies(service).items():
+            assert dependency in services, f"{name} depends on unknown service {dependency}"
+            target = services[dependency]
+            if condition == HEALTHY:
+                assert target.get("healthcheck"), f"{name} waits for {dependency} healthy, it has no check"
+            elif condition == COMPLETED:
+                assert is_one_shot(target), f"{name} waits for {dependency} to complete, it never ends"
+
+
+def test_worker_and_api_wait_for_the_search_attributes(services: dict[str, Any]) -> None:
+    for name in ("worker", "api"):
+        assert dependencies(services[name]).get("temporal-setup") == COMPLETED
+
+
+# ---------------------------------------------------------------- individual services
+
+
+def test_postgres_keeps_its_data_and_creates_the_app_and_temporal_roles(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    postgres = services["postgres"]
+    assert str(postgres["image"]).startswith("postgres:16")
+    assert "pg_isready" in json.dumps(postgres["healthcheck"]["test"])
+
+    data_volumes = [
+        str(v).split(":")[0]
+        for v in postgres.get("volumes") or []
+        if str(v).split(":")[1:2] == ["/var/lib/postgresql/data"]
+    ]
+    assert data_volumes, "postgres data directory must be on a volume"
+    assert data_volumes[0] in (compose.get("volumes") or {}), (
+        "the data volume must be a declared named volume"
+    )
+
+    init_scripts = [
+        path for path, target in bind_mounts(postgres) if target.startswith("/docker-entrypoint-initdb.d")
+    ]
+    assert init_scripts, "postgres needs its init scripts mounted"
+    sql = "\n".join(p.read_text(encoding="utf-8") for d in init_scripts for p in sorted(d.glob("*.sh")))
+
+    db = urlsplit(resolved_env(services["api"])["DATABASE_URL"])
+    assert re.search(rf"CREATE ROLE {db.username}\b[^;]*LOGIN", sql)
+    assert re.search(rf"CREATE DATABASE {db.path.lstrip('/')} OWNER {db.username}\b", sql)
+    temporal_user = raw_env(services["temporal"])["POSTGRES_USER"]
+    assert re.search(rf"CREATE ROLE {temporal_user}\b[^;]*CREATEDB", sql)
+    init_env = raw_env(postgres)
+    for variable in re.findall(r'"\$\{?([A-Z_]+_PASSWORD)', sql):
+        assert variable in init_env, f"init script reads {variable}, postgres does not receive it"
+
+
+def test_temporal_runs_on_postgres(services: dict[str, Any]) -> None:
+    temporal = services["temporal"]
+    env = raw_env(temporal)
+    assert str(temporal["image"]).startswith("temporalio/auto-setup:")
+    assert env.get("DB") == "postgres12"
+    assert env.get("POSTGRES_SEEDS") == "postgres"
+    assert env.get("DB_PORT") == "5432"
+    assert "cluster health" in json.dumps(temporal["healthcheck"]["test"])
+    config = env.get("DYNAMIC_CONFIG_FILE_PATH")
+    if config:
+        mounted = {target: path for path, target in bind_mounts(temporal)}
+        target = config if config.startswith("/") else f"/etc/temporal/{config}"
+        assert target in mounted, f"dynamic config {config} is not mounted"
+        assert isinstance(yaml.safe_load(mounted[target].read_text(encoding="utf-8")), dict)
+
+
+def test_temporal_setup_registers_every_search_attribute_with_its_type(services: dict[str, Any]) -> None:
+    setup = services["temporal-setup"]
+    assert str(setup["image"]).startswith("temporalio/admin-tools:")
+    assert resolved_env(setup).get("TEMPORAL_ADDRESS") == "temporal:7233"
+
+    run = " ".join(argv(setup.get("entrypoint")) + argv(setup.get("command")))
+    scripts = [path for path, target in bind_mounts(setup) if target in run]
+    text = run + "\n" + "\n".join(p.read_text(encoding="utf-8") for p in scripts)
+    assert "temporal operator search-attribute create" in text
+
+    registered: dict[str, str] = {}
+    for line in text.splitlines():
+        if "search-attribute create" in line:
+            for name, kind in re.findall(r"--name[ =]+(\w+)\s+--type[ =]+(\w+)", line):
+                registered[name] = kind
+    assert registered == SEARCH_ATTRIBUTES
+
+
+def test_temporal_ui_points_at_the_frontend(services: dict[str, Any]) -> None:
+    ui = services["temporal-ui"]
+    assert str(ui["image"]).startswith("temporalio/ui:")
+    assert resolved_env(ui).get("TEMPORAL_ADDRESS") == "temporal:7233"
+    assert any(published == "8233" and target == "8080" for _, published, target in published_ports(ui))
+
+
+def test_api_publishes_port_8000(services: dict[str, Any]) -> None:
+    assert ("8000", "8000") in [
+        (published, target) for _, published, target in published_ports(services["api"])
+    ]
+
+
+def test_api_healthcheck_asks_the_api(services: dict[str, Any]) -> None:
+    check = json.dumps(services["api"]["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/healthz" in check
+    assert "curl" not in check, "python:3.11-slim has no curl"
+
+
+def test_workers_can_be_scaled(services: dict[str, Any]) -> None:
+    worker = services["worker"]
+    assert "container_name" not in worker
+    assert not worker.get("ports")
+
+
+def test_files_mounted_from_the_repository_exist(services: dict[str, Any]) -> None:
+    mounts = [(name, path) for name, service in services.items() for path, _ in bind_mounts(service)]
+    assert mounts, "expected deploy/ files to be mounted"
+    for name, path in mounts:
+        assert path.exists(), f"{name} mounts {path.relative_to(ROOT)}, which does not exist"
+
+
+@pytest.mark.parametrize("script", sorted((ROOT / "deploy").rglob("*.sh")), ids=lambda p: p.name)
+def test_deploy_scripts_are_valid_shell(script: Path) -> None:
+    shebang = script.read_text(encoding="utf-8").splitlines()[0]
+    shell = "bash" if "bash" in shebang else "sh"
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} not available")
+    result = subprocess.run([shell, "-n", str(script)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+
+
+# ---------------------------------------------------------------- the commands exist in the project
+
+
+def test_worker_entry_point_exists(services: dict[str, Any]) -> None:
+    script = argv(services["worker"]["command"])[1]
+    assert (ROOT / script).is_file(), f"worker runs {script}, not found at the repository root"
+
+
+def test_api_module_exists(services: dict[str, Any]) -> None:
+    command = argv(services["api"]["command"])
+    module, _, attribute = command[1].partition(":")
+    assert attribute, "uvicorn needs module:attribute"
+    assert (ROOT / Path(*module.split("."))).with_suffix(".py").is_file(), f"{module} not found"
+
+
+def test_migrate_runs_the_declared_console_script(services: dict[str, Any]) -> None:
+    program = argv(services["migrate"]["command"])[0]
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    scripts = pyproject["project"].get("scripts", {})
+    assert program in scripts, f"{program} is not declared in [project.scripts]"
+    module = scripts[program].partition(":")[0]
+    module_path = ROOT / Path(*module.split("."))
+    assert module_path.with_suffix(".py").is_file() or (module_path / "__init__.py").is_file(), (
+        f"console script {program} points at {module}, which does not exist"
+    )
+
+
+# ---------------------------------------------------------------- the image
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    assert DOCKERFILE.is_file(), "Dockerfile is missing"
+    instructions, buffer = [], ""
+    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if line.startswith("#") or (not line and not buffer):
+            continue
+        if line.endswith("\\"):
+            buffer += line[:-1] + " "
+            continue
+        buffer += line
+        keyword, _, rest = buffer.partition(" ")
+        instructions.append((keyword.upper(), rest.strip()))
+        buffer = ""
+    return instructions
+
+
+def final_stage() -> tuple[str, list[tuple[str, str]]]:
+    """(resolved base image, instructions) of the last stage."""
+    instructions = dockerfile_instructions()
+    global_args: dict[str, str] = {}
+    base, stage = "", []
+    for keyword, rest in instructions:
+        if keyword == "ARG" and not base:
+            name, _, default = rest.partition("=")
+            global_args[name] = default
+        elif keyword == "FROM":
+            base, stage = interpolate(rest.split()[0], global_args), []
+        else:
+            stage.append((keyword, rest))
+    return base, stage
+
+
+def test_image_is_python_311_slim() -> None:
+    base, _ = final_stage()
+    assert base == "python:3.11-slim"
+
+
+def test_image_runs_as_a_non_root_user() -> None:
+    _, stage = final_stage()
+    users = [rest for keyword, rest in stage if keyword == "USER"]
+    assert users, "the runtime stage sets no USER"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0", ""), f"runs as {users[-1]}"
+
+
+def test_image_installs_the_project_without_dev_extras() -> None:
+    runs = [rest for keyword, rest in dockerfile_instructions() if keyword == "RUN"]
+    installs = [r for r in runs if re.search(r"pip install\b[^&;|]*\s\.(\s|$)", r)]
+    assert installs, "no `pip install .` in the Dockerfile"
+    assert not any("[dev]" in r for r in runs), "the image must not install dev extras"
+
+
+def test_image_carries_the_repository_and_serves_the_api_by_default() -> None:
+    _, stage = final_stage()
+    assert any(keyword == "COPY" and re.search(r"(^|\s)\.\s+\S+$", rest) for keyword, rest in stage)
+    cmd = [rest for keyword, rest in stage if keyword == "CMD"]
+    assert cmd, "no default CMD"
+    assert json.loads(cmd[-1])[:2] == ["uvicorn", "api.main:app"]
+
+
+def test_dockerignore_keeps_local_state_out_and_the_code_in() -> None:
+    assert DOCKERIGNORE.is_file(), ".dockerignore is missing"
+    patterns = [
+        line.strip().strip("/")
+        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+
+    def ignored(path: str) -> bool:
+        result = False
+        for pattern in patterns:
+            negate = pattern.startswith("!")
+            if fnmatch(path, pattern.lstrip("!")):
+                result = not negate
+        return result
+
+    for path in (".venv", "var", ".git", ".env"):
+        assert ignored(path), f"{path} should not be sent to the image build"
+    for path in (
+        "pyproject.toml",
+        "README.md",
+        "alembic.ini",
+        "worker.py",
+        "api",
+        "cli",
+        "db",
+        "domain",
+        "workflows",
+        "activities",
+        "infra",
+    ):
+        assert not ignored(path), f"{path} is needed in the image"
