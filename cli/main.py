@@ -1,0 +1,28 @@
+"""`xptt`: the command line for operators, officials and auditors."""
+
+from __future__ import annotations
+
+import typer
+
+from cli import db_cmd, dev, rounds_cmd, token_cmd
+
+app = typer.Typer(
+    name="xptt",
+    help="Recognition of child-friendly communes: dev stack, seeding, rounds, tokens and the legal rules.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(dev.app, name="dev")
+app.add_typer(db_cmd.app, name="db")
+app.add_typer(rounds_cmd.app, name="round")
+app.command("token")(token_cmd.token)
+
+try:
+    from cli import rules
+
+    app.add_typer(rules.app, name="rules")
+except ImportError:  # pragma: no cover - the rules commands ship with the domain package
+    pass
+
+if __name__ == "__main__":
+    app()

