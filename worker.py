@@ -14,6 +14,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.case_store import CaseStore
 from db.session import make_engine, make_session_factory
+from domain.procedure import PROFILE_IDS, load_profile
+from domain.rulesets import all_rule_sets
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
@@ -27,14 +29,25 @@ log = structlog.get_logger(__name__)
 PASSTHROUGH = ("domain", "holidays", "dateutil", "six", "yaml", "vietnam_provinces")
 
 
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def warm_domain() -> None:
+    """Read the rule sets and profiles once, here, so no workflow task ever reads a file."""
+    all_rule_sets()
+    for profile_id in PROFILE_IDS:
+        load_profile(profile_id)
+
+
 def build_worker(client: Client, task_queue: str, activities: Sequence[Any], **options: Any) -> Worker:
-    runner = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+    warm_domain()
     return Worker(
         client,
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=list(activities),
-        workflow_runner=runner,
+        workflow_runner=workflow_runner(),
         **options,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import db_cmd, dev, rounds_cmd, token_cmd
+from cli import db_cmd, dev, rounds_cmd, rules, token_cmd, units
 
 app = typer.Typer(
     name="xptt",
@@ -16,13 +16,8 @@ app.add_typer(dev.app, name="dev")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(rounds_cmd.app, name="round")
 app.command("token")(token_cmd.token)
-
-try:
-    from cli import rules
-
-    app.add_typer(rules.app, name="rules")
-except ImportError:  # pragma: no cover - the rules commands ship with the domain package
-    pass
+app.add_typer(rules.app, name="rules")
+app.add_typer(units.app, name="units")
 
 if __name__ == "__main__":
     app()

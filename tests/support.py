@@ -101,11 +101,11 @@ class Stack:
         await start_case(self.client, inp, task_queue=self.task_queue)
         return inp.case_id
 
-    async def open_task(self, case_id: str, role: str, timeout: float = 10) -> dict[str, Any]:
-        """Wait until the case's open task shows in the inbox of `role` and return it."""
+    async def open_task(self, case_id: str, role: str, *, mine: bool = True, timeout: float = 10) -> dict[str, Any]:
+        """Wait until the case's open task shows in the inbox of `role` (or, not `mine`, in its scope)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            resp = await self.http.get("/v1/tasks", params={"mine": "true"}, headers=self.headers(role))
+            resp = await self.http.get("/v1/tasks", params={"mine": str(mine).lower()}, headers=self.headers(role))
             resp.raise_for_status()
             found = [t for t in resp.json() if t["case_id"] == case_id]
             if found:

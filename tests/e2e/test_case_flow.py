@@ -3,6 +3,9 @@ real PostgreSQL: then the case row, one completed task per stage and one journal
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -40,6 +43,10 @@ async def test_case_runs_from_registration_to_recognition_through_the_api(
         handle = temporal_env.client.get_workflow_handle(case_id)
         result = await handle.result()
         assert result["outcome"] == "recognised"
+        if os.environ.get("XPTT_RECORD_HISTORY"):
+            # Refresh the replay fixture: XPTT_RECORD_HISTORY=tests/histories/<name>.json pytest <this test>
+            history = await handle.fetch_history()
+            Path(os.environ["XPTT_RECORD_HISTORY"]).write_text(history.to_json())
 
         resp = await stack.http.get(f"/v1/cases/{case_id}", headers=stack.headers("auditor"))
         assert resp.status_code == 200, resp.text
@@ -56,7 +63,11 @@ async def test_case_runs_from_registration_to_recognition_through_the_api(
         assert sorted(t.stage for t in tasks) == sorted(s.value for s, _ in HUMAN_STAGES)
         assert all(t.status == "completed" and t.completed_by for t in tasks)
         journal = (
-            (await session.execute(select(AuditEventRow).where(AuditEventRow.case_id == case_id).order_by(AuditEventRow.seq)))
+            (
+                await session.execute(
+                    select(AuditEventRow).where(AuditEventRow.case_id == case_id).order_by(AuditEventRow.seq)
+                )
+            )
             .scalars()
             .all()
         )
@@ -74,7 +85,9 @@ async def test_case_runs_from_registration_to_recognition_through_the_api(
             "closed",
         ]
         assert journal[-2].actor_role == "chairman"
-        scores = (await session.execute(select(CriterionScoreRow).where(CriterionScoreRow.case_id == case_id))).scalars()
+        scores = (
+            await session.execute(select(CriterionScoreRow).where(CriterionScoreRow.case_id == case_id))
+        ).scalars()
         assert {(s.kind, s.criterion) for s in scores} == {(k, c) for k in ("self", "council") for c in range(1, 14)}
 
 

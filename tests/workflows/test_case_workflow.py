@@ -1,0 +1,116 @@
+"""The case workflow's own guard: its validator refuses bad updates even when they bypass the API, and two
+racing completions of one task have one effect."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from db.models import AuditEventRow
+from domain.access import RoleScope
+from domain.stages import Role, Stage
+from tests.support import PROVINCE, form_for, running_stack
+from workflows.case import RecognitionCaseWorkflow
+from workflows.inputs import Actor, CompleteTaskInput
+
+
+def _actor(role: Role, unit: str | None) -> Actor:
+    return Actor(official_id=f"o-{role.value}", scopes=[RoleScope(role=role, province_code=PROVINCE, unit_code=unit)])
+
+
+async def _refusal(handle, inp: CompleteTaskInput) -> ApplicationError:  # type: ignore[no-untyped-def]
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await handle.execute_update(RecognitionCaseWorkflow.complete_task, inp)
+    assert isinstance(info.value.cause, ApplicationError)
+    return info.value.cause
+
+
+async def test_validator_refuses_wrong_role_other_unit_wrong_task_and_bad_form_before_recording(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+        case_id = await stack.start_case()
+        task = await stack.open_task(case_id, "commune_officer")
+        handle = temporal_env.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
+        good = form_for(Stage.REGISTRATION)
+
+        wrong_role = await _refusal(
+            handle, CompleteTaskInput(task_id=task["id"], actor=_actor(Role.CHAIRMAN, None), payload=good)
+        )
+        assert wrong_role.type == "forbidden"
+        other_unit = await _refusal(
+            handle, CompleteTaskInput(task_id=task["id"], actor=_actor(Role.COMMUNE_OFFICER, "99999"), payload=good)
+        )
+        assert other_unit.type == "forbidden"
+        wrong_task = await _refusal(
+            handle,
+            CompleteTaskInput(
+                task_id=case_id + "-t07", actor=_actor(Role.COMMUNE_OFFICER, stack.unit_code), payload=good
+            ),
+        )
+        assert wrong_task.type == "task_not_open"
+        bad_form = await _refusal(
+            handle,
+            CompleteTaskInput(
+                task_id=task["id"], actor=_actor(Role.COMMUNE_OFFICER, stack.unit_code), payload={"registered": 3}
+            ),
+        )
+        assert (bad_form.type, bad_form.details[0]) == ("invalid_payload", "registered")
+
+        # Refused in the validator: the history holds no accepted update and no activity beyond the opening.
+        events = [e async for e in handle.fetch_history_events()]
+        accepted = [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
+        scheduled = [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+        assert (len(accepted), len(scheduled)) == (0, 1)
+        status = await handle.query(RecognitionCaseWorkflow.status)
+        assert status.stage == Stage.REGISTRATION
+
+
+async def test_two_racing_completions_of_one_task_have_one_effect(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+        case_id = await stack.start_case()
+        task = await stack.open_task(case_id, "commune_officer")
+        handle = temporal_env.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
+        inp = CompleteTaskInput(
+            task_id=task["id"],
+            actor=_actor(Role.COMMUNE_OFFICER, stack.unit_code),
+            payload=form_for(Stage.REGISTRATION),
+        )
+        results = await asyncio.gather(
+            *(
+                handle.execute_update(RecognitionCaseWorkflow.complete_task, inp, id=str(uuid.uuid4()))
+                for _ in range(2)
+            ),
+            return_exceptions=True,
+        )
+        ok = [r for r in results if not isinstance(r, BaseException)]
+        refused = [r for r in results if isinstance(r, WorkflowUpdateFailedError)]
+        assert (len(ok), len(refused)) == (1, 1)
+        assert isinstance(refused[0].cause, ApplicationError) and refused[0].cause.type == "task_not_open"
+
+        # The same update id sent again (a client retry) is the same update: no second effect.
+        retry_id = str(uuid.uuid4())
+        nxt = await stack.open_task(case_id, "commune_officer")
+        second = CompleteTaskInput(
+            task_id=nxt["id"],
+            actor=_actor(Role.COMMUNE_OFFICER, stack.unit_code),
+            payload=form_for(Stage.SELF_ASSESSMENT),
+        )
+        first_result = await handle.execute_update(RecognitionCaseWorkflow.complete_task, second, id=retry_id)
+        again = await handle.execute_update(RecognitionCaseWorkflow.complete_task, second, id=retry_id)
+        assert again == first_result
+        async with sessions() as session:
+            journal = await session.scalar(
+                select(func.count()).select_from(AuditEventRow).where(AuditEventRow.case_id == case_id)
+            )
+        assert journal == 3  # opened, registered, self-assessed
