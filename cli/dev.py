@@ -208,11 +208,18 @@ def _print_banner(
     console.print(f"PostgreSQL   {settings.database_url}")
     console.print(f"Round        {rnd.id}: {n_cases} cases")
     console.print(f"Logs         {var / 'logs'}")
-    table = Table("role", "official", "bearer token", show_lines=False)
-    for role, official, token in tokens:
-        table.add_row(role, official, token)
+    table = Table("role", "official", show_lines=False)
+    for role, official, _ in tokens:
+        table.add_row(role, official)
     console.print(table)
+    lines = [f"XPTT_TOKEN_{role.upper()}={token}" for role, _, token in tokens]
+    (var / "demo-tokens.env").write_text("\n".join(lines) + "\n")
+    console.print("Bearer tokens (also in", var / "demo-tokens.env", "):")
+    for line in lines:
+        console.print("  " + line, soft_wrap=True, highlight=False)
     officer_token = tokens[0][2]
     console.print("Try:", highlight=False)
-    console.print(f'  curl -H "Authorization: Bearer {officer_token}" "{api}/v1/tasks?mine=true"', soft_wrap=True)
+    console.print(
+        f'  curl -H "Authorization: Bearer {officer_token}" "{api}/v1/tasks?mine=true"', soft_wrap=True, highlight=False
+    )
     console.print("Ctrl-C stops everything; data stays under", var)
