@@ -19,7 +19,8 @@ from activities.inputs import (
     RecognitionHistoryInput,
     RecordTransitionInput,
 )
-from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow
+from activities.journal import AuditEntry, append_audit_event
+from db.models import CaseRow, CriterionScoreRow, TaskRow
 from domain.stages import Outcome
 from domain.streaks import RoundResult
 
@@ -92,9 +93,9 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
             index_elements=[CaseRow.id], set_=changing, where=CaseRow.last_seq < stmt.excluded.last_seq
         )
     )
-    await session.execute(
-        insert(AuditEventRow)
-        .values(
+    await append_audit_event(
+        session,
+        AuditEntry(
             case_id=case.case_id,
             seq=tr.seq,
             action=tr.action,
@@ -111,8 +112,7 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
             run_id=inp.run_id,
             update_id=inp.update_id,
             occurred_at=tr.occurred_at,
-        )
-        .on_conflict_do_nothing(index_elements=[AuditEventRow.case_id, AuditEventRow.seq])
+        ),
     )
     if inp.completed_task is not None:
         await session.execute(

@@ -68,3 +68,42 @@ class CaseStatus(_Payload):
 class CaseResult(_Payload):
     case_id: str
     outcome: Outcome | None
+
+
+# -- administrators' actions on a running case (validated Updates; the actor must be an admin of the province) --------
+class AdminActionInput(_Payload):
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExtendDueInput(AdminActionInput):
+    """Move the open task's due date; the deadline wait re-arms from the new time."""
+
+    task_id: str
+    new_due_at: datetime
+
+
+class ReassignInput(AdminActionInput):
+    """Give the open task to one named official (who must hold the task's role over the unit)."""
+
+    task_id: str
+    official_id: str = Field(min_length=1)
+
+
+class HoldInput(AdminActionInput):
+    """Put the case on hold: deadlines pause until release."""
+
+
+class ReleaseInput(AdminActionInput):
+    """Release a case on hold: the open task's due time moves by the time spent on hold."""
+
+
+class WithdrawInput(AdminActionInput):
+    """Withdraw the case from the round, with a reason; it closes as withdrawn."""
+
+
+class NudgeInput(_Payload):
+    """Signal: send the open task's assignee a reminder now (fire and forget)."""
+
+    actor: Actor
+    task_id: str
