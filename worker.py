@@ -12,6 +12,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
 from db.session import make_engine, make_session_factory
 from domain.procedure import PROFILE_IDS, load_profile
@@ -56,13 +57,19 @@ def case_activities(store: CaseStore) -> list[Any]:
     return [store.record_transition, store.load_recognition_history]
 
 
+def audit_activities(archive: HistoryArchive) -> list[Any]:
+    """The archive of a closed case's history (the case workflow's last step)."""
+    return [archive.archive_history]
+
+
 async def main(settings: Settings) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set: the worker needs the PostgreSQL it writes to")
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     client = await connect(settings)
     store = CaseStore(make_session_factory(engine))
-    worker = build_worker(client, settings.task_queue, case_activities(store))
+    archive = HistoryArchive(client, make_session_factory(engine))
+    worker = build_worker(client, settings.task_queue, case_activities(store) + audit_activities(archive))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

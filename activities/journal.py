@@ -1,44 +1,101 @@
-"""The audit journal: every activity that records a decision, transition or action appends through here."""
+"""The audit journal: every activity that records a decision, transition or action appends through here.
+
+Each row carries `prev_hash` (the hash of the case's row with seq − 1, or the genesis value for seq 1) and `hash`
+(SHA-256 over the canonical encoding of its content and `prev_hash`, format `xptt-audit-v1`: audit/chain.py says
+exactly what is hashed). PostgreSQL refuses UPDATE, DELETE and TRUNCATE on the table, and the application's role may
+only INSERT and SELECT (migration 0002).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+import structlog
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AuditEventRow
+from audit.chain import GENESIS, row_hash
+from db.models import AuditEventRow, CaseRow
+
+log = structlog.get_logger(__name__)
+
+
+class JournalGapError(RuntimeError):
+    """The predecessor of a row is not in the journal yet: appends of a case must come in seq order (retryable)."""
 
 
 class AuditEntry(BaseModel):
-    """One journal row. (case_id, seq) is its business key: appending it twice stores it once."""
+    """One journal row. (case_id, seq) is its business key: appending it twice stores it once.
+
+    `before` and `after` hold the values an action changed (e.g. a due date, an assignee); a stage transition's are
+    its `from_stage` and `to_stage`. Every field is hashed (audit/chain.py, HASHED_FIELDS).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     case_id: str
-    seq: int
+    seq: int = Field(ge=1)
     action: str
-    actor_id: str | None
-    actor_role: str | None
+    actor_id: str | None = None
+    actor_role: str | None = None
     unit_code: str
-    from_stage: str | None
+    from_stage: str | None = None
     to_stage: str
-    task_id: str | None
-    payload: dict[str, Any]
-    reason: str | None
+    task_id: str | None = None
+    payload: dict[str, Any] = Field(default_factory=dict)
+    before: dict[str, Any] = Field(default_factory=dict)
+    after: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
     rule_set_id: str
     workflow_id: str
-    run_id: str | None
-    update_id: str | None
+    run_id: str | None = None
+    update_id: str | None = None
     occurred_at: datetime
 
 
-async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> None:
-    """Append inside the caller's transaction; a retried append of the same (case, seq) changes nothing."""
+async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> str:
+    """Append inside the caller's transaction and return the row's hash.
+
+    Appends of one case are serialised on its `cases` row (SELECT ... FOR NO KEY UPDATE, held to the end of the
+    caller's transaction), so two appends never link to the same predecessor. A retried append of the same
+    (case, seq) stores nothing and returns the stored hash; the chain is untouched.
+    """
+    await session.execute(select(CaseRow.id).where(CaseRow.id == entry.case_id).with_for_update(key_share=True))
+    stored = (
+        await session.execute(
+            select(AuditEventRow.hash, AuditEventRow.prev_hash).where(
+                AuditEventRow.case_id == entry.case_id, AuditEventRow.seq == entry.seq
+            )
+        )
+    ).one_or_none()
+    if stored is not None:
+        if stored.hash != row_hash(entry.model_dump(), stored.prev_hash):
+            # A different entry under a recorded (case, seq): the first one stays; say so.
+            log.warning("audit_append_differs_from_stored", case_id=entry.case_id, seq=entry.seq, action=entry.action)
+        return str(stored.hash)
+    if entry.seq == 1:
+        prev_hash = GENESIS
+    else:
+        prev = (
+            await session.execute(
+                select(AuditEventRow.hash).where(
+                    AuditEventRow.case_id == entry.case_id, AuditEventRow.seq == entry.seq - 1
+                )
+            )
+        ).scalar_one_or_none()
+        if prev is None:
+            raise JournalGapError(
+                f"case {entry.case_id}: cannot append seq {entry.seq} ({entry.action}): seq {entry.seq - 1} "
+                "is not in the journal yet"
+            )
+        prev_hash = prev
+    digest = row_hash(entry.model_dump(), prev_hash)
     await session.execute(
         insert(AuditEventRow)
-        .values(**entry.model_dump())
+        .values(**entry.model_dump(), prev_hash=prev_hash, hash=digest)
         .on_conflict_do_nothing(index_elements=[AuditEventRow.case_id, AuditEventRow.seq])
     )
+    return digest

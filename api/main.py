@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import problems
+from api.routes import audit as audit_routes
 from api.routes import cases, health, tasks
 from db.session import make_engine, make_session_factory
 from infra.logs import configure_logging
@@ -48,6 +49,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(tasks.router)
     app.include_router(cases.router)
+    app.include_router(audit_routes.router)
     return app
 
 

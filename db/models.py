@@ -139,7 +139,8 @@ class TaskRow(Base):
 
 
 class AuditEventRow(Base):
-    """One row per transition of a case; (case_id, seq) is the business key that makes recording idempotent."""
+    """One row per decision, transition or action on a case; (case_id, seq) is the business key that makes recording
+    idempotent. Append-only: PostgreSQL refuses UPDATE, DELETE and TRUNCATE (migration 0004)."""
 
     __tablename__ = "audit_events"
     __table_args__ = (UniqueConstraint("case_id", "seq"),)
@@ -160,3 +161,9 @@ class AuditEventRow(Base):
     run_id: Mapped[str | None] = mapped_column(Text)
     update_id: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime]
+    # What an action changed (e.g. a due date, an assignee); a stage transition's are from_stage and to_stage.
+    before: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    after: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    # The hash chain (audit/chain.py): the hash of the case's previous row (genesis for seq 1) and this row's own.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePa
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.archive_inputs import ArchiveHistoryInput, ArchiveHistoryResult
     from activities.inputs import (
         CaseSnapshot,
         CompletedTask,
@@ -95,6 +96,17 @@ class RecognitionCaseWorkflow:
             async with self._lock:
                 await self._check_commendation()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if workflow.patched("archive-history-at-close"):
+            # Keep the history in PostgreSQL beyond Temporal's retention. It ends here: a history cannot hold its
+            # own completion (`xptt audit archive` stores the complete one later; activities/archive.py).
+            info = workflow.info()
+            await workflow.execute_activity(
+                "archive_history",
+                ArchiveHistoryInput(case_id=self.state.case_id, workflow_id=info.workflow_id, run_id=info.run_id),
+                result_type=ArchiveHistoryResult,
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=ACTIVITY_RETRY,
+            )
         return CaseResult(case_id=self.state.case_id, outcome=self.state.outcome)
 
     async def _check_commendation(self) -> None:

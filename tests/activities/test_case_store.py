@@ -152,7 +152,7 @@ async def test_recognition_history_lists_the_units_closed_rounds_oldest_first(
         for rid in ("qd06-2019:2022", "qd06-2019:2024"):
             await ensure_round(session, parse_round(rid), "district")
     for rid, outcome in (("qd06-2019:2024", Outcome.RECOGNISED), ("qd06-2019:2022", Outcome.NOT_RECOGNISED)):
-        snap = _snapshot(unit, Stage.CLOSED, 9, status="closed", outcome=outcome).model_copy(
+        snap = _snapshot(unit, Stage.CLOSED, 1, status="closed", outcome=outcome).model_copy(
             update={"case_id": f"{rid}-{unit}", "round_id": rid}
         )
         await env.run(
@@ -160,7 +160,7 @@ async def test_recognition_history_lists_the_units_closed_rounds_oldest_first(
             RecordTransitionInput(
                 case=snap,
                 transition=Transition(
-                    seq=9, action="decision_completed", from_stage=Stage.DECISION, to_stage=Stage.CLOSED, occurred_at=T0
+                    seq=1, action="decision_completed", from_stage=Stage.DECISION, to_stage=Stage.CLOSED, occurred_at=T0
                 ),
                 workflow_id=snap.case_id,
                 run_id="r",

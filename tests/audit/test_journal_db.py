@@ -1,0 +1,310 @@
+"""The journal in real PostgreSQL: appends build the chain, retries store nothing new, hand edits are caught and
+named, and the database itself refuses changes (trigger for everyone, privileges for the application's role)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from activities.journal import AuditEntry, JournalGapError, append_audit_event
+from audit.chain import GENESIS, row_hash
+from audit.service import verify_case
+from db.migrate import alembic_config, upgrade_async
+from db.models import AuditEventRow, CaseRow
+from db.session import make_engine, make_session_factory
+from tests.conftest import _admin_engine, with_database
+from tests.support import ROUND_ID, seed
+
+T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
+
+
+def entry(case_id: str, unit: str, seq: int, **over: Any) -> AuditEntry:
+    values: dict[str, Any] = {
+        "case_id": case_id,
+        "seq": seq,
+        "action": "case_opened" if seq == 1 else f"step_{seq}",
+        "actor_id": None if seq == 1 else "officer",
+        "actor_role": None if seq == 1 else "commune_officer",
+        "unit_code": unit,
+        "from_stage": None if seq == 1 else "registration",
+        "to_stage": "registration",
+        "payload": {"n": seq, "score": 12.5, "note": "Hưng Yên"},
+        "rule_set_id": "qd06-2019",
+        "workflow_id": case_id,
+        "run_id": "run-1",
+        "occurred_at": T0 + timedelta(minutes=seq, microseconds=seq),
+    }
+    values.update(over)
+    return AuditEntry(**values)
+
+
+async def new_case(sessions: async_sessionmaker[AsyncSession], rows: int = 0) -> tuple[str, str]:
+    unit, _ = await seed(sessions)
+    case_id = f"{ROUND_ID}-{unit}"
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(CaseRow).values(
+                id=case_id,
+                unit_code=unit,
+                province_code="33",
+                round_id=ROUND_ID,
+                rule_set_id="qd06-2019",
+                profile_id="two-tier",
+                locality_type="other",
+                stage="registration",
+                status="open",
+                last_seq=rows,
+                opened_at=T0,
+                updated_at=T0,
+            )
+        )
+    for seq in range(1, rows + 1):
+        async with sessions() as session, session.begin():
+            await append_audit_event(session, entry(case_id, unit, seq))
+    return case_id, unit
+
+
+async def test_appends_chain_each_row_to_its_predecessor(sessions: async_sessionmaker[AsyncSession]) -> None:
+    case_id, _ = await new_case(sessions, rows=4)
+    async with sessions() as session:
+        rows = (
+            (await session.execute(select(AuditEventRow).where(AuditEventRow.case_id == case_id).order_by("seq")))
+            .scalars()
+            .all()
+        )
+    assert [r.prev_hash for r in rows] == [GENESIS, rows[0].hash, rows[1].hash, rows[2].hash]
+    result = await verify_case(sessions, case_id)
+    assert result.ok, result.problems
+    assert (result.rows, result.head_seq, result.head_hash) == (4, 4, rows[3].hash)
+
+
+async def test_a_retried_append_stores_nothing_new_and_keeps_the_chain(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id, unit = await new_case(sessions, rows=3)
+    async with sessions() as session, session.begin():
+        again = await append_audit_event(session, entry(case_id, unit, 2))
+        other = await append_audit_event(session, entry(case_id, unit, 3, reason="a different retry"))
+    async with sessions() as session:
+        result = await session.execute(
+            select(AuditEventRow.seq, AuditEventRow.hash).where(AuditEventRow.case_id == case_id)
+        )
+        stored = {seq: digest for seq, digest in result}
+    assert len(stored) == 3
+    assert (again, other) == (stored[2], stored[3])
+    assert (await verify_case(sessions, case_id)).ok
+
+
+async def test_an_append_before_its_predecessor_is_refused(sessions: async_sessionmaker[AsyncSession]) -> None:
+    case_id, unit = await new_case(sessions, rows=2)
+    async with sessions() as session, session.begin():
+        with pytest.raises(JournalGapError, match=r"cannot append seq 4 .* seq 3 is not in the journal"):
+            await append_audit_event(session, entry(case_id, unit, 4))
+
+
+async def test_concurrent_appends_of_one_case_are_serialised(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Two transactions appending the same seq at once: the second waits, then finds the first's row."""
+    case_id, unit = await new_case(sessions, rows=1)
+    first_in = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_first() -> str:
+        async with sessions() as session, session.begin():
+            digest = await append_audit_event(session, entry(case_id, unit, 2, reason="first"))
+            first_in.set()
+            await release.wait()  # hold the case's lock, row not yet committed
+            return digest
+
+    async def second() -> str:
+        await first_in.wait()
+        async with sessions() as session, session.begin():
+            return await append_audit_event(session, entry(case_id, unit, 2, reason="second"))
+
+    task_a = asyncio.create_task(slow_first())
+    task_b = asyncio.create_task(second())
+    await first_in.wait()
+    await asyncio.sleep(0.3)
+    assert not task_b.done(), "the second append must wait for the first transaction"
+    release.set()
+    a, b = await asyncio.gather(task_a, task_b)
+    assert a == b
+    assert (await verify_case(sessions, case_id)).ok
+
+
+async def _as_superuser_without_triggers(sessions: async_sessionmaker[AsyncSession], sql: str, **params: Any) -> None:
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET LOCAL session_replication_role = replica"))
+        await session.execute(text(sql), params)
+
+
+async def test_a_row_altered_by_hand_is_named_by_verify(sessions: async_sessionmaker[AsyncSession]) -> None:
+    case_id, _ = await new_case(sessions, rows=5)
+    await _as_superuser_without_triggers(
+        sessions,
+        "UPDATE audit_events SET payload = jsonb_set(payload, '{n}', '99') WHERE case_id = :c AND seq = 3",
+        c=case_id,
+    )
+    result = await verify_case(sessions, case_id)
+    assert not result.ok
+    assert result.first_problem is not None
+    assert (result.first_problem.case_id, result.first_problem.seq, result.first_problem.kind) == (
+        case_id,
+        3,
+        "altered",
+    )
+    assert f"case {case_id}: BROKEN at seq 3" in result.summary()
+
+
+async def test_a_row_deleted_by_hand_is_named_by_verify(sessions: async_sessionmaker[AsyncSession]) -> None:
+    case_id, _ = await new_case(sessions, rows=5)
+    await _as_superuser_without_triggers(sessions, "DELETE FROM audit_events WHERE case_id = :c AND seq = 2", c=case_id)
+    result = await verify_case(sessions, case_id)
+    assert result.first_problem is not None
+    assert (result.first_problem.seq, result.first_problem.kind) == (2, "missing")
+
+
+async def test_the_last_row_deleted_by_hand_is_caught_by_the_case_row(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id, _ = await new_case(sessions, rows=5)
+    await _as_superuser_without_triggers(sessions, "DELETE FROM audit_events WHERE case_id = :c AND seq = 5", c=case_id)
+    result = await verify_case(sessions, case_id)
+    assert result.first_problem is not None
+    assert (result.first_problem.seq, result.first_problem.kind) == (5, "missing")
+    assert "up to seq 5" in result.first_problem.detail
+
+
+async def test_a_row_inserted_by_hand_is_named_by_verify(sessions: async_sessionmaker[AsyncSession]) -> None:
+    case_id, unit = await new_case(sessions, rows=4)
+    # Room at seq 3 (rows 3, 4 renumbered to 4, 5), then a well-linked forged row at seq 3.
+    await _as_superuser_without_triggers(
+        sessions, "UPDATE audit_events SET seq = seq + 10 WHERE case_id = :c AND seq >= 3", c=case_id
+    )
+    await _as_superuser_without_triggers(
+        sessions, "UPDATE audit_events SET seq = seq - 9 WHERE case_id = :c AND seq >= 13", c=case_id
+    )
+    async with sessions() as session:
+        prev = await session.scalar(
+            select(AuditEventRow.hash).where(AuditEventRow.case_id == case_id, AuditEventRow.seq == 2)
+        )
+    assert prev is not None
+    forged = entry(case_id, unit, 3, action="forged_approval", actor_id="intruder")
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(AuditEventRow).values(
+                **forged.model_dump(), prev_hash=prev, hash=row_hash(forged.model_dump(), prev)
+            )
+        )
+    result = await verify_case(sessions, case_id)
+    assert result.first_problem is not None
+    assert (result.first_problem.case_id, result.first_problem.seq) == (case_id, 4)
+    assert "row seq 4 was altered" in result.first_problem.detail
+
+    # A forged row appended after the head with a fresh seq and a junk hash is named too.
+    case_b, unit_b = await new_case(sessions, rows=2)
+    junk = entry(case_b, unit_b, 3, action="forged")
+    async with sessions() as session, session.begin():
+        await session.execute(insert(AuditEventRow).values(**junk.model_dump(), prev_hash=GENESIS, hash="f" * 64))
+    result_b = await verify_case(sessions, case_b)
+    assert result_b.first_problem is not None
+    assert (result_b.first_problem.seq, result_b.first_problem.kind) == (3, "altered")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET reason = 'rewritten' WHERE case_id = :c",
+        "DELETE FROM audit_events WHERE case_id = :c",
+        "TRUNCATE audit_events",
+    ],
+)
+async def test_the_table_refuses_changes_even_from_its_owner(
+    sessions: async_sessionmaker[AsyncSession], statement: str
+) -> None:
+    case_id, _ = await new_case(sessions, rows=2)
+    async with sessions() as session, session.begin():
+        with pytest.raises(DBAPIError, match="audit_events is append-only"):
+            await session.execute(text(statement), {"c": case_id} if ":c" in statement else {})
+    async with sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditEventRow)) == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET reason = 'rewritten' WHERE case_id = :c",
+        "DELETE FROM audit_events WHERE case_id = :c",
+        "TRUNCATE audit_events",
+    ],
+)
+async def test_the_application_role_may_not_update_or_delete_the_journal(
+    sessions: async_sessionmaker[AsyncSession], statement: str
+) -> None:
+    case_id, _ = await new_case(sessions, rows=2)
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET LOCAL ROLE xptt_app"))
+        with pytest.raises(DBAPIError, match="permission denied for table audit_events"):
+            await session.execute(text(statement), {"c": case_id} if ":c" in statement else {})
+
+
+async def test_the_application_role_appends_and_reads_the_journal_and_updates_cases(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    case_id, unit = await new_case(sessions, rows=2)
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET LOCAL ROLE xptt_app"))
+        await append_audit_event(session, entry(case_id, unit, 3))
+        await session.execute(text("UPDATE cases SET last_seq = 3 WHERE id = :c"), {"c": case_id})
+        assert await session.scalar(select(func.count()).select_from(AuditEventRow)) == 3
+    assert (await verify_case(sessions, case_id)).ok
+
+
+async def test_the_migration_chains_rows_recorded_before_it(pg_server_url: str) -> None:
+    name = f"xptt_test_{uuid.uuid4().hex[:12]}"
+    admin = await _admin_engine(pg_server_url)
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = with_database(pg_server_url, name)
+    before = ScriptDirectory.from_config(alembic_config(url)).get_revision("0004").down_revision
+    assert isinstance(before, str)
+    engine = make_engine(url, pool_size=1)
+    try:
+        await upgrade_async(url, before)
+        sessions = make_session_factory(engine)
+        unit, _ = await seed(sessions)
+        case_id = f"{ROUND_ID}-{unit}"
+        async with sessions() as session, session.begin():
+            await session.execute(
+                text(
+                    "INSERT INTO cases (id, unit_code, province_code, round_id, rule_set_id, profile_id, locality_type,"
+                    " stage, status, last_seq, opened_at, updated_at) VALUES (:c, :u, '33', :r, 'qd06-2019',"
+                    " 'two-tier', 'other', 'registration', 'open', 3, now(), now())"
+                ),
+                {"c": case_id, "u": unit, "r": ROUND_ID},
+            )
+            for seq in (1, 2, 3):
+                await session.execute(
+                    text(
+                        "INSERT INTO audit_events (case_id, seq, action, unit_code, to_stage, payload, rule_set_id,"
+                        " workflow_id, occurred_at) VALUES (:c, :s, 'step', :u, 'registration',"
+                        " CAST(:p AS jsonb), 'qd06-2019', :c, :t)"
+                    ),
+                    {"c": case_id, "s": seq, "u": unit, "p": '{"x": 1.50, "y": [1e2]}', "t": T0},
+                )
+        await engine.dispose()
+        await upgrade_async(url)
+        result = await verify_case(make_session_factory(engine), case_id)
+        assert result.ok and result.rows == 3, result.problems
+    finally:
+        await engine.dispose()
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
