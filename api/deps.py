@@ -3,27 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.auth import AuthError, TokenVerifier
+from api.policy import Principal
 from api.problems import Problem
 from db.models import OfficialRow, RoleAssignmentRow
 from domain.access import RoleScope
 from domain.stages import Role
 from infra.settings import Settings
-from infra.tokens import TokenError, verify_token
 
+__all__ = ["Principal", "PrincipalDep", "SessionDep", "TemporalDep", "get_principal"]
 
-@dataclass(frozen=True)
-class Principal:
-    official_id: str
-    full_name: str
-    scopes: tuple[RoleScope, ...]
+bearer = HTTPBearer(
+    auto_error=False,
+    bearerFormat="JWT",
+    description="A JWT naming the official in `sub`: from the OIDC provider (RS256/ES256) or `xptt token` (HS256)",
+)
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -45,17 +47,27 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
+_CHALLENGE = 'Bearer realm="xptt"'
 
-async def get_principal(request: Request, session: SessionDep) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Problem(401, "unauthenticated", "send an Authorization: Bearer <token> header")
-    settings: Settings = request.app.state.settings
+
+async def get_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    if credentials is None or not credentials.credentials.strip():
+        raise Problem(
+            401,
+            "unauthenticated",
+            "send an Authorization: Bearer <token> header",
+            headers={"WWW-Authenticate": _CHALLENGE},
+        )
+    verifier: TokenVerifier = request.app.state.verifier
     try:
-        official_id = verify_token(token.strip(), secret=settings.jwt_secret, issuer=settings.jwt_issuer)
-    except TokenError as exc:
-        raise Problem(401, "invalid_token", str(exc)) from None
+        official_id = await verifier.official_id(credentials.credentials.strip())
+    except AuthError as exc:
+        headers = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'} if exc.status == 401 else None
+        raise Problem(exc.status, exc.code, exc.detail, headers=headers) from None
     official = await session.get(OfficialRow, official_id)
     if official is None or not official.active:
         raise Problem(401, "unknown_official", f"official {official_id} is not registered or not active")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from temporalio.client import Client
 
 from api import problems
+from api.auth import JwksCache, TokenVerifier
+from api.hygiene import RequestHygiene
 from api.routes import audit as audit_routes
-from api.routes import cases, health, tasks
+from api.routes import cases, health, me, tasks
 from db.session import make_engine, make_session_factory
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
@@ -28,8 +31,18 @@ def create_app(
             configure_logging(settings.log_level, settings.log_format)
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set: the API reads the case projection from PostgreSQL")
-        if not settings.jwt_secret:
-            raise RuntimeError("XPTT_JWT_SECRET is not set: the API cannot verify bearer tokens without it")
+        http = httpx.AsyncClient()
+        jwks = (
+            JwksCache(
+                settings.jwks_url,
+                client=http,
+                ttl_seconds=settings.jwks_cache_seconds,
+                min_refresh_seconds=settings.jwks_min_refresh_seconds,
+            )
+            if settings.jwks_url
+            else None
+        )
+        app.state.verifier = TokenVerifier(settings, jwks=jwks)  # refuses to start with no way to verify tokens
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.settings = settings
         app.state.sessions = make_session_factory(engine)
@@ -38,6 +51,7 @@ def create_app(
             yield
         finally:
             await engine.dispose()
+            await http.aclose()
 
     app = FastAPI(
         title="xptt",
@@ -46,7 +60,9 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(RequestHygiene)
     app.include_router(health.router)
+    app.include_router(me.router)
     app.include_router(tasks.router)
     app.include_router(cases.router)
     app.include_router(audit_routes.router)

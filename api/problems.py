@@ -7,7 +7,9 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -16,15 +18,48 @@ MEDIA_TYPE = "application/problem+json"
 
 
 class Problem(Exception):
-    def __init__(self, status: int, code: str, detail: str, **extra: Any) -> None:
+    def __init__(self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
         super().__init__(detail)
         self.status = status
         self.code = code
         self.detail = detail
+        self.headers = headers
         self.extra = extra
 
 
-def problem_response(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
+class ProblemBody(BaseModel):
+    """An error (RFC 9457). `code` is stable: clients branch on it; `detail` names the field and the reason."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+
+    type: str = Field(description="urn:xptt:problem:<code>")
+    title: str
+    status: int
+    code: str = Field(description="stable machine-readable reason, e.g. forbidden, task_not_open, invalid_payload")
+    detail: str
+    field: str | None = Field(default=None, description="the request field at fault, when one is")
+
+
+WHY = {
+    400: "Bad request",
+    401: "No token, or a missing, expired, forged or unknown-official token",
+    403: "Authenticated, but the role or scope does not allow it (the reason is in `detail`)",
+    404: "Not found, or outside your units",
+    409: "Conflicts with the case's state (e.g. the task is no longer open)",
+    422: "A field is missing or invalid (`field` names it)",
+    502: "Temporal refused the request unexpectedly",
+    503: "PostgreSQL, Temporal or the token issuer cannot be reached now",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The `responses=` of a route: each status it can refuse with, documented as problem+json."""
+    return {s: {"description": WHY[s], "model": ProblemBody} for s in sorted({401, 422, *statuses})}
+
+
+def problem_response(
+    status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {
         "type": f"urn:xptt:problem:{code}",
         "title": code.replace("_", " "),
@@ -33,13 +68,48 @@ def problem_response(status: int, code: str, detail: str, **extra: Any) -> JSONR
         "detail": detail,
         **extra,
     }
-    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Every error response in the published schema is application/problem+json with the Problem schema."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes
+        )
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = ProblemBody.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        ref = {"$ref": "#/components/schemas/Problem"}
+        for path, path_item in schema.get("paths", {}).items():
+            for operation in path_item.values():
+                # What any route can answer, whether or not it says so: no valid token, a bad input, no such thing.
+                responses = operation.setdefault("responses", {})
+                if operation.get("security"):
+                    responses.setdefault("401", {"description": WHY[401]})
+                if operation.get("parameters") or operation.get("requestBody"):
+                    responses.setdefault("422", {"description": WHY[422]})
+                if "{" in path:
+                    responses.setdefault("404", {"description": WHY[404]})
+                for status, response in responses.items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = {MEDIA_TYPE: {"schema": ref}}
+                        if int(status) == 422:
+                            response["description"] = WHY[422]
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
-        return problem_response(exc.status, exc.code, exc.detail, **exc.extra)
+        return problem_response(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -49,6 +119,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # the body is not JSON (FastAPI's parser): a bad input like any other
+            return problem_response(422, "invalid_request", f"body: {exc.detail}", field="body")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return problem_response(exc.status_code, code, str(exc.detail))
 
@@ -56,3 +128,5 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("request_failed", path=request.url.path)
         return problem_response(500, "internal_error", "the request failed; it has been logged")
+
+    install_openapi(app)

@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     # Bearer tokens: HS256 with a shared secret in development; production sets a long random secret.
     jwt_secret: str = Field(default="", alias="XPTT_JWT_SECRET")
     jwt_issuer: str = Field(default="xptt", alias="XPTT_JWT_ISSUER")
+    # Production: tokens of an OIDC provider (RS256/ES256) verified against its JWKS; keys are cached and fetched
+    # again when a token names an unknown key id (at most once per `jwks_min_refresh_seconds`).
+    jwks_url: str = Field(default="", alias="XPTT_JWKS_URL")
+    jwt_audience: str = Field(default="", alias="XPTT_JWT_AUDIENCE")
+    jwks_cache_seconds: int = Field(default=600, alias="XPTT_JWKS_CACHE_SECONDS")
+    jwks_min_refresh_seconds: float = Field(default=30, alias="XPTT_JWKS_MIN_REFRESH_SECONDS")
 
     var_dir: Path = Field(default=Path("var"), alias="XPTT_VAR_DIR")
     demo_province: str = Field(default="33", alias="XPTT_DEMO_PROVINCE")  # Hưng Yên, 104 units

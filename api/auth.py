@@ -1,0 +1,157 @@
+"""Bearer tokens: which official a request comes from.
+
+Two ways, chosen by the token's `alg`:
+- RS256 / ES256 — a token of the OIDC provider, verified with the key its `kid` names in the provider's JWKS
+  (`XPTT_JWKS_URL`). Keys are cached for `XPTT_JWKS_CACHE_SECONDS`; a token naming an unknown key makes the cache
+  fetch the JWKS again (key rotation), at most once per `XPTT_JWKS_MIN_REFRESH_SECONDS` so random key ids cannot
+  make us hammer the provider.
+- HS256 — a development token signed with the shared secret (`XPTT_JWT_SECRET`, `xptt token`).
+Each way is accepted only when it is configured. The token names the official in `sub`; roles and scopes are read
+from the database, never from the token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+import httpx
+import jwt
+import structlog
+
+from api.inputs import ID_PATTERN
+from infra.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+ASYMMETRIC = ("RS256", "ES256")
+SHARED = "HS256"
+
+
+class AuthError(Exception):
+    """A token that is not accepted; `code` is the problem code, `status` 401 (or 503 when the JWKS is unreachable)."""
+
+    def __init__(self, code: str, detail: str, status: int = 401) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+        self.status = status
+
+
+class JwksCache:
+    """The OIDC provider's signing keys by key id, fetched over HTTP."""
+
+    def __init__(
+        self, url: str, *, client: httpx.AsyncClient, ttl_seconds: float = 600, min_refresh_seconds: float = 30
+    ) -> None:
+        self.url = url
+        self._client = client
+        self._ttl = ttl_seconds
+        self._min_refresh = min_refresh_seconds
+        self._keys: dict[str, jwt.PyJWK] = {}
+        self._fetched_at: float | None = None
+        self._lock = asyncio.Lock()
+        self.fetches = 0
+
+    async def key(self, kid: str | None) -> jwt.PyJWK:
+        now = time.monotonic()
+        if self._fetched_at is None or now - self._fetched_at > self._ttl:
+            await self._refresh(now, reason="expired")
+        found = self._lookup(kid)
+        if found is None and self._fetched_at is not None and now - self._fetched_at >= self._min_refresh:
+            await self._refresh(now, reason="unknown_kid")
+            found = self._lookup(kid)
+        if found is None:
+            raise AuthError("invalid_token", f"the token's key id {kid!r} is not among the issuer's keys")
+        return found
+
+    def _lookup(self, kid: str | None) -> jwt.PyJWK | None:
+        if kid is None:
+            return next(iter(self._keys.values())) if len(self._keys) == 1 else None
+        return self._keys.get(kid)
+
+    async def _refresh(self, requested_at: float, *, reason: str) -> None:
+        async with self._lock:
+            if self._fetched_at is not None and self._fetched_at >= requested_at:
+                return  # another request refreshed while this one waited
+            try:
+                resp = await self._client.get(self.url, timeout=5)
+                resp.raise_for_status()
+                keys = _parse_jwks(resp.json())
+            except (httpx.HTTPError, ValueError) as exc:
+                log.warning("jwks_fetch_failed", url=self.url, error=str(exc))
+                if self._keys:
+                    return  # keep serving the keys we have
+                raise AuthError("auth_unavailable", "the token issuer's keys cannot be fetched now", 503) from None
+            self._keys = keys
+            self._fetched_at = time.monotonic()
+            self.fetches += 1
+            log.info("jwks_fetched", url=self.url, keys=len(keys), reason=reason)
+
+
+def _parse_jwks(body: Any) -> dict[str, jwt.PyJWK]:
+    if not isinstance(body, dict) or not isinstance(body.get("keys"), list):
+        raise ValueError("not a JWK set")
+    keys: dict[str, jwt.PyJWK] = {}
+    for entry in body["keys"]:
+        if not isinstance(entry, dict) or entry.get("use", "sig") != "sig":
+            continue
+        try:
+            key = jwt.PyJWK(entry)
+        except jwt.PyJWKError:
+            continue  # a key type we do not verify with
+        if key.algorithm_name in ASYMMETRIC:
+            keys[str(entry.get("kid", ""))] = key
+    return keys
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings, *, jwks: JwksCache | None = None) -> None:
+        if not settings.jwt_secret and not settings.jwks_url:
+            raise RuntimeError("set XPTT_JWKS_URL (OIDC provider) or XPTT_JWT_SECRET (development) to verify tokens")
+        self._secret = settings.jwt_secret
+        self._issuer = settings.jwt_issuer or None
+        self._audience = settings.jwt_audience or None
+        self._jwks = jwks
+
+    async def official_id(self, token: str) -> str:
+        """The official the token names, or AuthError with the reason."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError as exc:
+            raise AuthError("invalid_token", f"the token is not a JWT: {exc}") from None
+        alg = header.get("alg")
+        if alg == SHARED and self._secret:
+            key: Any = self._secret
+        elif alg in ASYMMETRIC and self._jwks is not None:
+            kid = header.get("kid")
+            jwk = await self._jwks.key(kid if isinstance(kid, str) else None)
+            if jwk.algorithm_name != alg:
+                raise AuthError("invalid_token", f"the token's alg {alg} does not match its key ({jwk.algorithm_name})")
+            key = jwk.key
+        else:
+            accepted = ([SHARED] if self._secret else []) + (list(ASYMMETRIC) if self._jwks else [])
+            raise AuthError("invalid_token", f"tokens signed with {alg!r} are not accepted (accepted: {accepted})")
+        required = ["sub", "exp"] + (["iss"] if self._issuer else []) + (["aud"] if self._audience else [])
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                issuer=self._issuer,
+                audience=self._audience,
+                options={"require": required, "verify_aud": self._audience is not None},
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token_expired", "the token has expired; get a new one") from None
+        except jwt.InvalidTokenError as exc:
+            raise AuthError("invalid_token", f"the token is not valid: {exc}") from None
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not sub:
+            raise AuthError("invalid_token", "the token names no official (sub)")
+        if not re.match(ID_PATTERN, sub):
+            raise AuthError("invalid_token", "the token's sub is not an official's id")
+        return sub

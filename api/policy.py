@@ -1,0 +1,124 @@
+"""Who may do what: the one place the API decides access. Every route asks here; nothing else checks roles.
+
+Roles come from the database as scopes (`RoleScope`: a role over one unit, or over a whole province):
+- commune roles (commune officer, council chair, commune chairman) act only on their unit's tasks of their role;
+- the appraising office and the deciding authority (appraiser, chairman, provincial chairman) act on the tasks of
+  their role in the units under their office (their province, for now);
+- an admin administers (stuck board, bulk actions, rounds) within their province;
+- an auditor reads (cases, tasks, timelines, the board, round progress) within their scope and never writes.
+Anyone whose scope covers a unit reads its cases and tasks. Whether a case or task exists in a unit outside the
+official's scope is itself private: such requests answer 404, not 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import and_, false, or_
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
+
+from api.problems import Problem
+from domain.access import RoleScope, may_act, may_read
+from domain.stages import Role
+
+WRITE_ROLES = frozenset(Role) - {Role.AUDITOR}
+AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The official behind a request, with their role assignments from the database."""
+
+    official_id: str
+    full_name: str
+    scopes: tuple[RoleScope, ...]
+
+    def roles(self) -> set[Role]:
+        return {s.role for s in self.scopes}
+
+
+# -- reading ---------------------------------------------------------------------------------------------------------
+def can_read(p: Principal, unit_code: str, province_code: str) -> bool:
+    return may_read(p.scopes, unit_code, province_code)
+
+
+def require_read(p: Principal, unit_code: str, province_code: str, *, what: str, code: str) -> None:
+    """A case or task outside the official's scope is answered as absent."""
+    if not can_read(p, unit_code, province_code):
+        raise Problem(404, code, f"no {what} in your units")
+
+
+def readable(
+    p: Principal,
+    unit: InstrumentedAttribute[str],
+    province: InstrumentedAttribute[str],
+    roles: Iterable[Role] | None = None,
+) -> ColumnElement[bool]:
+    """The rows of units the official's scopes cover (only scopes of `roles` when given), as one SQL condition."""
+    allowed = None if roles is None else set(roles)
+    clauses = [_covers(s, unit, province) for s in p.scopes if allowed is None or s.role in allowed]
+    return or_(*clauses) if clauses else false()
+
+
+def _covers(
+    s: RoleScope, unit: InstrumentedAttribute[str], province: InstrumentedAttribute[str]
+) -> ColumnElement[bool]:
+    if s.unit_code is None:
+        return province == s.province_code
+    return and_(province == s.province_code, unit == s.unit_code)
+
+
+def actionable(
+    p: Principal,
+    unit: InstrumentedAttribute[str],
+    province: InstrumentedAttribute[str],
+    role: InstrumentedAttribute[str],
+) -> ColumnElement[bool]:
+    """Tasks the official may complete: their role, in a unit their scope of that role covers."""
+    clauses = [and_(_covers(s, unit, province), role == s.role.value) for s in p.scopes if s.role in WRITE_ROLES]
+    return or_(*clauses) if clauses else false()
+
+
+# -- acting on a task ------------------------------------------------------------------------------------------------
+def require_complete(p: Principal, role: str, unit_code: str, province_code: str, *, task_id: str) -> None:
+    """Completing a task takes the task's role over its unit; auditors never write."""
+    if Role.AUDITOR in p.roles() and not (p.roles() & WRITE_ROLES):
+        raise Problem(403, "forbidden", "auditors read and never write: completing a task is refused")
+    if Role(role) not in WRITE_ROLES or not may_act(p.scopes, Role(role), unit_code, province_code):
+        raise Problem(403, "forbidden", f"completing task {task_id} takes role {role} for unit {unit_code}")
+
+
+# -- administering ---------------------------------------------------------------------------------------------------
+def admin_provinces(p: Principal) -> set[str]:
+    """Provinces the official administers as a whole."""
+    return {s.province_code for s in p.scopes if s.role == Role.ADMIN and s.unit_code is None}
+
+
+def require_admin(p: Principal, province_code: str | None = None) -> set[str]:
+    """The provinces the request may administer: one named province, or every province of the admin."""
+    provinces = admin_provinces(p)
+    if not provinces:
+        raise Problem(403, "forbidden", "this takes the admin role over a province")
+    if province_code is None:
+        return provinces
+    if province_code not in provinces:
+        raise Problem(403, "forbidden", f"you do not administer province {province_code}")
+    return {province_code}
+
+
+def overseen_provinces(p: Principal) -> set[str]:
+    """Provinces whose board and round progress the official may read: admins and auditors of the province."""
+    return {s.province_code for s in p.scopes if s.role in AUDIT_ROLES and s.unit_code is None}
+
+
+def require_oversight(p: Principal, province_code: str | None = None) -> set[str]:
+    provinces = overseen_provinces(p)
+    if not provinces:
+        raise Problem(403, "forbidden", "this takes the admin or auditor role over a province")
+    if province_code is None:
+        return provinces
+    if province_code not in provinces:
+        raise Problem(403, "forbidden", f"you do not oversee province {province_code}")
+    return {province_code}
