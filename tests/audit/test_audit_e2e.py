@@ -73,7 +73,10 @@ async def forget_in_temporal(client: Client, case_id: str) -> None:
 
 
 async def test_a_closed_case_is_archived_and_replayed_from_the_archive_after_temporal_forgets_it(
-    forgetful_temporal: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+    forgetful_temporal: WorkflowEnvironment,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
 ) -> None:
     async with running_stack(forgetful_temporal.client, database_url, sessions) as stack:
         case_id = await stack.start_case()
@@ -138,7 +141,7 @@ async def test_a_closed_case_is_archived_and_replayed_from_the_archive_after_tem
         report_b = verify_bundle(raw)
         assert report_b.ok, report_b.problems
         assert report_b.bundle_sha256 == exported.headers["x-bundle-sha256"]
-        check_bundle_offline(raw, Path(os.environ.get("PYTEST_TMPDIR", "/tmp")) / f"{case_id.replace(':', '_')}.json")
+        check_bundle_offline(raw, tmp_path / "bundle.json")
 
 
 def check_bundle_offline(raw: bytes, path: Path) -> None:

@@ -308,3 +308,59 @@ async def test_the_migration_chains_rows_recorded_before_it(pg_server_url: str) 
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+def test_the_verify_command_names_the_broken_row_and_fails(database_url: str) -> None:
+    """`xptt audit verify CASE` and `--all`, as an operator runs them, against a journal edited by hand."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    async def prepare() -> str:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            sessions = make_session_factory(engine)
+            case_id, _ = await new_case(sessions, rows=4)
+            await new_case(sessions, rows=3)  # a second, intact case
+            return case_id
+        finally:
+            await engine.dispose()
+
+    async def tamper(case_id: str) -> None:
+        engine = make_engine(database_url, pool_size=1)
+        try:
+            await _as_superuser_without_triggers(
+                make_session_factory(engine),
+                "UPDATE audit_events SET actor_id = 'someone-else' WHERE case_id = :c AND seq = 2",
+                c=case_id,
+            )
+        finally:
+            await engine.dispose()
+
+    case_id = asyncio.run(prepare())
+    env = {**os.environ, "DATABASE_URL": database_url, "COLUMNS": "400"}
+
+    def xptt(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cli.main", "audit", *args],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    held = xptt("verify", case_id)
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "the chain holds (4 rows, head seq 4)" in held.stdout
+    asyncio.run(tamper(case_id))
+    broken = xptt("verify", case_id)
+    assert broken.returncode == 1
+    assert f"case {case_id}: BROKEN at seq 2 (altered)" in broken.stderr
+    everything = xptt("verify", "--all")
+    assert everything.returncode == 1
+    assert "2 cases, 7 rows verified" in everything.stdout and "1 broken" in everything.stdout
+    assert f"case {case_id}: BROKEN at seq 2" in everything.stderr
+    unknown = xptt("verify", "no-such-case")
+    assert (unknown.returncode, "no case no-such-case" in unknown.stderr) == (2, True)
