@@ -31,12 +31,30 @@ class CanonicalError(ValueError):
 
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 encoding of a JSON value (dict, list, str, int, float, bool, None) as UTF-8 bytes."""
-    parts: list[str] = []
-    _encode(value, parts, "$")
+    if _plain(value):
+        # No floats and no member name beyond U+FFFF: JCS is then exactly what `json` writes with sorted keys
+        # (code-point order equals UTF-16 order below U+10000), and C-fast.
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    else:
+        parts: list[str] = []
+        _encode(value, parts, "$")
+        text = "".join(parts)
     try:
-        return "".join(parts).encode("utf-8")
+        return text.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise CanonicalError(f"a string holds a lone surrogate ({exc.reason})") from None
+
+
+def _plain(value: Any) -> bool:
+    if value is None or value is True or value is False or type(value) is str:
+        return True
+    if type(value) is int:
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if type(value) is dict:
+        return all(type(k) is str and (k.isascii() or max(k) < "\U00010000") and _plain(v) for k, v in value.items())
+    if type(value) is list or type(value) is tuple:
+        return all(_plain(v) for v in value)
+    return False  # floats, mappings of other kinds, anything else: the general encoder decides
 
 
 def sha256_hex(value: Any) -> str:

@@ -204,3 +204,30 @@ def test_changing_any_hashed_field_of_any_row_is_caught_at_that_row(seq: int, fi
     records[seq - 1] = records[seq - 1].model_copy(update={field: MUTATIONS[field]})
     breaks = check_chain(CASE, records)
     assert breaks and breaks[0].seq == seq
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON)
+def test_the_fast_path_writes_exactly_what_the_general_encoder_writes(value: Any) -> None:
+    from audit.canonical import _encode
+
+    parts: list[str] = []
+    _encode(value, parts, "$")
+    try:
+        expected = "".join(parts).encode("utf-8")
+    except UnicodeEncodeError:
+        with pytest.raises(CanonicalError):
+            canonical_bytes(value)
+        return
+    assert canonical_bytes(value) == expected
