@@ -14,13 +14,16 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
+from activities.notify import delivery_from_settings, notification_activities
 from db.session import make_engine, make_session_factory
 from domain.procedure import PROFILE_IDS, load_profile
 from domain.rulesets import all_rule_sets
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
+from services.notification_schedule import ensure_digest_schedule
 from workflows import WORKFLOWS
+from workflows.notification import notify_task_queue
 
 log = structlog.get_logger(__name__)
 
@@ -70,12 +73,16 @@ async def main(settings: Settings) -> None:
     store = CaseStore(make_session_factory(engine))
     archive = HistoryArchive(client, make_session_factory(engine))
     worker = build_worker(client, settings.task_queue, case_activities(store) + audit_activities(archive))
+    # Deliveries (email, webhooks) on their own queue: a slow mail server never holds up case work.
+    delivery = delivery_from_settings(make_session_factory(engine), settings)
+    notifier = build_worker(client, notify_task_queue(settings.task_queue), notification_activities(delivery))
+    await ensure_digest_schedule(client, task_queue=settings.task_queue, hour=settings.digest_hour)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address)
-    async with worker:
+    async with worker, notifier:
         await stop.wait()
     await engine.dispose()
     log.info("worker_stopped")

@@ -18,11 +18,13 @@ from activities.inputs import (
     RecognitionHistory,
     RecognitionHistoryInput,
     RecordTransitionInput,
+    RecordTransitionResult,
 )
 from activities.journal import AuditEntry, append_audit_event
 from db.models import CaseRow, CriterionScoreRow, TaskRow
 from domain.stages import Outcome
 from domain.streaks import RoundResult
+from notify.outbox import enqueue_for_transition
 
 log = structlog.get_logger(__name__)
 
@@ -34,9 +36,9 @@ class CaseStore:
         self._sessions = session_factory
 
     @activity.defn(name="record_transition")
-    async def record_transition(self, inp: RecordTransitionInput) -> None:
+    async def record_transition(self, inp: RecordTransitionInput) -> RecordTransitionResult:
         async with self._sessions() as session, session.begin():
-            await _apply_transition(session, inp)
+            outbox_ids = await _apply_transition(session, inp)
         log.info(
             "transition_recorded",
             case_id=inp.case.case_id,
@@ -44,6 +46,7 @@ class CaseStore:
             action=inp.transition.action,
             to_stage=inp.transition.to_stage.value,
         )
+        return RecordTransitionResult(outbox_ids=tuple(outbox_ids))
 
     @activity.defn(name="load_recognition_history")
     async def load_recognition_history(self, inp: RecognitionHistoryInput) -> RecognitionHistory:
@@ -65,7 +68,7 @@ class CaseStore:
         return RecognitionHistory(rounds=results)
 
 
-async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> None:
+async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
     case, tr = inp.case, inp.transition
     values: dict[str, Any] = {
         "id": case.case_id,
@@ -162,3 +165,5 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
             )
             .on_conflict_do_nothing(index_elements=[TaskRow.id])
         )
+    # The news of this transition goes into the outbox in the same transaction (notify/outbox.py).
+    return await enqueue_for_transition(session, inp)

@@ -67,3 +67,10 @@ class RecognitionHistory(_Payload):
     """The unit's closed rounds before this one, oldest first."""
 
     rounds: list[RoundResult]
+
+
+class RecordTransitionResult(_Payload):
+    """What recording a transition wrote besides the read model: the outbox ids the workflow hands to
+    `workflows.notification.dispatch_notifications` (see notify/outbox.py)."""
+
+    outbox_ids: tuple[str, ...] = ()

@@ -151,6 +151,8 @@ def up(
         "TEMPORAL_TASK_QUEUE": settings.task_queue,
         "LOG_FORMAT": "json",
     }
+    if "SMTP_HOST" not in os.environ:  # mail goes to the local sink unless a real server is configured
+        env.update(SMTP_HOST="127.0.0.1", SMTP_PORT=str(settings.mail_sink_port), SMTP_TLS="none")
 
     def spawn(name: str, args: list[str]) -> subprocess.Popen[bytes]:
         log = open(var / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
@@ -168,6 +170,9 @@ def up(
                 ),
             )
         )
+        if "SMTP_HOST" not in os.environ:
+            sink = ["--port", str(settings.mail_sink_port), "--dir", str(var / "mail")]
+            spawn("mail", [sys.executable, "-m", "notify.sink", *sink])
         spawn("worker", [sys.executable, "-m", "worker"])
         api = spawn(
             "api",
@@ -208,6 +213,11 @@ def _print_banner(
     console.print(f"PostgreSQL   {settings.database_url}")
     console.print(f"Round        {rnd.id}: {n_cases} cases")
     console.print(f"Logs         {var / 'logs'}")
+    if "SMTP_HOST" in os.environ:
+        console.print(f"Mail         SMTP {settings.smtp_host}:{settings.smtp_port}")
+    else:
+        sink = f"127.0.0.1:{settings.mail_sink_port}"
+        console.print(f"Mail         SMTP sink {sink} → {var / 'mail'} (one .eml file per message)")
     table = Table("role", "official", show_lines=False)
     for role, official, _ in tokens:
         table.add_row(role, official)

@@ -39,6 +39,20 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", alias="LOG_FORMAT")  # auto | json | console
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 
+    # Notifications (notify/): email over SMTP, signed webhooks, the daily digest.
+    smtp_host: str = Field(default="127.0.0.1", alias="SMTP_HOST")
+    smtp_port: int = Field(default=1025, alias="SMTP_PORT")
+    smtp_tls: str = Field(default="none", alias="SMTP_TLS")  # none | starttls | tls (implicit TLS, port 465)
+    smtp_username: str = Field(default="", alias="SMTP_USERNAME")
+    smtp_password: str = Field(default="", alias="SMTP_PASSWORD")
+    smtp_timeout: float = Field(default=30, alias="SMTP_TIMEOUT")
+    mail_from: str = Field(default="xptt <no-reply@xptt.localhost>", alias="MAIL_FROM")
+    webhook_url: str = Field(default="", alias="XPTT_WEBHOOK_URL")  # for officials who chose webhooks without a URL
+    webhook_secret: str = Field(default="", alias="XPTT_WEBHOOK_SECRET")  # HMAC-SHA256 key shared with receivers
+    webhook_timeout: float = Field(default=10, alias="XPTT_WEBHOOK_TIMEOUT")
+    digest_hour: int = Field(default=7, ge=0, le=23, alias="XPTT_DIGEST_HOUR")  # local hour of the daily digest
+    mail_sink_port: int = Field(default=1025, alias="XPTT_MAIL_SINK_PORT")  # dev stack: local SMTP sink
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -1,5 +1,6 @@
 """Workflows: the procedure, sequenced. Orchestration only; the rules live in domain/."""
 
 from workflows.case import RecognitionCaseWorkflow
+from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
 
-WORKFLOWS = (RecognitionCaseWorkflow,)
+WORKFLOWS = (RecognitionCaseWorkflow, NotificationDeliveryWorkflow, NotificationDigestWorkflow)

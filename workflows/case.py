@@ -14,6 +14,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 
+from workflows.notification import dispatch_notifications
+
 with workflow.unsafe.imports_passed_through():
     from activities.archive_inputs import ArchiveHistoryInput, ArchiveHistoryResult
     from activities.inputs import (
@@ -23,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         RecognitionHistory,
         RecognitionHistoryInput,
         RecordTransitionInput,
+        RecordTransitionResult,
     )
     from domain.access import may_act
     from domain.calendar import due_at
@@ -212,7 +215,7 @@ class RecognitionCaseWorkflow:
                 due = due_at(transition.occurred_at, spec.working_days)
             new_task = NewTask(task_id=state.task_id(), stage=state.stage, role=spec.role, due_at=due)
         info = workflow.info()
-        await workflow.execute_activity(
+        recorded = await workflow.execute_activity(
             "record_transition",
             RecordTransitionInput(
                 case=CaseSnapshot(
@@ -238,9 +241,12 @@ class RecognitionCaseWorkflow:
                 completed_task=completed,
                 new_task=new_task,
             ),
+            result_type=RecordTransitionResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
+        if recorded is not None:  # None in histories recorded before notifications existed
+            await dispatch_notifications(recorded.outbox_ids)
         self._state = state
         self._open_task = (
             None

@@ -1,0 +1,217 @@
+"""The outbox on real PostgreSQL: rows written with the transition they announce, once, to the right people and
+channels; in-app read/unread; preferences; the failed list of a province."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import ActivityEnvironment
+
+from activities.case_store import CaseStore
+from activities.inputs import CaseSnapshot, NewTask, RecordTransitionInput
+from db.models import OfficialRow, RoleAssignmentRow
+from db.models_notify import NotificationRow
+from domain.case import Transition
+from domain.stages import LocalityType, Role, Stage
+from notify.events import Channel, NotificationKind, OutboxEvent, Recipients, outbox_id
+from notify.inbox import (
+    count_unread,
+    failed_notifications,
+    get_preferences,
+    list_notifications,
+    mark_read,
+    set_preferences,
+)
+from notify.outbox import enqueue
+from notify.preferences import Preferences
+from tests.notify.support import rows
+from tests.support import PROVINCE, ROUND_ID, seed
+
+T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
+
+
+def opened(unit: str) -> RecordTransitionInput:
+    case_id = f"{ROUND_ID}-{unit}"
+    return RecordTransitionInput(
+        case=CaseSnapshot(
+            case_id=case_id,
+            unit_code=unit,
+            province_code=PROVINCE,
+            round_id=ROUND_ID,
+            rule_set_id="qd06-2019",
+            profile_id="two-tier",
+            locality_type=LocalityType.OTHER,
+            stage=Stage.REGISTRATION,
+            status="open",
+            outcome=None,
+            verdict=None,
+            last_seq=1,
+        ),
+        transition=Transition(
+            seq=1, action="case_opened", from_stage=None, to_stage=Stage.REGISTRATION, occurred_at=T0
+        ),
+        workflow_id=case_id,
+        run_id="run-1",
+        new_task=NewTask(
+            task_id=f"{case_id}-t01", stage=Stage.REGISTRATION, role=Role.COMMUNE_OFFICER, due_at=T0 + timedelta(days=9)
+        ),
+    )
+
+
+def event(unit: str, key: str = "k1", **kw: object) -> OutboxEvent:
+    return OutboxEvent(
+        kind=kw.pop("kind", NotificationKind.TASK_REMINDER),  # type: ignore[arg-type]
+        dedup_key=key,
+        recipients=kw.pop(
+            "recipients", Recipients(roles=(Role.COMMUNE_OFFICER,), province_code=PROVINCE, unit_code=unit)
+        ),  # type: ignore[arg-type]
+        occurred_at=kw.pop("occurred_at", T0),  # type: ignore[arg-type]
+        province_code=PROVINCE,
+        unit_code=unit,
+        case_id=f"{ROUND_ID}-{unit}",
+        context={"stage": "self_assessment", "round_id": ROUND_ID, "due_at": None},
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+async def test_recording_a_transition_writes_its_notifications_once_and_returns_the_same_ids(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    unit, officials = await seed(sessions)
+    officer = next(o for o in officials if o.role == Role.COMMUNE_OFFICER)
+    store = CaseStore(sessions)
+    env = ActivityEnvironment()
+    first = await env.run(store.record_transition, opened(unit))
+    again = await env.run(store.record_transition, opened(unit))
+    key = f"case:{ROUND_ID}-{unit}:1:task_assigned"
+    assert first.outbox_ids == again.outbox_ids == (outbox_id(key, officer.id, Channel.EMAIL),)
+    written = await rows(sessions)
+    assert sorted((r.official_id, r.channel, r.status) for r in written) == [
+        (officer.id, "email", "pending"),
+        (officer.id, "in_app", "delivered"),
+    ]
+    email = next(r for r in written if r.channel == "email")
+    assert email.address == f"{officer.id}@example.invalid"
+    assert email.subject.startswith("[xptt] Nhiệm vụ mới: Đăng ký - ")
+    assert email.subject.endswith(", hạn 09:00 ngày 10/10/2027")  # due 02:00 UTC, shown in Vietnam time
+    assert email.created_at == T0 and email.deliver_after == T0
+    assert email.link and email.link.endswith(f"/v1/tasks/{ROUND_ID}-{unit}-t01")
+
+
+async def test_recipients_by_role_cover_unit_and_province_scopes_and_skip_inactive_officials(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    unit, _ = await seed(sessions)
+    async with sessions() as session, session.begin():
+        session.add_all(
+            [
+                OfficialRow(id="prov-officer", full_name="Cán bộ tỉnh", email="prov@example.invalid"),
+                OfficialRow(id="gone-officer", full_name="Đã nghỉ", email="gone@example.invalid", active=False),
+                OfficialRow(id="other-unit", full_name="Xã khác", email="other@example.invalid"),
+            ]
+        )
+        await session.flush()
+        session.add_all(
+            [
+                RoleAssignmentRow(official_id="prov-officer", role="commune_officer", province_code=PROVINCE),
+                RoleAssignmentRow(
+                    official_id="gone-officer", role="commune_officer", province_code=PROVINCE, unit_code=unit
+                ),
+                RoleAssignmentRow(official_id="other-unit", role="commune_officer", province_code="01"),
+            ]
+        )
+    async with sessions() as session, session.begin():
+        ids = await enqueue(session, event(unit))
+    emails = await rows(sessions, channel="email")
+    assert sorted(r.official_id for r in emails) == sorted([f"demo-officer-{unit}", "prov-officer"])
+    assert sorted(ids) == sorted(r.id for r in emails)
+
+
+async def test_named_officials_receive_without_a_role(sessions: async_sessionmaker[AsyncSession]) -> None:
+    unit, _ = await seed(sessions)
+    async with sessions() as session, session.begin():
+        await enqueue(session, event(unit, recipients=Recipients(official_ids=(f"demo-admin-{PROVINCE}",))))
+    assert {r.official_id for r in await rows(sessions)} == {f"demo-admin-{PROVINCE}"}
+
+
+async def test_preferences_choose_channels_digest_language_and_quiet_hours(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    unit, _ = await seed(sessions)
+    officer = f"demo-officer-{unit}"
+    async with sessions() as session, session.begin():
+        await set_preferences(
+            session,
+            officer,
+            Preferences(
+                channels=frozenset({Channel.EMAIL, Channel.WEBHOOK}),
+                digest=True,
+                quiet_start=time(8),
+                quiet_end=time(9, 30),
+                locale="en",
+                webhook_url="https://hooks.example.invalid/xptt",
+            ),
+            at=T0,
+        )
+    async with sessions() as session:
+        prefs = await get_preferences(session, officer)
+    assert prefs.digest and prefs.locale == "en" and prefs.quiet_end == time(9, 30)
+    async with sessions() as session, session.begin():
+        ids = await enqueue(session, event(unit))  # T0 = 09:00 local: inside the quiet hours
+    by_channel = {r.channel: r for r in await rows(sessions)}
+    assert set(by_channel) == {"email", "webhook"}
+    assert by_channel["email"].status == "held"  # waits for the digest
+    assert by_channel["webhook"].status == "pending"
+    assert by_channel["webhook"].deliver_after == datetime(2027, 10, 1, 2, 30, tzinfo=UTC)  # 09:30 local
+    assert by_channel["webhook"].subject.startswith("[xptt] Reminder")
+    assert ids == [by_channel["webhook"].id]
+
+
+async def test_a_webhook_without_any_url_is_skipped_not_failed(sessions: async_sessionmaker[AsyncSession]) -> None:
+    unit, _ = await seed(sessions)
+    async with sessions() as session, session.begin():
+        await set_preferences(
+            session, f"demo-officer-{unit}", Preferences(channels=frozenset({Channel.WEBHOOK})), at=T0
+        )
+        ids = await enqueue(session, event(unit), default_webhook_url="")
+    assert ids == [] and await rows(sessions) == []
+
+
+async def test_in_app_notifications_are_listed_newest_first_and_marked_read_by_their_owner_only(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    unit, _ = await seed(sessions)
+    officer = f"demo-officer-{unit}"
+    async with sessions() as session, session.begin():
+        for n in range(3):
+            await enqueue(session, event(unit, key=f"k{n}", occurred_at=T0 + timedelta(hours=n)))
+    async with sessions() as session:
+        listed = await list_notifications(session, officer, unread_only=True, limit=10)
+        assert len(listed) == 3 and listed[0].created_at > listed[-1].created_at
+        assert await count_unread(session, officer) == 3
+    async with sessions() as session, session.begin():
+        assert await mark_read(session, "someone-else", [listed[0].id]) == []
+        assert await mark_read(session, officer, [listed[0].id]) == [listed[0].id]
+        assert await mark_read(session, officer, [listed[0].id]) == []  # twice: nothing more
+    async with sessions() as session:
+        unread = await list_notifications(session, officer, unread_only=True)
+        everything = await list_notifications(session, officer, limit=2)
+    assert [n.id for n in unread] == [n.id for n in listed[1:]]
+    assert len(everything) == 2
+
+
+async def test_failed_notifications_are_listed_by_province(sessions: async_sessionmaker[AsyncSession]) -> None:
+    unit, _ = await seed(sessions)
+    async with sessions() as session, session.begin():
+        [oid] = await enqueue(session, event(unit))
+        row = await session.get(NotificationRow, oid)
+        assert row is not None
+        row.status, row.failed_at, row.last_error = "failed", T0, "smtp_recipient_refused: 550"
+    async with sessions() as session:
+        failed = await failed_notifications(session, PROVINCE)
+        elsewhere = await failed_notifications(session, "01")
+        total = await session.scalar(select(func.count()).select_from(NotificationRow))
+    assert [(f.id, f.last_error) for f in failed] == [(oid, "smtp_recipient_refused: 550")]
+    assert elsewhere == [] and total == 2

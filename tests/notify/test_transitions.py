@@ -1,0 +1,119 @@
+"""What a recorded case transition announces (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from activities.inputs import CaseSnapshot, NewTask, RecordTransitionInput
+from domain.case import Transition
+from domain.stages import LocalityType, Outcome, Role, Stage
+from notify.events import NotificationKind
+from notify.transitions import events_for_transition
+
+T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
+CASE = "qd06-2019:2027-11953"
+
+
+def record(
+    seq: int, frm: Stage | None, to: Stage, *, task: tuple[Stage, Role] | None = None, **kw: Any
+) -> RecordTransitionInput:
+    outcome = kw.pop("outcome", None)
+    return RecordTransitionInput(
+        case=CaseSnapshot(
+            case_id=CASE,
+            unit_code="11953",
+            province_code="33",
+            round_id="qd06-2019:2027",
+            rule_set_id="qd06-2019",
+            profile_id="two-tier",
+            locality_type=LocalityType.OTHER,
+            stage=to,
+            status="closed" if to == Stage.CLOSED else "open",
+            outcome=outcome,
+            verdict=None,
+            last_seq=seq,
+        ),
+        transition=Transition(
+            seq=seq,
+            action=kw.pop("action", f"{frm.value if frm else 'case'}_completed"),
+            from_stage=frm,
+            to_stage=to,
+            occurred_at=T0,
+            outcome=outcome,
+            **kw,
+        ),
+        workflow_id=CASE,
+        run_id="run-1",
+        new_task=None
+        if task is None
+        else NewTask(task_id=f"{CASE}-t{seq:02d}", stage=task[0], role=task[1], due_at=T0 + timedelta(days=10)),
+    )
+
+
+def test_a_new_task_is_announced_to_its_role_over_the_unit() -> None:
+    [event] = events_for_transition(
+        record(1, None, Stage.REGISTRATION, task=(Stage.REGISTRATION, Role.COMMUNE_OFFICER), action="case_opened")
+    )
+    assert event.kind == NotificationKind.TASK_ASSIGNED
+    assert event.dedup_key == f"case:{CASE}:1:task_assigned"
+    assert (event.recipients.roles, event.recipients.unit_code) == ((Role.COMMUNE_OFFICER,), "11953")
+    assert event.context["stage"] == "registration"
+    assert event.link_path == f"/v1/tasks/{CASE}-t01"
+    assert event.occurred_at == T0
+
+
+def test_a_returned_dossier_is_announced_once_as_returned() -> None:
+    events = events_for_transition(
+        record(
+            8,
+            Stage.APPRAISAL,
+            Stage.DOSSIER_SUBMISSION,
+            task=(Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
+            reason="returned for completion: council minutes",
+        )
+    )
+    assert [e.kind for e in events] == [NotificationKind.DOSSIER_RETURNED]
+    assert events[0].context["reason"] == "returned for completion: council minutes"
+
+
+def test_a_decision_is_announced_to_the_commune() -> None:
+    events = events_for_transition(
+        record(
+            8,
+            Stage.DECISION,
+            Stage.COMMENDATION,
+            outcome=Outcome.RECOGNISED,
+            details={"decision_number": "QĐ-123/UBND", "recognised": True},
+        )
+    )
+    assert [e.kind for e in events] == [NotificationKind.DECISION_MADE]
+    assert set(events[0].recipients.roles) == {Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN}
+    assert events[0].context["decision_number"] == "QĐ-123/UBND"
+
+
+def test_a_refusal_at_appraisal_is_a_decision_a_declined_registration_is_not() -> None:
+    refused = record(7, Stage.APPRAISAL, Stage.CLOSED, outcome=Outcome.NOT_RECOGNISED, reason="số liệu sai")
+    assert [e.kind for e in events_for_transition(refused)] == [NotificationKind.DECISION_MADE]
+    declined = record(2, Stage.REGISTRATION, Stage.CLOSED, outcome=Outcome.NOT_REGISTERED)
+    assert events_for_transition(declined) == []
+
+
+def test_a_commendation_found_is_announced_to_its_authority() -> None:
+    found = {"consecutive": 3, "authority_role": "provincial_chairman", "title_vi": "Bằng khen", "title_en": "Merit"}
+    events = events_for_transition(
+        record(
+            9,
+            Stage.COMMENDATION,
+            Stage.CLOSED,
+            action="commendation_checked",
+            outcome=Outcome.RECOGNISED,
+            details={"commendation": found},
+        )
+    )
+    assert [e.kind for e in events] == [NotificationKind.COMMENDATION_DUE]
+    assert Role.PROVINCIAL_CHAIRMAN in events[0].recipients.roles
+    none_found = record(
+        9, Stage.COMMENDATION, Stage.CLOSED, action="commendation_checked", details={"commendation": None}
+    )
+    assert events_for_transition(none_found) == []

@@ -1,0 +1,127 @@
+"""Delivery of notifications: one `NotificationDeliveryWorkflow` per outbox row (workflow id = outbox id) and the
+`NotificationDigestWorkflow` that gathers a day's held email into one message per official.
+
+Deliveries run on their own task queue, `<case task queue>-notify`, so a slow or absent mail server never holds up
+case work; the worker polls both queues. Workflows that record state changes hand the outbox ids returned by
+their activity to `dispatch_notifications`, which starts the deliveries as abandoned children: the case does not
+wait for mail, and a closing case does not cancel its last messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.calendar import local_date
+    from notify.payloads import (
+        BuildDigestsInput,
+        BuildDigestsResult,
+        DeliverNotificationInput,
+        DeliveryOutcome,
+        DeliveryPlan,
+        DigestInput,
+        MarkFailedInput,
+        NotificationRef,
+    )
+
+NOTIFY_QUEUE_SUFFIX = "-notify"
+DB_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+SEND_TIMEOUT = timedelta(seconds=90)
+
+
+def notify_task_queue(task_queue: str) -> str:
+    """The delivery queue that belongs to a case queue (itself when given a delivery queue)."""
+    return task_queue if task_queue.endswith(NOTIFY_QUEUE_SUFFIX) else task_queue + NOTIFY_QUEUE_SUFFIX
+
+
+async def dispatch_notifications(outbox_ids: Sequence[str]) -> None:
+    """From workflow code: start one delivery per outbox id. Deterministic (ids come from an activity result);
+    an id whose delivery already runs is left to it."""
+
+    async def start(outbox_id: str) -> None:
+        with contextlib.suppress(WorkflowAlreadyStartedError):
+            await workflow.start_child_workflow(
+                NotificationDeliveryWorkflow.run,
+                DeliverNotificationInput(outbox_id=outbox_id),
+                id=outbox_id,
+                task_queue=notify_task_queue(workflow.info().task_queue),
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+
+    await asyncio.gather(*(start(i) for i in outbox_ids))
+
+
+@workflow.defn
+class NotificationDeliveryWorkflow:
+    @workflow.run
+    async def run(self, inp: DeliverNotificationInput) -> DeliveryOutcome:
+        ref = NotificationRef(outbox_id=inp.outbox_id)
+        plan: DeliveryPlan = await workflow.execute_activity(
+            "plan_notification_delivery",
+            ref,
+            result_type=DeliveryPlan,
+            start_to_close_timeout=DB_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
+        if not plan.send:
+            return DeliveryOutcome(outbox_id=inp.outbox_id, status=plan.status)
+        if plan.deliver_after is not None:
+            wait = (plan.deliver_after - workflow.now()).total_seconds()
+            if wait > 0:  # quiet hours
+                await workflow.sleep(wait)
+        retry = RetryPolicy(
+            initial_interval=timedelta(seconds=inp.retry_initial_seconds),
+            backoff_coefficient=2.0,
+            maximum_interval=timedelta(seconds=inp.retry_max_interval_seconds),
+            maximum_attempts=inp.max_attempts,
+            non_retryable_error_types=["notification_missing"],
+        )
+        try:
+            outcome: DeliveryOutcome = await workflow.execute_activity(
+                "deliver_notification",
+                ref,
+                result_type=DeliveryOutcome,
+                start_to_close_timeout=SEND_TIMEOUT,
+                schedule_to_close_timeout=timedelta(seconds=inp.give_up_after_seconds),
+                retry_policy=retry,
+            )
+            return outcome
+        except ActivityError as exc:
+            cause = exc.cause
+            reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+            workflow.logger.warning("delivery of %s gave up: %s", inp.outbox_id, reason)
+            failed: DeliveryOutcome = await workflow.execute_activity(
+                "mark_notification_failed",
+                MarkFailedInput(outbox_id=inp.outbox_id, error=f"retries exhausted: {reason}"),
+                result_type=DeliveryOutcome,
+                start_to_close_timeout=DB_TIMEOUT,
+                retry_policy=DB_RETRY,
+            )
+            return failed
+
+
+@workflow.defn
+class NotificationDigestWorkflow:
+    """Started daily by the schedule `xptt-notification-digest` (services/notification_schedule.py), or by hand
+    for a given day."""
+
+    @workflow.run
+    async def run(self, inp: DigestInput) -> BuildDigestsResult:
+        day = inp.day or local_date(workflow.now())
+        built: BuildDigestsResult = await workflow.execute_activity(
+            "build_daily_digests",
+            BuildDigestsInput(day=day, hour=inp.hour),
+            result_type=BuildDigestsResult,
+            start_to_close_timeout=timedelta(minutes=5),
+            retry_policy=DB_RETRY,
+        )
+        await dispatch_notifications(built.outbox_ids)
+        return built
