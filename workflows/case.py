@@ -245,14 +245,15 @@ class RecognitionCaseWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
-        if recorded is not None:  # None in histories recorded before notifications existed
-            await dispatch_notifications(recorded.outbox_ids)
         self._state = state
         self._open_task = (
             None
             if new_task is None
             else TaskView(task_id=new_task.task_id, stage=new_task.stage, role=new_task.role, due_at=new_task.due_at)
         )
+        # After the state is the case's: an update racing the deliveries' start sees the new open task.
+        if recorded is not None:  # None in histories recorded before notifications existed
+            await dispatch_notifications(recorded.outbox_ids)
         workflow.upsert_search_attributes(
             [
                 STAGE.value_set(state.stage.value),
