@@ -84,6 +84,8 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
         "verdict": case.verdict,
         "run_id": inp.run_id,
         "last_seq": case.last_seq,
+        "on_hold": case.on_hold,
+        "problem": case.problem,
         "opened_at": tr.occurred_at,
         "updated_at": tr.occurred_at,
         "closed_at": tr.occurred_at if case.status == "closed" else None,
@@ -127,6 +129,30 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
                 completed_by=inp.completed_task.completed_by,
                 completion=inp.completed_task.completion,
                 update_id=inp.update_id,
+            )
+        )
+    if inp.cancelled_task_id is not None:
+        await session.execute(
+            update(TaskRow)
+            .where(TaskRow.id == inp.cancelled_task_id, TaskRow.status == "open")
+            .values(status="cancelled", completed_at=tr.occurred_at)
+        )
+    if inp.task_update is not None:
+        change = inp.task_update
+        # Guarded by the case's sequence: a late retry of an older transition cannot undo a newer one.
+        await session.execute(
+            update(TaskRow)
+            .where(
+                TaskRow.id == change.task_id,
+                TaskRow.status == "open",
+                select(CaseRow.last_seq).where(CaseRow.id == case.case_id).scalar_subquery() == case.last_seq,
+            )
+            .values(
+                due_at=change.due_at,
+                escalation_level=change.escalation_level,
+                escalated_to=change.escalated_to.value if change.escalated_to else None,
+                assignee_id=change.assignee_id,
+                stuck=change.stuck,
             )
         )
     if tr.score_sheet is not None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from domain.case import Transition
 from domain.stages import LocalityType, Outcome, Role, Stage
 from domain.streaks import RoundResult
+from domain.tasks import OpenTask
 
 
 class _Payload(BaseModel):
@@ -29,6 +30,8 @@ class CaseSnapshot(_Payload):
     outcome: Outcome | None
     verdict: dict[str, Any] | None
     last_seq: int
+    on_hold: bool = False
+    problem: str | None = None
 
 
 class CompletedTask(_Payload):
@@ -43,6 +46,36 @@ class NewTask(_Payload):
     role: Role
     due_at: datetime | None
 
+    @classmethod
+    def of(cls, task: OpenTask | None) -> NewTask | None:
+        if task is None:
+            return None
+        return cls(task_id=task.task_id, stage=task.stage, role=task.role, due_at=task.due_at)
+
+
+class TaskUpdate(_Payload):
+    """The open task's deadlines and holder after a transition (escalation, new due date, reassignment)."""
+
+    task_id: str
+    due_at: datetime
+    escalation_level: int
+    escalated_to: Role | None
+    assignee_id: str | None
+    stuck: bool
+
+    @classmethod
+    def of(cls, task: OpenTask | None) -> TaskUpdate | None:
+        if task is None:
+            return None
+        return cls(
+            task_id=task.task_id,
+            due_at=task.due_at,
+            escalation_level=task.escalation_level,
+            escalated_to=task.escalated_to,
+            assignee_id=task.assignee_id,
+            stuck=task.final_applied,
+        )
+
 
 class RecordTransitionInput(_Payload):
     """Everything one transition changes in the read model, applied in one transaction."""
@@ -56,6 +89,8 @@ class RecordTransitionInput(_Payload):
     update_id: str | None = None
     completed_task: CompletedTask | None = None
     new_task: NewTask | None = None
+    task_update: TaskUpdate | None = None
+    cancelled_task_id: str | None = None
 
 
 class RecognitionHistoryInput(_Payload):

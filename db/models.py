@@ -105,6 +105,8 @@ class CaseRow(Base):
     verdict: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     run_id: Mapped[str | None] = mapped_column(Text)
     last_seq: Mapped[int] = mapped_column(Integer)
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
+    problem: Mapped[str | None] = mapped_column(Text)  # stuck | on_hold | ... (what the admins' board shows)
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
@@ -130,6 +132,9 @@ class TaskRow(Base):
     province_code: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(Text)  # open | completed | cancelled
     assignee_id: Mapped[str | None] = mapped_column(ForeignKey("officials.id"))
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_to: Mapped[str | None] = mapped_column(Text)  # the role of the rung the task has climbed to
+    stuck: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     created_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
@@ -167,3 +172,13 @@ class AuditEventRow(Base):
     # The hash chain (audit/chain.py): the hash of the case's previous row (genesis for seq 1) and this row's own.
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class RoundReportRow(Base):
+    """The report of a province's round, written when the round closes (and refreshed if it is closed again)."""
+
+    __tablename__ = "round_reports"
+    round_id: Mapped[str] = mapped_column(ForeignKey("rounds.id"), primary_key=True)
+    province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
+    report: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    closed_at: Mapped[datetime]

@@ -1,7 +1,8 @@
-"""The recognition case as a state machine: a checked form moves the case to its next stage.
+"""The recognition case as a state machine: forms, deadlines and administrators' actions move it on.
 
-`complete_stage(state, form, ...)` returns the new state and the transition to record. Nothing here reads a clock:
-times come in as parameters; ids are derived from the case id and counters so that a replay yields the same ones.
+Each function takes the state and returns the new state and the transition to record. Nothing here reads a clock:
+times come in as parameters; ids are derived from the case id and counters, so a replay yields the same ones.
+Deadlines (reminder, escalation rungs, final policy) live in domain/deadlines.py.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.deadlines import first_task
 from domain.forms import (
     AppraisalForm,
+    CommendationForm,
     CouncilAssessmentForm,
     DecisionForm,
     DossierForm,
@@ -22,9 +25,10 @@ from domain.forms import (
     RegistrationForm,
     SelfAssessmentForm,
 )
-from domain.procedure import ProcedureProfile
+from domain.procedure import CommendationLevel, ProcedureProfile
 from domain.rulesets import RuleSet
-from domain.stages import LocalityType, Outcome, Stage
+from domain.stages import LocalityType, Outcome, Role, Stage
+from domain.tasks import OpenTask
 from domain.verdict import Verdict, evaluate
 
 
@@ -51,11 +55,18 @@ class CaseState(BaseModel):
     outcome: Outcome | None = None
     seq: int = 0
     task_no: int = 0
+    task: OpenTask | None = None
     self_scores: dict[int, int] | None = None
     council_scores: dict[int, int] | None = None
     verdict: Verdict | None = None
     open_objections: tuple[str, ...] = ()
     dossier_returns: int = 0
+    dossier_submitted: bool = False
+    on_hold: bool = False
+    held_at: datetime | None = None
+    problem: str | None = None  # "stuck": an authority let the whole ladder pass without acting
+    commendation: CommendationLevel | None = None
+    commendation_checked: bool = False
 
     def task_id(self, task_no: int | None = None) -> str:
         return f"{self.case_id}-t{self.task_no if task_no is None else task_no:02d}"
@@ -70,6 +81,12 @@ class CaseState(BaseModel):
             returns_so_far=self.dossier_returns,
             max_returns=profile.max_dossier_returns,
         )
+
+    def acting_role(self, profile: ProcedureProfile) -> Role:
+        """Who acts at the current stage: the profile's role, or the commendation level's authority."""
+        if self.stage == Stage.COMMENDATION and self.commendation is not None:
+            return self.commendation.authority_role
+        return profile.stage(self.stage).role
 
 
 class Transition(BaseModel):
@@ -86,16 +103,40 @@ class Transition(BaseModel):
     score_sheet: ScoreSheet | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     reason: str | None = None
+    completed_task_id: str | None = None
+    cancelled_task_id: str | None = None
+    new_task: OpenTask | None = None
+    task_update: OpenTask | None = None  # the open task as it stands after this transition (same id)
 
 
 def case_id_for(round_id: str, unit_code: str) -> str:
     return f"{round_id}-{unit_code}"
 
 
-def open_case(state: CaseState, *, now: datetime) -> tuple[CaseState, Transition]:
+def _with_task(state: CaseState, profile: ProcedureProfile, now: datetime, year: int) -> CaseState:
+    """Open the next task for the state's stage (task_no already advanced)."""
+    task = first_task(
+        task_id=state.task_id(),
+        stage=state.stage,
+        role=state.acting_role(profile),
+        spec=profile.stage(state.stage),
+        started_at=now,
+        year=year,
+    )
+    return state.model_copy(update={"task": task})
+
+
+def open_case(state: CaseState, *, profile: ProcedureProfile, year: int, now: datetime) -> tuple[CaseState, Transition]:
     """The case starts at registration with its first task."""
-    new = state.model_copy(update={"stage": Stage.REGISTRATION, "seq": 1, "task_no": 1})
-    return new, Transition(seq=1, action="case_opened", from_stage=None, to_stage=Stage.REGISTRATION, occurred_at=now)
+    new = _with_task(state.model_copy(update={"stage": Stage.REGISTRATION, "seq": 1, "task_no": 1}), profile, now, year)
+    return new, Transition(
+        seq=1,
+        action="case_opened",
+        from_stage=None,
+        to_stage=Stage.REGISTRATION,
+        occurred_at=now,
+        new_task=new.task,
+    )
 
 
 def _next_stage(state: CaseState, form: Form) -> tuple[Stage, Outcome | None, str | None]:
@@ -125,13 +166,19 @@ def _next_stage(state: CaseState, form: Form) -> tuple[Stage, Outcome | None, st
             return Stage.COMMENDATION, Outcome.RECOGNISED, None
         case Stage.DECISION, DecisionForm(reasons=reasons):
             return Stage.CLOSED, Outcome.NOT_RECOGNISED, "; ".join(reasons)
+        case Stage.COMMENDATION, CommendationForm(awarded=awarded, reasons=reasons):
+            return Stage.CLOSED, state.outcome, None if awarded else "; ".join(reasons)
     raise ValueError(f"a {type(form).__name__} does not complete stage {state.stage.value}")
 
 
-def complete_stage(state: CaseState, form: Form, *, rule_set: RuleSet, now: datetime) -> tuple[CaseState, Transition]:
-    """Apply an accepted form to the case at its current stage."""
+def complete_stage(
+    state: CaseState, form: Form, *, rule_set: RuleSet, profile: ProcedureProfile, year: int, now: datetime
+) -> tuple[CaseState, Transition]:
+    """Apply an accepted form to the case at its current stage; the next stage's task opens."""
+    if state.task is None:
+        raise ValueError("the case has no open task")
     to_stage, outcome, reason = _next_stage(state, form)
-    update: dict[str, Any] = {"stage": to_stage, "seq": state.seq + 1}
+    update: dict[str, Any] = {"stage": to_stage, "seq": state.seq + 1, "task": None, "problem": None}
     sheet: ScoreSheet | None = None
     match form:
         case SelfAssessmentForm(scores=scores, sources=sources):
@@ -144,6 +191,8 @@ def complete_stage(state: CaseState, form: Form, *, rule_set: RuleSet, now: date
             sheet = ScoreSheet(kind="council", scores=dict(scores))
         case PublicPostingForm(objections=objections):
             update["open_objections"] = tuple(o.id for o in objections)
+        case DossierForm():
+            update["dossier_submitted"] = True
         case AppraisalForm(outcome="return"):
             update["dossier_returns"] = state.dossier_returns + 1
         case _:
@@ -152,9 +201,9 @@ def complete_stage(state: CaseState, form: Form, *, rule_set: RuleSet, now: date
         update["outcome"] = outcome
     if to_stage == Stage.CLOSED:
         update["status"] = "closed"
-    else:
-        update["task_no"] = state.task_no + 1
     new = state.model_copy(update=update)
+    if to_stage not in (Stage.CLOSED, Stage.COMMENDATION):  # the commendation task opens after the streak check
+        new = _with_task(new.model_copy(update={"task_no": state.task_no + 1}), profile, now, year)
     details = form.model_dump(mode="json")
     if new.verdict is not None and state.stage == Stage.COUNCIL_ASSESSMENT:
         details["verdict"] = new.verdict.model_dump(mode="json")
@@ -168,23 +217,43 @@ def complete_stage(state: CaseState, form: Form, *, rule_set: RuleSet, now: date
         score_sheet=sheet,
         details=details,
         reason=reason,
+        completed_task_id=state.task.task_id,
+        new_task=new.task,
     )
     return new, transition
 
 
-def close_after_commendation_check(
-    state: CaseState, *, commendation: dict[str, Any] | None, now: datetime
+def commendation_checked(
+    state: CaseState, level: CommendationLevel | None, *, profile: ProcedureProfile, year: int, now: datetime
 ) -> tuple[CaseState, Transition]:
-    """The automatic commendation check ends the case; what it found is recorded."""
-    if state.stage != Stage.COMMENDATION:
+    """After a recognition: a commendation task for the level's authority when the streak reaches a level,
+    else the case closes."""
+    if state.stage != Stage.COMMENDATION or state.commendation_checked:
         raise ValueError(f"no commendation check at stage {state.stage.value}")
-    new = state.model_copy(update={"stage": Stage.CLOSED, "status": "closed", "seq": state.seq + 1})
+    details = {"commendation": None if level is None else level.model_dump(mode="json")}
+    if level is None:
+        new = state.model_copy(
+            update={"stage": Stage.CLOSED, "status": "closed", "seq": state.seq + 1, "commendation_checked": True}
+        )
+        return new, Transition(
+            seq=new.seq,
+            action="commendation_checked",
+            from_stage=Stage.COMMENDATION,
+            to_stage=Stage.CLOSED,
+            occurred_at=now,
+            outcome=state.outcome,
+            details=details,
+        )
+    new = state.model_copy(
+        update={"seq": state.seq + 1, "task_no": state.task_no + 1, "commendation": level, "commendation_checked": True}
+    )
+    new = _with_task(new, profile, now, year)
     return new, Transition(
         seq=new.seq,
-        action="commendation_checked",
+        action="commendation_due",
         from_stage=Stage.COMMENDATION,
-        to_stage=Stage.CLOSED,
+        to_stage=Stage.COMMENDATION,
         occurred_at=now,
-        outcome=state.outcome,
-        details={"commendation": commendation},
+        details=details,
+        new_task=new.task,
     )

@@ -114,6 +114,15 @@ class DecisionForm(_Form):
     reasons: list[str] = Field(default_factory=list)
 
 
+class CommendationForm(_Form):
+    """Khen thưởng: the authority's decision on the commendation the streak made due."""
+
+    awarded: bool
+    decision_number: str = Field(default="", max_length=100)
+    decision_date: date | None = None
+    reasons: list[str] = Field(default_factory=list)
+
+
 Form = (
     RegistrationForm
     | SelfAssessmentForm
@@ -122,6 +131,7 @@ Form = (
     | DossierForm
     | AppraisalForm
     | DecisionForm
+    | CommendationForm
 )
 
 FORMS: dict[Stage, type[_Form]] = {
@@ -132,6 +142,7 @@ FORMS: dict[Stage, type[_Form]] = {
     Stage.DOSSIER_SUBMISSION: DossierForm,
     Stage.APPRAISAL: AppraisalForm,
     Stage.DECISION: DecisionForm,
+    Stage.COMMENDATION: CommendationForm,
 }
 
 
@@ -228,6 +239,14 @@ def _check(form: _Form, ctx: FormContext) -> None:
                     raise FormError("recognised", f"the unit does not meet the standard: {why}")
             elif not reasons:
                 raise FormError("reasons", "a decision not to recognise states its reasons")
+        case CommendationForm(awarded=True, decision_number=number, decision_date=when):
+            if not number:
+                raise FormError("decision_number", "a commendation carries its decision number")
+            if when is None:
+                raise FormError("decision_date", "a commendation carries its decision date")
+        case CommendationForm(awarded=False, reasons=reasons):
+            if not reasons:
+                raise FormError("reasons", "a commendation not given states its reasons")
         case _:
             pass
 

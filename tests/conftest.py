@@ -14,12 +14,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade_async
 from db.session import async_url, make_engine
-from infra.embedded import SEARCH_ATTRIBUTES, start_postgres, temporal_binary
+from infra.embedded import SEARCH_ATTRIBUTES, start_postgres, temporal_binary, temporal_test_server_binary
 
 TEMPLATE = f"xptt_template_{uuid.uuid4().hex[:8]}"
 
@@ -95,6 +97,26 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         dev_server_existing_path=temporal_binary(),
         data_converter=pydantic_data_converter,
         dev_server_extra_args=extra,
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server: weeks of deadlines pass in milliseconds (no visibility queries here)."""
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server_binary(), data_converter=pydantic_data_converter
+    )
+    kinds = {
+        "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+        "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    }
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace="default", search_attributes={name: kinds[kind] for name, kind in SEARCH_ATTRIBUTES.items()}
+        )
     )
     yield env
     await env.shutdown()

@@ -18,7 +18,6 @@ from temporalio.worker import Worker
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
-from api.main import create_app
 from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
@@ -142,6 +141,8 @@ def token_for(official_id: str) -> str:
 async def running_stack(
     client: Client, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[Stack]:
+    from api.main import create_app  # here, so that workflow tests do not need the API
+
     unit, officials = await seed(sessions)
     task_queue = f"test-{uuid.uuid4()}"
     worker: Worker = build_worker(

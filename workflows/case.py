@@ -1,14 +1,17 @@
-"""RecognitionCaseWorkflow: one per (unit, round), from registration to the decision and the commendation check.
+"""RecognitionCaseWorkflow: one per (unit, round), from registration to the decision and the commendation.
 
-Orchestration only: the rules are domain functions, the writes are activities. Human input arrives as the
-`complete_task` Update; its validator refuses a wrong role, another unit, a task that is not open or a bad form
-before anything is recorded.
+Orchestration only: the rules are domain functions, the writes are activities. Human input arrives as Updates whose
+validators refuse a wrong role, another unit, a task that is not open or a bad form before anything is recorded.
+Deadlines act: the main loop sleeps until the open task's next deadline (reminder, escalation rung, final policy)
+and wakes early whenever the case changes, so a moved due date or a hold re-arms the wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
@@ -26,23 +29,36 @@ with workflow.unsafe.imports_passed_through():
         RecognitionHistoryInput,
         RecordTransitionInput,
         RecordTransitionResult,
+        TaskUpdate,
     )
+    from domain import admin
     from domain.access import may_act
-    from domain.calendar import due_at
-    from domain.case import CaseState, Transition, close_after_commendation_check, complete_stage, open_case
+    from domain.case import CaseState, Transition, commendation_checked, complete_stage, open_case
+    from domain.deadlines import deadline_passed, next_deadline
     from domain.errors import DomainError
     from domain.forms import Form, FormError, parse_form
     from domain.procedure import ProcedureProfile, load_profile
+    from domain.rounds import parse_round
     from domain.rulesets import RuleSet, load_rule_set
     from domain.stages import Outcome, Role, Stage
     from domain.streaks import RoundResult, commendation_due
+    from domain.tasks import OpenTask
     from workflows.inputs import (
+        Actor,
+        AdminActionInput,
+        CaseProgress,
         CaseResult,
         CaseStatus,
         CompleteTaskInput,
         CompleteTaskResult,
+        ExtendDueInput,
+        HoldInput,
+        NudgeInput,
+        ReassignInput,
+        ReleaseInput,
         StartCaseInput,
         TaskView,
+        WithdrawInput,
     )
 
 STAGE = SearchAttributeKey.for_keyword("Stage")
@@ -50,6 +66,8 @@ UNIT_CODE = SearchAttributeKey.for_keyword("UnitCode")
 PROVINCE_CODE = SearchAttributeKey.for_keyword("ProvinceCode")
 ROUND_ID = SearchAttributeKey.for_keyword("RoundId")
 DUE_AT = SearchAttributeKey.for_datetime("DueAt")
+ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
+PROBLEM = SearchAttributeKey.for_keyword("Problem")
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -67,13 +85,33 @@ def case_search_attributes(inp: StartCaseInput) -> TypedSearchAttributes:
     )
 
 
+def _task_view(task: OpenTask | None) -> TaskView | None:
+    if task is None:
+        return None
+    return TaskView(
+        task_id=task.task_id,
+        stage=task.stage,
+        role=task.role,
+        due_at=task.due_at,
+        escalation_level=task.escalation_level,
+        escalated_to=task.escalated_to,
+        assignee_id=task.assignee_id,
+    )
+
+
+def _refuse(code: str, message: str, field: str | None = None) -> ApplicationError:
+    details = (field,) if field else ()
+    return ApplicationError(message, *details, type=code, non_retryable=True)
+
+
 @workflow.defn
 class RecognitionCaseWorkflow:
     def __init__(self) -> None:
         self._state: CaseState | None = None
         self._rule_set: RuleSet | None = None
         self._profile: ProcedureProfile | None = None
-        self._open_task: TaskView | None = None
+        self._year = 0
+        self._version = 0  # bumped on every recorded transition: wakes the deadline wait
         self._lock = asyncio.Lock()
 
     # -- the procedure ---------------------------------------------------------------------------------------------
@@ -81,6 +119,7 @@ class RecognitionCaseWorkflow:
     async def run(self, inp: StartCaseInput) -> CaseResult:
         self._rule_set = load_rule_set(inp.rule_set_id)
         self._profile = load_profile(inp.profile_id)
+        self._year = parse_round(inp.round_id).year
         initial = CaseState(
             case_id=inp.case_id,
             unit_code=inp.unit_code,
@@ -90,14 +129,16 @@ class RecognitionCaseWorkflow:
             profile_id=inp.profile_id,
             locality_type=inp.locality_type,
         )
+        self._state = initial  # not yet recorded: no task is open, so every update is refused until it is
         async with self._lock:
-            state, transition = open_case(initial, now=workflow.now())
-            await self._record(state, transition)
+            await self._apply(lambda s: self._calendar(open_case, s, profile=self.profile, year=self._year))
 
-        await workflow.wait_condition(lambda: self.state.stage in (Stage.COMMENDATION, Stage.CLOSED))
-        if self.state.stage == Stage.COMMENDATION:
-            async with self._lock:
-                await self._check_commendation()
+        while self.state.status == "open":
+            if self.state.stage == Stage.COMMENDATION and not self.state.commendation_checked:
+                async with self._lock:
+                    await self._check_commendation()
+                continue
+            await self._await_next_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
         if workflow.patched("archive-history-at-close"):
             # Keep the history in PostgreSQL beyond Temporal's retention. It ends here: a history cannot hold its
@@ -112,6 +153,28 @@ class RecognitionCaseWorkflow:
             )
         return CaseResult(case_id=self.state.case_id, outcome=self.state.outcome)
 
+    async def _await_next_deadline(self) -> None:
+        """Sleep until the open task's next deadline and apply it, unless the case changes first (then return, so
+        the caller looks again: a moved due date, a hold or a completion re-arms the wait)."""
+        version = self._version
+        upcoming = next_deadline(self.state.task, on_hold=self.state.on_hold)
+        if upcoming is None:
+            await workflow.wait_condition(lambda: self._version != version)
+            return
+        at, kind = upcoming
+        delay = at - workflow.now()
+        if delay > timedelta(0):
+            try:
+                await workflow.wait_condition(lambda: self._version != version, timeout=delay)
+                return
+            except TimeoutError:
+                pass
+        async with self._lock:
+            if self._version != version:
+                return  # the case moved while the deadline fell
+            spec = self.profile.stage(self.state.stage)
+            await self._apply(lambda s: self._calendar(deadline_passed, s, kind, spec))
+
     async def _check_commendation(self) -> None:
         history: RecognitionHistory = await workflow.execute_activity(
             "load_recognition_history",
@@ -122,66 +185,162 @@ class RecognitionCaseWorkflow:
         )
         rounds = [*history.rounds, RoundResult(round_id=self.state.round_id, recognised=True)]
         level = commendation_due(rounds, self.profile)
-        found = None if level is None else level.model_dump(mode="json")
-        state, transition = close_after_commendation_check(self.state, commendation=found, now=workflow.now())
-        await self._record(state, transition)
+        await self._apply(
+            lambda s: self._calendar(commendation_checked, s, level, profile=self.profile, year=self._year)
+        )
 
-    # -- human input -----------------------------------------------------------------------------------------------
+    def _calendar(
+        self, fn: Callable[..., tuple[CaseState, Transition]], *args: Any, **kw: Any
+    ) -> tuple[CaseState, Transition]:
+        """Run a domain function that reads the holiday calendar: deterministic data, but the `holidays` package
+        touches the locale when it builds a year, which the sandbox would refuse."""
+        with workflow.unsafe.sandbox_unrestricted():
+            return fn(*args, now=workflow.now(), **kw)
+
+    # -- officials' tasks ------------------------------------------------------------------------------------------
     @workflow.update
     async def complete_task(self, inp: CompleteTaskInput) -> CompleteTaskResult:
         async with self._lock:
-            # Re-checked under the lock: an earlier update may have moved the case since validation.
-            form = self._check(inp)
-            state, transition = complete_stage(self.state, form, rule_set=self.rule_set, now=workflow.now())
-            role = self.profile.stage(self.state.stage).role
-            info = workflow.current_update_info()
-            await self._record(
-                state,
-                transition,
+            form = self._check_completion(inp)  # again under the lock: an earlier update may have moved the case
+            role = self.state.acting_role(self.profile)
+            completion = CompletedTask(
+                task_id=inp.task_id, completed_by=inp.actor.official_id, completion=dict(inp.payload)
+            )
+            await self._apply(
+                lambda s: self._calendar(
+                    complete_stage, s, form, rule_set=self.rule_set, profile=self.profile, year=self._year
+                ),
                 actor_id=inp.actor.official_id,
                 actor_role=role,
-                update_id=info.id if info else None,
-                completed=CompletedTask(
-                    task_id=inp.task_id, completed_by=inp.actor.official_id, completion=dict(inp.payload)
-                ),
+                completed=completion,
             )
+            state = self.state
             return CompleteTaskResult(
                 case_id=state.case_id,
                 completed_task_id=inp.task_id,
                 stage=state.stage,
                 status=state.status,
                 outcome=state.outcome,
-                next_task=self._open_task,
+                next_task=_task_view(state.task),
             )
 
     @complete_task.validator
     def _validate_complete_task(self, inp: CompleteTaskInput) -> None:
-        self._check(inp)
+        self._check_completion(inp)
 
-    def _check(self, inp: CompleteTaskInput) -> Form:
+    def _check_completion(self, inp: CompleteTaskInput) -> Form:
         state = self._state
-        task = self._open_task
+        task = state.task if state else None
         if state is None or task is None or state.status != "open":
-            raise ApplicationError("the case has no open task", type="task_not_open", non_retryable=True)
+            raise _refuse("task_not_open", "the case has no open task")
         if inp.task_id != task.task_id:
-            raise ApplicationError(
-                f"task {inp.task_id} is not the open task of this case ({task.task_id})",
-                type="task_not_open",
-                non_retryable=True,
-            )
+            raise _refuse("task_not_open", f"task {inp.task_id} is not the open task of this case ({task.task_id})")
+        if state.on_hold:
+            raise _refuse("case_on_hold", f"case {state.case_id} is on hold; an administrator must release it first")
         if not may_act(inp.actor.scopes, task.role, state.unit_code, state.province_code):
-            raise ApplicationError(
+            raise _refuse(
+                "forbidden",
                 f"official {inp.actor.official_id} does not hold role {task.role.value} for unit {state.unit_code}",
-                type="forbidden",
-                non_retryable=True,
             )
+        if task.assignee_id is not None and inp.actor.official_id != task.assignee_id:
+            raise _refuse("forbidden", f"task {task.task_id} is assigned to official {task.assignee_id}")
         try:
             with workflow.unsafe.sandbox_unrestricted():  # posting days are counted on the holiday calendar
                 return parse_form(task.stage, inp.payload, state.form_context(self.rule_set, self.profile))
         except FormError as exc:
-            raise ApplicationError(exc.reason, exc.field, type="invalid_payload", non_retryable=True) from None
+            raise _refuse("invalid_payload", exc.reason, exc.field) from None
         except DomainError as exc:
-            raise ApplicationError(str(exc), type="invalid_payload", non_retryable=True) from None
+            raise _refuse("invalid_payload", str(exc)) from None
+
+    # -- administrators' actions ----------------------------------------------------------------------------------
+    def _check_admin(self, actor: Actor) -> CaseState:
+        state = self.state
+        if not may_act(actor.scopes, Role.ADMIN, state.unit_code, state.province_code):
+            raise _refuse(
+                "forbidden", f"official {actor.official_id} is not an administrator of unit {state.unit_code}"
+            )
+        return state
+
+    async def _admin(
+        self, inp: AdminActionInput, change: Callable[[CaseState], tuple[CaseState, Transition]]
+    ) -> CaseStatus:
+        async with self._lock:
+            self._check_admin(inp.actor)
+            try:
+                await self._apply(change, actor_id=inp.actor.official_id, actor_role=Role.ADMIN)
+            except admin.AdminActionError as exc:
+                raise _refuse(exc.code, str(exc), exc.field) from None
+            return self.status()
+
+    def _dry_run(self, inp: AdminActionInput, change: Callable[[CaseState], tuple[CaseState, Transition]]) -> None:
+        state = self._check_admin(inp.actor)
+        try:
+            change(state)
+        except admin.AdminActionError as exc:
+            raise _refuse(exc.code, str(exc), exc.field) from None
+
+    def _extend(self, inp: ExtendDueInput) -> Callable[[CaseState], tuple[CaseState, Transition]]:
+        return lambda s: self._calendar(
+            admin.extend_due, s, inp.task_id, inp.new_due_at, self.profile, reason=inp.reason
+        )
+
+    @workflow.update
+    async def extend_due(self, inp: ExtendDueInput) -> CaseStatus:
+        return await self._admin(inp, self._extend(inp))
+
+    @extend_due.validator
+    def _validate_extend_due(self, inp: ExtendDueInput) -> None:
+        self._dry_run(inp, self._extend(inp))
+
+    @workflow.update
+    async def reassign(self, inp: ReassignInput) -> CaseStatus:
+        return await self._admin(
+            inp, lambda s: admin.reassign(s, inp.task_id, inp.official_id, reason=inp.reason, now=workflow.now())
+        )
+
+    @reassign.validator
+    def _validate_reassign(self, inp: ReassignInput) -> None:
+        self._dry_run(
+            inp, lambda s: admin.reassign(s, inp.task_id, inp.official_id, reason=inp.reason, now=workflow.now())
+        )
+
+    @workflow.update
+    async def hold(self, inp: HoldInput) -> CaseStatus:
+        return await self._admin(inp, lambda s: admin.hold(s, reason=inp.reason, now=workflow.now()))
+
+    @hold.validator
+    def _validate_hold(self, inp: HoldInput) -> None:
+        self._dry_run(inp, lambda s: admin.hold(s, reason=inp.reason, now=workflow.now()))
+
+    @workflow.update
+    async def release(self, inp: ReleaseInput) -> CaseStatus:
+        return await self._admin(inp, lambda s: admin.release(s, reason=inp.reason, now=workflow.now()))
+
+    @release.validator
+    def _validate_release(self, inp: ReleaseInput) -> None:
+        self._dry_run(inp, lambda s: admin.release(s, reason=inp.reason, now=workflow.now()))
+
+    @workflow.update
+    async def withdraw(self, inp: WithdrawInput) -> CaseStatus:
+        return await self._admin(inp, lambda s: admin.withdraw(s, reason=inp.reason, now=workflow.now()))
+
+    @withdraw.validator
+    def _validate_withdraw(self, inp: WithdrawInput) -> None:
+        self._dry_run(inp, lambda s: admin.withdraw(s, reason=inp.reason, now=workflow.now()))
+
+    @workflow.signal
+    async def nudge(self, inp: NudgeInput) -> None:
+        """Fire and forget: a reminder now. A nudge that does not fit the case is dropped with a log line."""
+        async with self._lock:
+            try:
+                self._check_admin(inp.actor)
+                await self._apply(
+                    lambda s: admin.nudge(s, inp.task_id, reason="reminder requested", now=workflow.now()),
+                    actor_id=inp.actor.official_id,
+                    actor_role=Role.ADMIN,
+                )
+            except (ApplicationError, admin.AdminActionError) as exc:
+                workflow.logger.info("nudge ignored: %s", exc)
 
     @workflow.query
     def status(self) -> CaseStatus:
@@ -191,30 +350,27 @@ class RecognitionCaseWorkflow:
             stage=state.stage,
             status=state.status,
             outcome=state.outcome,
-            open_task=self._open_task,
+            open_task=_task_view(state.task),
+            on_hold=state.on_hold,
+            problem=state.problem,
         )
 
     # -- recording -------------------------------------------------------------------------------------------------
-    async def _record(
+    async def _apply(
         self,
-        state: CaseState,
-        transition: Transition,
+        change: Callable[[CaseState], tuple[CaseState, Transition]],
         *,
         actor_id: str | None = None,
         actor_role: Role | None = None,
-        update_id: str | None = None,
         completed: CompletedTask | None = None,
     ) -> None:
-        """Project the transition (one activity, one transaction), then make it the case's state."""
-        new_task: NewTask | None = None
-        if state.status == "open" and state.stage != Stage.COMMENDATION:
-            spec = self.profile.stage(state.stage)
-            # The holiday calendar is deterministic data, but the `holidays` package touches the locale when it
-            # builds a year: let it, outside the sandbox's restrictions.
-            with workflow.unsafe.sandbox_unrestricted():
-                due = due_at(transition.occurred_at, spec.working_days)
-            new_task = NewTask(task_id=state.task_id(), stage=state.stage, role=spec.role, due_at=due)
+        """Compute the transition, project it (one activity, one transaction), then make it the case's state."""
+        current = self._state
+        if current is None:
+            raise ApplicationError("the case has not started yet", type="not_started")
+        state, transition = change(current)
         info = workflow.info()
+        update_info = workflow.current_update_info()
         recorded = await workflow.execute_activity(
             "record_transition",
             RecordTransitionInput(
@@ -231,37 +387,67 @@ class RecognitionCaseWorkflow:
                     outcome=state.outcome,
                     verdict=state.verdict.model_dump(mode="json") if state.verdict else None,
                     last_seq=state.seq,
+                    on_hold=state.on_hold,
+                    problem=state.problem,
                 ),
                 transition=transition,
                 workflow_id=info.workflow_id,
                 run_id=info.run_id,
                 actor_id=actor_id,
                 actor_role=actor_role,
-                update_id=update_id,
+                update_id=update_info.id if update_info else None,
                 completed_task=completed,
-                new_task=new_task,
+                new_task=NewTask.of(transition.new_task),
+                task_update=TaskUpdate.of(transition.task_update),
+                cancelled_task_id=transition.cancelled_task_id,
             ),
             result_type=RecordTransitionResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
         self._state = state
-        self._open_task = (
-            None
-            if new_task is None
-            else TaskView(task_id=new_task.task_id, stage=new_task.stage, role=new_task.role, due_at=new_task.due_at)
-        )
+        self._version += 1
+        task = state.task
+        problem = state.problem or ("on_hold" if state.on_hold else None)
         # After the state is the case's: an update racing the deliveries' start sees the new open task.
         if recorded is not None:  # None in histories recorded before notifications existed
             await dispatch_notifications(recorded.outbox_ids)
         workflow.upsert_search_attributes(
             [
                 STAGE.value_set(state.stage.value),
-                DUE_AT.value_set(new_task.due_at) if new_task and new_task.due_at else DUE_AT.value_unset(),
+                DUE_AT.value_set(task.due_at) if task else DUE_AT.value_unset(),
+                ESCALATION_LEVEL.value_set(task.escalation_level) if task else ESCALATION_LEVEL.value_unset(),
+                PROBLEM.value_set(problem) if problem else PROBLEM.value_unset(),
             ]
         )
-        if state.outcome is not None and state.status == "closed":
-            workflow.logger.info("case closed with outcome %s", state.outcome.value)
+        await self._report_progress(transition)
+
+    async def _report_progress(self, transition: Transition) -> None:
+        """Tell the round that started this case (if any) where the case stands."""
+        parent = workflow.info().parent
+        if parent is None:
+            return
+        state = self.state
+        progress = CaseProgress(
+            case_id=state.case_id,
+            unit_code=state.unit_code,
+            stage=state.stage,
+            status=state.status,
+            outcome=state.outcome,
+            due_at=state.task.due_at if state.task else None,
+            escalation_level=state.task.escalation_level if state.task else 0,
+            problem=state.problem,
+            on_hold=state.on_hold,
+            registered=state.stage != Stage.REGISTRATION and state.outcome != Outcome.NOT_REGISTERED,
+            submitted=state.dossier_submitted,
+            blocking_reasons=[r.code for r in state.verdict.blocking_reasons] if state.verdict else [],
+            last_action=transition.action,
+            seq=state.seq,
+        )
+        try:
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal("case_progress", progress)
+        except Exception as exc:  # the round has closed: the case goes on without it
+            workflow.logger.info("round %s did not take progress: %s", parent.workflow_id, exc)
 
     # -- accessors ---------------------------------------------------------------------------------------------------
     @property
@@ -279,6 +465,3 @@ class RecognitionCaseWorkflow:
     def profile(self) -> ProcedureProfile:
         assert self._profile is not None
         return self._profile
-
-
-__all__ = ["Outcome", "RecognitionCaseWorkflow", "case_search_attributes"]

@@ -46,6 +46,9 @@ class TaskView(_Payload):
     stage: Stage
     role: Role
     due_at: datetime | None
+    escalation_level: int = 0
+    escalated_to: Role | None = None
+    assignee_id: str | None = None
 
 
 class CompleteTaskResult(_Payload):
@@ -63,6 +66,27 @@ class CaseStatus(_Payload):
     status: str
     outcome: Outcome | None
     open_task: TaskView | None
+    on_hold: bool = False
+    problem: str | None = None
+
+
+class CaseProgress(_Payload):
+    """Signalled by a case to the round that started it, after each transition."""
+
+    case_id: str
+    unit_code: str
+    stage: Stage
+    status: str
+    outcome: Outcome | None
+    due_at: datetime | None
+    escalation_level: int = 0
+    problem: str | None = None
+    on_hold: bool = False
+    registered: bool = False
+    submitted: bool = False
+    blocking_reasons: list[str] = Field(default_factory=list)
+    last_action: str = ""
+    seq: int = 0
 
 
 class CaseResult(_Payload):

@@ -1,0 +1,134 @@
+"""Deadlines that act: a reminder before the due time, one escalation rung at each step, the final policy at the end.
+
+`next_deadline(task)` says what happens next and when; `deadline_passed(...)` applies it. A case on hold has none.
+Authorities are never auto-approved: their final policy leaves the case open and flags it stuck.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from domain.calendar import reminder_at
+from domain.procedure import FinalPolicy, StageSpec, escalation_due_times, stage_due_at
+from domain.stages import Outcome, Role, Stage
+from domain.tasks import EscalationStep, OpenTask
+
+if TYPE_CHECKING:
+    from domain.case import CaseState, Transition
+
+
+class DeadlineKind(StrEnum):
+    REMIND = "remind"
+    ESCALATE = "escalate"
+    FINAL = "final"
+
+
+FINAL_OUTCOMES = {
+    FinalPolicy.CLOSE_NOT_REGISTERED: Outcome.NOT_REGISTERED,
+    FinalPolicy.CLOSE_NOT_SUBMITTED: Outcome.NOT_SUBMITTED,
+}
+
+
+def schedule(task: OpenTask, spec: StageSpec, due: datetime) -> OpenTask:
+    """The task with its due time, reminder and ladder set from `due` (climbing starts again from the bottom)."""
+    remind = reminder_at(due, spec.reminder_working_days_before) if spec.reminder_working_days_before else None
+    ladder = tuple(EscalationStep(role=r, ends_at=t) for r, t in escalation_due_times(spec, due))
+    return task.model_copy(
+        update={
+            "due_at": due,
+            "reminder_at": remind,
+            "ladder": ladder,
+            "escalation_level": 0,
+            "reminded": False,
+            "final_applied": False,
+        }
+    )
+
+
+def first_task(*, task_id: str, stage: Stage, role: Role, spec: StageSpec, started_at: datetime, year: int) -> OpenTask:
+    due = stage_due_at(spec, started_at, year=year)
+    task = OpenTask(task_id=task_id, stage=stage, role=role, started_at=started_at, due_at=due)
+    return schedule(task, spec, due)
+
+
+def next_deadline(task: OpenTask | None, *, on_hold: bool) -> tuple[datetime, DeadlineKind] | None:
+    """The next thing a deadline will do to the task, and when; None when nothing will (on hold, or stuck)."""
+    if task is None or on_hold or task.final_applied:
+        return None
+    if not task.reminded and task.reminder_at is not None and task.reminder_at < task.due_at:
+        return task.reminder_at, DeadlineKind.REMIND
+    level = task.escalation_level
+    if level < len(task.ladder):
+        return (task.due_at if level == 0 else task.ladder[level - 1].ends_at), DeadlineKind.ESCALATE
+    return task.final_at, DeadlineKind.FINAL
+
+
+def deadline_passed(
+    state: CaseState, kind: DeadlineKind, spec: StageSpec, *, now: datetime
+) -> tuple[CaseState, Transition]:
+    """Apply the deadline `kind` to the open task of `state`."""
+    from domain.case import Transition
+
+    task = state.task
+    if task is None or state.status != "open":
+        raise ValueError("no open task to act on")
+    seq = state.seq + 1
+    details: dict[str, Any] = {"task_id": task.task_id, "due_at": task.due_at.isoformat()}
+    if kind is DeadlineKind.REMIND:
+        new_task = task.model_copy(update={"reminded": True})
+        new = state.model_copy(update={"seq": seq, "task": new_task})
+        return new, Transition(
+            seq=seq,
+            action="task_reminded",
+            from_stage=state.stage,
+            to_stage=state.stage,
+            occurred_at=now,
+            details=details,
+            task_update=new_task,
+        )
+    if kind is DeadlineKind.ESCALATE:
+        new_task = task.model_copy(update={"escalation_level": task.escalation_level + 1})
+        details |= {"level": new_task.escalation_level, "to_role": str(new_task.escalated_to)}
+        new = state.model_copy(update={"seq": seq, "task": new_task})
+        return new, Transition(
+            seq=seq,
+            action="task_escalated",
+            from_stage=state.stage,
+            to_stage=state.stage,
+            occurred_at=now,
+            details=details,
+            task_update=new_task,
+            reason=f"not done by {task.due_at.isoformat()}; escalated to {new_task.escalated_to}",
+        )
+    policy = spec.final_policy
+    details["final_policy"] = policy.value
+    outcome = FINAL_OUTCOMES.get(policy)
+    if outcome is not None:
+        new = state.model_copy(
+            update={"seq": seq, "task": None, "stage": Stage.CLOSED, "status": "closed", "outcome": outcome}
+        )
+        return new, Transition(
+            seq=seq,
+            action="deadline_closed",
+            from_stage=state.stage,
+            to_stage=Stage.CLOSED,
+            occurred_at=now,
+            outcome=outcome,
+            details=details,
+            cancelled_task_id=task.task_id,
+            reason=f"the ladder of {state.stage.value} ended without action: {outcome.value}",
+        )
+    new_task = task.model_copy(update={"final_applied": True})
+    new = state.model_copy(update={"seq": seq, "task": new_task, "problem": "stuck"})
+    return new, Transition(
+        seq=seq,
+        action="task_stuck",
+        from_stage=state.stage,
+        to_stage=state.stage,
+        occurred_at=now,
+        details=details,
+        task_update=new_task,
+        reason=f"{state.stage.value} is never decided by default: the case stays open and is flagged stuck",
+    )

@@ -1,0 +1,269 @@
+"""Deadlines that act, on the time-skipping server: reminders, escalation rungs, final policies, and the
+administrators' actions that move, pause or end them. Weeks pass in milliseconds."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.archive import HistoryArchive
+from activities.case_store import CaseStore
+from db.models import AuditEventRow, CaseRow, TaskRow
+from domain.access import RoleScope
+from domain.stages import LocalityType, Role, Stage
+from tests.support import PROVINCE, ROUND_ID, form_for, fresh_unit, seed
+from worker import audit_activities, build_worker, case_activities
+from workflows.case import RecognitionCaseWorkflow
+from workflows.inputs import (
+    Actor,
+    CompleteTaskInput,
+    ExtendDueInput,
+    HoldInput,
+    ReleaseInput,
+    StartCaseInput,
+    WithdrawInput,
+)
+
+
+class Case:
+    def __init__(self, env: WorkflowEnvironment, handle: WorkflowHandle[Any, Any], unit: str, sessions: Any) -> None:
+        self.env, self.handle, self.unit, self.sessions = env, handle, unit, sessions
+
+    def actor(self, role: Role, *, unit_scoped: bool = False) -> Actor:
+        scope = RoleScope(role=role, province_code=PROVINCE, unit_code=self.unit if unit_scoped else None)
+        return Actor(official_id=f"o-{role.value}", scopes=[scope])
+
+    async def status(self) -> Any:
+        return await self.handle.query(RecognitionCaseWorkflow.status)
+
+    async def complete(self, stage: Stage, role: Role, **overrides: Any) -> Any:
+        status = await self.status()
+        assert status.stage == stage, status
+        unit_scoped = role in (Role.COMMUNE_OFFICER, Role.COUNCIL_CHAIR)
+        return await self.handle.execute_update(
+            RecognitionCaseWorkflow.complete_task,
+            CompleteTaskInput(
+                task_id=status.open_task.task_id,
+                actor=self.actor(role, unit_scoped=unit_scoped),
+                payload=form_for(stage, **overrides),
+            ),
+        )
+
+    async def journal(self) -> list[str]:
+        async with self.sessions() as session:
+            rows = await session.execute(
+                select(AuditEventRow.action).where(AuditEventRow.case_id == self.handle.id).order_by(AuditEventRow.seq)
+            )
+            return list(rows.scalars())
+
+    async def tasks(self) -> list[TaskRow]:
+        async with self.sessions() as session:
+            rows = await session.execute(select(TaskRow).where(TaskRow.case_id == self.handle.id).order_by(TaskRow.id))
+            return list(rows.scalars())
+
+
+@pytest.fixture
+async def start(time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[Any]:
+    await seed(sessions)
+    task_queue = f"deadlines-{uuid.uuid4()}"
+
+    async def _start(unit: str | None = None, round_id: str = ROUND_ID) -> Case:
+        unit = unit or fresh_unit()
+        inp = StartCaseInput(
+            case_id=f"{round_id}-{unit}-{uuid.uuid4().hex[:6]}",
+            unit_code=unit,
+            province_code=PROVINCE,
+            round_id=round_id,
+            rule_set_id="qd06-2019",
+            profile_id="two-tier",
+            locality_type=LocalityType.OTHER,
+        )
+        handle = await time_env.client.start_workflow(
+            RecognitionCaseWorkflow.run, inp, id=inp.case_id, task_queue=task_queue
+        )
+        case = Case(time_env, handle, unit, sessions)
+        for _ in range(100):  # until the first task is recorded
+            if (await case.status()).open_task is not None:
+                return case
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"case {inp.case_id} opened no task")
+
+    activities = case_activities(CaseStore(sessions)) + audit_activities(HistoryArchive(time_env.client, sessions))
+    async with build_worker(time_env.client, task_queue, activities):
+        yield _start
+
+
+async def _drive_to(case: Case, stage: Stage) -> None:
+    path = [
+        (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
+        (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
+        (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
+        (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
+        (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
+        (Stage.APPRAISAL, Role.APPRAISER),
+        (Stage.DECISION, Role.CHAIRMAN),
+    ]
+    for s, role in path:
+        if s == stage:
+            return
+        await case.complete(s, role)
+
+
+async def test_a_unit_that_never_registers_is_reminded_escalated_then_closed_not_registered(start: Any) -> None:
+    case = await start()
+    result = await case.handle.result()  # the time-skipping server runs the clock to the end
+    assert result.outcome == "not_registered"
+    assert await case.journal() == [
+        "case_opened",
+        "task_reminded",
+        "task_escalated",  # commune chairman
+        "task_escalated",  # appraising office
+        "deadline_closed",
+    ]
+    (task,) = await case.tasks()
+    assert (task.status, task.escalation_level, task.escalated_to) == ("cancelled", 2, "appraiser")
+
+
+async def test_an_authority_that_never_decides_is_never_auto_approved_and_is_flagged_stuck(start: Any) -> None:
+    case = await start()
+    await _drive_to(case, Stage.DECISION)
+    await case.env.sleep(timedelta(days=120))
+    status = await case.status()
+    assert (status.stage, status.status, status.outcome, status.problem) == (Stage.DECISION, "open", None, "stuck")
+    assert status.open_task.escalated_to == Role.ADMIN
+    journal = await case.journal()
+    assert journal[-3:] == ["task_reminded", "task_escalated", "task_stuck"]
+    async with case.sessions() as session:
+        row = await session.get(CaseRow, case.handle.id)
+        assert row is not None and (row.status, row.problem) == ("open", "stuck")
+    # the chairman can still decide; the flag clears
+    await case.complete(Stage.DECISION, Role.CHAIRMAN)
+    assert (await case.status()).problem is None
+
+
+async def test_moving_a_due_date_rearms_the_wait(start: Any) -> None:
+    case = await start()
+    first = (await case.status()).open_task
+    new_due = first.due_at + timedelta(days=90)
+    await case.handle.execute_update(
+        RecognitionCaseWorkflow.extend_due,
+        ExtendDueInput(task_id=first.task_id, new_due_at=new_due, actor=case.actor(Role.ADMIN), reason="lũ lụt"),
+    )
+    await case.env.sleep(first.due_at - first.due_at.replace(year=first.due_at.year) + timedelta(days=40))
+    status = await case.status()
+    assert status.status == "open" and status.open_task.escalation_level == 0  # the old due time passed quietly
+    assert status.open_task.due_at == new_due
+    result = await case.handle.result()
+    assert result.outcome == "not_registered"
+    journal = await case.journal()
+    assert journal[:2] == ["case_opened", "due_extended"]
+    assert journal.count("task_escalated") == 2
+
+
+async def test_a_hold_pauses_deadlines_and_release_moves_them_by_the_time_held(start: Any) -> None:
+    case = await start()
+    before = (await case.status()).open_task
+    await case.handle.execute_update(
+        RecognitionCaseWorkflow.hold, HoldInput(actor=case.actor(Role.ADMIN), reason="thanh tra")
+    )
+    refused = await _refusal(
+        case.handle.execute_update(
+            RecognitionCaseWorkflow.complete_task,
+            CompleteTaskInput(
+                task_id=before.task_id,
+                actor=case.actor(Role.COMMUNE_OFFICER, unit_scoped=True),
+                payload=form_for(Stage.REGISTRATION),
+            ),
+        )
+    )
+    assert refused.type == "case_on_hold"
+    await case.env.sleep(timedelta(days=200))
+    status = await case.status()
+    assert (status.status, status.on_hold, status.open_task.escalation_level) == ("open", True, 0)
+    await case.handle.execute_update(
+        RecognitionCaseWorkflow.release, ReleaseInput(actor=case.actor(Role.ADMIN), reason="xong")
+    )
+    after = (await case.status()).open_task
+    assert after.due_at - before.due_at >= timedelta(days=200)
+    assert (await case.journal()) == ["case_opened", "case_held", "case_released"]
+
+
+async def test_withdrawal_closes_the_case_and_cancels_its_task(start: Any) -> None:
+    case = await start()
+    await case.handle.execute_update(
+        RecognitionCaseWorkflow.withdraw, WithdrawInput(actor=case.actor(Role.ADMIN), reason="sáp nhập đơn vị")
+    )
+    assert (await case.handle.result()).outcome == "withdrawn"
+    (task,) = await case.tasks()
+    assert task.status == "cancelled"
+
+
+async def test_admin_actions_need_an_administrator_of_the_province(start: Any) -> None:
+    case = await start()
+    outsider = Actor(official_id="x", scopes=[RoleScope(role=Role.ADMIN, province_code="01")])
+    refused = await _refusal(
+        case.handle.execute_update(RecognitionCaseWorkflow.hold, HoldInput(actor=outsider, reason="r"))
+    )
+    assert refused.type == "forbidden"
+    chairman = case.actor(Role.CHAIRMAN)
+    refused = await _refusal(
+        case.handle.execute_update(RecognitionCaseWorkflow.withdraw, WithdrawInput(actor=chairman, reason="r"))
+    )
+    assert refused.type == "forbidden"
+    task = (await case.status()).open_task
+    past = task.due_at - timedelta(days=400)
+    refused = await _refusal(
+        case.handle.execute_update(
+            RecognitionCaseWorkflow.extend_due,
+            ExtendDueInput(task_id=task.task_id, new_due_at=past, actor=case.actor(Role.ADMIN), reason="r"),
+        )
+    )
+    assert (refused.type, refused.details[0]) == ("invalid_payload", "new_due_at")
+    assert await case.journal() == ["case_opened"]
+
+
+async def test_objections_send_the_case_back_to_the_council_which_must_answer_each(start: Any) -> None:
+    case = await start()
+    await _drive_to(case, Stage.PUBLIC_POSTING)
+    await case.complete(
+        Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER, objections=[{"id": "KN-1", "text": "Số liệu tiêu chí 5 chưa đúng"}]
+    )
+    assert (await case.status()).stage == Stage.COUNCIL_ASSESSMENT
+    refused = await _refusal(case.complete(Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR))
+    assert (refused.type, refused.details[0]) == ("invalid_payload", "objection_answers")
+    await case.complete(
+        Stage.COUNCIL_ASSESSMENT,
+        Role.COUNCIL_CHAIR,
+        objection_answers=[{"objection_id": "KN-1", "answer": "Đã rà soát, giữ nguyên"}],
+    )
+    await case.complete(Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER)
+    assert (await case.status()).stage == Stage.DOSSIER_SUBMISSION
+
+
+async def test_returns_are_bounded_then_a_refusal_in_writing_closes_the_case(start: Any) -> None:
+    case = await start()
+    await _drive_to(case, Stage.APPRAISAL)
+    for _ in range(2):
+        await case.complete(Stage.APPRAISAL, Role.APPRAISER, outcome="return", missing=["Biên bản họp hội đồng"])
+        await case.complete(Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER)
+    refused = await _refusal(case.complete(Stage.APPRAISAL, Role.APPRAISER, outcome="return", missing=["x"]))
+    assert (refused.type, refused.details[0]) == ("invalid_payload", "outcome")
+    await case.complete(Stage.APPRAISAL, Role.APPRAISER, outcome="refuse", findings="Số liệu không xác minh được")
+    assert (await case.handle.result()).outcome == "not_recognised"
+
+
+async def _refusal(awaitable: Any) -> ApplicationError:
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await awaitable
+    assert isinstance(info.value.cause, ApplicationError)
+    return info.value.cause
