@@ -13,7 +13,7 @@ from api import problems
 from api.auth import JwksCache, TokenVerifier
 from api.hygiene import RequestHygiene
 from api.routes import audit as audit_routes
-from api.routes import cases, health, me, tasks
+from api.routes import cases, health, me, my_notifications, tasks
 from db.session import make_engine, make_session_factory
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
@@ -56,6 +56,11 @@ def create_app(
     app = FastAPI(
         title="xptt",
         summary="Recognition of child-friendly communes: tasks, cases, decisions",
+        description=(
+            "Officials complete their tasks; administrators watch what is stuck and act on it in bulk; auditors read "
+            "each case's timeline. Every request carries a bearer JWT naming the official; roles and unit scopes come "
+            "from the database. Errors are application/problem+json with a stable `code`."
+        ),
         version="0.1.0",
         lifespan=lifespan,
     )
@@ -63,6 +68,7 @@ def create_app(
     app.add_middleware(RequestHygiene)
     app.include_router(health.router)
     app.include_router(me.router)
+    app.include_router(my_notifications.router)
     app.include_router(tasks.router)
     app.include_router(cases.router)
     app.include_router(audit_routes.router)

@@ -87,10 +87,12 @@ def install_openapi(app: FastAPI) -> None:
         ref = {"$ref": "#/components/schemas/Problem"}
         for path, path_item in schema.get("paths", {}).items():
             for operation in path_item.values():
-                # What any route can answer, whether or not it says so: no valid token, a bad input, no such thing.
+                # What any route can answer, whether or not it says so: no valid token, a role or scope the policy
+                # refuses, a bad input, no such thing.
                 responses = operation.setdefault("responses", {})
                 if operation.get("security"):
                     responses.setdefault("401", {"description": WHY[401]})
+                    responses.setdefault("403", {"description": WHY[403]})
                 if operation.get("parameters") or operation.get("requestBody"):
                     responses.setdefault("422", {"description": WHY[422]})
                 if "{" in path:

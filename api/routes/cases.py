@@ -1,20 +1,27 @@
-"""A case as the read model holds it: stage, outcome, verdict, scores, tasks and its journal."""
+"""A case as the read model holds it (stage, outcome, verdict, scores, tasks, journal) and its timeline.
+
+The export of a case (an offline-verifiable bundle) is the audit routes' (`/v1/audit/cases/{id}/export`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Path
+from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import PrincipalDep, SessionDep
-from api.problems import Problem
+from api.inputs import ID_PATTERN
+from api.policy import Principal, require_read
+from api.problems import Problem, problems
 from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow, UnitRow
-from domain.access import may_read
+from db.models_notify import NotificationRow
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+CaseId = Annotated[str, Path(pattern=ID_PATTERN, description="<round id>-<unit code>, e.g. qd06-2019:2027-11953")]
 
 
 class ScoreOut(BaseModel):
@@ -29,6 +36,8 @@ class CaseTaskOut(BaseModel):
     stage: str
     role: str
     status: str
+    assignee_id: str | None
+    escalation_level: int
     created_at: datetime
     due_at: datetime | None
     completed_at: datetime | None
@@ -59,6 +68,8 @@ class CaseOut(BaseModel):
     locality_type: str
     stage: str
     status: str
+    on_hold: bool
+    problem: str | None
     outcome: str | None
     verdict: dict[str, Any] | None
     opened_at: datetime
@@ -69,11 +80,27 @@ class CaseOut(BaseModel):
     journal: list[AuditOut]
 
 
-@router.get("/{case_id}", response_model=CaseOut)
-async def get_case(case_id: str, principal: PrincipalDep, session: SessionDep) -> CaseOut:
+async def _case(session: AsyncSession, principal: Principal, case_id: str) -> CaseRow:
     case = await session.get(CaseRow, case_id)
-    if case is None or not may_read(principal.scopes, case.unit_code, case.province_code):
+    if case is None:
         raise Problem(404, "case_not_found", f"no case {case_id} in your units")
+    require_read(principal, case.unit_code, case.province_code, what=f"case {case_id}", code="case_not_found")
+    return case
+
+
+@router.get(
+    "/{case_id}",
+    response_model=CaseOut,
+    summary="A case: stage, verdict, scores, tasks, journal",
+    responses=problems(404),
+)
+async def get_case(case_id: CaseId, principal: PrincipalDep, session: SessionDep) -> CaseOut:
+    case = await _case(session, principal, case_id)
+    return await _case_out(session, case)
+
+
+async def _case_out(session: AsyncSession, case: CaseRow) -> CaseOut:
+    case_id = case.id
     unit = await session.get(UnitRow, case.unit_code)
     scores = (
         await session.execute(
@@ -101,6 +128,8 @@ async def get_case(case_id: str, principal: PrincipalDep, session: SessionDep) -
         locality_type=case.locality_type,
         stage=case.stage,
         status=case.status,
+        on_hold=bool(case.on_hold),
+        problem=case.problem,
         outcome=case.outcome,
         verdict=case.verdict,
         opened_at=case.opened_at,
@@ -113,6 +142,8 @@ async def get_case(case_id: str, principal: PrincipalDep, session: SessionDep) -
                 stage=t.stage,
                 role=t.role,
                 status=t.status,
+                assignee_id=t.assignee_id,
+                escalation_level=t.escalation_level or 0,
                 created_at=t.created_at,
                 due_at=t.due_at,
                 completed_at=t.completed_at,
@@ -135,4 +166,121 @@ async def get_case(case_id: str, principal: PrincipalDep, session: SessionDep) -
             )
             for a in journal
         ],
+    )
+
+
+EventKind = Literal["transition", "decision", "escalation", "reminder", "admin_action", "notification"]
+ADMIN_ACTIONS = {"due_extended", "task_reassigned", "case_held", "case_released", "case_withdrawn", "case_nudged"}
+
+
+def kind_of(action: str) -> EventKind:
+    if action.endswith("_completed"):
+        return "decision"  # an official's form, with its payload
+    if "escalat" in action or action == "task_stuck":
+        return "escalation"
+    if "remind" in action or "nudge" in action:
+        return "reminder"
+    if action in ADMIN_ACTIONS:
+        return "admin_action"
+    return "transition"
+
+
+class TimelineEvent(BaseModel):
+    at: datetime
+    kind: EventKind
+    action: str = Field(description="the journal's action, or the notification's kind")
+    seq: int | None = Field(description="the journal row's sequence in the case; null for notifications")
+    actor_id: str | None
+    actor_role: str | None
+    from_stage: str | None
+    to_stage: str | None
+    task_id: str | None
+    reason: str | None
+    payload: dict[str, Any]
+
+
+class TimelineOut(BaseModel):
+    case_id: str
+    unit_code: str
+    round_id: str
+    rule_set_id: str
+    events: list[TimelineEvent]
+    links: dict[str, str] = Field(
+        description="the audit routes of the case (auditors and admins): the chain's verification and the offline "
+        "export bundle"
+    )
+
+
+async def _timeline(session: AsyncSession, case: CaseRow) -> list[TimelineEvent]:
+    journal = (
+        await session.execute(select(AuditEventRow).where(AuditEventRow.case_id == case.id).order_by(AuditEventRow.seq))
+    ).scalars()
+    events = [
+        TimelineEvent(
+            at=a.occurred_at,
+            kind=kind_of(a.action),
+            action=a.action,
+            seq=a.seq,
+            actor_id=a.actor_id,
+            actor_role=a.actor_role,
+            from_stage=a.from_stage,
+            to_stage=a.to_stage,
+            task_id=a.task_id,
+            reason=a.reason,
+            payload=a.payload,
+        )
+        for a in journal
+    ]
+    notes = (
+        await session.execute(
+            select(NotificationRow).where(NotificationRow.case_id == case.id).order_by(NotificationRow.created_at)
+        )
+    ).scalars()
+    events += [
+        TimelineEvent(
+            at=n.created_at,
+            kind="notification",
+            action=n.kind,
+            seq=None,
+            actor_id=None,
+            actor_role=None,
+            from_stage=None,
+            to_stage=None,
+            task_id=n.task_id,
+            reason=n.last_error,
+            payload={
+                "notification_id": n.id,
+                "recipient_id": n.official_id,
+                "channel": n.channel,
+                "status": n.status,
+                "subject": n.subject,
+                "attempts": n.attempts,
+                "delivered_at": n.delivered_at.isoformat() if n.delivered_at else None,
+                "failed_at": n.failed_at.isoformat() if n.failed_at else None,
+            },
+        )
+        for n in notes
+    ]
+    events.sort(key=lambda e: (e.at, e.seq if e.seq is not None else 1 << 30))
+    return events
+
+
+@router.get(
+    "/{case_id}/timeline",
+    response_model=TimelineOut,
+    summary="A case's timeline: transitions, decisions with their payloads, escalations, notifications",
+    responses=problems(404),
+)
+async def get_timeline(case_id: CaseId, principal: PrincipalDep, session: SessionDep) -> TimelineOut:
+    case = await _case(session, principal, case_id)
+    return TimelineOut(
+        case_id=case.id,
+        unit_code=case.unit_code,
+        round_id=case.round_id,
+        rule_set_id=case.rule_set_id,
+        events=await _timeline(session, case),
+        links={
+            "verify": f"/v1/audit/cases/{quote(case.id, safe='')}/verify",
+            "export": f"/v1/audit/cases/{quote(case.id, safe='')}/export",
+        },
     )

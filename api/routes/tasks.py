@@ -1,71 +1,72 @@
-"""Officials' tasks: the inbox and completing a task (a Temporal Update, validated by the case workflow)."""
+"""Officials' tasks: the inbox (filters, due-time order, keyset pages), one task with the form it expects, and
+completing a task (a Temporal Update, validated by the case workflow)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import Annotated, Any
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query
-from pydantic import BaseModel
-from sqlalchemy import and_, false, or_, select
+from fastapi import APIRouter, Body, Header, Path, Query, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
-from api.deps import Principal, PrincipalDep, SessionDep, TemporalDep
-from api.problems import Problem
-from db.models import TaskRow, UnitRow
-from domain.access import RoleScope, may_act, may_read
-from domain.stages import Role
+from api import cursor as cursors
+from api.deps import PrincipalDep, SessionDep, TemporalDep
+from api.forms import FormSpec, form_spec
+from api.inputs import ID_PATTERN, ROUND_PATTERN, UNIT_PATTERN, Instant
+from api.policy import actionable, readable, require_complete, require_read
+from api.problems import Problem, problems
+from api.updates import refusal
+from db.models import CaseRow, TaskRow, UnitRow
+from domain.stages import Stage
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import Actor, CompleteTaskInput, CompleteTaskResult
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
-# How each refusal of the case workflow's validator maps to HTTP.
-UPDATE_REFUSALS = {"forbidden": 403, "task_not_open": 409, "invalid_payload": 422, "not_started": 409}
+TaskStatus = Literal["open", "completed", "cancelled", "any"]
+Sort = Literal["due", "-due"]
 
 
 class TaskOut(BaseModel):
     id: str
     case_id: str
+    round_id: str
     stage: str
     role: str
     unit_code: str
     unit_name: str
     province_code: str
     status: str
+    assignee_id: str | None
+    escalation_level: int = Field(description="rungs of the escalation ladder climbed (0: with its own role)")
+    escalated_to: str | None
+    overdue: bool
     created_at: datetime
     due_at: datetime | None
     completed_at: datetime | None
     completed_by: str | None
 
 
-def scope_filter(scopes: tuple[RoleScope, ...], *, acting: bool) -> ColumnElement[bool]:
-    """Tasks the official may act on (`acting`) or read, as one SQL condition."""
-    clauses = []
-    for s in scopes:
-        parts = [TaskRow.province_code == s.province_code]
-        if s.unit_code is not None:
-            parts.append(TaskRow.unit_code == s.unit_code)
-        if acting:
-            parts.append(TaskRow.role == s.role.value)
-        clauses.append(and_(*parts))
-    return or_(*clauses) if clauses else false()
-
-
-def _out(task: TaskRow, unit_name: str) -> TaskOut:
+def task_out(task: TaskRow, unit_name: str, round_id: str, *, now: datetime) -> TaskOut:
     return TaskOut(
         id=task.id,
         case_id=task.case_id,
+        round_id=round_id,
         stage=task.stage,
         role=task.role,
         unit_code=task.unit_code,
         unit_name=unit_name,
         province_code=task.province_code,
         status=task.status,
+        assignee_id=task.assignee_id,
+        escalation_level=task.escalation_level or 0,
+        escalated_to=task.escalated_to,
+        overdue=task.status == "open" and task.due_at is not None and task.due_at < now,
         created_at=task.created_at,
         due_at=task.due_at,
         completed_at=task.completed_at,
@@ -73,57 +74,216 @@ def _out(task: TaskRow, unit_name: str) -> TaskOut:
     )
 
 
-@router.get("", response_model=list[TaskOut])
+def _after(c: cursors.Cursor, *, descending: bool) -> ColumnElement[bool]:
+    """Rows after the cursor in (due_at, id) order, a missing due time counting as the latest."""
+    due, tid = TaskRow.due_at, TaskRow.id
+    if not descending:
+        if c.key is None:
+            return and_(due.is_(None), tid > c.id)
+        return or_(due > c.key, and_(due == c.key, tid > c.id), due.is_(None))
+    if c.key is None:
+        return or_(and_(due.is_(None), tid < c.id), due.is_not(None))
+    return or_(due < c.key, and_(due == c.key, tid < c.id))
+
+
+NEXT_CURSOR = "X-Next-Cursor"
+TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="e.g. qd06-2019:2027-11953-t01")]
+
+
+@router.get(
+    "",
+    response_model=list[TaskOut],
+    summary="My tasks (the inbox)",
+    responses={
+        200: {
+            "description": "A page of tasks, by due time; the next page's cursor is in X-Next-Cursor (and Link)",
+            "headers": {
+                NEXT_CURSOR: {
+                    "description": "pass as `cursor` for the next page; absent on the last page",
+                    "schema": {"type": "string"},
+                },
+                "Link": {"description": 'the next page, rel="next"', "schema": {"type": "string"}},
+            },
+        },
+        **problems(),
+    },
+)
 async def list_tasks(
     principal: PrincipalDep,
     session: SessionDep,
-    mine: Annotated[bool, Query(description="only tasks I can act on (my roles, my units)")] = True,
-    status: Annotated[str, Query(pattern="^(open|completed|cancelled|any)$")] = "open",
+    response: Response,
+    mine: Annotated[
+        bool,
+        Query(
+            description="only tasks I can act on (my roles in my units, assigned to me or nobody); "
+            "false: every task in my scope"
+        ),
+    ] = True,
+    status: Annotated[TaskStatus, Query()] = "open",
+    stage: Annotated[list[Stage] | None, Query(description="one or more stages")] = None,
+    overdue: Annotated[
+        bool | None, Query(description="true: open tasks past their due time; false: the others")
+    ] = None,
+    escalated: Annotated[bool | None, Query(description="true: tasks that climbed their escalation ladder")] = None,
+    due_before: Annotated[Instant | None, Query(description="due strictly before this time")] = None,
+    due_after: Annotated[Instant | None, Query(description="due at or after this time")] = None,
+    unit: Annotated[str | None, Query(pattern=UNIT_PATTERN, description="a unit code")] = None,
+    round: Annotated[str | None, Query(pattern=ROUND_PATTERN, description="a round id, e.g. qd06-2019:2027")] = None,
+    sort: Annotated[
+        Sort, Query(description="due: soonest first; -due: latest first (no due time counts as latest)")
+    ] = "due",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=1000, description="X-Next-Cursor of the previous page")] = None,
 ) -> list[TaskOut]:
+    now = datetime.now(UTC)
+    descending = sort == "-due"
     stmt = (
-        select(TaskRow, UnitRow.name)
+        select(TaskRow, UnitRow.name, CaseRow.round_id)
         .join(UnitRow, UnitRow.code == TaskRow.unit_code)
-        .where(scope_filter(principal.scopes, acting=mine))
-        .order_by(TaskRow.due_at.asc().nulls_last(), TaskRow.id)
-        .limit(limit)
+        .join(CaseRow, CaseRow.id == TaskRow.case_id)
+        .where(readable(principal, TaskRow.unit_code, TaskRow.province_code))
     )
+    if mine:
+        stmt = stmt.where(
+            actionable(principal, TaskRow.unit_code, TaskRow.province_code, TaskRow.role),
+            or_(TaskRow.assignee_id.is_(None), TaskRow.assignee_id == principal.official_id),
+        )
     if status != "any":
         stmt = stmt.where(TaskRow.status == status)
-    rows = (await session.execute(stmt)).all()
-    return [_out(task, name) for task, name in rows]
+    if stage:
+        stmt = stmt.where(TaskRow.stage.in_([s.value for s in stage]))
+    if overdue is True:
+        stmt = stmt.where(TaskRow.status == "open", TaskRow.due_at < now)
+    elif overdue is False:
+        stmt = stmt.where(or_(TaskRow.status != "open", TaskRow.due_at.is_(None), TaskRow.due_at >= now))
+    if escalated is not None:
+        stmt = stmt.where(TaskRow.escalation_level > 0 if escalated else TaskRow.escalation_level == 0)
+    if due_before is not None:
+        stmt = stmt.where(TaskRow.due_at < due_before)
+    if due_after is not None:
+        stmt = stmt.where(TaskRow.due_at >= due_after)
+    if unit is not None:
+        stmt = stmt.where(TaskRow.unit_code == unit)
+    if round is not None:
+        stmt = stmt.where(CaseRow.round_id == round)
+    if cursor is not None:
+        stmt = stmt.where(_after(cursors.decode(cursor, sort=sort), descending=descending))
+    if descending:
+        stmt = stmt.order_by(TaskRow.due_at.desc().nulls_first(), TaskRow.id.desc())
+    else:
+        stmt = stmt.order_by(TaskRow.due_at.asc().nulls_last(), TaskRow.id.asc())
+    rows = (await session.execute(stmt.limit(limit + 1))).all()
+    page = [task_out(task, name, round_id, now=now) for task, name, round_id in rows[:limit]]
+    if len(rows) > limit:
+        last = page[-1]
+        token = cursors.encode(cursors.Cursor(sort=sort, key=last.due_at, id=last.id))
+        response.headers[NEXT_CURSOR] = token
+        response.headers["Link"] = f'<?cursor={token}>; rel="next"'
+    return page
 
 
-async def _load_task(session: SessionDep, principal: Principal, task_id: str) -> TaskRow:
-    task = await session.get(TaskRow, task_id)
-    if task is None or not may_read(principal.scopes, task.unit_code, task.province_code):
+class CaseContext(BaseModel):
+    id: str
+    round_id: str
+    unit_code: str
+    unit_name: str
+    province_code: str
+    locality_type: str
+    rule_set_id: str
+    profile_id: str
+    stage: str
+    status: str
+    on_hold: bool
+    outcome: str | None
+    opened_at: datetime
+
+
+class TaskDetailOut(TaskOut):
+    case: CaseContext
+    form: FormSpec | None = Field(description="what completing the task takes; null when the task is not open")
+    may_complete: bool = Field(description="whether the caller holds what completing this task takes")
+
+
+async def _load(session: SessionDep, task_id: str) -> tuple[TaskRow, CaseRow, str] | None:
+    row = (
+        await session.execute(
+            select(TaskRow, CaseRow, UnitRow.name)
+            .join(CaseRow, CaseRow.id == TaskRow.case_id)
+            .join(UnitRow, UnitRow.code == TaskRow.unit_code)
+            .where(TaskRow.id == task_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+@router.get(
+    "/{task_id}",
+    response_model=TaskDetailOut,
+    summary="One task, its case and the form it expects",
+    responses=problems(404),
+)
+async def get_task(task_id: TaskId, principal: PrincipalDep, session: SessionDep) -> TaskDetailOut:
+    found = await _load(session, task_id)
+    if found is None:
         raise Problem(404, "task_not_found", f"no task {task_id} in your units")
-    return task
+    task, case, unit_name = found
+    require_read(principal, task.unit_code, task.province_code, what=f"task {task_id}", code="task_not_found")
+    try:
+        require_complete(principal, task.role, task.unit_code, task.province_code, task_id=task.id)
+        may_complete = task.status == "open" and task.assignee_id in (None, principal.official_id)
+    except Problem:
+        may_complete = False
+    base = task_out(task, unit_name, case.round_id, now=datetime.now(UTC))
+    return TaskDetailOut(
+        **base.model_dump(),
+        case=CaseContext(
+            id=case.id,
+            round_id=case.round_id,
+            unit_code=case.unit_code,
+            unit_name=unit_name,
+            province_code=case.province_code,
+            locality_type=case.locality_type,
+            rule_set_id=case.rule_set_id,
+            profile_id=case.profile_id,
+            stage=case.stage,
+            status=case.status,
+            on_hold=bool(case.on_hold),
+            outcome=case.outcome,
+            opened_at=case.opened_at,
+        ),
+        form=await form_spec(session, task, case) if task.status == "open" else None,
+        may_complete=may_complete,
+    )
 
 
-@router.get("/{task_id}", response_model=TaskOut)
-async def get_task(task_id: str, principal: PrincipalDep, session: SessionDep) -> TaskOut:
-    task = await _load_task(session, principal, task_id)
-    unit = await session.get(UnitRow, task.unit_code)
-    return _out(task, unit.name if unit else task.unit_code)
-
-
-@router.post("/{task_id}/complete", response_model=CompleteTaskResult)
+@router.post(
+    "/{task_id}/complete",
+    response_model=CompleteTaskResult,
+    summary="Complete a task with its stage's form",
+    responses=problems(403, 404, 409, 502, 503),
+)
 async def complete_task(
-    task_id: str,
+    task_id: TaskId,
     principal: PrincipalDep,
     session: SessionDep,
     temporal: TemporalDep,
-    payload: Annotated[dict[str, Any], Body(description="the form of the task's stage")],
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    payload: Annotated[dict[str, Any], Body(description="the form of the task's stage (see GET /v1/tasks/{id})")],
+    idempotency_key: Annotated[
+        str | None, Header(max_length=200, description="a retry with the same key is the same update")
+    ] = None,
 ) -> CompleteTaskResult:
-    task = await _load_task(session, principal, task_id)
-    session.expunge(task)
+    found = await _load(session, task_id)
+    session.expunge_all()  # keep the rows readable after the rollback
     await session.rollback()  # release the connection before waiting on Temporal
+    if found is None:
+        raise Problem(404, "task_not_found", f"no task {task_id} in your units")
+    task, _, _ = found
+    require_read(principal, task.unit_code, task.province_code, what=f"task {task_id}", code="task_not_found")
+    require_complete(principal, task.role, task.unit_code, task.province_code, task_id=task_id)
     if task.status != "open":
         raise Problem(409, "task_not_open", f"task {task_id} is {task.status}")
-    if not may_act(principal.scopes, Role(task.role), task.unit_code, task.province_code):
-        raise Problem(403, "forbidden", f"completing this task takes role {task.role} for unit {task.unit_code}")
+    if task.assignee_id is not None and task.assignee_id != principal.official_id:
+        raise Problem(403, "forbidden", f"task {task_id} is assigned to official {task.assignee_id}")
     handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, task.case_id)
     update = CompleteTaskInput(
         task_id=task_id, actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), payload=payload
@@ -134,15 +294,5 @@ async def complete_task(
             update,
             id=f"{task_id}:{idempotency_key}" if idempotency_key else f"{task_id}:{uuid.uuid4()}",
         )
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError) and cause.type in UPDATE_REFUSALS:
-            field = cause.details[0] if cause.details else None
-            extra = {"field": field} if field else {}
-            detail = f"{field}: {cause.message}" if field else cause.message
-            raise Problem(UPDATE_REFUSALS[cause.type], cause.type, detail, **extra) from None
-        raise Problem(502, "update_failed", str(cause or exc)) from None
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise Problem(409, "case_not_running", f"the case of task {task_id} is not running") from None
-        raise Problem(503, "temporal_unavailable", exc.message) from None
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise refusal(exc, case_id=task.case_id) from None

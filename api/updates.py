@@ -1,0 +1,31 @@
+"""Temporal Updates from the API: a validator's refusal becomes a problem with the workflow's own reason."""
+
+from __future__ import annotations
+
+import re
+
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.problems import Problem
+
+# How each refusal of a case workflow's validator maps to HTTP; other refusals answer 409 with their own code.
+REFUSALS = {"forbidden": 403, "task_not_open": 409, "invalid_payload": 422, "not_started": 409}
+_CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def refusal(exc: WorkflowUpdateFailedError | RPCError, *, case_id: str) -> Problem:
+    """The problem that tells the caller why the case refused (or could not take) the update."""
+    if isinstance(exc, RPCError):
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return Problem(409, "case_not_running", f"case {case_id} is not running")
+        return Problem(503, "temporal_unavailable", exc.message)
+    cause = exc.cause
+    if isinstance(cause, ApplicationError) and cause.type and _CODE.match(cause.type):
+        field = cause.details[0] if cause.details and isinstance(cause.details[0], str) else None
+        status = REFUSALS.get(cause.type, 409)
+        if field:
+            return Problem(status, cause.type, f"{field}: {cause.message}", field=field)
+        return Problem(status, cause.type, cause.message)
+    return Problem(502, "update_failed", str(cause or exc))
