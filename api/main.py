@@ -13,7 +13,7 @@ from api import problems
 from api.auth import JwksCache, TokenVerifier
 from api.hygiene import RequestHygiene
 from api.routes import audit as audit_routes
-from api.routes import cases, health, me, my_notifications, tasks
+from api.routes import board, bulk, cases, health, me, my_notifications, rounds, tasks
 from db.session import make_engine, make_session_factory
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
@@ -72,6 +72,9 @@ def create_app(
     app.include_router(tasks.router)
     app.include_router(cases.router)
     app.include_router(audit_routes.router)
+    app.include_router(board.router)
+    app.include_router(bulk.router)
+    app.include_router(rounds.router)
     return app
 
 

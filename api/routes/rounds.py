@@ -1,0 +1,289 @@
+"""Assessment rounds of a province: open one (one case per unit), follow its progress, read its report (JSON or CSV).
+
+Progress and the report are counted from the read model (the cases of the round in the province), so they answer
+for every round, however it was opened.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.service import RPCError
+
+from api.deps import PrincipalDep, SessionDep, TemporalDep
+from api.inputs import PROVINCE_PATTERN, ROUND_PATTERN
+from api.policy import require_admin, require_oversight
+from api.problems import Problem, problems
+from db.models import AuditEventRow, CaseRow, RoundRow, TaskRow, UnitRow
+from domain.errors import DomainError
+from domain.rounds import parse_round
+from domain.stages import Outcome, Stage
+from infra.settings import Settings
+from services.rounds import open_round
+
+router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
+
+PROVINCE_Q = Query(pattern=PROVINCE_PATTERN, description="the province's two-digit code")
+RoundPath = Annotated[str, Path(pattern=ROUND_PATTERN, description="e.g. qd06-2019:2027")]
+
+
+class OpenRoundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    round_id: str = Field(pattern=ROUND_PATTERN, description="<rule set id>:<assessment year>, e.g. qd06-2019:2027")
+    province: str = Field(pattern=PROVINCE_PATTERN)
+
+
+class OpenRoundOut(BaseModel):
+    round_id: str
+    province: str
+    profile_id: str
+    cases: int = Field(description="cases started or already running, one per unit of the province")
+
+
+@router.post(
+    "",
+    response_model=OpenRoundOut,
+    summary="Open a round for a province: one case per unit (idempotent)",
+    responses=problems(403, 503),
+)
+async def open_(
+    req: OpenRoundRequest, request: Request, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep
+) -> OpenRoundOut:
+    require_admin(principal, req.province)
+    try:
+        parse_round(req.round_id)
+    except DomainError as exc:
+        raise Problem(422, "invalid_request", f"round_id: {exc}", field="round_id") from None
+    await session.rollback()
+    settings: Settings = request.app.state.settings
+    try:
+        opened = await open_round(
+            temporal,
+            request.app.state.sessions,
+            round_id=req.round_id,
+            province_code=req.province,
+            task_queue=settings.task_queue,
+        )
+    except RPCError as exc:
+        raise Problem(503, "temporal_unavailable", exc.message) from None
+    return OpenRoundOut(
+        round_id=opened.round_id, province=req.province, profile_id=opened.profile_id, cases=len(opened.cases)
+    )
+
+
+class ProgressOut(BaseModel):
+    round_id: str
+    province: str
+    units: int = Field(description="units of the province")
+    cases: int
+    open: int
+    closed: int
+    by_stage: dict[str, int]
+    by_outcome: dict[str, int]
+    overdue: int
+    escalated: int
+    on_hold: int
+    generated_at: datetime
+
+
+async def _round(session: AsyncSession, round_id: str) -> RoundRow:
+    rnd = await session.get(RoundRow, round_id)
+    if rnd is None:
+        raise Problem(404, "round_not_found", f"no round {round_id} has been opened")
+    return rnd
+
+
+async def _cases(session: AsyncSession, round_id: str, province: str) -> list[tuple[CaseRow, str, TaskRow | None]]:
+    rows = await session.execute(
+        select(CaseRow, UnitRow.name, TaskRow)
+        .join(UnitRow, UnitRow.code == CaseRow.unit_code)
+        .outerjoin(TaskRow, (TaskRow.case_id == CaseRow.id) & (TaskRow.status == "open"))
+        .where(CaseRow.round_id == round_id, CaseRow.province_code == province)
+        .order_by(CaseRow.unit_code)
+    )
+    return [(c, n, t) for c, n, t in rows.all()]
+
+
+@router.get(
+    "/{round_id}/progress",
+    response_model=ProgressOut,
+    summary="Where the cases of a round stand in a province",
+    responses=problems(403, 404),
+)
+async def progress(
+    round_id: RoundPath,
+    principal: PrincipalDep,
+    session: SessionDep,
+    province: Annotated[str, PROVINCE_Q],
+) -> ProgressOut:
+    require_oversight(principal, province)
+    await _round(session, round_id)
+    now = datetime.now(UTC)
+    rows = await _cases(session, round_id, province)
+    units = len((await session.execute(select(UnitRow.code).where(UnitRow.province_code == province))).all())
+    by_stage: dict[str, int] = {}
+    by_outcome: dict[str, int] = {}
+    for case, _, _ in rows:
+        by_stage[case.stage] = by_stage.get(case.stage, 0) + 1
+        if case.outcome:
+            by_outcome[case.outcome] = by_outcome.get(case.outcome, 0) + 1
+    return ProgressOut(
+        round_id=round_id,
+        province=province,
+        units=units,
+        cases=len(rows),
+        open=sum(1 for c, _, _ in rows if c.status == "open"),
+        closed=sum(1 for c, _, _ in rows if c.status == "closed"),
+        by_stage=by_stage,
+        by_outcome=by_outcome,
+        overdue=sum(1 for _, _, t in rows if t is not None and t.due_at is not None and t.due_at < now),
+        escalated=sum(1 for _, _, t in rows if t is not None and t.escalation_level),
+        on_hold=sum(1 for c, _, _ in rows if c.on_hold),
+        generated_at=now,
+    )
+
+
+class UnitResult(BaseModel):
+    unit_code: str
+    unit_name: str
+    locality_type: str
+    stage: str
+    status: str
+    outcome: str | None
+    total: int | None = Field(description="the council's total score, when assessed")
+    threshold: int | None
+
+
+class ReportOut(BaseModel):
+    round_id: str
+    province: str
+    rule_set_id: str
+    final: bool = Field(description="true when every case of the round is closed")
+    units: int
+    registered: int = Field(description="cases that registered (did not decline or miss registration)")
+    assessed: int = Field(description="cases whose council approved scores")
+    submitted: int = Field(description="cases whose dossier reached appraisal")
+    recognised: int
+    not_recognised: int
+    not_registered: int
+    not_submitted: int
+    withdrawn: int
+    recognised_share: float | None = Field(description="recognised / units of the province, in percent")
+    results: list[UnitResult]
+    generated_at: datetime
+
+
+async def _milestones(session: AsyncSession, round_id: str, province: str) -> dict[str, set[str]]:
+    """Cases that registered and cases that filed their dossier, from the journal (a case may close later)."""
+    rows = await session.execute(
+        select(AuditEventRow.action, AuditEventRow.case_id)
+        .join(CaseRow, CaseRow.id == AuditEventRow.case_id)
+        .where(
+            CaseRow.round_id == round_id,
+            CaseRow.province_code == province,
+            AuditEventRow.action.in_(["registration_completed", "dossier_submission_completed"]),
+            AuditEventRow.to_stage != Stage.CLOSED.value,
+        )
+    )
+    found: dict[str, set[str]] = {"registration_completed": set(), "dossier_submission_completed": set()}
+    for action, case_id in rows.tuples().all():
+        found[action].add(case_id)
+    return found
+
+
+def _report(
+    round_id: str,
+    province: str,
+    rule_set_id: str,
+    units: int,
+    rows: list[tuple[CaseRow, str, TaskRow | None]],
+    milestones: dict[str, set[str]],
+) -> ReportOut:
+    results = []
+    counts = {o.value: 0 for o in Outcome}
+    for case, name, _ in rows:
+        verdict = case.verdict or {}
+        if case.outcome:
+            counts[case.outcome] = counts.get(case.outcome, 0) + 1
+        results.append(
+            UnitResult(
+                unit_code=case.unit_code,
+                unit_name=name,
+                locality_type=case.locality_type,
+                stage=case.stage,
+                status=case.status,
+                outcome=case.outcome,
+                total=verdict.get("total"),
+                threshold=verdict.get("threshold"),
+            )
+        )
+    recognised = counts[Outcome.RECOGNISED.value]
+    return ReportOut(
+        round_id=round_id,
+        province=province,
+        rule_set_id=rule_set_id,
+        final=bool(rows) and all(c.status == "closed" for c, _, _ in rows),
+        units=units,
+        registered=len(milestones["registration_completed"]),
+        assessed=sum(1 for c, _, _ in rows if c.verdict is not None),
+        submitted=len(milestones["dossier_submission_completed"]),
+        recognised=recognised,
+        not_recognised=counts[Outcome.NOT_RECOGNISED.value],
+        not_registered=counts[Outcome.NOT_REGISTERED.value],
+        not_submitted=counts[Outcome.NOT_SUBMITTED.value],
+        withdrawn=counts[Outcome.WITHDRAWN.value],
+        recognised_share=round(100 * recognised / units, 2) if units else None,
+        results=results,
+        generated_at=datetime.now(UTC),
+    )
+
+
+CSV_COLUMNS = ["unit_code", "unit_name", "locality_type", "stage", "status", "outcome", "total", "threshold"]
+
+
+@router.get(
+    "/{round_id}/report",
+    response_model=ReportOut,
+    summary="The round's report for a province: counts, share recognised, one row per unit (JSON or CSV)",
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "JSON, or CSV (one row per unit) with format=csv",
+        },
+        **problems(403, 404),
+    },
+)
+async def report(
+    round_id: RoundPath,
+    principal: PrincipalDep,
+    session: SessionDep,
+    province: Annotated[str, PROVINCE_Q],
+    format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
+) -> ReportOut | Response:
+    require_oversight(principal, province)
+    rnd = await _round(session, round_id)
+    units = len((await session.execute(select(UnitRow.code).where(UnitRow.province_code == province))).all())
+    rows = await _cases(session, round_id, province)
+    out = _report(round_id, province, rnd.rule_set_id, units, rows, await _milestones(session, round_id, province))
+    if format == "json":
+        return out
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for r in out.results:
+        writer.writerow(r.model_dump())
+    filename = f"report-{round_id.replace(':', '-')}-{province}.csv"
+    return Response(
+        buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
