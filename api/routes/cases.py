@@ -9,16 +9,21 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.inputs import ID_PATTERN
-from api.policy import Principal, require_read
+from api.policy import Principal, require_admin, require_read
 from api.problems import Problem, problems
+from api.updates import refusal
 from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow, UnitRow
 from db.models_notify import NotificationRow
+from workflows.case import RecognitionCaseWorkflow
+from workflows.inputs import Actor, CaseStatus, WithdrawInput
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 CaseId = Annotated[str, Path(pattern=ID_PATTERN, description="<round id>-<unit code>, e.g. qd06-2019:2027-11953")]
@@ -284,3 +289,35 @@ async def get_timeline(case_id: CaseId, principal: PrincipalDep, session: Sessio
             "export": f"/v1/audit/cases/{quote(case.id, safe='')}/export",
         },
     )
+
+
+class WithdrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000, description="journalled with the withdrawal")
+
+
+@router.post(
+    "/{case_id}/withdraw",
+    response_model=CaseStatus,
+    summary="Withdraw a case from its round, with a reason (admins of the province); it closes as withdrawn",
+    responses=problems(403, 404, 409, 502, 503),
+)
+async def withdraw(
+    case_id: CaseId, req: WithdrawRequest, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep
+) -> CaseStatus:
+    case = await _case(session, principal, case_id)
+    require_admin(principal, case.province_code)
+    status = case.status
+    await session.rollback()
+    if status != "open":
+        raise Problem(409, "case_closed", f"case {case_id} is {status}")
+    update = WithdrawInput(
+        actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), reason=req.reason
+    )
+    try:
+        return await temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id).execute_update(
+            RecognitionCaseWorkflow.withdraw, update, id=f"withdraw-{case_id}"
+        )
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise refusal(exc, case_id=case_id) from None

@@ -77,6 +77,7 @@ def routes() -> list[Route]:
             True,
             body=lambda c: form_for(Stage.REGISTRATION),
         ),
+        Route("POST", "/v1/cases/{case}/withdraw", {Role.ADMIN}, True, body=lambda c: {"reason": "sáp nhập đơn vị"}),
         # last: opening a round starts a case per unit, whose projections keep landing afterwards
         Route(
             "POST", "/v1/rounds", {Role.ADMIN}, False, body=lambda c: {"round_id": ROUND_TO_OPEN, "province": PROVINCE}
@@ -147,6 +148,9 @@ async def test_every_route_admits_exactly_its_roles_in_their_own_scope(
                     assert case_id in {t["case_id"] for t in resp.json()}, what
                 checked += 1
         assert checked > 150
+        async with stack.sessions() as session:
+            case = await session.get(CaseRow, case_id)
+            assert case is not None and (case.status, case.outcome) == ("closed", "withdrawn")
         # an admin of another province naming the case without a province: their filter covers only their province
         resp = await stack.http.post(
             "/v1/bulk/hold",
