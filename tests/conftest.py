@@ -102,9 +102,10 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping test server: weeks of deadlines pass in milliseconds (no visibility queries here)."""
+    """The time-skipping test server, one per test (it starts in a fraction of a second; a workflow left waiting by
+    one test would hold the shared clock of the next): weeks of deadlines pass in milliseconds. No visibility."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=temporal_test_server_binary(), data_converter=pydantic_data_converter
     )

@@ -123,10 +123,16 @@ def fresh_unit() -> str:
     return next(_UNITS)
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, list[DemoOfficial]]:
+async def seed_reference(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Provinces, the units of PROVINCE and the round; no officials (so nothing is notified)."""
     async with sessions() as session, session.begin():
         await seed_units(session, PROVINCE)
         await ensure_round(session, parse_round(ROUND_ID), "two-tier")
+
+
+async def seed(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, list[DemoOfficial]]:
+    await seed_reference(sessions)
+    async with sessions() as session, session.begin():
         unit = fresh_unit()
         officials = demo_officials(PROVINCE, unit)
         await seed_officials(session, officials, PROVINCE)
