@@ -1,12 +1,13 @@
 """Authorisation, route by route: for every route and every role, the official whose scope covers the case (own)
 and one whose scope does not (other unit for commune roles, other province for the others). The allowed get 2xx;
-every other role and every other unit gets 403, or 404 where the case's existence is private; a refused request
-changes nothing."""
+every other role and every other unit gets 403, or 404 where the case's existence is private; a missing, expired,
+forged or garbled token gets 401 on every route; a refused request changes nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -16,8 +17,9 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.models import AuditEventRow, CaseRow, TaskRow
 from domain.stages import Role, Stage
+from infra.tokens import issue_token, utcnow
 from tests.api.helpers import ROLES, problem, seed_other_scopes
-from tests.support import PROVINCE, Stack, form_for, fresh_unit, running_stack, token_for
+from tests.support import PROVINCE, SECRET, Stack, form_for, fresh_unit, running_stack, token_for
 
 ADMIN_AUDIT = {Role.ADMIN, Role.AUDITOR}
 ANY = set(ROLES)
@@ -104,9 +106,28 @@ async def _state(stack: Stack, case_id: str) -> tuple[int, int, list[tuple[str, 
 async def _call(http: httpx.AsyncClient, route: Route, token: str, ctx: dict[str, Any]) -> httpx.Response:
     path = route.path.format(**ctx)
     body = route.body(ctx) if route.body else None
-    return await http.request(
-        route.method, path, params=route.params, json=body, headers={"Authorization": f"Bearer {token}"}
-    )
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return await http.request(route.method, path, params=route.params, json=body, headers=headers)
+
+
+BAD_TOKENS = {
+    "missing": "",
+    "expired": issue_token(
+        f"demo-admin-{PROVINCE}",
+        secret=SECRET,
+        issuer="xptt",
+        now=utcnow() - timedelta(hours=2),
+        ttl=timedelta(hours=1),
+    ),
+    "forged": issue_token(
+        f"demo-admin-{PROVINCE}",
+        secret="not-the-secret-" + "z" * 32,
+        issuer="xptt",
+        now=utcnow(),
+        ttl=timedelta(hours=1),
+    ),
+    "garbage": "not.a.jwt",
+}
 
 
 async def test_every_route_admits_exactly_its_roles_in_their_own_scope(
@@ -124,6 +145,13 @@ async def test_every_route_admits_exactly_its_roles_in_their_own_scope(
             refused = [(role, own[role], "own") for role in ROLES if role not in route.allowed]
             refused += [(role, other[role], "other") for role in ROLES]
             before = await _state(stack, case_id)
+            for name, token in BAD_TOKENS.items():
+                resp = await _call(stack.http, route, token, ctx)
+                body = problem(resp, 401, "unauthenticated" if name == "missing" else None)
+                assert body["code"] == {"missing": "unauthenticated", "expired": "token_expired"}.get(
+                    name, "invalid_token"
+                ), (route.path, name, body)
+                checked += 1
             for role, official, where in refused:
                 resp = await _call(stack.http, route, token_for(official), ctx)
                 what = f"{route.method} {route.path} {route.params or ''} as {role.value} ({where})"
