@@ -3,21 +3,36 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.deps import SessionDep, TemporalDep
+from api.problems import Problem, ProblemBody
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+class Health(BaseModel):
+    status: str
 
 
-@router.get("/readyz")
-async def readyz(session: SessionDep, temporal: TemporalDep) -> JSONResponse:
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    summary="Readiness: PostgreSQL and Temporal answer",
+    responses={503: {"model": ProblemBody, "description": "not ready: `checks` says which dependency fails"}},
+)
+async def readyz(session: SessionDep, temporal: TemporalDep) -> Readiness:
     checks: dict[str, str] = {}
     try:
         await session.execute(text("select 1"))
@@ -29,7 +44,8 @@ async def readyz(session: SessionDep, temporal: TemporalDep) -> JSONResponse:
         checks["temporal"] = "ok" if ok else "failing: not serving"
     except Exception as exc:
         checks["temporal"] = f"failing: {type(exc).__name__}"
-    ready = all(v == "ok" for v in checks.values())
-    return JSONResponse(
-        {"status": "ready" if ready else "not_ready", "checks": checks}, status_code=200 if ready else 503
-    )
+    failing = {name: state for name, state in checks.items() if state != "ok"}
+    if failing:
+        detail = "; ".join(f"{name} {state}" for name, state in failing.items())
+        raise Problem(503, "not_ready", detail, checks=checks)
+    return Readiness(status="ready", checks=checks)
