@@ -95,7 +95,8 @@ async def _schemathesis(base: str, token: str, workdir: Path, *, parameters: dic
     out, _ = await proc.communicate()
     text = out.decode(errors="replace")
     summary = text[text.find("SUMMARY") - 40 :] if "SUMMARY" in text else text[-6000:]
-    assert proc.returncode == 0, text[-8000:]
+    found = min((i for i in (text.find("FAILURES"), text.find("ERRORS")) if i >= 0), default=max(0, len(text) - 8000))
+    assert proc.returncode == 0, text[found : found + 12000]
     return summary
 
 
