@@ -15,6 +15,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
 from activities.notify import delivery_from_settings, notification_activities
+from activities.round_store import RoundStore
 from db.session import make_engine, make_session_factory
 from domain.procedure import PROFILE_IDS, load_profile
 from domain.rulesets import all_rule_sets
@@ -60,6 +61,10 @@ def case_activities(store: CaseStore) -> list[Any]:
     return [store.record_transition, store.load_recognition_history]
 
 
+def round_activities(rounds: RoundStore) -> list[Any]:
+    return [rounds.record_round_opened, rounds.record_round_report]
+
+
 def audit_activities(archive: HistoryArchive) -> list[Any]:
     """The archive of a closed case's history (the case workflow's last step)."""
     return [archive.archive_history]
@@ -72,7 +77,12 @@ async def main(settings: Settings) -> None:
     client = await connect(settings)
     store = CaseStore(make_session_factory(engine))
     archive = HistoryArchive(client, make_session_factory(engine))
-    worker = build_worker(client, settings.task_queue, case_activities(store) + audit_activities(archive))
+    rounds = RoundStore(make_session_factory(engine))
+    worker = build_worker(
+        client,
+        settings.task_queue,
+        case_activities(store) + round_activities(rounds) + audit_activities(archive),
+    )
     # Deliveries (email, webhooks) on their own queue: a slow mail server never holds up case work.
     delivery = delivery_from_settings(make_session_factory(engine), settings)
     notifier = build_worker(client, notify_task_queue(settings.task_queue), notification_activities(delivery))

@@ -109,3 +109,18 @@ class RecordTransitionResult(_Payload):
     `workflows.notification.dispatch_notifications` (see notify/outbox.py)."""
 
     outbox_ids: tuple[str, ...] = ()
+
+
+class OpenRoundRecordInput(_Payload):
+    round_id: str
+    province_code: str
+
+
+class RoundUnit(_Payload):
+    unit_code: str
+    locality_type: LocalityType
+
+
+class RoundUnits(_Payload):
+    profile_id: str
+    units: list[RoundUnit]

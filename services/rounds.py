@@ -15,17 +15,17 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
-from db.models import RoundRow, UnitRow
-from domain.case import case_id_for
+from db.models import RoundRow
 from domain.procedure import profile_in_force
 from domain.rounds import Round, parse_round
-from domain.stages import LocalityType
 from workflows.case import RecognitionCaseWorkflow, case_search_attributes
-from workflows.inputs import StartCaseInput
+from workflows.inputs import OpenRoundInput, StartCaseInput
+from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 log = structlog.get_logger(__name__)
 
@@ -76,39 +76,45 @@ async def open_round(
     province_code: str,
     task_queue: str,
     concurrency: int = 20,
+    target_share: float | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> OpenedRound:
+    """Start the province's AssessmentRoundWorkflow (or find it running) and wait until it has opened its cases;
+    `progress` hears of each case started."""
     rnd = parse_round(round_id)
-    profile = profile_in_force(rnd.assessment_start)
-    async with sessions() as session, session.begin():
-        await ensure_round(session, rnd, profile.id)
-        stored = await session.scalar(select(RoundRow.profile_id).where(RoundRow.id == rnd.id))
-        units = (
-            await session.execute(
-                select(UnitRow.code, UnitRow.locality_type)
-                .where(UnitRow.province_code == province_code)
-                .order_by(UnitRow.code)
-            )
-        ).all()
-    profile_id = stored or profile.id
-    gate = asyncio.Semaphore(concurrency)
-
-    async def start(unit_code: str, locality_type: str) -> str:
-        inp = StartCaseInput(
-            case_id=case_id_for(rnd.id, unit_code),
-            unit_code=unit_code,
-            province_code=province_code,
-            round_id=rnd.id,
-            rule_set_id=rnd.rule_set_id,
-            profile_id=profile_id,
-            locality_type=LocalityType(locality_type),
-        )
-        async with gate:
-            await start_case(client, inp, task_queue=task_queue)
-        if progress is not None:
-            progress(1)
-        return inp.case_id
-
-    cases = await asyncio.gather(*(start(code, lt) for code, lt in units))
-    log.info("round_opened", round_id=rnd.id, province_code=province_code, cases=len(cases))
-    return OpenedRound(round_id=rnd.id, profile_id=profile_id, province_code=province_code, cases=list(cases))
+    handle = await client.start_workflow(
+        AssessmentRoundWorkflow.run,
+        OpenRoundInput(
+            round_id=rnd.id, province_code=province_code, concurrency=concurrency, target_share=target_share
+        ),
+        id=round_workflow_id(rnd.id, province_code),
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    seen = 0
+    started: list[str] = []
+    while True:
+        try:
+            opening = await handle.query(AssessmentRoundWorkflow.opening)
+            started = await handle.query(AssessmentRoundWorkflow.started_cases)
+        except WorkflowQueryFailedError:
+            opening, started = True, []  # its first task has not run yet
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
+                raise
+            break  # the round ran to its end already
+        if progress is not None and len(started) > seen:
+            progress(len(started) - seen)
+        seen = max(seen, len(started))
+        if not opening:
+            break
+        await asyncio.sleep(0.2)
+    async with sessions() as session:
+        profile_id = await session.scalar(select(RoundRow.profile_id).where(RoundRow.id == rnd.id))
+    log.info("round_opened", round_id=rnd.id, province_code=province_code, cases=seen)
+    return OpenedRound(
+        round_id=rnd.id,
+        profile_id=profile_id or profile_in_force(rnd.assessment_start).id,
+        province_code=province_code,
+        cases=started,
+    )

@@ -2,5 +2,6 @@
 
 from workflows.case import RecognitionCaseWorkflow
 from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
+from workflows.round import AssessmentRoundWorkflow
 
-WORKFLOWS = (RecognitionCaseWorkflow, NotificationDeliveryWorkflow, NotificationDigestWorkflow)
+WORKFLOWS = (RecognitionCaseWorkflow, AssessmentRoundWorkflow, NotificationDeliveryWorkflow, NotificationDigestWorkflow)

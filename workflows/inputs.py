@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import RoleScope
+from domain.round_report import CaseStanding
 from domain.stages import LocalityType, Outcome, Role, Stage
 
 
@@ -70,23 +71,8 @@ class CaseStatus(_Payload):
     problem: str | None = None
 
 
-class CaseProgress(_Payload):
-    """Signalled by a case to the round that started it, after each transition."""
-
-    case_id: str
-    unit_code: str
-    stage: Stage
-    status: str
-    outcome: Outcome | None
-    due_at: datetime | None
-    escalation_level: int = 0
-    problem: str | None = None
-    on_hold: bool = False
-    registered: bool = False
-    submitted: bool = False
-    blocking_reasons: list[str] = Field(default_factory=list)
-    last_action: str = ""
-    seq: int = 0
+# Signalled by a case to the round that started it, after each transition.
+CaseProgress = CaseStanding
 
 
 class CaseResult(_Payload):
@@ -131,3 +117,12 @@ class NudgeInput(_Payload):
 
     actor: Actor
     task_id: str
+
+
+# -- rounds ------------------------------------------------------------------------------------------------------------
+class OpenRoundInput(_Payload):
+    round_id: str
+    province_code: str
+    target_share: float | None = Field(default=None, ge=0, le=1)  # None: domain.round_report.DEFAULT_TARGET_SHARE
+    concurrency: int = Field(default=20, ge=1, le=500)  # case starts in flight at once
+    closes_at: datetime | None = None  # None: when every case has closed

@@ -1,0 +1,67 @@
+"""Activities of a round: record it and list its units; store its report. One transaction each, idempotent."""
+
+from __future__ import annotations
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from activities.inputs import OpenRoundRecordInput, RoundUnit, RoundUnits
+from db.models import RoundReportRow, RoundRow, UnitRow
+from domain.procedure import profile_in_force
+from domain.round_report import RoundReport
+from domain.rounds import parse_round
+from domain.stages import LocalityType
+
+log = structlog.get_logger(__name__)
+
+
+class RoundStore:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = session_factory
+
+    @activity.defn(name="record_round_opened")
+    async def record_round_opened(self, inp: OpenRoundRecordInput) -> RoundUnits:
+        """The round row (kept as first recorded) and the province's units, in code order."""
+        rnd = parse_round(inp.round_id)
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                insert(RoundRow)
+                .values(
+                    id=rnd.id,
+                    rule_set_id=rnd.rule_set_id,
+                    profile_id=profile_in_force(rnd.assessment_start).id,
+                    year=rnd.year,
+                    period_start=rnd.period_start,
+                    period_end=rnd.period_end,
+                )
+                .on_conflict_do_nothing(index_elements=[RoundRow.id])
+            )
+            profile_id = await session.scalar(select(RoundRow.profile_id).where(RoundRow.id == rnd.id))
+            rows = await session.execute(
+                select(UnitRow.code, UnitRow.locality_type)
+                .where(UnitRow.province_code == inp.province_code)
+                .order_by(UnitRow.code)
+            )
+            units = [RoundUnit(unit_code=c, locality_type=LocalityType(t)) for c, t in rows.all()]
+        log.info("round_recorded", round_id=rnd.id, province_code=inp.province_code, units=len(units))
+        return RoundUnits(profile_id=profile_id or "", units=units)
+
+    @activity.defn(name="record_round_report")
+    async def record_round_report(self, report: RoundReport) -> None:
+        stmt = insert(RoundReportRow).values(
+            round_id=report.round_id,
+            province_code=report.province_code,
+            report=report.model_dump(mode="json"),
+            closed_at=report.closed_at,
+        )
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[RoundReportRow.round_id, RoundReportRow.province_code],
+                    set_={"report": stmt.excluded.report, "closed_at": stmt.excluded.closed_at},
+                )
+            )
+        log.info("round_report_recorded", round_id=report.round_id, province_code=report.province_code)

@@ -1,0 +1,126 @@
+"""AssessmentRoundWorkflow on the time-skipping server: it opens one case per unit of a province, follows their
+progress, and when every case has closed writes the report with outcomes by reason and the share recognised."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from activities.archive import HistoryArchive
+from activities.case_store import CaseStore
+from activities.round_store import RoundStore
+from db.models import CaseRow, RoundReportRow
+from domain.access import RoleScope
+from domain.case import case_id_for
+from domain.stages import Role, Stage
+from domain.units import load_units
+from services.seed import seed_units
+from tests.support import ROUND_ID, form_for
+from worker import audit_activities, build_worker, case_activities, round_activities
+from workflows.case import RecognitionCaseWorkflow
+from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput
+from workflows.round import AssessmentRoundWorkflow, round_workflow_id
+
+PROVINCE = "12"  # Lai Châu, 38 units
+PATH = [
+    (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
+    (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
+    (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
+    (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
+    (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
+    (Stage.APPRAISAL, Role.APPRAISER),
+]
+
+
+async def _complete(env: WorkflowEnvironment, case_id: str, unit: str, stage: Stage, role: Role, **kw: Any) -> None:
+    handle = env.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
+    for _ in range(100):
+        status = await handle.query(RecognitionCaseWorkflow.status)
+        if status.open_task is not None and status.stage == stage:
+            break
+        await asyncio.sleep(0.05)
+    actor = Actor(official_id=f"o-{role.value}", scopes=[RoleScope(role=role, province_code=PROVINCE, unit_code=unit)])
+    await handle.execute_update(
+        RecognitionCaseWorkflow.complete_task,
+        CompleteTaskInput(task_id=status.open_task.task_id, actor=actor, payload=form_for(stage, **kw)),
+    )
+
+
+async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_cases_close(
+    time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions() as session, session.begin():
+        await seed_units(session, PROVINCE)
+    units = [u.code for u in load_units(PROVINCE)]
+    task_queue = f"round-{uuid.uuid4()}"
+    activities = (
+        case_activities(CaseStore(sessions))
+        + round_activities(RoundStore(sessions))
+        + audit_activities(HistoryArchive(time_env.client, sessions))
+    )
+    async with build_worker(time_env.client, task_queue, activities):
+        handle = await time_env.client.start_workflow(
+            AssessmentRoundWorkflow.run,
+            OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, concurrency=5, target_share=0.05),
+            id=round_workflow_id(ROUND_ID, PROVINCE),
+            task_queue=task_queue,
+        )
+        for _ in range(200):
+            if not await handle.query(AssessmentRoundWorkflow.opening):
+                break
+            await asyncio.sleep(0.05)
+        assert sorted(await handle.query(AssessmentRoundWorkflow.started_cases)) == sorted(
+            case_id_for(ROUND_ID, u) for u in units
+        )
+        # two units go to recognition, one declines, one is refused; the rest never register
+        recognised, declined, refused = units[:2], units[2], units[3]
+        for unit in [*recognised, refused]:
+            for stage, role in PATH:
+                await _complete(time_env, case_id_for(ROUND_ID, unit), unit, stage, role)
+        for unit in recognised:
+            await _complete(time_env, case_id_for(ROUND_ID, unit), unit, Stage.DECISION, Role.CHAIRMAN)
+        await _complete(
+            time_env,
+            case_id_for(ROUND_ID, refused),
+            refused,
+            Stage.DECISION,
+            Role.CHAIRMAN,
+            recognised=False,
+            reasons=["Số liệu tiêu chí 3 chưa xác minh"],
+        )
+        await _complete(
+            time_env,
+            case_id_for(ROUND_ID, declined),
+            declined,
+            Stage.REGISTRATION,
+            Role.COMMUNE_OFFICER,
+            registered=False,
+        )
+        for _ in range(100):
+            progress = await handle.query(AssessmentRoundWorkflow.progress)
+            if progress.closed >= 4:
+                break
+            await asyncio.sleep(0.05)
+        assert (progress.units, progress.started, progress.open) == (len(units), len(units), len(units) - 4)
+        assert progress.by_stage["registration"] == len(units) - 4
+
+        result = await handle.result()  # the clock runs until the silent units' deadlines close their cases
+    assert (result.units, result.registered, result.submitted) == (len(units), 3, 3)
+    assert (result.recognised, result.not_recognised, result.not_registered) == (2, 1, len(units) - 3)
+    assert result.not_recognised_by_reason == {"refused_by_decision": 1}
+    assert result.recognised_share == round(2 / len(units), 4)
+    assert result.meets_target is True
+    async with sessions() as session:
+        stored = await session.get(RoundReportRow, (ROUND_ID, PROVINCE))
+        assert stored is not None and stored.report["recognised"] == 2
+        closed = await session.scalar(
+            select(func.count())
+            .select_from(CaseRow)
+            .where(CaseRow.province_code == PROVINCE, CaseRow.status == "closed")
+        )
+        assert closed == len(units)

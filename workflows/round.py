@@ -1,0 +1,133 @@
+"""AssessmentRoundWorkflow: one per (province, round). Opens a case for every unit of the province (bounded
+concurrency), follows them through the progress each case signals, closes when every case has closed (or at the
+round's end), and records the round report.
+
+Cases are abandoned children: closing the round never cancels a case, and a case that outlives the round goes on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inputs import OpenRoundRecordInput, RoundUnits
+    from domain.case import case_id_for
+    from domain.round_report import DEFAULT_TARGET_SHARE, RoundProgress, RoundReport, progress_of, report
+    from domain.rounds import parse_round
+    from workflows.inputs import CaseProgress, OpenRoundInput, StartCaseInput
+
+from workflows.case import RecognitionCaseWorkflow, case_search_attributes
+
+ACTIVITY_TIMEOUT = timedelta(seconds=60)
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+
+
+def round_workflow_id(round_id: str, province_code: str) -> str:
+    return f"round-{round_id}-{province_code}"
+
+
+@workflow.defn
+class AssessmentRoundWorkflow:
+    def __init__(self) -> None:
+        self._units = 0
+        self._standings: dict[str, CaseProgress] = {}
+        self._started: list[str] = []
+        self._outside: list[str] = []
+        self._opening = True
+        self._report: RoundReport | None = None
+
+    @workflow.run
+    async def run(self, inp: OpenRoundInput) -> RoundReport:
+        rnd = parse_round(inp.round_id)
+        opened: RoundUnits = await workflow.execute_activity(
+            "record_round_opened",
+            OpenRoundRecordInput(round_id=rnd.id, province_code=inp.province_code),
+            result_type=RoundUnits,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._units = len(opened.units)
+        gate = asyncio.Semaphore(inp.concurrency)
+
+        async def start(unit_code: str, case: StartCaseInput) -> None:
+            async with gate:
+                try:
+                    await workflow.start_child_workflow(
+                        RecognitionCaseWorkflow.run,
+                        case,
+                        id=case.case_id,
+                        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                        search_attributes=case_search_attributes(case),
+                    )
+                except WorkflowAlreadyStartedError:
+                    # Started outside this round (by hand): it runs on, but does not report here.
+                    workflow.logger.info("case %s runs already; it is not started twice", case.case_id)
+                    self._outside.append(case.case_id)
+                    return
+                self._started.append(case.case_id)
+
+        await asyncio.gather(
+            *(
+                start(
+                    u.unit_code,
+                    StartCaseInput(
+                        case_id=case_id_for(rnd.id, u.unit_code),
+                        unit_code=u.unit_code,
+                        province_code=inp.province_code,
+                        round_id=rnd.id,
+                        rule_set_id=rnd.rule_set_id,
+                        profile_id=opened.profile_id,
+                        locality_type=u.locality_type,
+                    ),
+                )
+                for u in opened.units
+            )
+        )
+        self._opening = False
+        workflow.logger.info("round %s opened %d cases in %s", rnd.id, len(self._started), inp.province_code)
+
+        def all_closed() -> bool:
+            return len(self._standings) >= len(self._started) and all(
+                s.status == "closed" for s in self._standings.values()
+            )
+
+        if inp.closes_at is None:
+            await workflow.wait_condition(all_closed)
+        else:
+            try:
+                await workflow.wait_condition(all_closed, timeout=max(inp.closes_at - workflow.now(), timedelta(0)))
+            except TimeoutError:
+                workflow.logger.info("round %s reached its end with cases still open", rnd.id)
+        target = inp.target_share if inp.target_share is not None else DEFAULT_TARGET_SHARE
+        self._report = report(
+            rnd.id, inp.province_code, self._units, self._standings.values(), target_share=target, now=workflow.now()
+        )
+        await workflow.execute_activity(
+            "record_round_report", self._report, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._report
+
+    @workflow.signal
+    def case_progress(self, standing: CaseProgress) -> None:
+        """From a case after each transition; a late signal never overwrites a newer one."""
+        known = self._standings.get(standing.case_id)
+        if known is None or standing.seq > known.seq:
+            self._standings[standing.case_id] = standing
+
+    @workflow.query
+    def progress(self) -> RoundProgress:
+        return progress_of(self._units, self._standings.values(), now=workflow.now())
+
+    @workflow.query
+    def started_cases(self) -> list[str]:
+        return list(self._started)
+
+    @workflow.query
+    def opening(self) -> bool:
+        return self._opening
