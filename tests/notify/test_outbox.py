@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
@@ -215,3 +217,24 @@ async def test_failed_notifications_are_listed_by_province(sessions: async_sessi
         total = await session.scalar(select(func.count()).select_from(NotificationRow))
     assert [(f.id, f.last_error) for f in failed] == [(oid, "smtp_recipient_refused: 550")]
     assert elsewhere == [] and total == 2
+
+
+async def test_notifications_are_written_with_the_transition_or_not_at_all(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    unit, _ = await seed(sessions)
+    store = CaseStore(sessions)
+    good = opened(unit)
+    broken = good.model_copy(update={"case": good.case.model_copy(update={"round_id": "no-such-round"})})
+    with pytest.raises(IntegrityError):  # the case row cannot be written: its round does not exist
+        await ActivityEnvironment().run(store.record_transition, broken)
+    assert await rows(sessions) == []
+
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort):  # enqueue never commits on its own: a transaction that fails later takes it along
+        async with sessions() as session, session.begin():
+            assert await enqueue(session, event(unit))
+            raise Abort
+    assert await rows(sessions) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from activities.inputs import CaseSnapshot, NewTask, RecordTransitionInput
+from activities.inputs import CaseSnapshot, NewTask, RecordTransitionInput, TaskUpdate
 from domain.case import Transition
 from domain.stages import LocalityType, Outcome, Role, Stage
 from notify.events import NotificationKind
@@ -19,6 +19,7 @@ def record(
     seq: int, frm: Stage | None, to: Stage, *, task: tuple[Stage, Role] | None = None, **kw: Any
 ) -> RecordTransitionInput:
     outcome = kw.pop("outcome", None)
+    update = kw.pop("task_update", None)
     return RecordTransitionInput(
         case=CaseSnapshot(
             case_id=CASE,
@@ -45,6 +46,7 @@ def record(
         ),
         workflow_id=CASE,
         run_id="run-1",
+        task_update=update,
         new_task=None
         if task is None
         else NewTask(task_id=f"{CASE}-t{seq:02d}", stage=task[0], role=task[1], due_at=T0 + timedelta(days=10)),
@@ -117,3 +119,89 @@ def test_a_commendation_found_is_announced_to_its_authority() -> None:
         9, Stage.COMMENDATION, Stage.CLOSED, action="commendation_checked", details={"commendation": None}
     )
     assert events_for_transition(none_found) == []
+
+
+def update(**kw: Any) -> TaskUpdate:
+    values: dict[str, Any] = {
+        "task_id": f"{CASE}-t04",
+        "due_at": T0 + timedelta(days=5),
+        "escalation_level": 0,
+        "escalated_to": None,
+        "assignee_id": None,
+        "stuck": False,
+    }
+    return TaskUpdate(**(values | kw))
+
+
+def test_a_reminder_goes_to_the_stage_role_or_to_the_assignee() -> None:
+    [event] = events_for_transition(
+        record(5, Stage.PUBLIC_POSTING, Stage.PUBLIC_POSTING, action="task_reminded", task_update=update())
+    )
+    assert event.kind == NotificationKind.TASK_REMINDER
+    assert event.recipients.roles == (Role.COMMUNE_OFFICER,) and event.task_id == f"{CASE}-t04"
+    assert event.context["due_at"] == (T0 + timedelta(days=5)).isoformat()
+    [given] = events_for_transition(
+        record(
+            5, Stage.PUBLIC_POSTING, Stage.PUBLIC_POSTING, action="task_reminded", task_update=update(assignee_id="o-1")
+        )
+    )
+    assert given.recipients.official_ids == ("o-1",) and not given.recipients.roles
+
+
+def test_an_administrators_nudge_is_a_reminder() -> None:
+    nudge = record(
+        5, Stage.APPRAISAL, Stage.APPRAISAL, action="task_nudged", details={"task_id": f"{CASE}-t06"}, reason="gấp"
+    )
+    [event] = events_for_transition(nudge)
+    assert (event.kind, event.recipients.roles, event.task_id) == (
+        NotificationKind.TASK_REMINDER,
+        (Role.APPRAISER,),
+        f"{CASE}-t06",
+    )
+
+
+def test_an_escalation_goes_to_the_rung_role() -> None:
+    escalated = record(
+        6,
+        Stage.REGISTRATION,
+        Stage.REGISTRATION,
+        action="task_escalated",
+        task_update=update(escalation_level=1, escalated_to=Role.COMMUNE_CHAIRMAN),
+        details={"due_at": T0.isoformat(), "level": 1},
+    )
+    [event] = events_for_transition(escalated)
+    assert event.kind == NotificationKind.TASK_ESCALATED
+    assert event.recipients.roles == (Role.COMMUNE_CHAIRMAN,)
+    assert event.context["level"] == 1
+
+
+def test_a_reassigned_task_is_announced_to_the_official_it_was_given_to() -> None:
+    [event] = events_for_transition(
+        record(7, Stage.APPRAISAL, Stage.APPRAISAL, action="task_reassigned", task_update=update(assignee_id="o-9"))
+    )
+    assert (event.kind, event.recipients.official_ids) == (NotificationKind.TASK_ASSIGNED, ("o-9",))
+
+
+def test_a_case_closed_by_its_deadline_or_withdrawn_is_news_for_the_commune() -> None:
+    for action, outcome in (("deadline_closed", Outcome.NOT_SUBMITTED), ("case_withdrawn", Outcome.WITHDRAWN)):
+        [event] = events_for_transition(
+            record(9, Stage.DOSSIER_SUBMISSION, Stage.CLOSED, action=action, outcome=outcome)
+        )
+        assert (event.kind, event.context["outcome"]) == (NotificationKind.DECISION_MADE, outcome.value)
+
+
+def test_a_commendation_task_is_announced_as_commendation_due() -> None:
+    found = {"consecutive": 3, "authority_role": "provincial_chairman", "title_vi": "Bằng khen", "title_en": "Merit"}
+    [event] = events_for_transition(
+        record(
+            9,
+            Stage.COMMENDATION,
+            Stage.COMMENDATION,
+            action="commendation_due",
+            details={"commendation": found},
+            task=(Stage.COMMENDATION, Role.PROVINCIAL_CHAIRMAN),
+        )
+    )
+    assert event.kind == NotificationKind.COMMENDATION_DUE
+    assert event.recipients.roles == (Role.PROVINCIAL_CHAIRMAN,)
+    assert event.context["title_vi"] == "Bằng khen"

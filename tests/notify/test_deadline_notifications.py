@@ -1,0 +1,69 @@
+"""Deadlines that act also speak: a unit that never registers is reminded, escalated up the ladder and told the
+case closed, each once, by email through a real SMTP server (time-skipping Temporal server: weeks in moments)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from activities.archive import HistoryArchive
+from activities.case_store import CaseStore
+from domain.stages import LocalityType
+from tests.notify.support import SmtpServer, delivery, notify_worker, wait_rows
+from tests.support import PROVINCE, ROUND_ID, seed
+from worker import audit_activities, build_worker, case_activities
+from workflows.case import RecognitionCaseWorkflow
+from workflows.inputs import StartCaseInput
+
+
+async def test_reminder_escalations_and_closure_are_each_mailed_once(
+    time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], smtp: SmtpServer
+) -> None:
+    unit, _ = await seed(sessions)
+    officer, commune_chairman = f"demo-officer-{unit}", f"demo-commune-chairman-{unit}"
+    appraiser = f"demo-appraiser-{PROVINCE}"
+    queue = f"deadline-notices-{uuid.uuid4()}"
+    inp = StartCaseInput(
+        case_id=f"{ROUND_ID}-{unit}-{uuid.uuid4().hex[:6]}",
+        unit_code=unit,
+        province_code=PROVINCE,
+        round_id=ROUND_ID,
+        rule_set_id="qd06-2019",
+        profile_id="two-tier",
+        locality_type=LocalityType.OTHER,
+    )
+    activities = case_activities(CaseStore(sessions)) + audit_activities(HistoryArchive(time_env.client, sessions))
+    async with (
+        build_worker(time_env.client, queue, activities),
+        notify_worker(time_env.client, queue, delivery(sessions, smtp)),
+    ):
+        result = await time_env.client.execute_workflow(
+            RecognitionCaseWorkflow.run, inp, id=inp.case_id, task_queue=queue
+        )
+        assert result.outcome == "not_registered"
+        sent = await wait_rows(
+            sessions,
+            lambda rs: len(rs) == 6 and {r.status for r in rs} == {"delivered"},
+            case_id=inp.case_id,
+            channel="email",
+        )
+    assert Counter((r.kind, r.official_id) for r in sent) == {
+        ("task_assigned", officer): 1,
+        ("task_reminder", officer): 1,
+        ("task_escalated", commune_chairman): 1,
+        ("task_escalated", appraiser): 1,
+        ("decision_made", officer): 1,
+        ("decision_made", commune_chairman): 1,
+    }
+    mails = smtp.messages()
+    assert sorted(m["X-Xptt-Notification-Id"] for m in mails) == sorted(r.id for r in sent)
+    subjects = {str(m["Subject"]).split(":")[0] for m in mails}
+    assert subjects == {
+        "[xptt] Nhiệm vụ mới",
+        "[xptt] Nhắc việc",
+        "[xptt] Chuyển cấp xử lý",
+        "[xptt] Kết quả xét công nhận",
+    }
