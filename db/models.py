@@ -131,7 +131,7 @@ class TaskRow(Base):
     unit_code: Mapped[str] = mapped_column(String(5), index=True)
     province_code: Mapped[str] = mapped_column(String(2))
     status: Mapped[str] = mapped_column(Text)  # open | completed | cancelled
-    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("officials.id"))
+    assignee_id: Mapped[str | None] = mapped_column(Text)  # an official id; see migration 0006
     escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     escalated_to: Mapped[str | None] = mapped_column(Text)  # the role of the rung the task has climbed to
     stuck: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")

@@ -68,6 +68,7 @@ def form_for(stage: Stage, *, rule_set_id: str = "qd06-2019", **overrides: Any) 
         },
         Stage.APPRAISAL: {"outcome": "accept", "findings": "Hồ sơ đầy đủ"},
         Stage.DECISION: {"recognised": True, "decision_number": "QĐ-123/UBND", "decision_date": "2027-11-30"},
+        Stage.COMMENDATION: {"awarded": True, "decision_number": "QĐ-KT-05/UBND", "decision_date": "2027-12-20"},
     }
     return {**forms[stage], **overrides}
 

@@ -8,13 +8,14 @@ import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
@@ -22,8 +23,12 @@ from temporalio.testing import WorkflowEnvironment
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
 from db.models import AuditEventRow, CaseRow, TaskRow
+from domain import calendar
 from domain.access import RoleScope
+from domain.procedure import load_profile
+from domain.rounds import parse_round, previous_round
 from domain.stages import LocalityType, Role, Stage
+from services.rounds import ensure_round
 from tests.support import PROVINCE, ROUND_ID, form_for, fresh_unit, seed_reference
 from worker import audit_activities, build_worker, case_activities
 from workflows.case import RecognitionCaseWorkflow
@@ -32,6 +37,7 @@ from workflows.inputs import (
     CompleteTaskInput,
     ExtendDueInput,
     HoldInput,
+    ReassignInput,
     ReleaseInput,
     StartCaseInput,
     WithdrawInput,
@@ -280,3 +286,143 @@ async def _refusal(awaitable: Any) -> ApplicationError:
         await awaitable
     assert isinstance(info.value.cause, ApplicationError)
     return info.value.cause
+
+
+async def _journal_times(case: Case) -> list[tuple[str, datetime]]:
+    async with case.sessions() as session:
+        rows = await session.execute(
+            select(AuditEventRow.action, AuditEventRow.occurred_at)
+            .where(AuditEventRow.case_id == case.handle.id)
+            .order_by(AuditEventRow.seq)
+        )
+        return [(a, t) for a, t in rows.all()]
+
+
+async def test_the_ladder_climbs_at_working_day_times_and_skips_tet(start: Any, time_env: WorkflowEnvironment) -> None:
+    # Open the case on 2027-01-25, so that its 20 working days span Tết 2027 (4–10 February).
+    now = await time_env.get_current_time()
+    await time_env.sleep(datetime(2027, 1, 25, 2, 0, tzinfo=UTC) - now)
+    case = await start()
+    task = (await case.status()).open_task
+    opened = (await _journal_times(case))[0][1]
+    spec = load_profile("two-tier").stage(Stage.REGISTRATION)
+    due = calendar.due_at(opened, spec.working_days)
+    assert task.due_at == due
+    weekdays_only = opened.date() + timedelta(days=28)  # 20 weekdays, as if there were no holidays
+    assert due.date() > weekdays_only  # the seven days of Tết are not counted
+    assert not any(calendar.is_working_day(date(2027, 2, d)) for d in range(4, 11))
+
+    assert (await case.handle.result()).outcome == "not_registered"
+    rung1 = calendar.due_at(due, spec.escalation[0].grace_working_days)
+    rung2 = calendar.due_at(rung1, spec.escalation[1].grace_working_days)
+    expected = [
+        ("case_opened", opened),
+        ("task_reminded", calendar.reminder_at(due, spec.reminder_working_days_before)),
+        ("task_escalated", due),
+        ("task_escalated", rung1),
+        ("deadline_closed", rung2),
+    ]
+    actual = await _journal_times(case)
+    assert [a for a, _ in actual] == [a for a, _ in expected]
+    for (action, at), (_, want) in zip(actual, expected, strict=True):
+        assert abs(at - want) < timedelta(seconds=2), (action, at, want)
+
+
+async def test_reassignment_gives_the_task_to_one_official(start: Any) -> None:
+    case = await start()
+    task = (await case.status()).open_task
+    await case.handle.execute_update(
+        RecognitionCaseWorkflow.reassign,
+        ReassignInput(task_id=task.task_id, official_id="o-stand-in", actor=case.actor(Role.ADMIN), reason="nghỉ phép"),
+    )
+    other = case.actor(Role.COMMUNE_OFFICER, unit_scoped=True)  # holds the role, but is not the assignee
+    refused = await _refusal(
+        case.handle.execute_update(
+            RecognitionCaseWorkflow.complete_task,
+            CompleteTaskInput(task_id=task.task_id, actor=other, payload=form_for(Stage.REGISTRATION)),
+        )
+    )
+    assert refused.type == "forbidden" and "o-stand-in" in refused.message
+    (row,) = await case.tasks()
+    assert row.assignee_id == "o-stand-in"
+    stand_in = other.model_copy(update={"official_id": "o-stand-in"})
+    await case.handle.execute_update(
+        RecognitionCaseWorkflow.complete_task,
+        CompleteTaskInput(task_id=task.task_id, actor=stand_in, payload=form_for(Stage.REGISTRATION)),
+    )
+    assert (await case.status()).stage == Stage.SELF_ASSESSMENT
+
+
+async def test_a_fifth_consecutive_recognition_raises_a_provincial_commendation_task(
+    start: Any, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    unit = fresh_unit()
+    earlier: list[str] = []
+    rnd = previous_round(parse_round(ROUND_ID))
+    while rnd is not None and len(earlier) < 4:
+        earlier.append(rnd.id)
+        rnd = previous_round(rnd)
+    async with sessions() as session, session.begin():
+        for rid in earlier:
+            await ensure_round(session, parse_round(rid), "district")
+            session.add(_closed_case(rid, unit))
+    case = await start(unit)
+    await _drive_to(case, Stage.DECISION)
+    await case.complete(Stage.DECISION, Role.CHAIRMAN)
+    for _ in range(100):
+        status = await case.status()
+        if status.open_task is not None and status.stage == Stage.COMMENDATION:
+            break
+        await asyncio.sleep(0.05)
+    assert status.open_task.role == Role.PROVINCIAL_CHAIRMAN
+    refused = await _refusal(case.complete(Stage.COMMENDATION, Role.CHAIRMAN))
+    assert refused.type == "forbidden"
+    await case.complete(Stage.COMMENDATION, Role.PROVINCIAL_CHAIRMAN)
+    assert (await case.handle.result()).outcome == "recognised"
+    assert (await case.journal())[-2:] == ["commendation_due", "commendation_completed"]
+
+
+def _closed_case(round_id: str, unit: str) -> CaseRow:
+    at = datetime(2020, 1, 1, tzinfo=UTC)
+    return CaseRow(
+        id=f"{round_id}-{unit}",
+        unit_code=unit,
+        province_code=PROVINCE,
+        round_id=round_id,
+        rule_set_id=parse_round(round_id).rule_set_id,
+        profile_id="district",
+        locality_type="other",
+        stage="closed",
+        status="closed",
+        outcome="recognised",
+        verdict=None,
+        run_id=None,
+        last_seq=9,
+        opened_at=at,
+        updated_at=at,
+        closed_at=at,
+    )
+
+
+async def test_refused_admin_updates_leave_no_event_in_the_history(start: Any) -> None:
+    case = await start()
+    task = (await case.status()).open_task
+    admin_actor = case.actor(Role.ADMIN)
+    attempts = [
+        (RecognitionCaseWorkflow.release, ReleaseInput(actor=admin_actor, reason="not on hold")),
+        (
+            RecognitionCaseWorkflow.reassign,
+            ReassignInput(task_id="nope", official_id="o", actor=admin_actor, reason="r"),
+        ),
+        (
+            RecognitionCaseWorkflow.extend_due,
+            ExtendDueInput(
+                task_id=task.task_id, new_due_at=task.due_at - timedelta(days=365), actor=admin_actor, reason="r"
+            ),
+        ),
+        (RecognitionCaseWorkflow.hold, HoldInput(actor=case.actor(Role.AUDITOR), reason="r")),
+    ]
+    codes = [(await _refusal(case.handle.execute_update(update, inp))).type for update, inp in attempts]
+    assert codes == ["not_on_hold", "task_not_open", "invalid_payload", "forbidden"]
+    events = [e async for e in case.handle.fetch_history_events()]
+    assert not [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]
