@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
+from activities.round_store import RoundStore
 from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
@@ -28,7 +29,7 @@ from infra.settings import Settings
 from infra.tokens import issue_token, utcnow
 from services.rounds import ensure_round, start_case
 from services.seed import DemoOfficial, demo_officials, seed_officials, seed_units
-from worker import audit_activities, build_worker, case_activities
+from worker import audit_activities, build_worker, case_activities, round_activities
 from workflows.inputs import StartCaseInput
 
 PROVINCE = "33"  # Hưng Yên
@@ -153,7 +154,11 @@ async def running_stack(
     unit, officials = await seed(sessions)
     task_queue = f"test-{uuid.uuid4()}"
     worker: Worker = build_worker(
-        client, task_queue, case_activities(CaseStore(sessions)) + audit_activities(HistoryArchive(client, sessions))
+        client,
+        task_queue,
+        case_activities(CaseStore(sessions))
+        + audit_activities(HistoryArchive(client, sessions))
+        + round_activities(RoundStore(sessions)),
     )
     settings = Settings.model_validate(
         {"DATABASE_URL": database_url, "XPTT_JWT_SECRET": SECRET, "TEMPORAL_TASK_QUEUE": task_queue}

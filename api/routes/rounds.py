@@ -1,33 +1,38 @@
-"""Assessment rounds of a province: open one (one case per unit), follow its progress, read its report (JSON or CSV).
+"""Assessment rounds of a province: open one (its AssessmentRoundWorkflow starts one case per unit), follow its
+progress, read its report (JSON or CSV).
 
 Progress and the report are counted from the read model (the cases of the round in the province), so they answer
-for every round, however it was opened.
+for every round however it was opened; with them come the round workflow's own progress (its query) and, once the
+round has closed, the report it recorded (with the share recognised against the province's target).
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.service import RPCError
+from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.inputs import PROVINCE_PATTERN, ROUND_PATTERN
 from api.policy import require_admin, require_oversight
 from api.problems import Problem, problems
-from db.models import AuditEventRow, CaseRow, RoundRow, TaskRow, UnitRow
+from db.models import AuditEventRow, CaseRow, RoundReportRow, RoundRow, TaskRow, UnitRow
 from domain.errors import DomainError
+from domain.round_report import RoundProgress, RoundReport
 from domain.rounds import parse_round
 from domain.stages import Outcome, Stage
 from infra.settings import Settings
 from services.rounds import open_round
+from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 
@@ -38,6 +43,10 @@ RoundPath = Annotated[str, Path(pattern=ROUND_PATTERN, description="e.g. qd06-20
 class OpenRoundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    target_share: float | None = Field(
+        default=None, ge=0, le=1, description="share of units the province means to see recognised (default 0.8)"
+    )
+
     round_id: str = Field(pattern=ROUND_PATTERN, description="<rule set id>:<assessment year>, e.g. qd06-2019:2027")
     province: str = Field(pattern=PROVINCE_PATTERN)
 
@@ -45,18 +54,29 @@ class OpenRoundRequest(BaseModel):
 class OpenRoundOut(BaseModel):
     round_id: str
     province: str
-    profile_id: str
-    cases: int = Field(description="cases started or already running, one per unit of the province")
+    opening: bool = Field(description="true: the round workflow is still starting cases (answered 202)")
+    cases: int = Field(description="cases started so far, one per unit of the province")
+
+
+OPEN_WAIT_SECONDS = 60.0  # a province opens in seconds; past this the answer is 202 and the opening goes on
 
 
 @router.post(
     "",
     response_model=OpenRoundOut,
-    summary="Open a round for a province: one case per unit (idempotent)",
-    responses=problems(403, 503),
+    summary="Open a round for a province: its round workflow starts one case per unit (idempotent)",
+    responses={
+        202: {"model": OpenRoundOut, "description": "still opening: follow the progress route"},
+        **problems(403, 503),
+    },
 )
 async def open_(
-    req: OpenRoundRequest, request: Request, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep
+    req: OpenRoundRequest,
+    request: Request,
+    response: Response,
+    principal: PrincipalDep,
+    session: SessionDep,
+    temporal: TemporalDep,
 ) -> OpenRoundOut:
     require_admin(principal, req.province)
     try:
@@ -65,19 +85,32 @@ async def open_(
         raise Problem(422, "invalid_request", f"round_id: {exc}", field="round_id") from None
     await session.rollback()
     settings: Settings = request.app.state.settings
-    try:
-        opened = await open_round(
+    opening = asyncio.ensure_future(
+        open_round(
             temporal,
             request.app.state.sessions,
             round_id=req.round_id,
             province_code=req.province,
             task_queue=settings.task_queue,
+            target_share=req.target_share,
         )
+    )
+    try:
+        opened = await asyncio.wait_for(asyncio.shield(opening), OPEN_WAIT_SECONDS)
+    except TimeoutError:
+        opening.cancel()  # only the waiting: the round workflow goes on opening
+        response.status_code = 202
+        handle = temporal.get_workflow_handle_for(
+            AssessmentRoundWorkflow.run, round_workflow_id(req.round_id, req.province)
+        )
+        try:
+            started = len(await handle.query(AssessmentRoundWorkflow.started_cases))
+        except (RPCError, WorkflowQueryFailedError):
+            started = 0  # its first task has not run yet
+        return OpenRoundOut(round_id=req.round_id, province=req.province, opening=True, cases=started)
     except RPCError as exc:
         raise Problem(503, "temporal_unavailable", exc.message) from None
-    return OpenRoundOut(
-        round_id=opened.round_id, province=req.province, profile_id=opened.profile_id, cases=len(opened.cases)
-    )
+    return OpenRoundOut(round_id=opened.round_id, province=req.province, opening=False, cases=len(opened.cases))
 
 
 class ProgressOut(BaseModel):
@@ -93,6 +126,9 @@ class ProgressOut(BaseModel):
     escalated: int
     on_hold: int
     generated_at: datetime
+    workflow: RoundProgress | None = Field(
+        description="the round workflow's own count, from the progress each case signals it (null: no round workflow)"
+    )
 
 
 async def _round(session: AsyncSession, round_id: str) -> RoundRow:
@@ -123,6 +159,7 @@ async def progress(
     round_id: RoundPath,
     principal: PrincipalDep,
     session: SessionDep,
+    temporal: TemporalDep,
     province: Annotated[str, PROVINCE_Q],
 ) -> ProgressOut:
     require_oversight(principal, province)
@@ -136,7 +173,7 @@ async def progress(
         by_stage[case.stage] = by_stage.get(case.stage, 0) + 1
         if case.outcome:
             by_outcome[case.outcome] = by_outcome.get(case.outcome, 0) + 1
-    return ProgressOut(
+    counted = ProgressOut(
         round_id=round_id,
         province=province,
         units=units,
@@ -149,7 +186,25 @@ async def progress(
         escalated=sum(1 for _, _, t in rows if t is not None and t.escalation_level),
         on_hold=sum(1 for c, _, _ in rows if c.on_hold),
         generated_at=now,
+        workflow=None,
     )
+    counted.workflow = await _workflow_progress(session, temporal, round_id, province)  # after the rows are read
+    return counted
+
+
+async def _workflow_progress(
+    session: AsyncSession, temporal: Client, round_id: str, province: str
+) -> RoundProgress | None:
+    await session.rollback()  # hold no connection while Temporal answers
+    handle = temporal.get_workflow_handle_for(AssessmentRoundWorkflow.run, round_workflow_id(round_id, province))
+    try:
+        return await handle.query(AssessmentRoundWorkflow.progress)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None  # opened before rounds had a workflow, or by hand case by case
+        raise Problem(503, "temporal_unavailable", exc.message) from None
+    except WorkflowQueryFailedError:
+        return None  # not started running yet
 
 
 class UnitResult(BaseModel):
@@ -180,6 +235,10 @@ class ReportOut(BaseModel):
     recognised_share: float | None = Field(description="recognised / units of the province, in percent")
     results: list[UnitResult]
     generated_at: datetime
+    recorded: RoundReport | None = Field(
+        description="the report the round workflow recorded when the round closed, with the share recognised against "
+        "the province's target (null while the round is open)"
+    )
 
 
 async def _milestones(session: AsyncSession, round_id: str, province: str) -> dict[str, set[str]]:
@@ -244,6 +303,7 @@ def _report(
         recognised_share=round(100 * recognised / units, 2) if units else None,
         results=results,
         generated_at=datetime.now(UTC),
+        recorded=None,
     )
 
 
@@ -274,6 +334,9 @@ async def report(
     units = len((await session.execute(select(UnitRow.code).where(UnitRow.province_code == province))).all())
     rows = await _cases(session, round_id, province)
     out = _report(round_id, province, rnd.rule_set_id, units, rows, await _milestones(session, round_id, province))
+    recorded = await session.get(RoundReportRow, (round_id, province))
+    if recorded is not None:
+        out.recorded = RoundReport.model_validate(recorded.report)
     if format == "json":
         return out
     buf = io.StringIO()

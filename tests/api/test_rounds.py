@@ -7,9 +7,11 @@ import asyncio
 import csv
 import io
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from api.routes import rounds as rounds_routes
 from domain.stages import Role
 from domain.units import load_units
 from services.seed import seed_units
@@ -21,7 +23,10 @@ ROUND = "qd06-2019:2027"
 
 
 async def test_an_admin_opens_a_round_and_reads_its_progress_and_report(
-    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+    temporal_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async with running_stack(temporal_env.client, database_url, sessions) as stack:
         async with sessions() as session, session.begin():
@@ -47,11 +52,17 @@ async def test_an_admin_opens_a_round_and_reads_its_progress_and_report(
         )
         assert bad["field"] == "round_id" and "2026" in bad["detail"]
 
-        opened = await stack.http.post("/v1/rounds", json={"round_id": ROUND, "province": PROVINCE}, headers=headers)
+        opened = await stack.http.post(
+            "/v1/rounds", json={"round_id": ROUND, "province": PROVINCE, "target_share": 0.9}, headers=headers
+        )
         assert opened.status_code == 200, opened.text
         assert opened.json()["cases"] == len(units) == 40
         again = await stack.http.post("/v1/rounds", json={"round_id": ROUND, "province": PROVINCE}, headers=headers)
         assert again.json()["cases"] == 40  # idempotent: the same cases
+        # an opening that takes longer than the API waits answers 202 with what has started so far
+        monkeypatch.setattr(rounds_routes, "OPEN_WAIT_SECONDS", 0.0)
+        slow = await stack.http.post("/v1/rounds", json={"round_id": ROUND, "province": PROVINCE}, headers=headers)
+        assert (slow.status_code, slow.json()["opening"], slow.json()["cases"]) == (202, True, 40)
 
         deadline = asyncio.get_running_loop().time() + 30
         while True:
@@ -67,6 +78,7 @@ async def test_an_admin_opens_a_round_and_reads_its_progress_and_report(
             await asyncio.sleep(0.2)
         assert (progress["units"], progress["cases"], progress["open"]) == (40, 40, 40)
         assert progress["by_stage"] == {"registration": 40}
+        assert progress["workflow"]["units"] == 40  # the round workflow's own count
 
         # one unit declines to register
         task = next(
@@ -96,6 +108,30 @@ async def test_an_admin_opens_a_round_and_reads_its_progress_and_report(
         rows = list(csv.DictReader(io.StringIO(csv_resp.text)))
         assert len(rows) == 40
         assert next(r for r in rows if r["unit_code"] == units[0])["outcome"] == "not_registered"
+
+        assert report["recorded"] is None  # the round is open
+
+        # every other unit declines too: the last case closing closes the round, which records its report
+        for unit in units[1:]:
+            officer = await add_official(sessions, f"officer-{unit}", Role.COMMUNE_OFFICER, PROVINCE, unit)
+            as_officer = {"Authorization": f"Bearer {token_for(officer)}"}
+            task = (await stack.http.get("/v1/tasks", params={"unit": unit}, headers=as_officer)).json()[0]
+            resp = await stack.http.post(
+                f"/v1/tasks/{task['id']}/complete", json={"registered": False, "note": "Chưa đủ"}, headers=as_officer
+            )
+            assert resp.status_code == 200, resp.text
+        deadline = asyncio.get_running_loop().time() + 30
+        while True:
+            report = (
+                await stack.http.get(f"/v1/rounds/{ROUND}/report", params={"province": PROVINCE}, headers=headers)
+            ).json()
+            if report["recorded"] or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.3)
+        assert report["final"] is True and report["not_registered"] == 40
+        recorded = report["recorded"]
+        assert (recorded["not_registered"], recorded["recognised"], recorded["meets_target"]) == (40, 0, False)
+        assert recorded["target_share"] == 0.9
 
         problem(
             await stack.http.get("/v1/rounds/qd06-2019:2099/report", params={"province": PROVINCE}, headers=headers),
