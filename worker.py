@@ -23,6 +23,7 @@ from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from services.notification_schedule import ensure_digest_schedule
+from services.round_schedule import ensure_round_schedule
 from workflows import WORKFLOWS
 from workflows.notification import notify_task_queue
 
@@ -62,7 +63,7 @@ def case_activities(store: CaseStore) -> list[Any]:
 
 
 def round_activities(rounds: RoundStore) -> list[Any]:
-    return [rounds.record_round_opened, rounds.record_round_report]
+    return [rounds.record_round_opened, rounds.record_round_report, rounds.list_provinces_with_units]
 
 
 def audit_activities(archive: HistoryArchive) -> list[Any]:
@@ -87,6 +88,7 @@ async def main(settings: Settings) -> None:
     delivery = delivery_from_settings(make_session_factory(engine), settings)
     notifier = build_worker(client, notify_task_queue(settings.task_queue), notification_activities(delivery))
     await ensure_digest_schedule(client, task_queue=settings.task_queue, hour=settings.digest_hour)
+    await ensure_round_schedule(client, task_queue=settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -124,3 +124,12 @@ class RoundUnit(_Payload):
 class RoundUnits(_Payload):
     profile_id: str
     units: list[RoundUnit]
+    outbox_ids: tuple[str, ...] = ()  # the round's announcement, to dispatch (notify/rounds.py)
+
+
+class RoundReportRecorded(_Payload):
+    outbox_ids: tuple[str, ...] = ()  # the round's closing news, to dispatch (notify/rounds.py)
+
+
+class ProvincesWithUnits(_Payload):
+    codes: list[str]

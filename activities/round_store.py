@@ -8,12 +8,19 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.inputs import OpenRoundRecordInput, RoundUnit, RoundUnits
+from activities.inputs import (
+    OpenRoundRecordInput,
+    ProvincesWithUnits,
+    RoundReportRecorded,
+    RoundUnit,
+    RoundUnits,
+)
 from db.models import RoundReportRow, RoundRow, UnitRow
 from domain.procedure import profile_in_force
 from domain.round_report import RoundReport
 from domain.rounds import parse_round
 from domain.stages import LocalityType
+from notify.rounds import enqueue_round_closed, enqueue_round_opened
 
 log = structlog.get_logger(__name__)
 
@@ -46,11 +53,18 @@ class RoundStore:
                 .order_by(UnitRow.code)
             )
             units = [RoundUnit(unit_code=c, locality_type=LocalityType(t)) for c, t in rows.all()]
+            outbox_ids = await enqueue_round_opened(session, rnd.id, inp.province_code, units=len(units))
         log.info("round_recorded", round_id=rnd.id, province_code=inp.province_code, units=len(units))
-        return RoundUnits(profile_id=profile_id or "", units=units)
+        return RoundUnits(profile_id=profile_id or "", units=units, outbox_ids=tuple(outbox_ids))
+
+    @activity.defn(name="list_provinces_with_units")
+    async def list_provinces_with_units(self) -> ProvincesWithUnits:
+        async with self._sessions() as session:
+            rows = await session.execute(select(UnitRow.province_code).distinct().order_by(UnitRow.province_code))
+            return ProvincesWithUnits(codes=list(rows.scalars()))
 
     @activity.defn(name="record_round_report")
-    async def record_round_report(self, report: RoundReport) -> None:
+    async def record_round_report(self, report: RoundReport) -> RoundReportRecorded:
         stmt = insert(RoundReportRow).values(
             round_id=report.round_id,
             province_code=report.province_code,
@@ -64,4 +78,6 @@ class RoundStore:
                     set_={"report": stmt.excluded.report, "closed_at": stmt.excluded.closed_at},
                 )
             )
+            outbox_ids = await enqueue_round_closed(session, report)
         log.info("round_report_recorded", round_id=report.round_id, province_code=report.province_code)
+        return RoundReportRecorded(outbox_ids=tuple(outbox_ids))

@@ -3,5 +3,12 @@
 from workflows.case import RecognitionCaseWorkflow
 from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
 from workflows.round import AssessmentRoundWorkflow
+from workflows.round_opener import ScheduledRoundOpeningWorkflow
 
-WORKFLOWS = (RecognitionCaseWorkflow, AssessmentRoundWorkflow, NotificationDeliveryWorkflow, NotificationDigestWorkflow)
+WORKFLOWS = (
+    RecognitionCaseWorkflow,
+    AssessmentRoundWorkflow,
+    ScheduledRoundOpeningWorkflow,
+    NotificationDeliveryWorkflow,
+    NotificationDigestWorkflow,
+)

@@ -126,3 +126,13 @@ class OpenRoundInput(_Payload):
     target_share: float | None = Field(default=None, ge=0, le=1)  # None: domain.round_report.DEFAULT_TARGET_SHARE
     concurrency: int = Field(default=20, ge=1, le=500)  # case starts in flight at once
     closes_at: datetime | None = None  # None: when every case has closed
+
+
+class ScheduledRoundsInput(_Payload):
+    province_codes: list[str] = Field(default_factory=list)  # empty: every province with units
+    concurrency: int = Field(default=20, ge=1, le=500)
+
+
+class ScheduledRoundsResult(_Payload):
+    round_id: str | None
+    started: list[str]

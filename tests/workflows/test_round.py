@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,12 +20,14 @@ from domain.access import RoleScope
 from domain.case import case_id_for
 from domain.stages import Role, Stage
 from domain.units import load_units
+from services.round_schedule import round_schedule
 from services.seed import seed_units
 from tests.support import ROUND_ID, form_for
 from worker import audit_activities, build_worker, case_activities, round_activities
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput
+from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput, ScheduledRoundsInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
+from workflows.round_opener import ScheduledRoundOpeningWorkflow
 
 PROVINCE = "12"  # Lai Châu, 38 units
 PATH = [
@@ -124,3 +127,64 @@ async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_ca
             .where(CaseRow.province_code == PROVINCE, CaseRow.status == "closed")
         )
         assert closed == len(units)
+
+
+async def test_the_scheduled_opening_starts_the_round_the_rhythm_assesses_and_nothing_in_other_years(
+    time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions() as session, session.begin():
+        await seed_units(session, PROVINCE)
+    task_queue = f"opening-{uuid.uuid4()}"
+    activities = (
+        case_activities(CaseStore(sessions))
+        + round_activities(RoundStore(sessions))
+        + audit_activities(HistoryArchive(time_env.client, sessions))
+    )
+    async with build_worker(time_env.client, task_queue, activities):
+        # 1 November 2026: QĐ 06/2019 assesses in years 2 and 4 of a five-year plan (2027, 2029), not in 2026.
+        now = await time_env.get_current_time()
+        await time_env.sleep(
+            datetime(2026, 11, 1, 1, 0, tzinfo=UTC) - now if now < datetime(2026, 11, 1, tzinfo=UTC) else timedelta(0)
+        )
+        quiet = await time_env.client.execute_workflow(
+            ScheduledRoundOpeningWorkflow.run,
+            ScheduledRoundsInput(),
+            id=f"opening-{uuid.uuid4()}",
+            task_queue=task_queue,
+        )
+        assert (quiet.round_id, quiet.started) == (None, [])
+        now = await time_env.get_current_time()
+        await time_env.sleep(datetime(2027, 11, 1, 1, 0, tzinfo=UTC) - now)
+        opened = await time_env.client.execute_workflow(
+            ScheduledRoundOpeningWorkflow.run,
+            ScheduledRoundsInput(),
+            id=f"opening-{uuid.uuid4()}",
+            task_queue=task_queue,
+        )
+        assert opened.round_id == "qd06-2019:2027"
+        assert opened.started == [round_workflow_id("qd06-2019:2027", PROVINCE)]
+        again = await time_env.client.execute_workflow(
+            ScheduledRoundOpeningWorkflow.run,
+            ScheduledRoundsInput(),
+            id=f"opening-{uuid.uuid4()}",
+            task_queue=task_queue,
+        )
+        assert again.started == []  # the round of this province runs already
+        round_handle = time_env.client.get_workflow_handle_for(
+            AssessmentRoundWorkflow.run, round_workflow_id("qd06-2019:2027", PROVINCE)
+        )
+        for _ in range(200):
+            if not await round_handle.query(AssessmentRoundWorkflow.opening):
+                break
+            await asyncio.sleep(0.05)
+        assert len(await round_handle.query(AssessmentRoundWorkflow.started_cases)) == len(load_units(PROVINCE))
+        await round_handle.terminate("test over")
+        for case_id in await round_handle.query(AssessmentRoundWorkflow.started_cases):
+            await time_env.client.get_workflow_handle(case_id).terminate("test over")
+
+
+def test_the_round_schedule_fires_on_the_first_day_of_the_assessment_window() -> None:
+    schedule = round_schedule("q", today=date(2026, 11, 25))
+    (cal,) = schedule.spec.calendars
+    assert ([r.start for r in cal.month], [r.start for r in cal.day_of_month]) == ([11], [1])
+    assert schedule.spec.time_zone_name == "Asia/Ho_Chi_Minh"

@@ -1,0 +1,70 @@
+"""The Temporal Schedule that opens rounds: yearly, on the first day of the assessment window of the rule set in
+force (1 November for QĐ 06/2019 and QĐ 34/2014), 07:00 Asia/Ho_Chi_Minh. The workflow it starts asks the domain's
+rhythm whether a round is assessed that year, so the schedule needs no change when the rhythm skips a year."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import structlog
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+
+from domain.rulesets import rule_set_in_force
+from workflows.inputs import ScheduledRoundsInput
+from workflows.round_opener import ScheduledRoundOpeningWorkflow
+
+log = structlog.get_logger(__name__)
+
+ROUND_SCHEDULE_ID = "xptt-round-opening"
+
+
+def round_schedule(task_queue: str, *, today: date, hour: int = 7) -> Schedule:
+    start = rule_set_in_force(today).rhythm.assessment_start
+    return Schedule(
+        action=ScheduleActionStartWorkflow(
+            ScheduledRoundOpeningWorkflow.run,
+            ScheduledRoundsInput(),
+            id="xptt-round-opening-run",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    month=[ScheduleRange(start.month)],
+                    day_of_month=[ScheduleRange(start.day)],
+                    hour=[ScheduleRange(hour)],
+                    minute=[ScheduleRange(0)],
+                )
+            ],
+            time_zone_name="Asia/Ho_Chi_Minh",
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+
+
+async def ensure_round_schedule(client: Client, *, task_queue: str, today: date | None = None) -> bool:
+    """Create the schedule or bring it up to date; True when created now."""
+    wanted = round_schedule(task_queue, today=today or date.today())
+    try:
+        await client.create_schedule(ROUND_SCHEDULE_ID, wanted)
+    except ScheduleAlreadyRunningError:
+
+        def _update(_: ScheduleUpdateInput) -> ScheduleUpdate:
+            return ScheduleUpdate(schedule=wanted)
+
+        await client.get_schedule_handle(ROUND_SCHEDULE_ID).update(_update)
+        return False
+    log.info("round_schedule_created", schedule_id=ROUND_SCHEDULE_ID)
+    return True

@@ -1,0 +1,53 @@
+"""ScheduledRoundOpeningWorkflow: run by a Temporal Schedule on the first day of the assessment window of the rule set
+in force. It asks the domain which round is assessed today (the rhythm decides: QĐ 06/2019 assesses in November of
+the 2nd and 4th year of each 5-year plan, so most years nothing opens) and starts that round in every province that
+has units, one AssessmentRoundWorkflow each (abandoned children, ids per round and province, so never twice)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.inputs import ProvincesWithUnits
+    from domain.calendar import local_date
+    from domain.rounds import round_assessed_on
+    from workflows.inputs import OpenRoundInput, ScheduledRoundsInput, ScheduledRoundsResult
+
+from workflows.round import AssessmentRoundWorkflow, round_workflow_id
+
+
+@workflow.defn
+class ScheduledRoundOpeningWorkflow:
+    @workflow.run
+    async def run(self, inp: ScheduledRoundsInput) -> ScheduledRoundsResult:
+        with workflow.unsafe.sandbox_unrestricted():  # the rhythm reads the holiday-free calendar of rule sets
+            today = local_date(workflow.now())
+            rnd = round_assessed_on(today)
+        if rnd is None:
+            workflow.logger.info("no round is assessed on %s", today.isoformat())
+            return ScheduledRoundsResult(round_id=None, started=[])
+        provinces: ProvincesWithUnits = await workflow.execute_activity(
+            "list_provinces_with_units",
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
+            result_type=ProvincesWithUnits,
+        )
+        wanted = [p for p in provinces.codes if not inp.province_codes or p in inp.province_codes]
+        started: list[str] = []
+        for province in wanted:
+            round_id = round_workflow_id(rnd.id, province)
+            try:
+                await workflow.start_child_workflow(
+                    AssessmentRoundWorkflow.run,
+                    OpenRoundInput(round_id=rnd.id, province_code=province, concurrency=inp.concurrency),
+                    id=round_id,
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                )
+                started.append(round_id)
+            except WorkflowAlreadyStartedError:
+                workflow.logger.info("round %s runs already", round_id)
+        return ScheduledRoundsResult(round_id=rnd.id, started=started)
