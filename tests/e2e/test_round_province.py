@@ -1,0 +1,96 @@
+"""A round for a whole real province (Lai Châu, 38 units) on the Temporal dev server: opened by its
+AssessmentRoundWorkflow, every case driven to an end, then the report it records."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from activities.archive import HistoryArchive
+from activities.case_store import CaseStore
+from activities.round_store import RoundStore
+from db.models import RoundReportRow
+from domain.access import RoleScope
+from domain.stages import Role, Stage
+from domain.units import load_units
+from services.seed import seed_units
+from tests.support import ROUND_ID, form_for
+from worker import audit_activities, build_worker, case_activities, round_activities
+from workflows.case import RecognitionCaseWorkflow
+from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput
+from workflows.round import AssessmentRoundWorkflow, round_workflow_id
+
+PROVINCE = "12"
+PATH = [
+    (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
+    (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
+    (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
+    (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
+    (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
+    (Stage.APPRAISAL, Role.APPRAISER),
+    (Stage.DECISION, Role.CHAIRMAN),
+]
+
+
+async def _drive(env: WorkflowEnvironment, case_id: str, unit: str, *, register: bool) -> None:
+    handle = env.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
+    for stage, role in PATH if register else PATH[:1]:
+        for _ in range(400):
+            status = await handle.query(RecognitionCaseWorkflow.status)
+            if status.open_task is not None and status.stage == stage:
+                break
+            await asyncio.sleep(0.05)
+        scope = RoleScope(role=role, province_code=PROVINCE, unit_code=unit)
+        payload = form_for(stage) if register else {"registered": False, "note": "Chưa đủ điều kiện"}
+        await handle.execute_update(
+            RecognitionCaseWorkflow.complete_task,
+            CompleteTaskInput(
+                task_id=status.open_task.task_id, actor=Actor(official_id=f"o-{role}", scopes=[scope]), payload=payload
+            ),
+        )
+
+
+async def test_a_real_province_runs_its_round_to_the_report(
+    temporal_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with sessions() as session, session.begin():
+        await seed_units(session, PROVINCE)
+    units = [u.code for u in load_units(PROVINCE)]
+    queue = f"province-{uuid.uuid4()}"
+    client = temporal_env.client
+    activities = (
+        case_activities(CaseStore(sessions))
+        + round_activities(RoundStore(sessions))
+        + audit_activities(HistoryArchive(client, sessions))
+    )
+    async with build_worker(client, queue, activities):
+        handle = await client.start_workflow(
+            AssessmentRoundWorkflow.run,
+            OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, target_share=0.5),
+            id=f"{round_workflow_id(ROUND_ID, PROVINCE)}-{uuid.uuid4().hex[:6]}",
+            task_queue=queue,
+        )
+        for _ in range(400):
+            if not await handle.query(AssessmentRoundWorkflow.opening):
+                break
+            await asyncio.sleep(0.05)
+        cases = await handle.query(AssessmentRoundWorkflow.started_cases)
+        assert len(cases) == len(units) == 38
+        by_unit = {c.rsplit("-", 1)[1]: c for c in cases}
+        gate = asyncio.Semaphore(10)
+
+        async def drive(i: int, unit: str) -> None:
+            async with gate:
+                await _drive(temporal_env, by_unit[unit], unit, register=i % 2 == 0)
+
+        await asyncio.gather(*(drive(i, u) for i, u in enumerate(units)))
+        report = await asyncio.wait_for(handle.result(), timeout=120)
+    assert (report.units, report.recognised, report.not_registered, report.still_open) == (38, 19, 19, 0)
+    assert (report.registered, report.submitted) == (19, 19)
+    assert report.recognised_share == 0.5 and report.meets_target
+    async with sessions() as session:
+        stored = await session.get(RoundReportRow, (ROUND_ID, PROVINCE))
+        assert stored is not None and stored.report["recognised"] == 19
