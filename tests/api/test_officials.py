@@ -1,7 +1,9 @@
 """What an official sees of a task: its case, the form it expects (the pinned rule set's criteria and maxima for the
-scoring stages), whether they may complete it; and the timeline of the case afterwards."""
+scoring stages), whether they may complete it; the timeline of the case afterwards; their in-app notifications."""
 
 from __future__ import annotations
+
+import asyncio
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -82,3 +84,45 @@ async def test_task_detail_carries_the_form_and_the_pinned_criteria_and_the_time
             "invalid_payload",
         )
         assert body["field"] == "scores.1"
+
+
+async def test_my_notifications_list_and_mark_read_only_my_own(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+        case_id = await stack.start_case()
+        await stack.open_task(case_id, "commune_officer")
+        deadline = asyncio.get_running_loop().time() + 15
+        while True:
+            mine = (await stack.http.get("/v1/me/notifications", headers=stack.headers("commune_officer"))).json()
+            if mine["unread"] or asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.2)
+        assert mine["unread"] >= 1, mine
+        note = mine["items"][0]
+        assert note["case_id"] == case_id and note["read_at"] is None and note["subject"]
+
+        # someone else cannot mark it read: their request marks nothing of mine
+        other = await stack.http.post(
+            "/v1/me/notifications/read", json={"ids": [note["id"]]}, headers=stack.headers("council_chair")
+        )
+        assert other.json()["marked"] == []
+        marked = await stack.http.post(
+            "/v1/me/notifications/read", json={"ids": [note["id"]]}, headers=stack.headers("commune_officer")
+        )
+        assert marked.json()["marked"] == [note["id"]] and marked.json()["unread"] == mine["unread"] - 1
+        again = await stack.http.post(
+            "/v1/me/notifications/read", json={"ids": [note["id"]]}, headers=stack.headers("commune_officer")
+        )
+        assert again.json()["marked"] == []  # marking twice changes nothing
+        unread = await stack.http.get(
+            "/v1/me/notifications", params={"unread": "true"}, headers=stack.headers("commune_officer")
+        )
+        assert note["id"] not in {n["id"] for n in unread.json()["items"]}
+        problem(
+            await stack.http.post(
+                "/v1/me/notifications/read", json={"ids": []}, headers=stack.headers("commune_officer")
+            ),
+            422,
+            "invalid_request",
+        )
