@@ -61,7 +61,7 @@ async def milestones(session: AsyncSession, round_id: str, province: str) -> dic
         )
     )
     found: dict[str, set[str]] = {"registration_completed": set(), "dossier_submission_completed": set()}
-    for action, case_id in rows.tuples().all():
+    for action, case_id in rows.all():
         found[action].add(case_id)
     return found
 

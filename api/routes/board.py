@@ -168,12 +168,12 @@ async def board(
         )
 
     if failing:
-        await session.rollback()  # release the connection while Temporal answers
         names = dict(
-            (await session.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.province_code.in_(provinces))))
-            .tuples()
-            .all()
+            (
+                await session.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.province_code.in_(provinces)))
+            ).all()
         )
+        await session.rollback()  # release the connection while Temporal answers
         items += await failing_cases(temporal, provinces, min_attempts=min_attempts, now=now, unit_names=names)
 
     return _assemble(now, provinces, items, limit)

@@ -179,9 +179,9 @@ async def test_hold_release_reassign_and_remind_by_filter_with_per_item_outcomes
         assert {r["case_id"] for r in done["refusals"]} == set(ids)
         async with stack.sessions() as session:
             assignees = dict(
-                (await session.execute(select(TaskRow.case_id, TaskRow.assignee_id).where(TaskRow.status == "open")))
-                .tuples()
-                .all()
+                (
+                    await session.execute(select(TaskRow.case_id, TaskRow.assignee_id).where(TaskRow.status == "open"))
+                ).all()
             )
         assert assignees[own] == officer and all(assignees[i] is None for i in ids)
         unknown = problem(
