@@ -74,9 +74,10 @@ def actionable(
     p: Principal,
     unit: InstrumentedAttribute[str],
     province: InstrumentedAttribute[str],
-    role: InstrumentedAttribute[str],
+    role: InstrumentedAttribute[str] | InstrumentedAttribute[str | None],
 ) -> ColumnElement[bool]:
-    """Tasks the official may complete: their role, in a unit their scope of that role covers."""
+    """Tasks the official may complete: their role, in a unit their scope of that role covers. Given the column of
+    the role a task escalated to, the tasks whose escalation reached the official."""
     clauses = [and_(_covers(s, unit, province), role == s.role.value) for s in p.scopes if s.role in WRITE_ROLES]
     return or_(*clauses) if clauses else false()
 

@@ -125,6 +125,13 @@ async def list_tasks(
         bool | None, Query(description="true: open tasks past their due time; false: the others")
     ] = None,
     escalated: Annotated[bool | None, Query(description="true: tasks that climbed their escalation ladder")] = None,
+    escalated_to_me: Annotated[
+        bool,
+        Query(
+            description="instead of `mine`: tasks whose escalation ladder reached one of my roles in my units (to "
+            "chase; the task's own role still completes them)"
+        ),
+    ] = False,
     due_before: Annotated[Instant | None, Query(description="due strictly before this time")] = None,
     due_after: Annotated[Instant | None, Query(description="due at or after this time")] = None,
     unit: Annotated[str | None, Query(pattern=UNIT_PATTERN, description="a unit code")] = None,
@@ -143,7 +150,9 @@ async def list_tasks(
         .join(CaseRow, CaseRow.id == TaskRow.case_id)
         .where(readable(principal, TaskRow.unit_code, TaskRow.province_code))
     )
-    if mine:
+    if escalated_to_me:
+        stmt = stmt.where(actionable(principal, TaskRow.unit_code, TaskRow.province_code, TaskRow.escalated_to))
+    elif mine:
         stmt = stmt.where(
             actionable(principal, TaskRow.unit_code, TaskRow.province_code, TaskRow.role),
             or_(TaskRow.assignee_id.is_(None), TaskRow.assignee_id == principal.official_id),

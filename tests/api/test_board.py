@@ -131,6 +131,25 @@ async def test_the_board_groups_what_is_stuck_by_unit_and_stage(
         overdue = next(i for i in board["items"] if i["case_id"] == late and i["reason"] == "overdue")
         assert overdue["seconds_in_stage"] >= 25 * 24 * 3600 - 60
 
+        # a task escalated to the commune chairman shows in their escalations, not in their (or anyone's) own tasks
+        async with stack.sessions() as session, session.begin():
+            await session.execute(
+                update(TaskRow)
+                .where(TaskRow.case_id == late)
+                .values(escalation_level=1, escalated_to="commune_chairman")
+            )
+        chased = await stack.http.get(
+            "/v1/tasks", params={"escalated_to_me": "true"}, headers=stack.headers("commune_chairman")
+        )
+        assert [t["case_id"] for t in chased.json()] == [late]
+        for role in ("commune_chairman", "council_chair"):
+            resp = await stack.http.get("/v1/tasks", headers=stack.headers(role))
+            assert late not in {t["case_id"] for t in resp.json()}, role
+        officer = await stack.http.get(
+            "/v1/tasks", params={"escalated_to_me": "true"}, headers=stack.headers("commune_officer")
+        )
+        assert officer.json() == []
+
         # the auditor reads the board too; officials of a unit do not
         assert (
             await stack.http.get("/v1/board", params={"failing": "false"}, headers=stack.headers("auditor"))
