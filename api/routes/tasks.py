@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import BaseModel, Field
@@ -87,6 +88,16 @@ def _after(c: cursors.Cursor, *, descending: bool) -> ColumnElement[bool]:
 
 
 NEXT_CURSOR = "X-Next-Cursor"
+
+
+def _link(query: dict[str, Any]) -> str:
+    """The inbox URL of the same query (parameters left at their defaults omitted)."""
+    pairs = {
+        k: ("true" if v else "false") if isinstance(v, bool) else v for k, v in query.items() if v not in (None, [])
+    }
+    return f"{router.prefix}?{urlencode(pairs, doseq=True)}"
+
+
 TaskId = Annotated[str, Path(pattern=ID_PATTERN, description="e.g. qd06-2019:2027-11953-t01")]
 
 
@@ -187,7 +198,22 @@ async def list_tasks(
         last = page[-1]
         token = cursors.encode(cursors.Cursor(sort=sort, key=last.due_at, id=last.id))
         response.headers[NEXT_CURSOR] = token
-        response.headers["Link"] = f'<?cursor={token}>; rel="next"'
+        query = {
+            "mine": mine,
+            "escalated_to_me": escalated_to_me,
+            "status": status,
+            "stage": [s.value for s in stage or []],
+            "overdue": overdue,
+            "escalated": escalated,
+            "due_before": due_before.isoformat() if due_before else None,
+            "due_after": due_after.isoformat() if due_after else None,
+            "unit": unit,
+            "round": round,
+            "sort": sort,
+            "limit": limit,
+            "cursor": token,
+        }
+        response.headers["Link"] = f'<{_link(query)}>; rel="next"'
     return page
 
 

@@ -263,7 +263,10 @@ async def test_a_forged_or_foreign_cursor_is_refused_with_its_reason(
     headers = {"Authorization": f"Bearer {token_for(ADMIN)}"}
     first = await http.get("/v1/tasks", params={"mine": "false", "limit": 5}, headers=headers)
     cursor = first.headers["x-next-cursor"]
-    assert 'rel="next"' in first.headers["link"]
+    link = first.headers["link"]
+    assert link.endswith('>; rel="next"') and "mine=false" in link and f"cursor={cursor}" in link
+    follow = await http.get(link[1 : link.index(">")], headers=headers)
+    assert follow.status_code == 200 and len(follow.json()) == 5  # the same query, from the cursor on
     body = problem(
         await http.get("/v1/tasks", params={"mine": "false", "cursor": cursor, "sort": "-due"}, headers=headers),
         422,
