@@ -34,7 +34,8 @@ class RequestHygiene:
             if len(body) > MAX_BODY:
                 await _refuse(send, 413, "payload_too_large", f"the body exceeds {MAX_BODY} bytes")
                 return
-        if b"\x00" in body or b"\\u0000" in body:
+        form = dict(scope.get("headers", [])).get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded")
+        if b"\x00" in body or b"\\u0000" in body or (form and b"%00" in body):
             await _refuse(send, 422, "invalid_request", "the body contains a NUL character (\\u0000)")
             return
         sent = False
