@@ -15,13 +15,14 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.inputs import OpenRoundRecordInput, RoundUnits
+    from activities.inputs import OpenRoundRecordInput, RoundReportRecorded, RoundUnits
     from domain.case import case_id_for
     from domain.round_report import DEFAULT_TARGET_SHARE, RoundProgress, RoundReport, progress_of, report
     from domain.rounds import parse_round
     from workflows.inputs import CaseProgress, OpenRoundInput, StartCaseInput
 
 from workflows.case import RecognitionCaseWorkflow, case_search_attributes
+from workflows.notification import dispatch_notifications
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -52,6 +53,7 @@ class AssessmentRoundWorkflow:
             retry_policy=ACTIVITY_RETRY,
         )
         self._units = len(opened.units)
+        await dispatch_notifications(opened.outbox_ids)
         gate = asyncio.Semaphore(inp.concurrency)
 
         async def start(unit_code: str, case: StartCaseInput) -> None:
@@ -107,9 +109,15 @@ class AssessmentRoundWorkflow:
         self._report = report(
             rnd.id, inp.province_code, self._units, self._standings.values(), target_share=target, now=workflow.now()
         )
-        await workflow.execute_activity(
-            "record_round_report", self._report, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        recorded = await workflow.execute_activity(
+            "record_round_report",
+            self._report,
+            result_type=RoundReportRecorded,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
         )
+        if recorded is not None:  # None in histories recorded before rounds were announced
+            await dispatch_notifications(recorded.outbox_ids)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._report
 

@@ -1,0 +1,81 @@
+"""What opening and closing an assessment round announces, to the province's officials who oversee it (the
+communes hear of the round through their registration task). The builders are pure (the event time is a
+parameter); `enqueue_round_opened` / `enqueue_round_closed` write them in the round activity's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ProvinceRow
+from domain.round_report import RoundReport
+from domain.stages import Role
+from notify.events import NotificationKind, OutboxEvent, Recipients
+from notify.outbox import enqueue
+
+PROVINCE_ROLES = (Role.ADMIN, Role.APPRAISER, Role.CHAIRMAN, Role.PROVINCIAL_CHAIRMAN)
+
+
+def _event(kind: NotificationKind, round_id: str, province_code: str, at: datetime, **context: Any) -> OutboxEvent:
+    return OutboxEvent(
+        kind=kind,
+        dedup_key=f"round:{round_id}:{province_code}:{kind.value}",
+        recipients=Recipients(roles=PROVINCE_ROLES, province_code=province_code),
+        occurred_at=at,
+        province_code=province_code,
+        link_path=f"/v1/rounds/{round_id}/progress?province={province_code}",
+        context={"round_id": round_id, **context},
+    )
+
+
+def round_opened(
+    round_id: str, province_code: str, *, units: int, province_name: str | None, at: datetime
+) -> OutboxEvent:
+    return _event(NotificationKind.ROUND_OPENED, round_id, province_code, at, units=units, province_name=province_name)
+
+
+def round_closed(
+    round_id: str,
+    province_code: str,
+    *,
+    registered: int,
+    assessed: int,
+    recognised: int,
+    province_name: str | None,
+    at: datetime,
+) -> OutboxEvent:
+    return _event(
+        NotificationKind.ROUND_CLOSED,
+        round_id,
+        province_code,
+        at,
+        registered=registered,
+        assessed=assessed,
+        recognised=recognised,
+        province_name=province_name,
+    ).model_copy(update={"link_path": f"/v1/rounds/{round_id}/report?province={province_code}"})
+
+
+# -- with a session: in the round activity's transaction ---------------------------------------------------------------
+async def enqueue_round_opened(session: AsyncSession, round_id: str, province_code: str, *, units: int) -> list[str]:
+    """Announce the round to the province's overseers; re-running the activity writes nothing new."""
+    name = await session.scalar(select(ProvinceRow.name).where(ProvinceRow.code == province_code))
+    event = round_opened(round_id, province_code, units=units, province_name=name, at=datetime.now(UTC))
+    return await enqueue(session, event)
+
+
+async def enqueue_round_closed(session: AsyncSession, report: RoundReport) -> list[str]:
+    name = await session.scalar(select(ProvinceRow.name).where(ProvinceRow.code == report.province_code))
+    event = round_closed(
+        report.round_id,
+        report.province_code,
+        registered=report.registered,
+        assessed=report.submitted,
+        recognised=report.recognised,
+        province_name=name,
+        at=report.closed_at,
+    )
+    return await enqueue(session, event)

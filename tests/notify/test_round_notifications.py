@@ -1,0 +1,62 @@
+"""Opening and closing a round tells the province's overseers, once each, by email through a real SMTP server
+(time-skipping Temporal server; the round closes at its end with cases still open)."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from activities.archive import HistoryArchive
+from activities.case_store import CaseStore
+from activities.round_store import RoundStore
+from services.seed import demo_officials, seed_officials, seed_units
+from tests.notify.support import SmtpServer, delivery, notify_worker, wait_rows
+from tests.support import ROUND_ID
+from worker import audit_activities, build_worker, case_activities, round_activities
+from workflows.inputs import OpenRoundInput
+from workflows.round import AssessmentRoundWorkflow, round_workflow_id
+
+PROVINCE = "12"  # Lai Châu, 38 units
+
+
+async def test_a_round_is_announced_when_it_opens_and_when_it_closes(
+    time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], smtp: SmtpServer
+) -> None:
+    async with sessions() as session, session.begin():
+        await seed_units(session, PROVINCE)
+        overseers = [o for o in demo_officials(PROVINCE, "00000") if o.unit_code is None]
+        await seed_officials(session, overseers, PROVINCE)
+    queue = f"round-notices-{uuid.uuid4()}"
+    activities = (
+        case_activities(CaseStore(sessions))
+        + round_activities(RoundStore(sessions))
+        + audit_activities(HistoryArchive(time_env.client, sessions))
+    )
+    closes_at = await time_env.get_current_time() + timedelta(days=1)
+    async with (
+        build_worker(time_env.client, queue, activities),
+        notify_worker(time_env.client, queue, delivery(sessions, smtp)),
+    ):
+        report = await time_env.client.execute_workflow(
+            AssessmentRoundWorkflow.run,
+            OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, concurrency=10, closes_at=closes_at),
+            id=round_workflow_id(ROUND_ID, PROVINCE),
+            task_queue=queue,
+        )
+        assert report.still_open == report.units == 38
+        sent = await wait_rows(
+            sessions, lambda rs: len(rs) == 6 and {r.status for r in rs} == {"delivered"}, channel="email"
+        )
+    # appraiser, chairman and admin of the province (the auditor oversees nothing here)
+    assert Counter(r.kind for r in sent) == {"round_opened": 3, "round_closed": 3}
+    assert {r.official_id for r in sent} == {f"demo-{role}-{PROVINCE}" for role in ("appraiser", "chairman", "admin")}
+    subjects = sorted(str(m["Subject"]) for m in smtp.messages())
+    assert subjects[0].startswith(f"[xptt] Kết thúc đợt đánh giá {ROUND_ID} - ")
+    assert subjects[-1].startswith(f"[xptt] Mở đợt đánh giá {ROUND_ID} - ")
+    closed = next(m for m in smtp.messages() if str(m["Subject"]).startswith("[xptt] Kết thúc"))
+    text = closed.get_body().get_content()  # type: ignore[union-attr]
+    assert "Kết quả: 0 đơn vị được công nhận / 0 đơn vị được đánh giá / 0 đơn vị đăng ký." in text
