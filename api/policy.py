@@ -12,7 +12,6 @@ official's scope is itself private: such requests answer 404, not 403.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import and_, false, or_
@@ -51,14 +50,10 @@ def require_read(p: Principal, unit_code: str, province_code: str, *, what: str,
 
 
 def readable(
-    p: Principal,
-    unit: InstrumentedAttribute[str],
-    province: InstrumentedAttribute[str],
-    roles: Iterable[Role] | None = None,
+    p: Principal, unit: InstrumentedAttribute[str], province: InstrumentedAttribute[str]
 ) -> ColumnElement[bool]:
-    """The rows of units the official's scopes cover (only scopes of `roles` when given), as one SQL condition."""
-    allowed = None if roles is None else set(roles)
-    clauses = [_covers(s, unit, province) for s in p.scopes if allowed is None or s.role in allowed]
+    """The rows of units the official's scopes cover, as one SQL condition."""
+    clauses = [_covers(s, unit, province) for s in p.scopes]
     return or_(*clauses) if clauses else false()
 
 
