@@ -7,17 +7,15 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
 from notify.payloads import DigestInput
+from services.schedules import ensure_schedule
 from workflows.notification import NotificationDigestWorkflow, notify_task_queue
 
 log = structlog.get_logger(__name__)
@@ -43,15 +41,7 @@ def digest_schedule(task_queue: str, hour: int) -> Schedule:
 
 async def ensure_digest_schedule(client: Client, *, task_queue: str, hour: int) -> bool:
     """Create the schedule, or bring an existing one to this hour and queue. True when created now."""
-    wanted = digest_schedule(task_queue, hour)
-    try:
-        await client.create_schedule(DIGEST_SCHEDULE_ID, wanted)
-    except ScheduleAlreadyRunningError:
-
-        def _update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=wanted)
-
-        await client.get_schedule_handle(DIGEST_SCHEDULE_ID).update(_update)
-        return False
-    log.info("digest_schedule_created", schedule_id=DIGEST_SCHEDULE_ID, hour=hour)
-    return True
+    created = await ensure_schedule(client, DIGEST_SCHEDULE_ID, digest_schedule(task_queue, hour))
+    if created:
+        log.info("digest_schedule_created", schedule_id=DIGEST_SCHEDULE_ID, hour=hour)
+    return created

@@ -11,17 +11,15 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleCalendarSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
 from domain.rulesets import rule_set_in_force
+from services.schedules import ensure_schedule
 from workflows.inputs import ScheduledRoundsInput
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
 
@@ -56,15 +54,7 @@ def round_schedule(task_queue: str, *, today: date, hour: int = 7) -> Schedule:
 
 async def ensure_round_schedule(client: Client, *, task_queue: str, today: date | None = None) -> bool:
     """Create the schedule or bring it up to date; True when created now."""
-    wanted = round_schedule(task_queue, today=today or date.today())
-    try:
-        await client.create_schedule(ROUND_SCHEDULE_ID, wanted)
-    except ScheduleAlreadyRunningError:
-
-        def _update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-            return ScheduleUpdate(schedule=wanted)
-
-        await client.get_schedule_handle(ROUND_SCHEDULE_ID).update(_update)
-        return False
-    log.info("round_schedule_created", schedule_id=ROUND_SCHEDULE_ID)
-    return True
+    created = await ensure_schedule(client, ROUND_SCHEDULE_ID, round_schedule(task_queue, today=today or date.today()))
+    if created:
+        log.info("round_schedule_created", schedule_id=ROUND_SCHEDULE_ID)
+    return created
