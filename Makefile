@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest clean
+.PHONY: run test lint typecheck pytest clean browser
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The browser tests drive Debian's Chromium (never `playwright install`, which downloads and fails here).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y chromium || (apt-get update && apt-get install -y chromium); \
+		else sudo -n apt-get install -y chromium || (sudo -n apt-get update && sudo -n apt-get install -y chromium); fi \
+		|| echo "could not install chromium: the browser tests will fail"; \
+	fi
+
+pytest: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest

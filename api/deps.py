@@ -68,9 +68,17 @@ async def get_principal(
     except AuthError as exc:
         headers = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'} if exc.status == 401 else None
         raise Problem(exc.status, exc.code, exc.detail, headers=headers) from None
+    principal = await principal_of(session, official_id)
+    if principal is None:
+        raise Problem(401, "unknown_official", f"official {official_id} is not registered or not active")
+    return principal
+
+
+async def principal_of(session: AsyncSession, official_id: str) -> Principal | None:
+    """The active official with their role assignments (None: unknown or inactive); the web pages and CLI use it too."""
     official = await session.get(OfficialRow, official_id)
     if official is None or not official.active:
-        raise Problem(401, "unknown_official", f"official {official_id} is not registered or not active")
+        return None
     rows = (
         await session.execute(select(RoleAssignmentRow).where(RoleAssignmentRow.official_id == official_id))
     ).scalars()

@@ -9,6 +9,7 @@ import httpx
 from fastapi import FastAPI
 from temporalio.client import Client
 
+import web
 from api import problems
 from api.auth import JwksCache, TokenVerifier
 from api.hygiene import RequestHygiene
@@ -75,6 +76,7 @@ def create_app(
     app.include_router(board.router)
     app.include_router(bulk.router)
     app.include_router(rounds.router)
+    web.install(app)  # the officials' and administrators' pages (web/)
     return app
 
 

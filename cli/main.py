@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit_cmd, db_cmd, dev, rounds_cmd, rules, token_cmd, units
+from cli import audit_cmd, db_cmd, dev, rounds_cmd, rules, stuck_cmd, token_cmd, units
 
 app = typer.Typer(
     name="xptt",
@@ -16,6 +16,7 @@ app.add_typer(dev.app, name="dev")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(rounds_cmd.app, name="round")
 app.command("token")(token_cmd.token)
+app.command("stuck")(stuck_cmd.stuck)
 app.add_typer(rules.app, name="rules")
 app.add_typer(units.app, name="units")
 app.add_typer(audit_cmd.app, name="audit")

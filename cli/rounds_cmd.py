@@ -6,6 +6,7 @@ import asyncio
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 from sqlalchemy import func, select
 
 from cli.common import console, fail, settings_with_database
@@ -15,7 +16,9 @@ from domain.errors import DomainError
 from infra.temporal import connect
 from services.rounds import open_round
 
-app = typer.Typer(help="Assessment rounds: open a round for a province.", no_args_is_help=True)
+app = typer.Typer(
+    help="Assessment rounds: open one for a province, follow its progress, print its report.", no_args_is_help=True
+)
 
 
 @app.command("open")
@@ -63,4 +66,85 @@ def open_cmd(
         n = asyncio.run(run())
     except DomainError as exc:
         fail(str(exc), 2)
-    console.print(f"round [bold]{round_id}[/]: {n} cases open in province {province}")
+    summary = Table(title=f"Round {round_id} opened")
+    for col in ("province", "units", "cases open"):
+        summary.add_column(col, justify="right")
+    summary.add_row(province, str(n), str(n))
+    console.print(summary)
+
+
+@app.command("progress")
+def progress_cmd(
+    round_id: str = typer.Argument(..., help="round id, e.g. qd06-2019:2027"),
+    province: str = typer.Option(..., help="two-digit province code, e.g. 33"),
+) -> None:
+    """Where the round's cases stand in the province: by stage and outcome, overdue, escalated, on hold."""
+    from api.routes.rounds import progress as progress_route
+    from cli.ops import operator, run
+
+    async def work(session, client, _):  # type: ignore[no-untyped-def]
+        return await progress_route(
+            round_id=round_id, principal=operator(province), session=session, temporal=client, province=province
+        )
+
+    out = run(work)
+    table = Table(title=f"Round {round_id}, province {province}: {out.cases} cases of {out.units} units")
+    table.add_column("stage")
+    table.add_column("cases", justify="right")
+    for stage, n in out.by_stage.items():
+        table.add_row(stage, str(n))
+    for outcome, n in out.by_outcome.items():
+        table.add_row(f"outcome: {outcome}", str(n))
+    for label, n in (
+        ("open", out.open),
+        ("closed", out.closed),
+        ("overdue", out.overdue),
+        ("escalated", out.escalated),
+        ("on hold", out.on_hold),
+    ):
+        table.add_row(label, str(n))
+    console.print(table)
+
+
+@app.command("report")
+def report_cmd(
+    round_id: str = typer.Argument(..., help="round id, e.g. qd06-2019:2027"),
+    province: str = typer.Option(..., help="two-digit province code, e.g. 33"),
+    format: str = typer.Option("table", "--format", help="table, csv or json"),
+) -> None:
+    """The round's report for the province: counts, share recognised, one row per unit."""
+    import csv
+    import sys
+
+    from api.round_reports import CSV_COLUMNS, ReportOut
+    from api.routes.rounds import report as report_route
+    from cli.ops import EXIT_USAGE, operator, run
+
+    if format not in ("table", "csv", "json"):
+        fail("--format takes table, csv or json", EXIT_USAGE)
+
+    async def work(session, client, _):  # type: ignore[no-untyped-def]
+        return await report_route(
+            round_id=round_id, principal=operator(province), session=session, province=province, format="json"
+        )
+
+    out = run(work)
+    assert isinstance(out, ReportOut)
+    if format == "json":
+        sys.stdout.write(out.model_dump_json(indent=2) + "\n")
+        return
+    if format == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for r in out.results:
+            writer.writerow(r.model_dump())
+        return
+    summary = Table(title=f"Round {round_id}, province {province}" + (" (final)" if out.final else " (open)"))
+    for col in ("units", "registered", "assessed", "submitted", "recognised", "not recognised", "share %"):
+        summary.add_column(col, justify="right")
+    share = f"{out.recognised_share:.1f}" if out.recognised_share is not None else "—"
+    summary.add_row(
+        *(str(n) for n in (out.units, out.registered, out.assessed, out.submitted, out.recognised, out.not_recognised)),
+        share,
+    )
+    console.print(summary)

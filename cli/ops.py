@@ -1,0 +1,59 @@
+"""Running the API's own route functions from the command line: a session, a Temporal client and the principal
+(an official named with --as, resolved like a request's token; or, for reading, the operator over one province)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from api.deps import principal_of
+from api.policy import Principal
+from api.problems import Problem
+from cli.common import fail, settings_with_database
+from db.session import make_engine, make_session_factory
+from domain.access import RoleScope
+from domain.stages import Role
+from infra.temporal import connect
+
+T = TypeVar("T")
+
+# Exit codes: 0 done, 1 done but some cases refused or failed, 2 could not run (input, scope, services), 3 not found.
+EXIT_PARTIAL, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
+
+
+def operator(province: str) -> Principal:
+    """Whoever runs the CLI with the database's URL reads a province as its administrator would."""
+    return Principal(
+        official_id="cli-operator",
+        full_name="operator",
+        scopes=(RoleScope(role=Role.ADMIN, province_code=province, unit_code=None),),
+    )
+
+
+def run(work: Callable[[AsyncSession, Client, Principal | None], Awaitable[T]], *, official: str | None = None) -> T:
+    s = settings_with_database()
+
+    async def main() -> T:
+        engine = make_engine(s.database_url, pool_size=2)
+        try:
+            async with make_session_factory(engine)() as session:
+                principal = None
+                if official is not None:
+                    principal = await principal_of(session, official)
+                    if principal is None:
+                        fail(f"official {official} is not registered or not active", EXIT_USAGE)
+                client = await connect(s)
+                return await work(session, client, principal)
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except Problem as exc:
+        fail(f"{exc.detail} ({exc.code})", EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
+    except (OSError, RuntimeError) as exc:
+        fail(f"cannot reach PostgreSQL or Temporal: {exc}", EXIT_USAGE)

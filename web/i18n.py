@@ -1,0 +1,136 @@
+"""Vietnamese first, English on request (?lang=en, remembered in a cookie)."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+LANGS = ("vi", "en")
+COOKIE = "xptt_lang"
+
+TEXT: dict[str, tuple[str, str]] = {
+    "app": ("Xã, phường phù hợp với trẻ em", "Child-friendly communes"),
+    "signin": ("Đăng nhập", "Sign in"),
+    "signout": ("Đăng xuất", "Sign out"),
+    "token": ("Mã truy cập (bearer token)", "Access token (bearer token)"),
+    "token_help": (
+        "Dán mã truy cập do quản trị viên cấp (lệnh xptt token) hoặc từ nhà cung cấp định danh.",
+        "Paste the token your administrator issued (xptt token) or one from the identity provider.",
+    ),
+    "my_tasks": ("Việc của tôi", "My tasks"),
+    "board": ("Bảng điều hành", "Board"),
+    "no_tasks": ("Không có việc nào đang chờ.", "Nothing is waiting for you."),
+    "unit": ("Đơn vị", "Unit"),
+    "stage": ("Bước", "Stage"),
+    "due": ("Hạn", "Due"),
+    "overdue": ("Quá hạn", "Overdue"),
+    "escalated": ("Đã chuyển cấp", "Escalated"),
+    "round": ("Đợt", "Round"),
+    "open": ("Mở", "Open"),
+    "case": ("Hồ sơ", "Case"),
+    "timeline": ("Diễn biến hồ sơ", "Case timeline"),
+    "criterion": ("Tiêu chí", "Criterion"),
+    "max": ("tối đa", "max"),
+    "points": ("điểm", "points"),
+    "source": ("Nguồn số liệu", "Data source"),
+    "total": ("Tổng điểm", "Total"),
+    "threshold": ("Mức đạt", "Threshold"),
+    "preview": ("Xem trước kết quả", "Preview the verdict"),
+    "submit": ("Gửi", "Submit"),
+    "would_recognise": ("Dự kiến: đạt chuẩn", "Preview: would be recognised"),
+    "would_not": ("Dự kiến: chưa đạt chuẩn", "Preview: would not be recognised"),
+    "refused": ("Chưa gửi được, xin sửa các ô được đánh dấu.", "Not submitted: please correct the marked fields."),
+    "done": ("Đã gửi. Hồ sơ đã chuyển bước.", "Submitted. The case has moved on."),
+    "not_yours": ("Bạn không thể hoàn thành việc này.", "You cannot complete this task."),
+    "counts_by_stage": ("Số hồ sơ đang mở theo bước", "Open cases by stage"),
+    "counts_by_unit": ("Vướng mắc theo đơn vị và bước", "Stuck by unit and stage"),
+    "cases": ("Số hồ sơ", "Cases"),
+    "stuck_items": ("Hồ sơ quá hạn, chuyển cấp, tạm dừng", "Overdue, escalated and held"),
+    "reason": ("Lý do", "Reason"),
+    "since": ("Từ", "Since"),
+    "bulk_extend": ("Gia hạn hàng loạt", "Extend due dates in bulk"),
+    "add_days": ("Thêm số ngày làm việc", "Working days to add"),
+    "only_overdue": ("Chỉ việc quá hạn", "Overdue tasks only"),
+    "all_stages": ("Mọi bước", "All stages"),
+    "unit_code": ("Mã đơn vị (để trống: tất cả)", "Unit code (empty: all)"),
+    "why": ("Lý do (ghi vào nhật ký)", "Reason (journalled)"),
+    "dry_run": ("Đếm trước (chưa thay đổi gì)", "Count first (changes nothing)"),
+    "apply": ("Áp dụng", "Apply"),
+    "matched": ("Số hồ sơ khớp", "Cases matched"),
+    "applied": ("Đã áp dụng", "Applied"),
+    "refused_n": ("Bị từ chối", "Refused"),
+    "confirm": ("Xác nhận gia hạn cho {n} hồ sơ", "Confirm: extend {n} cases"),
+    "province": ("Tỉnh", "Province"),
+    "round_progress": ("Tiến độ đợt đánh giá", "Round progress"),
+    "recognised": ("Đạt chuẩn", "Recognised"),
+    "recognised_share": ("Tỷ lệ đạt chuẩn", "Share recognised"),
+    "target": ("Mục tiêu", "Target"),
+    "units": ("Số đơn vị", "Units"),
+    "closed": ("Đã kết thúc", "Closed"),
+    "when": ("Thời điểm", "When"),
+    "event": ("Sự kiện", "Event"),
+    "actor": ("Người thực hiện", "By"),
+    "lang_other": ("English", "Tiếng Việt"),
+    "bad_token": ("Mã truy cập không hợp lệ", "The token was not accepted"),
+    "error": ("Lỗi", "Error"),
+    "nothing_stuck": ("Không có gì bị vướng.", "Nothing is stuck."),
+    "registered": ("Đăng ký phấn đấu", "Registers to strive for the standard"),
+    "note": ("Ghi chú", "Note"),
+    "yes": ("Có", "Yes"),
+    "no": ("Không", "No"),
+    "meeting_date": ("Ngày họp hội đồng", "Council meeting date"),
+    "minutes_ref": ("Số biên bản họp", "Minutes reference"),
+    "members": ("Thành viên hội đồng (mỗi dòng một người)", "Council members (one per line)"),
+    "answers": ("Trả lời ý kiến (mỗi dòng: mã: trả lời)", "Answers to objections (one per line: id: answer)"),
+    "posted_from": ("Niêm yết từ ngày", "Posted from"),
+    "posted_to": ("Niêm yết đến ngày", "Posted until"),
+    "place": ("Địa điểm niêm yết", "Place of posting"),
+    "objections": ("Ý kiến phản ánh (mỗi dòng: mã: nội dung)", "Objections (one per line: id: text)"),
+    "outcome": ("Kết quả thẩm định", "Appraisal outcome"),
+    "findings": ("Nhận xét", "Findings"),
+    "missing": ("Hồ sơ cần bổ sung (mỗi dòng một mục)", "Missing documents (one per line)"),
+    "decision_recognised": ("Công nhận đạt chuẩn", "Recognise"),
+    "decision_number": ("Số quyết định", "Decision number"),
+    "decision_date": ("Ngày quyết định", "Decision date"),
+    "reasons": ("Lý do (mỗi dòng một lý do)", "Reasons (one per line)"),
+    "awarded": ("Khen thưởng", "Award the commendation"),
+    "doc_request_letter": ("Công văn đề nghị (số)", "Request letter (reference)"),
+    "doc_assessment_report": ("Báo cáo đánh giá (số)", "Assessment report (reference)"),
+    "doc_data_explanation": ("Giải trình nguồn số liệu (số)", "Data explanation (reference)"),
+    "doc_council_minutes": ("Biên bản họp hội đồng (số)", "Council minutes (reference)"),
+    "accept": ("Chấp nhận", "Accept"),
+    "return": ("Trả lại để bổ sung", "Return for completion"),
+    "refuse": ("Từ chối", "Refuse"),
+    "skip": ("Chuyển đến nội dung chính", "Skip to main content"),
+}
+
+STAGES: dict[str, tuple[str, str]] = {
+    "registration": ("Đăng ký", "Registration"),
+    "self_assessment": ("Tự đánh giá", "Self-assessment"),
+    "council_assessment": ("Hội đồng đánh giá", "Council assessment"),
+    "public_posting": ("Niêm yết công khai", "Public posting"),
+    "dossier_submission": ("Nộp hồ sơ", "Dossier submission"),
+    "appraisal": ("Thẩm định", "Appraisal"),
+    "decision": ("Quyết định công nhận", "Decision"),
+    "commendation": ("Khen thưởng", "Commendation"),
+    "closed": ("Đã kết thúc", "Closed"),
+}
+
+
+def lang_of(request: Request) -> str:
+    asked = request.query_params.get("lang") or request.cookies.get(COOKIE) or "vi"
+    return asked if asked in LANGS else "vi"
+
+
+class Translator:
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._i = LANGS.index(lang)
+
+    def __call__(self, key: str, **values: object) -> str:
+        pair = TEXT.get(key)
+        text = pair[self._i] if pair else key
+        return text.format(**values) if values else text
+
+    def stage(self, stage: str) -> str:
+        pair = STAGES.get(stage)
+        return pair[self._i] if pair else stage
