@@ -213,9 +213,7 @@ def test_app_services_reach_postgres_and_temporal_in_the_stack(services: dict[st
     assert db.port == 5432
     assert db.path == "/xptt"
     assert db.username == "xptt"
-    assert db.password == OPERATOR_ENV["XPTT_DB_PASSWORD"], (
-        "the database password must come from the environment"
-    )
+    assert db.password == OPERATOR_ENV["XPTT_DB_PASSWORD"], "the database password must come from the environment"
 
     host, _, port = env.get("TEMPORAL_ADDRESS", "").rpartition(":")
     assert host == "temporal" and host in services
@@ -300,13 +298,9 @@ def test_postgres_keeps_its_data_and_creates_the_app_and_temporal_roles(compose:
         if str(v).split(":")[1:2] == ["/var/lib/postgresql/data"]
     ]
     assert data_volumes, "postgres data directory must be on a volume"
-    assert data_volumes[0] in (compose.get("volumes") or {}), (
-        "the data volume must be a declared named volume"
-    )
+    assert data_volumes[0] in (compose.get("volumes") or {}), "the data volume must be a declared named volume"
 
-    init_scripts = [
-        path for path, target in bind_mounts(postgres) if target.startswith("/docker-entrypoint-initdb.d")
-    ]
+    init_scripts = [path for path, target in bind_mounts(postgres) if target.startswith("/docker-entrypoint-initdb.d")]
     assert init_scripts, "postgres needs its init scripts mounted"
     sql = "\n".join(p.read_text(encoding="utf-8") for d in init_scripts for p in sorted(d.glob("*.sh")))
 
@@ -362,9 +356,7 @@ def test_temporal_ui_points_at_the_frontend(services: dict[str, Any]) -> None:
 
 
 def test_api_publishes_port_8000(services: dict[str, Any]) -> None:
-    assert ("8000", "8000") in [
-        (published, target) for _, published, target in published_ports(services["api"])
-    ]
+    assert ("8000", "8000") in [(published, target) for _, published, target in published_ports(services["api"])]
 
 
 def test_api_healthcheck_asks_the_api(services: dict[str, Any]) -> None:
