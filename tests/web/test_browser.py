@@ -65,6 +65,8 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
             browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
             try:
                 officer = await browser.new_page(viewport={"width": 1280, "height": 900})
+                officer.set_default_timeout(60_000)  # a loaded 2-core machine renders slowly; a wrong page still fails
+                expect.set_options(timeout=60_000)
                 await officer.goto(f"{base}/web/signin")
                 await officer.get_by_label("Mã truy cập (bearer token)").fill(stack.tokens["commune_officer"])
                 await officer.get_by_role("button", name="Đăng nhập").click()
@@ -106,6 +108,7 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                 assert due_before is not None
 
                 admin = await browser.new_page(viewport={"width": 1280, "height": 1000})
+                admin.set_default_timeout(60_000)
                 await admin.goto(f"{base}/web/signin")
                 await admin.get_by_label("Mã truy cập (bearer token)").fill(stack.tokens["admin"])
                 await admin.get_by_role("button", name="Đăng nhập").click()
