@@ -1,0 +1,92 @@
+"""`xptt bulk` against a running stack: a dry run counts and changes nothing; --apply moves the due date of every
+match, journalled; bad options exit 2 naming the option."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from db.models import AuditEventRow, TaskRow
+from domain.stages import Role
+from tests.support import running_stack
+
+XPTT = str(Path(sys.executable).with_name("xptt"))
+
+
+async def _xptt(env: dict[str, str], *args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        XPTT,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, **env, "COLUMNS": "200", "NO_COLOR": "1"},
+    )
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
+async def test_bulk_extend_dry_run_then_apply(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+        case_id = await stack.start_case()
+        task = await stack.open_task(case_id, "commune_officer")
+        admin = next(o.id for o in stack.officials if o.role == Role.ADMIN)
+        env = {
+            "DATABASE_URL": database_url,
+            "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+        }
+        base = [
+            "bulk",
+            "extend",
+            "--province",
+            "33",
+            "--as",
+            admin,
+            "--reason",
+            "lũ lụt",
+            "--add-working-days",
+            "5",
+            "--unit",
+            stack.unit_code,
+        ]
+
+        code, out = await _xptt(env, *base)
+        assert code == 0, out
+        assert "dry run" in out and case_id in out
+
+        async def due() -> object:
+            async with sessions() as session:
+                return await session.scalar(select(TaskRow.due_at).where(TaskRow.id == task["id"]))
+
+        before = await due()
+        code, out = await _xptt(env, *base, "--apply")
+        assert code == 0, out
+        assert "applied" in out
+        assert await due() > before  # type: ignore[operator]
+        async with sessions() as session:
+            actions = list(await session.scalars(select(AuditEventRow.action).where(AuditEventRow.case_id == case_id)))
+        assert actions.count("due_extended") == 1
+
+        code, out = await _xptt(
+            env,
+            "bulk",
+            "extend",
+            "--province",
+            "33",
+            "--as",
+            admin,
+            "--reason",
+            "r",
+            "--new-due-at",
+            "2027-12-01T17:00:00",
+        )
+        assert code == 2 and "time zone" in out
+        code, out = await _xptt(env, "bulk", "hold", "--province", "3", "--as", admin, "--reason", "r")
+        assert code == 2 and "province" in out
