@@ -1,0 +1,48 @@
+"""`xptt round open | progress | report` against a running stack: the opening shows its progress bar and ends with
+a summary table; progress and report read the round that opened (Lai Châu, 38 units)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from domain.units import load_units
+from services.seed import seed_units
+from tests.cli.test_bulk_cli import _xptt
+from tests.support import ROUND_ID, running_stack
+
+PROVINCE = "12"
+
+
+async def test_round_open_progress_and_report_from_the_command_line(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+        async with sessions() as session, session.begin():
+            await seed_units(session, PROVINCE)
+        env = {
+            "DATABASE_URL": database_url,
+            "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+            "TEMPORAL_TASK_QUEUE": stack.task_queue,
+        }
+        units = len(load_units(PROVINCE))
+        code, out = await _xptt(env, "round", "open", ROUND_ID, "--province", PROVINCE)
+        assert code == 0, out
+        assert f"{units}/{units}" in out  # the progress bar reached every unit
+        assert "opened" in out
+        assert re.search(rf"│\s*{PROVINCE}\s*│\s*{units}\s*│\s*{units}\s*│", out), out  # the summary table
+
+        code, out = await _xptt(env, "round", "progress", ROUND_ID, "--province", PROVINCE)
+        assert code == 0, out
+        assert "registration" in out
+
+        code, out = await _xptt(env, "round", "report", ROUND_ID, "--province", PROVINCE, "--format", "json")
+        assert code == 0, out
+        report = json.loads(out[out.index("{") :])
+        assert report["units"] == units
+
+        code, out = await _xptt(env, "round", "open", "qd06-2019:2026", "--province", PROVINCE)
+        assert code == 2 and "2026" in out  # not an assessment year of QĐ 06/2019
