@@ -8,8 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from services.rounds import open_round
-from tests.support import PROVINCE, ROUND_ID, running_stack
+from tests.support import PROVINCE, running_stack
 from tests.web.test_pages import sign_in
+
+# Its own round: opening a whole province starts a case per unit, and the tests share one Temporal server where the
+# other tests' cases of qd06-2019:2027 run.
+ROUND_ID = "qd06-2019:2029"
 
 
 async def test_the_round_page_shows_progress_and_the_share_against_the_target(
