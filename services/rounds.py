@@ -15,10 +15,10 @@ import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowQueryFailedError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from db.models import RoundRow
 from domain.procedure import profile_in_force
@@ -97,12 +97,12 @@ async def open_round(
         try:
             opening = await handle.query(AssessmentRoundWorkflow.opening)
             started = await handle.query(AssessmentRoundWorkflow.started_cases)
-        except WorkflowQueryFailedError:
-            opening, started = True, []  # its first task has not run yet
-        except RPCError as exc:
-            if exc.status != RPCStatusCode.NOT_FOUND and "completed" not in exc.message:
-                raise
-            break  # the round ran to its end already
+        except (WorkflowQueryFailedError, RPCError):
+            # Not answering yet (its first task has not run, or a busy worker let the query time out), or closed.
+            if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+                break  # the round ran to its end already
+            await asyncio.sleep(0.2)
+            continue
         if progress is not None and len(started) > seen:
             progress(len(started) - seen)
         seen = max(seen, len(started))
