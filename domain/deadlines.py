@@ -77,31 +77,12 @@ def deadline_passed(
     seq = state.seq + 1
     details: dict[str, Any] = {"task_id": task.task_id, "due_at": task.due_at.isoformat()}
     if kind is DeadlineKind.REMIND:
-        new_task = task.model_copy(update={"reminded": True})
-        new = state.model_copy(update={"seq": seq, "task": new_task})
-        return new, Transition(
-            seq=seq,
-            action="task_reminded",
-            from_stage=state.stage,
-            to_stage=state.stage,
-            occurred_at=now,
-            details=details,
-            task_update=new_task,
-        )
+        return _task_changed(state, task.model_copy(update={"reminded": True}), "task_reminded", now, details)
     if kind is DeadlineKind.ESCALATE:
         new_task = task.model_copy(update={"escalation_level": task.escalation_level + 1})
         details |= {"level": new_task.escalation_level, "to_role": str(new_task.escalated_to)}
-        new = state.model_copy(update={"seq": seq, "task": new_task})
-        return new, Transition(
-            seq=seq,
-            action="task_escalated",
-            from_stage=state.stage,
-            to_stage=state.stage,
-            occurred_at=now,
-            details=details,
-            task_update=new_task,
-            reason=f"not done by {task.due_at.isoformat()}; escalated to {new_task.escalated_to}",
-        )
+        reason = f"not done by {task.due_at.isoformat()}; escalated to {new_task.escalated_to}"
+        return _task_changed(state, new_task, "task_escalated", now, details, reason)
     policy = spec.final_policy
     details["final_policy"] = policy.value
     outcome = FINAL_OUTCOMES.get(policy)
@@ -120,15 +101,26 @@ def deadline_passed(
             cancelled_task_id=task.task_id,
             reason=f"the ladder of {state.stage.value} ended without action: {outcome.value}",
         )
-    new_task = task.model_copy(update={"final_applied": True})
-    new = state.model_copy(update={"seq": seq, "task": new_task, "problem": "stuck"})
-    return new, Transition(
-        seq=seq,
-        action="task_stuck",
+    reason = f"{state.stage.value} is never decided by default: the case stays open and is flagged stuck"
+    stuck = state.model_copy(update={"problem": "stuck"})
+    return _task_changed(stuck, task.model_copy(update={"final_applied": True}), "task_stuck", now, details, reason)
+
+
+def _task_changed(
+    state: CaseState, task: OpenTask, action: str, now: datetime, details: dict[str, Any], reason: str | None = None
+) -> tuple[CaseState, Transition]:
+    """The case stays at its stage; its open task changes (reminded, climbed a rung, flagged stuck)."""
+    from domain.case import Transition
+
+    new = state.model_copy(update={"seq": state.seq + 1, "task": task})
+    transition = Transition(
+        seq=new.seq,
+        action=action,
         from_stage=state.stage,
         to_stage=state.stage,
         occurred_at=now,
         details=details,
-        task_update=new_task,
-        reason=f"{state.stage.value} is never decided by default: the case stays open and is flagged stuck",
+        task_update=task,
+        reason=reason,
     )
+    return new, transition
