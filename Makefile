@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest clean browser
+.PHONY: run test lint typecheck pytest clean browser faults
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ pytest: $(STAMP) browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# Every fault scenario, the long ones included; prints scenario → outcome and writes var/faults/report.json.
+faults: $(STAMP)
+	$(BIN)/pytest tests/faults -m 'faults_full or not faults_full' -p no:cacheprovider
 
 clean:
 	rm -rf $(VENV) var
