@@ -63,7 +63,12 @@ def case_activities(store: CaseStore) -> list[Any]:
 
 
 def round_activities(rounds: RoundStore) -> list[Any]:
-    return [rounds.record_round_opened, rounds.record_round_report, rounds.list_provinces_with_units]
+    return [
+        rounds.record_round_opened,
+        rounds.record_cases_opened,
+        rounds.record_round_report,
+        rounds.list_provinces_with_units,
+    ]
 
 
 def audit_activities(archive: HistoryArchive) -> list[Any]:

@@ -6,6 +6,7 @@ activity finds its rows in place and changes nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -15,12 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.inputs import (
+    NewTask,
     RecognitionHistory,
     RecognitionHistoryInput,
     RecordTransitionInput,
     RecordTransitionResult,
 )
-from activities.journal import AuditEntry, append_audit_event
+from activities.journal import AuditEntry, append_audit_event, append_first_audit_events
 from db.models import CaseRow, CriterionScoreRow, TaskRow
 from domain.stages import Outcome
 from domain.streaks import RoundResult
@@ -68,9 +70,9 @@ class CaseStore:
         return RecognitionHistory(rounds=results)
 
 
-async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
+def _case_values(inp: RecordTransitionInput) -> dict[str, Any]:
     case, tr = inp.case, inp.transition
-    values: dict[str, Any] = {
+    return {
         "id": case.case_id,
         "unit_code": case.unit_code,
         "province_code": case.province_code,
@@ -90,6 +92,67 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
         "updated_at": tr.occurred_at,
         "closed_at": tr.occurred_at if case.status == "closed" else None,
     }
+
+
+def _audit_entry(inp: RecordTransitionInput) -> AuditEntry:
+    case, tr = inp.case, inp.transition
+    return AuditEntry(
+        case_id=case.case_id,
+        seq=tr.seq,
+        action=tr.action,
+        actor_id=inp.actor_id,
+        actor_role=inp.actor_role.value if inp.actor_role else None,
+        unit_code=case.unit_code,
+        from_stage=tr.from_stage.value if tr.from_stage else None,
+        to_stage=tr.to_stage.value,
+        task_id=inp.completed_task.task_id if inp.completed_task else None,
+        payload=tr.details,
+        reason=tr.reason,
+        rule_set_id=case.rule_set_id,
+        workflow_id=inp.workflow_id,
+        run_id=inp.run_id,
+        update_id=inp.update_id,
+        occurred_at=tr.occurred_at,
+    )
+
+
+def _new_task_values(inp: RecordTransitionInput, task: NewTask) -> dict[str, Any]:
+    return {
+        "id": task.task_id,
+        "case_id": inp.case.case_id,
+        "stage": task.stage.value,
+        "role": task.role.value,
+        "unit_code": inp.case.unit_code,
+        "province_code": inp.case.province_code,
+        "status": "open",
+        "created_at": inp.transition.occurred_at,
+        "due_at": task.due_at,
+    }
+
+
+async def record_openings(session: AsyncSession, openings: Sequence[RecordTransitionInput]) -> dict[str, list[str]]:
+    """Many cases' first transitions in the caller's transaction, a statement per table instead of per case;
+    a case already recorded keeps its rows (each insert is keyed and does nothing twice). Returns each case's
+    outbox ids to dispatch."""
+    if not openings:
+        return {}
+    if any(o.transition.seq != 1 or o.new_task is None for o in openings):
+        raise ValueError("record_openings takes only first transitions (seq 1, opening a task)")
+    await session.execute(
+        insert(CaseRow).values([_case_values(o) for o in openings]).on_conflict_do_nothing(index_elements=[CaseRow.id])
+    )
+    await append_first_audit_events(session, [_audit_entry(o) for o in openings])
+    await session.execute(
+        insert(TaskRow)
+        .values([_new_task_values(o, o.new_task) for o in openings if o.new_task is not None])
+        .on_conflict_do_nothing(index_elements=[TaskRow.id])
+    )
+    return {o.case.case_id: await enqueue_for_transition(session, o) for o in openings}
+
+
+async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
+    case, tr = inp.case, inp.transition
+    values = _case_values(inp)
     stmt = insert(CaseRow).values(**values)
     changing = {k: stmt.excluded[k] for k in values if k not in ("id", "opened_at")}
     # Only a newer transition moves the row: a late retry of an older one leaves it as it is.
@@ -98,27 +161,7 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
             index_elements=[CaseRow.id], set_=changing, where=CaseRow.last_seq < stmt.excluded.last_seq
         )
     )
-    await append_audit_event(
-        session,
-        AuditEntry(
-            case_id=case.case_id,
-            seq=tr.seq,
-            action=tr.action,
-            actor_id=inp.actor_id,
-            actor_role=inp.actor_role.value if inp.actor_role else None,
-            unit_code=case.unit_code,
-            from_stage=tr.from_stage.value if tr.from_stage else None,
-            to_stage=tr.to_stage.value,
-            task_id=inp.completed_task.task_id if inp.completed_task else None,
-            payload=tr.details,
-            reason=tr.reason,
-            rule_set_id=case.rule_set_id,
-            workflow_id=inp.workflow_id,
-            run_id=inp.run_id,
-            update_id=inp.update_id,
-            occurred_at=tr.occurred_at,
-        ),
-    )
+    await append_audit_event(session, _audit_entry(inp))
     if inp.completed_task is not None:
         await session.execute(
             update(TaskRow)
@@ -175,20 +218,9 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
             )
         )
     if inp.new_task is not None:
-        task = inp.new_task
         await session.execute(
             insert(TaskRow)
-            .values(
-                id=task.task_id,
-                case_id=case.case_id,
-                stage=task.stage.value,
-                role=task.role.value,
-                unit_code=case.unit_code,
-                province_code=case.province_code,
-                status="open",
-                created_at=tr.occurred_at,
-                due_at=task.due_at,
-            )
+            .values(**_new_task_values(inp, inp.new_task))
             .on_conflict_do_nothing(index_elements=[TaskRow.id])
         )
     # The news of this transition goes into the outbox in the same transaction (notify/outbox.py).

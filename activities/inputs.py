@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.case import Transition
+from domain.case import CaseState, Transition
 from domain.stages import LocalityType, Outcome, Role, Stage
 from domain.streaks import RoundResult
 from domain.tasks import OpenTask
@@ -83,7 +83,7 @@ class RecordTransitionInput(_Payload):
     case: CaseSnapshot
     transition: Transition
     workflow_id: str
-    run_id: str
+    run_id: str | None  # None: a case opened in bulk by its round, before its workflow ran
     actor_id: str | None = None
     actor_role: Role | None = None
     update_id: str | None = None
@@ -91,6 +91,49 @@ class RecordTransitionInput(_Payload):
     new_task: NewTask | None = None
     task_update: TaskUpdate | None = None
     cancelled_task_id: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        state: CaseState,
+        transition: Transition,
+        *,
+        workflow_id: str,
+        run_id: str | None,
+        actor_id: str | None = None,
+        actor_role: Role | None = None,
+        update_id: str | None = None,
+        completed: CompletedTask | None = None,
+    ) -> RecordTransitionInput:
+        """What recording `transition` (which took the case to `state`) writes."""
+        return cls(
+            case=CaseSnapshot(
+                case_id=state.case_id,
+                unit_code=state.unit_code,
+                province_code=state.province_code,
+                round_id=state.round_id,
+                rule_set_id=state.rule_set_id,
+                profile_id=state.profile_id,
+                locality_type=state.locality_type,
+                stage=state.stage,
+                status=state.status,
+                outcome=state.outcome,
+                verdict=state.verdict.model_dump(mode="json") if state.verdict else None,
+                last_seq=state.seq,
+                on_hold=state.on_hold,
+                problem=state.problem,
+            ),
+            transition=transition,
+            workflow_id=workflow_id,
+            run_id=run_id,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            update_id=update_id,
+            completed_task=completed,
+            new_task=NewTask.of(transition.new_task),
+            task_update=TaskUpdate.of(transition.task_update),
+            cancelled_task_id=transition.cancelled_task_id,
+        )
 
 
 class RecognitionHistoryInput(_Payload):
@@ -125,6 +168,28 @@ class RoundUnits(_Payload):
     profile_id: str
     units: list[RoundUnit]
     outbox_ids: tuple[str, ...] = ()  # the round's announcement, to dispatch (notify/rounds.py)
+
+
+class OpenCasesInput(_Payload):
+    """A batch of a round's cases, opened together in one transaction at the round's `opened_at`."""
+
+    round_id: str
+    province_code: str
+    rule_set_id: str
+    profile_id: str
+    opened_at: datetime
+    units: list[RoundUnit]
+
+
+class OpenedCase(_Payload):
+    case_id: str
+    unit_code: str
+    due_at: datetime | None
+    outbox_ids: tuple[str, ...] = ()  # the first task's news, dispatched by the case workflow
+
+
+class OpenedCases(_Payload):
+    cases: list[OpenedCase]
 
 
 class RoundReportRecorded(_Payload):

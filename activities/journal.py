@@ -99,3 +99,19 @@ async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> str:
         .on_conflict_do_nothing(index_elements=[AuditEventRow.case_id, AuditEventRow.seq])
     )
     return digest
+
+
+async def append_first_audit_events(session: AsyncSession, entries: list[AuditEntry]) -> None:
+    """Many cases' first rows (seq 1, linked to the genesis value) in one statement, inside the caller's
+    transaction. A case whose first row is stored already keeps it. The first row of a case has no predecessor
+    to race for, so no lock is taken."""
+    if any(e.seq != 1 for e in entries):
+        raise ValueError("append_first_audit_events takes only first rows (seq 1)")
+    if not entries:
+        return
+    rows = [{**e.model_dump(), "prev_hash": GENESIS, "hash": row_hash(e.model_dump(), GENESIS)} for e in entries]
+    await session.execute(
+        insert(AuditEventRow)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[AuditEventRow.case_id, AuditEventRow.seq])
+    )

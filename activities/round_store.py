@@ -8,15 +8,21 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.case_store import record_openings
 from activities.inputs import (
+    OpenCasesInput,
+    OpenedCase,
+    OpenedCases,
     OpenRoundRecordInput,
     ProvincesWithUnits,
+    RecordTransitionInput,
     RoundReportRecorded,
     RoundUnit,
     RoundUnits,
 )
 from db.models import RoundReportRow, RoundRow, UnitRow
-from domain.procedure import profile_in_force
+from domain.case import CaseState, case_id_for, open_case
+from domain.procedure import load_profile, profile_in_force
 from domain.round_report import RoundReport
 from domain.rounds import parse_round
 from domain.stages import LocalityType
@@ -56,6 +62,42 @@ class RoundStore:
             outbox_ids = await enqueue_round_opened(session, rnd.id, inp.province_code, units=len(units))
         log.info("round_recorded", round_id=rnd.id, province_code=inp.province_code, units=len(units))
         return RoundUnits(profile_id=profile_id or "", units=units, outbox_ids=tuple(outbox_ids))
+
+    @activity.defn(name="record_cases_opened")
+    async def record_cases_opened(self, inp: OpenCasesInput) -> OpenedCases:
+        """Open a batch of the round's cases in one transaction: case rows, first tasks (the inbox), first journal
+        rows and the tasks' news, computed by the same pure function the case workflow runs (`open_case` at the
+        round's `opened_at`). Safe to run twice: a case recorded already keeps its rows."""
+        profile = load_profile(inp.profile_id)
+        year = parse_round(inp.round_id).year
+        openings: list[RecordTransitionInput] = []
+        for unit in inp.units:
+            case_id = case_id_for(inp.round_id, unit.unit_code)
+            initial = CaseState(
+                case_id=case_id,
+                unit_code=unit.unit_code,
+                province_code=inp.province_code,
+                round_id=inp.round_id,
+                rule_set_id=inp.rule_set_id,
+                profile_id=inp.profile_id,
+                locality_type=unit.locality_type,
+            )
+            state, transition = open_case(initial, profile=profile, year=year, now=inp.opened_at)
+            openings.append(RecordTransitionInput.of(state, transition, workflow_id=case_id, run_id=None))
+        async with self._sessions() as session, session.begin():
+            outbox = await record_openings(session, openings)
+        log.info("cases_opened", round_id=inp.round_id, province_code=inp.province_code, cases=len(openings))
+        return OpenedCases(
+            cases=[
+                OpenedCase(
+                    case_id=o.case.case_id,
+                    unit_code=o.case.unit_code,
+                    due_at=o.new_task.due_at if o.new_task else None,
+                    outbox_ids=tuple(outbox[o.case.case_id]),
+                )
+                for o in openings
+            ]
+        )
 
     @activity.defn(name="list_provinces_with_units")
     async def list_provinces_with_units(self) -> ProvincesWithUnits:

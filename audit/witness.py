@@ -83,6 +83,12 @@ def witnesses(history: Mapping[str, Any]) -> list[Witness]:
     """The transitions in the history, by seq (the first scheduling of a seq wins; retries do not reschedule)."""
     found: dict[int, Witness] = {}
     for event in history.get("events", []):
+        started = event.get("workflowExecutionStartedEventAttributes")
+        if started:
+            opening = _opening_witness(event, started)
+            if opening is not None:
+                found[1] = opening
+            continue
         attrs = event.get("activityTaskScheduledEventAttributes")
         if not attrs:
             continue
@@ -109,6 +115,27 @@ def witnesses(history: Mapping[str, Any]) -> list[Witness]:
             payload=tr.get("details") or {},
         )
     return [found[s] for s in sorted(found)]
+
+
+def _opening_witness(event: Mapping[str, Any], started: Mapping[str, Any]) -> Witness | None:
+    """A case its round opened in bulk starts with `opened_at` in its input: its first transition (seq 1,
+    `case_opened` into registration at that time, no actor) is witnessed by the start event itself."""
+    payloads = started.get("input", {}).get("payloads", [])
+    arg = _decode(payloads[0]) if payloads else None
+    if not isinstance(arg, dict) or not arg.get("opened_at") or "case_id" not in arg:
+        return None
+    return Witness(
+        event_id=int(event.get("eventId", 0)),
+        seq=1,
+        action="case_opened",
+        from_stage=None,
+        to_stage="registration",
+        occurred_at=timestamp_text(datetime.fromisoformat(arg["opened_at"])),
+        actor_id=None,
+        update_id=None,
+        reason=None,
+        payload={},
+    )
 
 
 def compare_with_history(

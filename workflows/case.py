@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -22,14 +22,11 @@ from workflows.notification import dispatch_notifications
 with workflow.unsafe.imports_passed_through():
     from activities.archive_inputs import ArchiveHistoryInput, ArchiveHistoryResult
     from activities.inputs import (
-        CaseSnapshot,
         CompletedTask,
-        NewTask,
         RecognitionHistory,
         RecognitionHistoryInput,
         RecordTransitionInput,
         RecordTransitionResult,
-        TaskUpdate,
     )
     from domain import admin
     from domain.access import may_act
@@ -73,16 +70,17 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 
 
-def case_search_attributes(inp: StartCaseInput) -> TypedSearchAttributes:
-    """Set when the case starts; no personal data goes here."""
-    return TypedSearchAttributes(
-        [
-            SearchAttributePair(STAGE, Stage.REGISTRATION.value),
-            SearchAttributePair(UNIT_CODE, inp.unit_code),
-            SearchAttributePair(PROVINCE_CODE, inp.province_code),
-            SearchAttributePair(ROUND_ID, inp.round_id),
-        ]
-    )
+def case_search_attributes(inp: StartCaseInput, due_at: datetime | None = None) -> TypedSearchAttributes:
+    """Set when the case starts (with the first task's due time when it is known then); no personal data."""
+    pairs: list[SearchAttributePair[Any]] = [
+        SearchAttributePair(STAGE, Stage.REGISTRATION.value),
+        SearchAttributePair(UNIT_CODE, inp.unit_code),
+        SearchAttributePair(PROVINCE_CODE, inp.province_code),
+        SearchAttributePair(ROUND_ID, inp.round_id),
+    ]
+    if due_at is not None:
+        pairs += [SearchAttributePair(DUE_AT, due_at), SearchAttributePair(ESCALATION_LEVEL, 0)]
+    return TypedSearchAttributes(pairs)
 
 
 def _task_view(task: OpenTask | None) -> TaskView | None:
@@ -129,9 +127,17 @@ class RecognitionCaseWorkflow:
             profile_id=inp.profile_id,
             locality_type=inp.locality_type,
         )
-        self._state = initial  # not yet recorded: no task is open, so every update is refused until it is
-        async with self._lock:
-            await self._apply(lambda s: self._calendar(open_case, s, profile=self.profile, year=self._year))
+        if inp.opened_at is not None:
+            # Opened by its round, which recorded the opening in bulk at `opened_at` (the same pure function gives
+            # the same first task here): nothing to record, only the first task's news to send.
+            with workflow.unsafe.sandbox_unrestricted():
+                self._state, _ = open_case(initial, profile=self.profile, year=self._year, now=inp.opened_at)
+            self._version += 1
+            await dispatch_notifications(inp.outbox_ids)
+        else:
+            self._state = initial  # not yet recorded: no task is open, so every update is refused until it is
+            async with self._lock:
+                await self._apply(lambda s: self._calendar(open_case, s, profile=self.profile, year=self._year))
 
         while self.state.status == "open":
             if self.state.stage == Stage.COMMENDATION and not self.state.commendation_checked:
@@ -373,33 +379,15 @@ class RecognitionCaseWorkflow:
         update_info = workflow.current_update_info()
         recorded = await workflow.execute_activity(
             "record_transition",
-            RecordTransitionInput(
-                case=CaseSnapshot(
-                    case_id=state.case_id,
-                    unit_code=state.unit_code,
-                    province_code=state.province_code,
-                    round_id=state.round_id,
-                    rule_set_id=state.rule_set_id,
-                    profile_id=state.profile_id,
-                    locality_type=state.locality_type,
-                    stage=state.stage,
-                    status=state.status,
-                    outcome=state.outcome,
-                    verdict=state.verdict.model_dump(mode="json") if state.verdict else None,
-                    last_seq=state.seq,
-                    on_hold=state.on_hold,
-                    problem=state.problem,
-                ),
-                transition=transition,
+            RecordTransitionInput.of(
+                state,
+                transition,
                 workflow_id=info.workflow_id,
                 run_id=info.run_id,
                 actor_id=actor_id,
                 actor_role=actor_role,
                 update_id=update_info.id if update_info else None,
-                completed_task=completed,
-                new_task=NewTask.of(transition.new_task),
-                task_update=TaskUpdate.of(transition.task_update),
-                cancelled_task_id=transition.cancelled_task_id,
+                completed=completed,
             ),
             result_type=RecordTransitionResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,

@@ -27,6 +27,10 @@ class StartCaseInput(_Payload):
     rule_set_id: str
     profile_id: str
     locality_type: LocalityType
+    # Set when the round recorded the opening in bulk (activities/round_store.py record_cases_opened): the case
+    # takes the state that opening gives and sends the first task's news; None: the case records its own opening.
+    opened_at: datetime | None = None
+    outbox_ids: tuple[str, ...] = ()
 
 
 class Actor(_Payload):

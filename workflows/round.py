@@ -8,17 +8,26 @@ Cases are abandoned children: closing the round never cancels a case, and a case
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.inputs import OpenRoundRecordInput, RoundReportRecorded, RoundUnits
+    from activities.inputs import (
+        OpenCasesInput,
+        OpenedCase,
+        OpenedCases,
+        OpenRoundRecordInput,
+        RoundReportRecorded,
+        RoundUnit,
+        RoundUnits,
+    )
     from domain.case import case_id_for
     from domain.round_report import DEFAULT_TARGET_SHARE, RoundProgress, RoundReport, progress_of, report
-    from domain.rounds import parse_round
+    from domain.rounds import Round, parse_round
+    from domain.stages import Stage
     from workflows.inputs import CaseProgress, OpenRoundInput, StartCaseInput
 
 from workflows.case import RecognitionCaseWorkflow, case_search_attributes
@@ -26,6 +35,11 @@ from workflows.notification import dispatch_notifications
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# Cases opened per transaction when a round opens: ~20 bound parameters per row keeps a batch's statements well
+# under PostgreSQL's 32,767-parameter limit, and a batch's activity input and result well under Temporal's
+# payload size warnings.
+OPEN_BATCH = 250
+OPEN_TIMEOUT = timedelta(minutes=2)
 
 
 def round_workflow_id(round_id: str, province_code: str) -> str:
@@ -56,7 +70,7 @@ class AssessmentRoundWorkflow:
         await dispatch_notifications(opened.outbox_ids)
         gate = asyncio.Semaphore(inp.concurrency)
 
-        async def start(unit_code: str, case: StartCaseInput) -> None:
+        async def start(case: StartCaseInput, due_at: datetime | None = None) -> None:
             async with gate:
                 try:
                     await workflow.start_child_workflow(
@@ -64,32 +78,42 @@ class AssessmentRoundWorkflow:
                         case,
                         id=case.case_id,
                         parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                        search_attributes=case_search_attributes(case),
+                        search_attributes=case_search_attributes(case, due_at),
                     )
                 except WorkflowAlreadyStartedError:
                     # Started outside this round (by hand): it runs on, but does not report here.
                     workflow.logger.info("case %s runs already; it is not started twice", case.case_id)
                     self._outside.append(case.case_id)
+                    self._standings.pop(case.case_id, None)
                     return
                 self._started.append(case.case_id)
 
-        await asyncio.gather(
-            *(
-                start(
-                    u.unit_code,
-                    StartCaseInput(
-                        case_id=case_id_for(rnd.id, u.unit_code),
-                        unit_code=u.unit_code,
-                        province_code=inp.province_code,
-                        round_id=rnd.id,
-                        rule_set_id=rnd.rule_set_id,
-                        profile_id=opened.profile_id,
-                        locality_type=u.locality_type,
-                    ),
-                )
-                for u in opened.units
+        def case_input(u: RoundUnit, **opening: object) -> StartCaseInput:
+            return StartCaseInput(
+                case_id=case_id_for(rnd.id, u.unit_code),
+                unit_code=u.unit_code,
+                province_code=inp.province_code,
+                round_id=rnd.id,
+                rule_set_id=rnd.rule_set_id,
+                profile_id=opened.profile_id,
+                locality_type=u.locality_type,
+                **opening,
             )
-        )
+
+        if workflow.patched("open-cases-in-bulk"):
+            # Every case's opening is recorded first, in batches (the inbox fills in a few transactions), then
+            # each case workflow starts from that opening instead of recording its own.
+            opened_at = workflow.now()
+            cases = await self._open_in_bulk(rnd, inp.province_code, opened, opened_at)
+            units = {u.unit_code: u for u in opened.units}
+            await asyncio.gather(
+                *(
+                    start(case_input(units[c.unit_code], opened_at=opened_at, outbox_ids=c.outbox_ids), c.due_at)
+                    for c in cases
+                )
+            )
+        else:
+            await asyncio.gather(*(start(case_input(u)) for u in opened.units))
         self._opening = False
         workflow.logger.info("round %s opened %d cases in %s", rnd.id, len(self._started), inp.province_code)
 
@@ -120,6 +144,44 @@ class AssessmentRoundWorkflow:
             await dispatch_notifications(recorded.outbox_ids)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._report
+
+    async def _open_in_bulk(
+        self, rnd: Round, province_code: str, opened: RoundUnits, opened_at: datetime
+    ) -> list[OpenedCase]:
+        """Record the opening of every case of the province at `opened_at`, a batch per transaction, and take
+        each case's first standing from it (a case's own progress signals replace it as it moves on)."""
+        batches = [opened.units[i : i + OPEN_BATCH] for i in range(0, len(opened.units), OPEN_BATCH)]
+        results: list[OpenedCases] = await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    "record_cases_opened",
+                    OpenCasesInput(
+                        round_id=rnd.id,
+                        province_code=province_code,
+                        rule_set_id=rnd.rule_set_id,
+                        profile_id=opened.profile_id,
+                        opened_at=opened_at,
+                        units=batch,
+                    ),
+                    result_type=OpenedCases,
+                    start_to_close_timeout=OPEN_TIMEOUT,
+                    retry_policy=ACTIVITY_RETRY,
+                )
+                for batch in batches
+            )
+        )
+        cases = [c for r in results for c in r.cases]
+        for c in cases:
+            self._standings[c.case_id] = CaseProgress(
+                case_id=c.case_id,
+                unit_code=c.unit_code,
+                stage=Stage.REGISTRATION,
+                status="open",
+                due_at=c.due_at,
+                last_action="case_opened",
+                seq=1,
+            )
+        return cases
 
     @workflow.signal
     def case_progress(self, standing: CaseProgress) -> None:

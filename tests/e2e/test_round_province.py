@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
 from activities.round_store import RoundStore
-from db.models import RoundReportRow
+from audit.service import verify_case
+from db.models import RoundReportRow, TaskRow
 from domain.access import RoleScope
 from domain.stages import Role, Stage
 from domain.units import load_units
@@ -80,6 +82,19 @@ async def test_a_real_province_runs_its_round_to_the_report(
         cases = await handle.query(AssessmentRoundWorkflow.started_cases)
         assert len(cases) == len(units) == 38
         by_unit = {c.rsplit("-", 1)[1]: c for c in cases}
+        # The round recorded each opening in bulk; the case workflow holds the very task the inbox shows.
+        async with sessions() as session:
+            inbox = {
+                t.case_id: (t.id, t.due_at)
+                for t in (await session.execute(select(TaskRow).where(TaskRow.case_id.in_(cases)))).scalars()
+            }
+        for case_id in cases[:5]:
+            status = await client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id).query(
+                RecognitionCaseWorkflow.status
+            )
+            assert status.open_task is not None
+            assert inbox[case_id] == (status.open_task.task_id, status.open_task.due_at)
+        assert len(inbox) == 38
         gate = asyncio.Semaphore(10)
 
         async def drive(i: int, unit: str) -> None:
@@ -88,6 +103,12 @@ async def test_a_real_province_runs_its_round_to_the_report(
 
         await asyncio.gather(*(drive(i, u) for i, u in enumerate(units)))
         report = await asyncio.wait_for(handle.result(), timeout=120)
+        # Each case archives its history as it closes; the round opened them in bulk, so their first journal row
+        # is witnessed by the case's start (its `opened_at`) and must agree with it.
+        await asyncio.gather(*(asyncio.wait_for(client.get_workflow_handle(c).result(), 60) for c in cases))
+    verified = [await verify_case(sessions, c) for c in cases]
+    assert [v.summary() for v in verified if not v.ok] == []
+    assert all(v.rows >= 2 and v.histories_checked >= 1 for v in verified)
     assert (report.units, report.recognised, report.not_registered, report.still_open) == (38, 19, 19, 0)
     assert (report.registered, report.submitted) == (19, 19)
     assert report.recognised_share == 0.5 and report.meets_target
