@@ -8,13 +8,19 @@ Two ways, chosen by the token's `alg`:
 - HS256 — a development token signed with the shared secret (`XPTT_JWT_SECRET`, `xptt token`).
 Each way is accepted only when it is configured. The token names the official in `sub`; roles and scopes are read
 from the database, never from the token.
+
+With OIDC sign-in on the web pages (`XPTT_OIDC_ISSUER`, `XPTT_OIDC_CLIENT_ID`), the provider's ID token is checked
+once at the callback (its issuer, the client id as audience, its nonce, expiry and signature) and then kept in the
+pages' session cookie; the pages (never the API's bearer header) accept it until it expires.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -44,9 +50,16 @@ class JwksCache:
     """The OIDC provider's signing keys by key id, fetched over HTTP."""
 
     def __init__(
-        self, url: str, *, client: httpx.AsyncClient, ttl_seconds: float = 600, min_refresh_seconds: float = 30
+        self,
+        url: str,
+        *,
+        client: httpx.AsyncClient,
+        ttl_seconds: float = 600,
+        min_refresh_seconds: float = 30,
+        locate: Callable[[], Awaitable[str]] | None = None,
     ) -> None:
-        self.url = url
+        self.url = url  # empty: asked of `locate` (the OIDC discovery document's jwks_uri) at the first fetch
+        self._locate = locate
         self._client = client
         self._ttl = ttl_seconds
         self._min_refresh = min_refresh_seconds
@@ -77,6 +90,8 @@ class JwksCache:
             if self._fetched_at is not None and self._fetched_at >= requested_at:
                 return  # another request refreshed while this one waited
             try:
+                if not self.url and self._locate is not None:
+                    self.url = await self._locate()
                 resp = await self._client.get(self.url, timeout=5)
                 resp.raise_for_status()
                 keys = _parse_jwks(resp.json())
@@ -109,21 +124,48 @@ def _parse_jwks(body: Any) -> dict[str, jwt.PyJWK]:
 
 class TokenVerifier:
     def __init__(self, settings: Settings, *, jwks: JwksCache | None = None) -> None:
-        if not settings.jwt_secret and not settings.jwks_url:
+        if not settings.jwt_secret and not settings.jwks_url and not settings.oidc_enabled:
             raise RuntimeError("set XPTT_JWKS_URL (OIDC provider) or XPTT_JWT_SECRET (development) to verify tokens")
         self._secret = settings.jwt_secret
         self._issuer = settings.jwt_issuer or None
         self._audience = settings.jwt_audience or None
+        # The web pages' sign-in: ID tokens of the provider, issued to this client.
+        self._oidc = (settings.oidc_issuer, settings.oidc_client_id) if settings.oidc_enabled else None
         self._jwks = jwks
 
-    async def official_id(self, token: str) -> str:
-        """The official the token names, or AuthError with the reason."""
+    async def official_id(self, token: str, *, id_tokens: bool = False) -> str:
+        """The official the token names, or AuthError with the reason. `id_tokens`: an ID token of the OIDC sign-in
+        is accepted too (the web pages' session cookie)."""
+        expected = [(self._issuer, self._audience)]
+        if id_tokens and self._oidc is not None:
+            expected.append(self._oidc)
+        claims = await self._claims(token, expected)
+        return _subject(claims)
+
+    async def id_token_subject(self, token: str, *, nonce: str) -> str:
+        """The official an OIDC ID token names, after checking its signature, expiry, issuer, audience (the client
+        id; `azp` too when several audiences are named) and that its nonce is the one this sign-in sent."""
+        if self._oidc is None:
+            raise AuthError("invalid_token", "OIDC sign-in is not configured")
+        issuer, client_id = self._oidc
+        claims = await self._claims(token, [(issuer, client_id)], asymmetric_only=True)
+        found = claims.get("nonce")
+        if not isinstance(found, str) or not hmac.compare_digest(found.encode(), nonce.encode()):
+            raise AuthError("invalid_token", "the ID token's nonce is not the one this sign-in sent")
+        aud = claims.get("aud")
+        if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != client_id:
+            raise AuthError("invalid_token", f"the ID token names several audiences and its azp is not {client_id}")
+        return _subject(claims)
+
+    async def _claims(
+        self, token: str, expected: list[tuple[str | None, str | None]], *, asymmetric_only: bool = False
+    ) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
             raise AuthError("invalid_token", f"the token is not a JWT: {exc}") from None
         alg = header.get("alg")
-        if alg == SHARED and self._secret:
+        if alg == SHARED and self._secret and not asymmetric_only:
             key: Any = self._secret
         elif alg in ASYMMETRIC and self._jwks is not None:
             kid = header.get("kid")
@@ -132,26 +174,36 @@ class TokenVerifier:
                 raise AuthError("invalid_token", f"the token's alg {alg} does not match its key ({jwk.algorithm_name})")
             key = jwk.key
         else:
-            accepted = ([SHARED] if self._secret else []) + (list(ASYMMETRIC) if self._jwks else [])
+            shared = [SHARED] if self._secret and not asymmetric_only else []
+            accepted = shared + (list(ASYMMETRIC) if self._jwks else [])
             raise AuthError("invalid_token", f"tokens signed with {alg!r} are not accepted (accepted: {accepted})")
-        required = ["sub", "exp"] + (["iss"] if self._issuer else []) + (["aud"] if self._audience else [])
-        try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=[alg],
-                issuer=self._issuer,
-                audience=self._audience,
-                options={"require": required, "verify_aud": self._audience is not None},
-                leeway=30,
-            )
-        except jwt.ExpiredSignatureError:
-            raise AuthError("token_expired", "the token has expired; get a new one") from None
-        except jwt.InvalidTokenError as exc:
-            raise AuthError("invalid_token", f"the token is not valid: {exc}") from None
-        sub = claims.get("sub")
-        if not isinstance(sub, str) or not sub:
-            raise AuthError("invalid_token", "the token names no official (sub)")
-        if not re.match(ID_PATTERN, sub):
-            raise AuthError("invalid_token", "the token's sub is not an official's id")
-        return sub
+        first: jwt.InvalidTokenError | None = None
+        for issuer, audience in expected:  # the first (issuer, audience) the token matches
+            required = ["sub", "exp"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
+            try:
+                claims: dict[str, Any] = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[alg],
+                    issuer=issuer,
+                    audience=audience,
+                    options={"require": required, "verify_aud": audience is not None},
+                    leeway=30,
+                )
+                return claims
+            except jwt.ExpiredSignatureError:
+                raise AuthError("token_expired", "the token has expired; get a new one") from None
+            except (jwt.InvalidIssuerError, jwt.InvalidAudienceError) as exc:
+                first = first or exc  # perhaps the next pair's
+            except jwt.InvalidTokenError as exc:
+                raise AuthError("invalid_token", f"the token is not valid: {exc}") from None
+        raise AuthError("invalid_token", f"the token is not valid: {first}")
+
+
+def _subject(claims: dict[str, Any]) -> str:
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub:
+        raise AuthError("invalid_token", "the token names no official (sub)")
+    if not re.match(ID_PATTERN, sub):
+        raise AuthError("invalid_token", "the token's sub is not an official's id")
+    return sub

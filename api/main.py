@@ -13,6 +13,7 @@ import web
 from api import problems
 from api.auth import JwksCache, TokenVerifier
 from api.hygiene import RequestHygiene
+from api.oidc import OidcProvider
 from api.routes import audit as audit_routes
 from api.routes import board, bulk, cases, health, me, my_notifications, rounds, tasks
 from db.session import make_engine, make_session_factory
@@ -33,16 +34,20 @@ def create_app(
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set: the API reads the case projection from PostgreSQL")
         http = httpx.AsyncClient()
+        # the web pages' OIDC sign-in; its discovery document names the keys when XPTT_JWKS_URL does not
+        oidc = OidcProvider(settings, client=http) if settings.oidc_enabled else None
         jwks = (
             JwksCache(
                 settings.jwks_url,
                 client=http,
                 ttl_seconds=settings.jwks_cache_seconds,
                 min_refresh_seconds=settings.jwks_min_refresh_seconds,
+                locate=oidc.jwks_uri if oidc is not None and not settings.jwks_url else None,
             )
-            if settings.jwks_url
+            if settings.jwks_url or oidc is not None
             else None
         )
+        app.state.oidc = oidc
         app.state.verifier = TokenVerifier(settings, jwks=jwks)  # refuses to start with no way to verify tokens
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
         app.state.settings = settings

@@ -71,14 +71,21 @@ class UnitsFileError(DataFileError):
 
 
 class ScoreError(DomainError, ValueError):
-    """A criterion score that the rule set cannot accept."""
+    """A criterion score that the rule set cannot accept. `kind` says why in a stable word (`unknown_criterion`,
+    `not_whole`, `negative`, `above_maximum`) so that a page can say it in its own language, with `points` and
+    `maximum`."""
 
     code = "score_invalid"
 
-    def __init__(self, criterion: int, reason: str) -> None:
+    def __init__(
+        self, criterion: int, reason: str, *, kind: str = "invalid", points: object = None, maximum: int | None = None
+    ) -> None:
         super().__init__(f"criterion {criterion}: {reason}")
         self.criterion = criterion
         self.reason = reason
+        self.kind = kind
+        self.points = points
+        self.maximum = maximum
 
 
 class RoundError(DomainError, ValueError):

@@ -65,14 +65,25 @@ def check_scores(rule_set: RuleSet, scores: Mapping[int, int]) -> None:
     """Refuse a score for a criterion the rule set lacks, a negative score or one above the criterion's maximum."""
     for number, points in sorted(scores.items()):
         if number not in rule_set.criterion_numbers:
-            raise ScoreError(number, f"rule set {rule_set.id} has criteria 1..{len(rule_set.criteria)} only")
+            raise ScoreError(
+                number,
+                f"rule set {rule_set.id} has criteria 1..{len(rule_set.criteria)} only",
+                kind="unknown_criterion",
+                maximum=len(rule_set.criteria),
+            )
         if isinstance(points, bool) or not isinstance(points, int):
-            raise ScoreError(number, f"points must be a whole number, got {points!r}")
+            raise ScoreError(number, f"points must be a whole number, got {points!r}", kind="not_whole", points=points)
         if points < 0:
-            raise ScoreError(number, f"{points} points is negative")
+            raise ScoreError(number, f"{points} points is negative", kind="negative", points=points)
         maximum = rule_set.criterion(number).max_points
         if points > maximum:
-            raise ScoreError(number, f"{points} points is above the maximum of {maximum} for this criterion")
+            raise ScoreError(
+                number,
+                f"{points} points is above the maximum of {maximum} for this criterion",
+                kind="above_maximum",
+                points=points,
+                maximum=maximum,
+            )
 
 
 def evaluate(rule_set: RuleSet, locality_type: LocalityType, scores: Mapping[int, int]) -> Verdict:

@@ -34,6 +34,33 @@ class Settings(BaseSettings):
     jwks_cache_seconds: int = Field(default=600, alias="XPTT_JWKS_CACHE_SECONDS")
     jwks_min_refresh_seconds: float = Field(default=30, alias="XPTT_JWKS_MIN_REFRESH_SECONDS")
 
+    # Sign-in on the web pages with the OIDC provider (authorization code flow with PKCE, state and nonce); on when
+    # the issuer and the client id are set. The ID token is verified with the provider's keys (`XPTT_JWKS_URL`, else
+    # the `jwks_uri` of the discovery document), its issuer, the client id as audience, its nonce and expiry.
+    oidc_issuer: str = Field(default="", alias="XPTT_OIDC_ISSUER")
+    # Empty: `<issuer>/.well-known/openid-configuration`.
+    oidc_discovery_url: str = Field(default="", alias="XPTT_OIDC_DISCOVERY_URL")
+    oidc_client_id: str = Field(default="", alias="XPTT_OIDC_CLIENT_ID")
+    # Empty: a public client (PKCE alone); else sent to the token endpoint with HTTP Basic (client_secret_basic).
+    oidc_client_secret: str = Field(default="", alias="XPTT_OIDC_CLIENT_SECRET")
+    # Empty: `<PUBLIC_URL>/web/oidc/callback`; it must be registered with the provider exactly as written.
+    oidc_redirect_url: str = Field(default="", alias="XPTT_OIDC_REDIRECT_URL")
+    oidc_scopes: str = Field(default="openid profile", alias="XPTT_OIDC_SCOPES")
+    # The provider's name on the sign-in button ("Đăng nhập bằng …"); empty: a generic label.
+    oidc_provider_name: str = Field(default="", alias="XPTT_OIDC_PROVIDER_NAME")
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return bool(self.oidc_issuer and self.oidc_client_id)
+
+    @property
+    def oidc_discovery(self) -> str:
+        return self.oidc_discovery_url or f"{self.oidc_issuer.rstrip('/')}/.well-known/openid-configuration"
+
+    @property
+    def oidc_redirect(self) -> str:
+        return self.oidc_redirect_url or f"{self.public_url.rstrip('/')}/web/oidc/callback"
+
     var_dir: Path = Field(default=Path("var"), alias="XPTT_VAR_DIR")
     demo_province: str = Field(default="33", alias="XPTT_DEMO_PROVINCE")  # Hưng Yên, 104 units
     log_format: str = Field(default="auto", alias="LOG_FORMAT")  # auto | json | console

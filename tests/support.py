@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -147,8 +147,14 @@ def token_for(official_id: str) -> str:
 
 @contextlib.asynccontextmanager
 async def running_stack(
-    client: Client, database_url: str, sessions: async_sessionmaker[AsyncSession]
+    client: Client,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    settings: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> AsyncIterator[Stack]:
+    """`settings`: more environment for the API (e.g. its OIDC sign-in); `port`: where it listens."""
     from api.main import create_app  # here, so that workflow tests do not need the API
 
     unit, officials = await seed(sessions)
@@ -160,12 +166,13 @@ async def running_stack(
         + audit_activities(HistoryArchive(client, sessions))
         + round_activities(RoundStore(sessions)),
     )
-    settings = Settings.model_validate(
+    app_settings = Settings.model_validate(
         {"DATABASE_URL": database_url, "XPTT_JWT_SECRET": SECRET, "TEMPORAL_TASK_QUEUE": task_queue}
+        | dict(settings or {})
     )
-    port = free_port()
+    port = port or free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, temporal=client), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(create_app(app_settings, temporal=client), host="127.0.0.1", port=port, log_level="warning")
     )
     async with worker:
         serving = asyncio.create_task(server.serve())

@@ -101,6 +101,68 @@ TEXT: dict[str, tuple[str, str]] = {
     "return": ("Trả lại để bổ sung", "Return for completion"),
     "refuse": ("Từ chối", "Refuse"),
     "skip": ("Chuyển đến nội dung chính", "Skip to main content"),
+    "points_col": ("Điểm", "Points"),
+    "held": ("Tạm dừng", "On hold"),
+    "back_to_form": ("Quay lại biểu mẫu", "Back to the form"),
+    "csrf_title": ("Biểu mẫu đã hết hiệu lực", "The form has expired"),
+    "csrf_refused": (
+        "Biểu mẫu đã cũ hoặc được gửi từ một trang khác (thiếu hoặc sai mã chống giả mạo CSRF). Chưa có gì thay đổi. "
+        "Xin mở lại trang rồi gửi lại.",
+        "The form is stale or was sent from another site (its CSRF token is missing or wrong). Nothing was changed. "
+        "Open the page again and send it again.",
+    ),
+    # OIDC sign-in
+    "signin_with": ("Đăng nhập bằng {name}", "Sign in with {name}"),
+    "identity_provider": ("tài khoản định danh", "the identity provider"),
+    "oidc_help": (
+        "Bạn sẽ được chuyển đến trang đăng nhập của nhà cung cấp định danh, rồi quay lại đây.",
+        "You will be taken to the identity provider's sign-in page and brought back here.",
+    ),
+    "or_token": ("Hoặc dán mã truy cập", "Or paste an access token"),
+    "signin_again": ("Đăng nhập lại", "Sign in again"),
+    "oidc_off_title": ("Chưa bật đăng nhập qua nhà cung cấp định danh", "Sign-in with the identity provider is off"),
+    "oidc_off": (
+        "Hệ thống này chưa được cấu hình đăng nhập qua nhà cung cấp định danh (OIDC). Xin đăng nhập bằng mã truy cập.",
+        "This system is not configured for sign-in with an identity provider (OIDC). Sign in with an access token.",
+    ),
+    "oidc_unavailable_title": ("Không kết nối được nhà cung cấp định danh", "The identity provider cannot be reached"),
+    "oidc_unavailable": (
+        "Không đọc được thông tin của nhà cung cấp định danh. Xin thử lại sau ít phút.",
+        "The identity provider's configuration cannot be read now. Please try again in a few minutes.",
+    ),
+    "oidc_state_title": ("Phiên đăng nhập không khớp", "The sign-in does not match"),
+    "oidc_state": (
+        "Lần đăng nhập này đã quá hạn hoặc được bắt đầu từ một trình duyệt khác (tham số state không khớp), "
+        "nên đã bị từ chối. Xin đăng nhập lại.",
+        "This sign-in expired or was started in another browser (the state parameter does not match), so it was "
+        "refused. Please sign in again.",
+    ),
+    "oidc_denied_title": ("Nhà cung cấp định danh không cho đăng nhập", "The identity provider refused the sign-in"),
+    "oidc_denied": (
+        "Nhà cung cấp định danh trả về lỗi “{error}”. Bạn chưa được đăng nhập.",
+        "The identity provider answered with the error “{error}”. You are not signed in.",
+    ),
+    "oidc_exchange_title": ("Không hoàn tất được đăng nhập", "The sign-in could not be completed"),
+    "oidc_exchange": (
+        "Không đổi được mã đăng nhập lấy thẻ định danh (ID token) tại nhà cung cấp. Xin đăng nhập lại; nếu vẫn lỗi, "
+        "báo quản trị viên.",
+        "The sign-in code could not be exchanged for an ID token at the provider. Please sign in again; if it keeps "
+        "failing, tell your administrator.",
+    ),
+    "oidc_token_title": ("Thẻ định danh không hợp lệ", "The ID token was not accepted"),
+    "oidc_token": (
+        "Thẻ định danh (ID token) nhà cung cấp gửi về không qua được kiểm tra (chữ ký, bên phát hành, ứng dụng nhận, "
+        "nonce hoặc thời hạn). Bạn chưa được đăng nhập.",
+        "The ID token the provider sent did not pass its checks (signature, issuer, audience, nonce or expiry). "
+        "You are not signed in.",
+    ),
+    "oidc_unknown_title": ("Tài khoản chưa được cấp quyền", "Not an official of this system"),
+    "oidc_unknown": (
+        "Tài khoản “{sub}” đã đăng nhập ở nhà cung cấp định danh nhưng không phải là cán bộ đang hoạt động trong hệ "
+        "thống. Xin liên hệ quản trị viên để được cấp quyền.",
+        "The account “{sub}” signed in at the identity provider but is not an active official of this system. "
+        "Ask your administrator for access.",
+    ),
 }
 
 STAGES: dict[str, tuple[str, str]] = {

@@ -19,8 +19,9 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
+from api.auth import AuthError, TokenVerifier
 from api.bulk import BulkFilter
-from api.deps import SessionDep, TemporalDep, get_principal
+from api.deps import SessionDep, TemporalDep, get_principal, principal_of
 from api.policy import Principal, admin_provinces, overseen_provinces
 from api.problems import Problem
 from api.round_reports import ReportOut
@@ -39,8 +40,11 @@ from domain.verdict import Verdict, evaluate
 from web.i18n import COOKIE as LANG_COOKIE
 from web.i18n import Translator, lang_of
 from web.payloads import input_for, payload_for
+from web.refusals import score_error_text, score_refusal_text
 
 TOKEN_COOKIE = "xptt_token"
+SIGNIN_COOKIE = "xptt_signin"  # how the official last signed in ("oidc"): an expired session goes back that way
+SESSION_SECONDS = 12 * 3600
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
@@ -61,6 +65,8 @@ def csrf_of(token: str) -> str:
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
     lang = lang_of(request)
     token = request.cookies.get(TOKEN_COOKIE, "")
+    if context.get("principal") is not None and "oversight" not in context:  # the board link, for those it serves
+        context["oversight"] = bool(overseen_provinces(context["principal"]))
     response = templates.TemplateResponse(
         request,
         name,
@@ -78,24 +84,64 @@ class SignInRequired(Exception):
 
 
 async def web_principal(request: Request, session: SessionDep) -> Principal:
+    """The official the session cookie names: a token as the API takes it, or the ID token of an OIDC sign-in."""
     token = request.cookies.get(TOKEN_COOKIE)
     if not token:
         raise SignInRequired
+    verifier: TokenVerifier = request.app.state.verifier
     try:
-        return await get_principal(request, session, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
-    except Problem as exc:
+        official_id = await verifier.official_id(token, id_tokens=True)
+    except AuthError as exc:
         if exc.status == 401:
             raise SignInRequired from None
-        raise
+        raise Problem(exc.status, exc.code, exc.detail) from None
+    principal = await principal_of(session, official_id)
+    if principal is None:
+        raise SignInRequired
+    return principal
+
+
+def start_session(
+    request: Request, response: Response, token: str, *, max_age: int | None = None, via: str = "token"
+) -> None:
+    """Sign in: the token in an HttpOnly cookie that every page verifies again (until the token expires)."""
+    secure = request.url.scheme == "https"
+    age = SESSION_SECONDS if max_age is None else max(0, min(max_age, SESSION_SECONDS))
+    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=age)
+    response.set_cookie(SIGNIN_COOKIE, via, httponly=True, samesite="lax", secure=secure, max_age=30 * 86400)
 
 
 WebPrincipal = Annotated[Principal, Depends(web_principal)]
 
 
-def check_csrf(request: Request, csrf: str) -> None:
+class CsrfRefused(Exception):
+    """A page form posted without the CSRF token of the signed-in official: answered with the HTML error page."""
+
+    def __init__(self, back: str, principal: Principal | None = None) -> None:
+        super().__init__("the form is stale or came from another site: reload the page")
+        self.back = back
+        self.principal = principal
+
+
+def check_csrf(request: Request, csrf: str, *, back: str, principal: Principal | None = None) -> None:
     token = request.cookies.get(TOKEN_COOKIE, "")
-    if not token or not hmac.compare_digest(csrf, csrf_of(token)):
-        raise Problem(403, "csrf_refused", "the form is stale or came from another site: reload the page")
+    if not token or not hmac.compare_digest(csrf.encode(), csrf_of(token).encode()):
+        raise CsrfRefused(back, principal)
+
+
+def csrf_refused_page(request: Request, exc: CsrfRefused) -> HTMLResponse:
+    t = Translator(lang_of(request))
+    return render(
+        request,
+        "error.html",
+        status=403,
+        principal=exc.principal,
+        headline=t("csrf_title"),
+        message=t("csrf_refused"),
+        code="csrf_refused",
+        back=exc.back,
+        back_label=t("back_to_form"),
+    )
 
 
 @router.get("/")
@@ -103,9 +149,15 @@ async def home() -> RedirectResponse:
     return RedirectResponse("/web/tasks", status_code=303)
 
 
+def _oidc_name(request: Request) -> str | None:
+    """The OIDC provider's name for the sign-in button ("" when unnamed), or None when OIDC sign-in is off."""
+    provider = getattr(request.app.state, "oidc", None)
+    return None if provider is None else str(provider.name)
+
+
 @router.get("/web/signin", response_class=HTMLResponse)
 async def signin_page(request: Request) -> HTMLResponse:
-    return render(request, "signin.html", error=None)
+    return render(request, "signin.html", error=None, oidc=_oidc_name(request))
 
 
 @router.post("/web/signin", response_class=HTMLResponse, response_model=None)
@@ -116,10 +168,9 @@ async def signin(
     try:
         await get_principal(request, session, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
     except Problem as exc:
-        return render(request, "signin.html", status=401, error=exc.detail)
+        return render(request, "signin.html", status=401, error=exc.detail, oidc=_oidc_name(request))
     response = RedirectResponse("/web/tasks", status_code=303)
-    secure = request.url.scheme == "https"
-    response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=12 * 3600)
+    start_session(request, response, token)
     return response
 
 
@@ -127,6 +178,7 @@ async def signin(
 async def signout() -> RedirectResponse:
     response = RedirectResponse("/web/signin", status_code=303)
     response.delete_cookie(TOKEN_COOKIE)
+    response.delete_cookie(SIGNIN_COOKIE)
     return response
 
 
@@ -136,9 +188,7 @@ async def inbox(request: Request, principal: WebPrincipal, session: SessionDep) 
     given: dict[str, Any] = {"principal": principal, "session": session, "request": request, "response": Response()}
     wanted = inspect.signature(route).parameters
     tasks = await route(**{k: v for k, v in given.items() if k in wanted}, mine=True, status="open", limit=200)
-    return render(
-        request, "tasks.html", principal=principal, tasks=tasks, oversight=bool(overseen_provinces(principal))
-    )
+    return render(request, "tasks.html", principal=principal, tasks=tasks)
 
 
 def _score_values(form: dict[str, str]) -> dict[int, int]:
@@ -149,7 +199,7 @@ def _score_values(form: dict[str, str]) -> dict[int, int]:
     return out
 
 
-def preview_of(detail: task_routes.TaskDetailOut, form: dict[str, str]) -> dict[str, Any] | None:
+def preview_of(detail: task_routes.TaskDetailOut, form: dict[str, str], lang: str) -> dict[str, Any] | None:
     """The running total and the verdict the scores would give (domain.verdict), or the score it cannot take."""
     if detail.form is None or detail.form.scoring is None:
         return None
@@ -160,7 +210,7 @@ def preview_of(detail: task_routes.TaskDetailOut, form: dict[str, str]) -> dict[
         verdict: Verdict | None = evaluate(rule_set, LocalityType(detail.case.locality_type), scores)
         error = None
     except ScoreError as exc:
-        verdict, error = None, f"{exc.criterion}: {exc.reason}"
+        verdict, error = None, f"{exc.criterion}: {score_error_text(exc, lang)}"
     return {
         "total": total,
         "max_total": rule_set.max_total,
@@ -195,7 +245,7 @@ async def _task_page(
         task=detail,
         values=values,
         errors=errors or {},
-        preview=preview_of(detail, values),
+        preview=preview_of(detail, values, lang_of(request)),
         documents=REQUIRED_DOSSIER,
         attempt=uuid.uuid4().hex,  # one submission, one Update id: a double click is the same update
     )
@@ -209,10 +259,10 @@ async def task_page(request: Request, task_id: str, principal: WebPrincipal, ses
 @router.post("/web/tasks/{task_id}/preview", response_class=HTMLResponse)
 async def task_preview(request: Request, task_id: str, principal: WebPrincipal, session: SessionDep) -> HTMLResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    check_csrf(request, form.get("csrf", ""))
+    check_csrf(request, form.get("csrf", ""), back=f"/web/tasks/{task_id}", principal=principal)
     if request.headers.get("X-Requested-With") == "fetch":  # the script asks for the preview box alone
         detail = await task_routes.get_task(task_id=task_id, principal=principal, session=session)
-        return render(request, "_preview.html", preview=preview_of(detail, form))
+        return render(request, "_preview.html", preview=preview_of(detail, form, lang_of(request)))
     return await _task_page(request, principal, session, task_id, form=form)
 
 
@@ -221,7 +271,7 @@ async def task_submit(
     request: Request, task_id: str, principal: WebPrincipal, session: SessionDep, temporal: TemporalDep
 ) -> HTMLResponse | RedirectResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    check_csrf(request, form.get("csrf", ""))
+    check_csrf(request, form.get("csrf", ""), back=f"/web/tasks/{task_id}", principal=principal)
     detail = await task_routes.get_task(task_id=task_id, principal=principal, session=session)
     payload = payload_for(Stage(detail.stage), form)
     try:
@@ -236,6 +286,9 @@ async def task_submit(
     except Problem as exc:
         field = exc.extra.get("field")
         message = exc.detail.split(": ", 1)[1] if field and exc.detail.startswith(f"{field}: ") else exc.detail
+        if field and field.split(".")[0] == "scores":
+            rule_set = load_rule_set(detail.case.rule_set_id)
+            message = score_refusal_text(field, message, form, rule_set, lang_of(request))
         errors = {input_for(field): message}
         return await _task_page(request, principal, session, task_id, form=form, errors=errors, status=exc.status)
     return RedirectResponse(f"/web/cases/{detail.case_id}?done=1", status_code=303)
@@ -301,7 +354,7 @@ async def bulk_extend(
     request: Request, principal: WebPrincipal, session: SessionDep, temporal: TemporalDep
 ) -> HTMLResponse:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    check_csrf(request, form.get("csrf", ""))
+    check_csrf(request, form.get("csrf", ""), back="/web/board#bulk", principal=principal)
     dry_run = form.get("apply") != "yes"
     # the confirm button repeats the dry run's operation id: a retry changes nothing twice
     operation = form.get("operation") or str(uuid.uuid4())

@@ -1,7 +1,7 @@
-"""In Debian's Chromium (headless, Playwright): a commune officer signs in with a token, fills the self-assessment,
-is refused an out-of-range score next to its field, fixes it, submits, and the case advances; an administrator
-extends a due date in bulk after a dry run. Screenshots of the inbox, the task form and the board go to
-var/screenshots/."""
+"""In Debian's Chromium (headless, Playwright): a commune officer signs in with the OIDC provider (a small one served
+over HTTP on 127.0.0.1), fills the self-assessment, is refused an out-of-range score next to its field in Vietnamese,
+fixes it, submits, and the case advances; an administrator signs in with a token and extends a due date in bulk after
+a dry run. Screenshots of the sign-in page, the inbox, the task form and the board go to var/screenshots/."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from db.models import CaseRow, TaskRow
 from domain.rulesets import load_rule_set
 from domain.stages import Stage
-from tests.support import form_for, running_stack
+from tests.support import form_for
+from tests.web.test_oidc import PROVIDER_NAME, oidc_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -48,7 +49,7 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
     SHOTS.mkdir(parents=True, exist_ok=True)
     rule_set = load_rule_set("qd06-2019")
     first = rule_set.criteria[0]
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+    async with oidc_stack(temporal_env, database_url, sessions) as (stack, provider):
         case_id = await stack.start_case()
         reg = await stack.open_task(case_id, "commune_officer")
         resp = await stack.http.post(
@@ -68,9 +69,12 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                 officer.set_default_timeout(60_000)  # a loaded 2-core machine renders slowly; a wrong page still fails
                 expect.set_options(timeout=60_000)
                 await officer.goto(f"{base}/web/signin")
-                await officer.get_by_label("Mã truy cập (bearer token)").fill(stack.tokens["commune_officer"])
-                await officer.get_by_role("button", name="Đăng nhập").click()
+                await officer.screenshot(path=str(SHOTS / "signin.png"), full_page=True)
+                async with officer.expect_navigation(url=f"{base}/web/tasks"):
+                    await officer.get_by_role("link", name=f"Đăng nhập bằng {PROVIDER_NAME}").press("Enter")
                 await expect(officer.get_by_role("heading", name="Việc của tôi (1)")).to_be_visible()
+                assert len(provider.seen) == 1  # the code was exchanged at the provider's token endpoint
+                assert await officer.get_by_role("link", name="Bảng điều hành").count() == 0  # not an overseer
                 await expect(officer.get_by_text("Tự đánh giá").first).to_be_visible()
                 await officer.screenshot(path=str(SHOTS / "inbox.png"), full_page=True)
 
@@ -84,7 +88,10 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                     await officer.locator("#send").press("Enter")  # the keyboard submits the form
                 refusal = officer.locator(f"#score-{first.number}-error")
                 await expect(refusal).to_be_visible()
-                await expect(refusal).to_contain_text(f"maximum of {first.max_points}")
+                await expect(refusal).to_have_text(
+                    f"{first.max_points + 5} điểm vượt quá mức tối đa {first.max_points} điểm của tiêu chí này"
+                )
+                await expect(officer.locator("#preview")).to_contain_text(f"vượt quá mức tối đa {first.max_points}")
                 assert await officer.locator(f"#score-{first.number}").get_attribute("aria-invalid") == "true"
                 await officer.screenshot(path=str(SHOTS / "task-refused.png"), full_page=True)
                 async with sessions() as session:
