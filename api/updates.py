@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -29,3 +30,24 @@ def refusal(exc: WorkflowUpdateFailedError | RPCError, *, case_id: str) -> Probl
             return Problem(status, cause.type, f"{field}: {cause.message}", field=field)
         return Problem(status, cause.type, cause.message)
     return Problem(502, "update_failed", str(cause or exc))
+
+
+async def update_refusal(
+    exc: WorkflowUpdateFailedError | RPCError, handle: WorkflowHandle[Any, Any], *, case_id: str
+) -> Problem:
+    """`refusal`, except for an update the server lost before a worker took it: Temporal then answers NOT_FOUND
+    for a case that still runs (an update not yet accepted lives in the server's memory only, and a worker that dies
+    with its workflow task loses it). That is no refusal: answer 503, and the same Idempotency-Key sends it again."""
+    if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
+        try:
+            running = (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
+        except RPCError:
+            running = False
+        if running:
+            return Problem(
+                503,
+                "update_not_delivered",
+                f"case {case_id} did not take the update ({exc.message}); send it again (same Idempotency-Key)",
+                headers={"Retry-After": "1"},
+            )
+    return refusal(exc, case_id=case_id)

@@ -20,7 +20,7 @@ from api.inputs import ID_PATTERN
 from api.policy import Principal, require_admin, require_read
 from api.problems import Problem, problems
 from api.timeline import TimelineEvent, timeline_of
-from api.updates import refusal
+from api.updates import update_refusal
 from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow, UnitRow
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import Actor, CaseStatus, WithdrawInput
@@ -231,9 +231,8 @@ async def withdraw(
     update = WithdrawInput(
         actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), reason=req.reason
     )
+    handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
     try:
-        return await temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id).execute_update(
-            RecognitionCaseWorkflow.withdraw, update, id=f"withdraw-{case_id}"
-        )
+        return await handle.execute_update(RecognitionCaseWorkflow.withdraw, update, id=f"withdraw-{case_id}")
     except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise refusal(exc, case_id=case_id) from None
+        raise await update_refusal(exc, handle, case_id=case_id) from None

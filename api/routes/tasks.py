@@ -21,7 +21,7 @@ from api.forms import FormSpec, form_spec
 from api.inputs import ID_PATTERN, ROUND_PATTERN, UNIT_PATTERN, Instant
 from api.policy import actionable, readable, require_complete, require_read
 from api.problems import Problem, problems
-from api.updates import refusal
+from api.updates import update_refusal
 from db.models import CaseRow, TaskRow, UnitRow
 from domain.stages import Stage
 from workflows.case import RecognitionCaseWorkflow
@@ -330,4 +330,4 @@ async def complete_task(
             id=f"{task_id}:{idempotency_key}" if idempotency_key else f"{task_id}:{uuid.uuid4()}",
         )
     except (WorkflowUpdateFailedError, RPCError) as exc:
-        raise refusal(exc, case_id=task.case_id) from None
+        raise await update_refusal(exc, handle, case_id=task.case_id) from None

@@ -1,0 +1,715 @@
+"""The stack as separate processes, for fault scenarios: a Temporal dev server with a file database that can be
+stopped and started again, the worker as `python -m worker` (so SIGKILL is real), a TCP proxy in front of
+PostgreSQL that can be cut, a real SMTP receiver, and the HTTP API on a loopback port.
+
+`run_round` opens a round of a real province, drives every case through its stages over the HTTP API (retrying
+with the same Idempotency-Key, as a client would), lets a fault plan run alongside, waits until everything has
+settled (round closed, no workflow running, every email delivered) and returns the end state as counted in
+PostgreSQL and at the SMTP receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import delete, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from audit.service import verify_all
+from db.models import AuditEventRow, CaseRow, RoundReportRow, TaskRow, UnitRow
+from db.models_audit import WorkflowHistoryRow
+from db.models_notify import NotificationRow
+from db.session import async_url, make_engine, make_session_factory
+from domain.stages import Role, Stage
+from domain.units import load_units
+from infra.embedded import free_port, port_open, start_temporal
+from infra.settings import Settings
+from services.seed import demo_officials, seed_officials, seed_units
+from tests.notify.support import SENDER, SmtpServer
+from tests.support import ROUND_ID, SECRET, form_for, token_for
+from workflows.inputs import OpenRoundInput
+from workflows.round import AssessmentRoundWorkflow, round_workflow_id
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PATH = [
+    (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
+    (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
+    (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
+    (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
+    (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
+    (Stage.APPRAISAL, Role.APPRAISER),
+    (Stage.DECISION, Role.CHAIRMAN),
+]
+
+
+def log(message: str) -> None:
+    print(f"[faults {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# -- processes ---------------------------------------------------------------------------------------------------------
+class TemporalServer:
+    """`temporal server start-dev` on a free port with a file database: stop it (SIGTERM or SIGKILL) and start it
+    again on the same port with the same data."""
+
+    def __init__(self, directory: Path, *, file_database: bool) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.db_file = directory / "temporal.db" if file_database else None
+        self.log_file = directory / "temporal.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = start_temporal(self.db_file, port=self.port, ui_port=None, log_file=self.log_file)
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, sig)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        self.proc = None
+        deadline = time.monotonic() + 10
+        while port_open("127.0.0.1", self.port):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"port {self.port} still open after the Temporal server stopped")
+            time.sleep(0.05)
+
+
+class WorkerProcess:
+    """The worker as its own OS process (`python -m worker`), started again after each kill; its log is kept."""
+
+    def __init__(self, env: dict[str, str], log_file: Path) -> None:
+        self.env = env
+        self.log_file = log_file
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self.kills = 0
+
+    def start(self) -> None:
+        assert self.proc is None or self.proc.poll() is not None, "the worker is running already"
+        out = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
+        self._mark = self.log_file.stat().st_size
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "worker"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        out.close()
+        self.starts += 1
+
+    async def wait_ready(self, timeout: float = 60) -> None:
+        """Until this start has logged `worker_started` (connected to Temporal, about to poll)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc is not None
+            if b"worker_started" in self.log_file.read_bytes()[self._mark :]:
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the worker exited with {self.proc.returncode} while starting: {self.tail()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the worker did not start within {timeout} s: {self.tail()}")
+            await asyncio.sleep(0.05)
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no finally blocks, in-flight activities and workflow tasks die with it."""
+        assert self.proc is not None and self.proc.poll() is None, f"the worker is not running: {self.tail()}"
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+        self.kills += 1
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+
+class TcpProxy:
+    """A TCP proxy on 127.0.0.1 in front of PostgreSQL (TCP or its Unix socket), in a thread of its own.
+
+    `cut()` stops listening (new connections are refused) and drops every open connection; `restore()` listens
+    again on the same port."""
+
+    def __init__(self, target: tuple[str, int] | str) -> None:
+        self.target = target
+        self.port = free_port()
+        self.cuts = 0
+        self.connections = 0
+        self._loop = asyncio.new_event_loop()
+        self._server: asyncio.base_events.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="pg-proxy")
+
+    @classmethod
+    def for_url(cls, url: str) -> TcpProxy:
+        u = make_url(async_url(url))
+        socket_dir = u.query.get("host")
+        if isinstance(socket_dir, tuple):
+            socket_dir = socket_dir[0]
+        if socket_dir and Path(socket_dir).is_dir():
+            port = u.port or 5432
+            candidates = sorted(Path(socket_dir).glob(".s.PGSQL.*"))
+            exact = Path(socket_dir) / f".s.PGSQL.{port}"
+            path = exact if exact.exists() else next(p for p in candidates if not p.name.endswith(".lock"))
+            return cls(str(path))
+        return cls((u.host or "127.0.0.1", u.port or 5432))
+
+    def url(self, database_url: str) -> str:
+        """`database_url` through the proxy."""
+        u = make_url(async_url(database_url))
+        query = {k: v for k, v in u.query.items() if k != "host"}
+        return u.set(host="127.0.0.1", port=self.port, query=query).render_as_string(hide_password=False)
+
+    def start(self) -> None:
+        self._thread.start()
+        self.restore()
+
+    def _call(self, coro: Awaitable[Any]) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=10)  # type: ignore[arg-type]
+
+    def restore(self) -> None:
+        async def listen() -> None:
+            self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+
+        self._call(listen())
+
+    def cut(self) -> None:
+        async def drop() -> None:
+            if self._server is not None:
+                self._server.close()
+                self._server = None
+            for w in list(self._writers):
+                w.transport.abort()
+            self._writers.clear()
+
+        self._call(drop())
+        self.cuts += 1
+
+    def close(self) -> None:
+        self.cut()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            if isinstance(self.target, str):
+                up_reader, up_writer = await asyncio.open_unix_connection(self.target)
+            else:
+                up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self.connections += 1
+        self._writers.update((writer, up_writer))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                dst.transport.abort()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+        self._writers.discard(writer)
+        self._writers.discard(up_writer)
+
+
+# -- databases --------------------------------------------------------------------------------------------------------
+async def create_database(server_url: str, template: str) -> str:
+    """A fresh copy of the migrated template on the test server; returns its URL."""
+    name = f"xptt_faults_{uuid.uuid4().hex[:10]}"
+    admin = create_async_engine(
+        make_url(async_url(server_url)).set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    await admin.dispose()
+    return make_url(async_url(server_url)).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_database(server_url: str, url: str) -> None:
+    name = make_url(url).database
+    admin = create_async_engine(
+        make_url(async_url(server_url)).set(database="postgres").render_as_string(hide_password=False),
+        isolation_level="AUTOCOMMIT",
+    )
+    async with admin.connect() as conn:
+        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    await admin.dispose()
+
+
+# -- the round --------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Plan:
+    """Which province and units, and how each case ends: every `not_registered_every`-th unit declines at
+    registration, the others go through to a recognition."""
+
+    province: str
+    units: tuple[str, ...]
+    not_registered_every: int = 4
+
+    @classmethod
+    def of(cls, province: str, limit: int | None = None) -> Plan:
+        units = tuple(u.code for u in load_units(province))
+        return cls(province, units[:limit] if limit else units)
+
+    def registers(self, index: int) -> bool:
+        return index % self.not_registered_every != self.not_registered_every - 1
+
+
+@dataclass
+class EndState:
+    """What a round left behind, as counted in PostgreSQL and at the SMTP receiver."""
+
+    cases: dict[str, tuple[str, str, str | None]]  # case → (stage, status, outcome)
+    tasks: Counter[tuple[str, str, str]]  # (case, stage, status) → count
+    journal: dict[str, list[str]]  # case → actions in seq order
+    outbox: dict[str, tuple[str, str, str]]  # outbox id → (kind, channel, status)
+    histories: Counter[str]  # case → archived histories
+    report: dict[str, Any]
+    emails: Counter[str]  # Message-ID → times received
+    chain_broken: list[str]
+
+    @property
+    def email_ids(self) -> set[str]:
+        return {i for i, (_, channel, _) in self.outbox.items() if channel == "email"}
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "cases": len(self.cases),
+            "tasks": sum(self.tasks.values()),
+            "audit_rows": sum(len(v) for v in self.journal.values()),
+            "outbox_rows": len(self.outbox),
+            "emails": len(self.emails),
+        }
+
+
+@dataclass
+class Comparison:
+    lost: list[str] = field(default_factory=list)
+    doubled: list[str] = field(default_factory=list)
+    differs: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.lost or self.doubled or self.differs)
+
+    def summary(self) -> str:
+        return f"lost={self.lost[:10]} doubled={self.doubled[:10]} differs={self.differs[:10]}"
+
+
+def _multiset_diff(name: str, want: Counter[Any], got: Counter[Any], out: Comparison) -> None:
+    for key in want.keys() | got.keys():
+        if got[key] < want[key]:
+            out.lost.append(f"{name} {key} ×{want[key] - got[key]}")
+        elif got[key] > want[key]:
+            out.doubled.append(f"{name} {key} ×{got[key] - want[key]}")
+
+
+def compare(baseline: EndState, faulted: EndState) -> Comparison:
+    """Lost: in the undisturbed run's end state, missing here. Doubled: here more often than there."""
+    out = Comparison()
+    for case, end in baseline.cases.items():
+        if faulted.cases.get(case) != end:
+            out.differs.append(f"case {case}: {faulted.cases.get(case)} instead of {end}")
+    out.lost += [f"case {c}" for c in baseline.cases.keys() - faulted.cases.keys()]
+    out.doubled += [f"case {c}" for c in faulted.cases.keys() - baseline.cases.keys()]
+    _multiset_diff("task", baseline.tasks, faulted.tasks, out)
+    _multiset_diff(
+        "audit row",
+        Counter((c, a) for c, actions in baseline.journal.items() for a in actions),
+        Counter((c, a) for c, actions in faulted.journal.items() for a in actions),
+        out,
+    )
+    for case, actions in baseline.journal.items():
+        if faulted.journal.get(case) != actions:
+            out.differs.append(f"journal of {case}: {faulted.journal.get(case)} instead of {actions}")
+    _multiset_diff("outbox row", Counter(baseline.outbox), Counter(faulted.outbox), out)
+    for oid, row in baseline.outbox.items():
+        if oid in faulted.outbox and faulted.outbox[oid] != row:
+            out.differs.append(f"outbox {oid}: {faulted.outbox[oid]} instead of {row}")
+    _multiset_diff("archived history", baseline.histories, faulted.histories, out)
+    _multiset_diff("email", Counter(dict.fromkeys(baseline.emails, 1)), Counter(dict.fromkeys(faulted.emails, 1)), out)
+    # The receiver's own count: a Message-ID received twice is a message sent twice.
+    out.doubled += [f"email {mid} received ×{n}" for mid, n in faulted.emails.items() if n > 1]
+    if faulted.report != baseline.report:
+        out.differs.append(f"round report {faulted.report} instead of {baseline.report}")
+    out.differs += [f"journal chain: {b}" for b in faulted.chain_broken]
+    return out
+
+
+@dataclass
+class RoundRun:
+    """One run of a round on its own Temporal server, worker process, database, SMTP receiver and API."""
+
+    plan: Plan
+    server_url: str
+    template: str
+    directory: Path
+    proxy_postgres: bool = False
+    temporal_file_database: bool = False
+    temporal: TemporalServer = field(init=False)
+    worker: WorkerProcess = field(init=False)
+    smtp: SmtpServer = field(init=False)
+    proxy: TcpProxy | None = field(init=False, default=None)
+    client: Client = field(init=False)
+    database_url: str = field(init=False)
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
+    http: httpx.AsyncClient = field(init=False)
+    task_queue: str = field(init=False)
+    http_retries: int = 0
+    updates_not_delivered: int = 0
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[RoundRun]:
+        from api.main import create_app  # here: only these scenarios need the API
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.database_url = await create_database(self.server_url, self.template)
+        engine = make_engine(self.database_url, pool_size=4)
+        self.sessions = make_session_factory(engine)
+        await self._seed()
+        app_url = self.database_url
+        if self.proxy_postgres:
+            self.proxy = TcpProxy.for_url(self.server_url)
+            self.proxy.start()
+            app_url = self.proxy.url(self.database_url)
+        self.temporal = TemporalServer(self.directory, file_database=self.temporal_file_database)
+        self.temporal.start()
+        self.smtp = SmtpServer()
+        self.smtp.start()
+        self.task_queue = f"faults-{uuid.uuid4().hex[:8]}"
+        env = {
+            **os.environ,
+            "DATABASE_URL": app_url,
+            "DB_POOL_SIZE": "5",
+            "TEMPORAL_ADDRESS": self.temporal.address,
+            "TEMPORAL_TASK_QUEUE": self.task_queue,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.smtp.port),
+            "SMTP_TLS": "none",
+            "SMTP_TIMEOUT": "10",
+            "MAIL_FROM": SENDER,
+            "LOG_FORMAT": "json",
+            "LOG_LEVEL": "INFO",
+        }
+        self.worker = WorkerProcess(env, self.directory / "worker.log")
+        self.worker.start()
+        self.client = await Client.connect(self.temporal.address, data_converter=pydantic_data_converter)
+        settings = Settings.model_validate(
+            {
+                "DATABASE_URL": app_url,
+                "DB_POOL_SIZE": 5,
+                "XPTT_JWT_SECRET": SECRET,
+                "TEMPORAL_ADDRESS": self.temporal.address,
+                "TEMPORAL_TASK_QUEUE": self.task_queue,
+            }
+        )
+        port = free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings, temporal=self.client), host="127.0.0.1", port=port, log_level="error")
+        )
+        serving = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                if serving.done():
+                    serving.result()
+                await asyncio.sleep(0.02)
+            await self.worker.wait_ready()
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as self.http:
+                yield self
+        finally:
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(serving, timeout=20)
+            self.worker.stop()
+            self.temporal.stop()
+            self.smtp.stop()
+            if self.proxy is not None:
+                self.proxy.close()
+            await engine.dispose()
+            await drop_database(self.server_url, self.database_url)
+
+    async def _seed(self) -> None:
+        async with self.sessions() as session, session.begin():
+            await seed_units(session, self.plan.province)
+            # The round opens a case for every unit of the province in the database: only the plan's units.
+            await session.execute(
+                delete(UnitRow).where(UnitRow.province_code == self.plan.province, UnitRow.code.not_in(self.plan.units))
+            )
+            for unit in self.plan.units:
+                await seed_officials(session, demo_officials(self.plan.province, unit), self.plan.province)
+
+    def headers(self, official_id: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token_for(official_id)}"}
+
+    # -- driving ------------------------------------------------------------------------------------------------------
+    async def open_round(self) -> None:
+        await self.client.start_workflow(
+            AssessmentRoundWorkflow.run,
+            OpenRoundInput(round_id=ROUND_ID, province_code=self.plan.province, target_share=0.5),
+            id=round_workflow_id(ROUND_ID, self.plan.province),
+            task_queue=self.task_queue,
+        )
+
+    def _official(self, role: Role, unit: str) -> str:
+        p = self.plan.province
+        return {
+            Role.COMMUNE_OFFICER: f"demo-officer-{unit}",
+            Role.COUNCIL_CHAIR: f"demo-council-chair-{unit}",
+            Role.APPRAISER: f"demo-appraiser-{p}",
+            Role.CHAIRMAN: f"demo-chairman-{p}",
+        }[role]
+
+    async def _stage_done(self, case_id: str, stage: Stage) -> bool:
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(TaskRow.id).where(
+                    TaskRow.case_id == case_id, TaskRow.stage == stage.value, TaskRow.status == "completed"
+                )
+            )
+        return found is not None
+
+    async def _complete(self, case_id: str, unit: str, stage: Stage, role: Role, payload: dict[str, Any]) -> None:
+        """Complete the case's task of `stage` over the API as a client would: find it in the official's inbox,
+        submit it with an Idempotency-Key, and on a timeout, a 5xx or a 409 look again (same key)."""
+        official = self._official(role, unit)
+        key = f"drive-{case_id}-{stage.value}"
+        while True:
+            if await self._stage_done(case_id, stage):
+                return
+            try:
+                resp = await self.http.get(
+                    "/v1/tasks",
+                    params={"mine": "true", "unit": unit, "stage": stage.value},
+                    headers=self.headers(official),
+                )
+                if resp.status_code != 200:
+                    raise httpx.HTTPStatusError("inbox", request=resp.request, response=resp)
+                open_tasks = [t for t in resp.json() if t["case_id"] == case_id and t["status"] == "open"]
+                if not open_tasks:
+                    await asyncio.sleep(0.1)
+                    continue
+                resp = await self.http.post(
+                    f"/v1/tasks/{open_tasks[0]['id']}/complete",
+                    json=payload,
+                    headers={**self.headers(official), "Idempotency-Key": key},
+                )
+                if resp.status_code == 200:
+                    return
+                code = resp.json().get("code")
+                if code == "update_not_delivered":
+                    self.updates_not_delivered += 1
+                    if self.updates_not_delivered == 1:
+                        log(f"{case_id} {stage.value}: {resp.json()['detail']}")
+                if code == "case_not_running":
+                    try:
+                        d = await self.client.get_workflow_handle(case_id).describe()
+                        log(f"DEBUG {case_id}: {d.status} {d.task_queue} {resp.text}")
+                    except Exception as e:
+                        log(f"DEBUG {case_id}: {e}")
+                    await asyncio.sleep(0.5)
+                    continue
+                if resp.status_code < 500 and code != "task_not_open":
+                    raise AssertionError(f"{case_id} {stage}: {resp.status_code} {resp.text}")
+            except (httpx.TransportError, httpx.HTTPStatusError):
+                pass
+            self.http_retries += 1
+            await asyncio.sleep(0.2)
+
+    async def drive(self, concurrency: int = 8) -> None:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(index: int, unit: str) -> None:
+            case_id = f"{ROUND_ID}-{unit}"
+            async with gate:
+                if self.plan.registers(index):
+                    for stage, role in PATH:
+                        await self._complete(case_id, unit, stage, role, form_for(stage))
+                else:
+                    await self._complete(
+                        case_id,
+                        unit,
+                        Stage.REGISTRATION,
+                        Role.COMMUNE_OFFICER,
+                        {"registered": False, "note": "Chưa đủ điều kiện"},
+                    )
+
+        await asyncio.gather(*(one(i, u) for i, u in enumerate(self.plan.units)))
+
+    async def transitions(self) -> int:
+        """Audit rows so far (read directly, not through the proxy): the round's progress."""
+        async with self.sessions() as session:
+            return int(await session.scalar(select(text("count(*)")).select_from(AuditEventRow)) or 0)
+
+    async def settle(self, timeout: float, *, every_workflow: bool) -> int:
+        """Until the round has recorded its report, no case runs, every email row is delivered and received,
+        and (`every_workflow`) no delivery workflow runs either. Returns the workflows still running: a delivery
+        whose attempt died with a killed worker waits out its start-to-close timeout before it finds its row
+        delivered and ends without sending."""
+        deadline = time.monotonic() + timeout
+        handle = self.client.get_workflow_handle(round_workflow_id(ROUND_ID, self.plan.province))
+        state = "the round"
+        while True:
+            try:
+                await asyncio.wait_for(handle.result(), timeout=max(1.0, deadline - time.monotonic()))
+                break
+            except TimeoutError as exc:
+                raise AssertionError(f"the round did not close within {timeout} s") from exc
+            except Exception:  # the server restarting under the long poll: ask again
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+        while True:
+            try:
+                query = 'ExecutionStatus="Running"'
+                if not every_workflow:
+                    query += ' AND WorkflowType="RecognitionCaseWorkflow"'
+                running = (await self.client.count_workflows(query)).count
+            except Exception:
+                running = -1
+            async with self.sessions() as session:
+                pending = (
+                    await session.execute(
+                        select(NotificationRow.id, NotificationRow.status).where(
+                            NotificationRow.channel == "email", NotificationRow.status != "delivered"
+                        )
+                    )
+                ).all()
+                emails = set(
+                    (
+                        await session.execute(select(NotificationRow.id).where(NotificationRow.channel == "email"))
+                    ).scalars()
+                )
+            received = {_outbox_of(m["Message-ID"]) for m in self.smtp.messages()}
+            if running == 0 and not pending and emails <= received:
+                return (await self.client.count_workflows('ExecutionStatus="Running"')).count
+            state = f"running={running} undelivered={pending[:5]} not received={sorted(emails - received)[:5]}"
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not settled within {timeout} s: {state}\nworker log:\n{self.worker.tail()}")
+            await asyncio.sleep(0.25)
+
+    async def end_state(self) -> EndState:
+        async with self.sessions() as session:
+            cases = {c.id: (c.stage, c.status, c.outcome) for c in (await session.execute(select(CaseRow))).scalars()}
+            tasks: Counter[tuple[str, str, str]] = Counter(
+                (r.case_id, r.stage, r.status)
+                for r in (await session.execute(select(TaskRow.case_id, TaskRow.stage, TaskRow.status))).all()
+            )
+            journal: dict[str, list[str]] = {}
+            for case_id, action in (
+                await session.execute(
+                    select(AuditEventRow.case_id, AuditEventRow.action).order_by(
+                        AuditEventRow.case_id, AuditEventRow.seq
+                    )
+                )
+            ).all():
+                journal.setdefault(case_id, []).append(action)
+            outbox = {
+                r.id: (r.kind, r.channel, r.status)
+                for r in (
+                    await session.execute(
+                        select(
+                            NotificationRow.id, NotificationRow.kind, NotificationRow.channel, NotificationRow.status
+                        )
+                    )
+                ).all()
+            }
+            histories: Counter[str] = Counter((await session.execute(select(WorkflowHistoryRow.case_id))).scalars())
+            stored = await session.get(RoundReportRow, (ROUND_ID, self.plan.province))
+            report = dict(stored.report) if stored else {}
+        report.pop("closed_at", None)
+        emails = Counter(_outbox_of(m["Message-ID"]) for m in self.smtp.messages())
+        broken = [f"{r.case_id}: {r}" for r in await verify_all(self.sessions) if not r.ok]
+        return EndState(cases, tasks, journal, outbox, histories, report, emails, broken)
+
+
+def _outbox_of(message_id: Any) -> str:
+    return str(message_id).strip("<> ").rpartition("@")[0]
+
+
+async def run_round(
+    run: RoundRun,
+    faults: Callable[[RoundRun, asyncio.Event], Awaitable[dict[str, Any]]] | None,
+    *,
+    timeout: float,
+    every_workflow: bool = True,
+) -> tuple[EndState, dict[str, Any], float]:
+    """Open the round, drive it while `faults` runs (it gets the run and an event set when driving is over), settle,
+    and return the end state, the figures `faults` returned and the seconds it took."""
+    started = time.monotonic()
+    async with run.running():
+        await run.open_round()
+        driven = asyncio.Event()
+        fault_task = asyncio.create_task(faults(run, driven)) if faults else None
+
+        async def drive() -> None:
+            try:
+                await run.drive()
+            finally:
+                driven.set()
+
+        driving = asyncio.create_task(drive())
+        try:
+            await asyncio.wait_for(driving, timeout=timeout)
+            figures = await asyncio.wait_for(fault_task, timeout=timeout) if fault_task else {}
+            if not run.worker.alive():
+                run.worker.start()
+            figures["deliveries_still_running"] = await run.settle(timeout, every_workflow=every_workflow)
+            state = await run.end_state()
+        finally:
+            for t in (driving, fault_task):
+                if t is not None and not t.done():
+                    t.cancel()
+                    with contextlib.suppress(BaseException):
+                        await t
+    figures["http_retries"] = run.http_retries
+    figures["updates_not_delivered"] = run.updates_not_delivered
+    return state, figures, time.monotonic() - started
