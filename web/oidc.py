@@ -21,7 +21,7 @@ from api.auth import AuthError, TokenVerifier
 from api.deps import SessionDep, principal_of
 from api.oidc import Attempt, OidcError, OidcProvider
 from web.i18n import Translator, lang_of
-from web.pages import render, start_session
+from web.pages import render, secure_cookies, start_session
 
 log = structlog.get_logger(__name__)
 
@@ -96,7 +96,7 @@ async def oidc_login(request: Request, next: str | None = None) -> HTMLResponse 
         path=ATTEMPT_PATH,
         httponly=True,
         samesite="lax",  # the provider's redirect back is a top-level GET: the cookie goes with it
-        secure=request.url.scheme == "https",
+        secure=secure_cookies(request),
     )
     return response
 

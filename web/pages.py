@@ -30,13 +30,14 @@ from api.routes import bulk as bulk_routes
 from api.routes import cases as case_routes
 from api.routes import rounds as round_routes
 from api.routes import tasks as task_routes
-from db.models import CaseRow
+from db.models import CaseRow, ProvinceRow
 from domain.errors import ScoreError
 from domain.forms import REQUIRED_DOSSIER
 from domain.round_report import DEFAULT_TARGET_SHARE
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType, Stage
 from domain.verdict import Verdict, evaluate
+from infra.settings import Settings
 from web.i18n import COOKIE as LANG_COOKIE
 from web.i18n import Translator, lang_of
 from web.payloads import input_for, payload_for
@@ -101,11 +102,18 @@ async def web_principal(request: Request, session: SessionDep) -> Principal:
     return principal
 
 
+def secure_cookies(request: Request) -> bool:
+    """Cookies only over https: the request came that way, or the public address is https (behind a TLS proxy)."""
+    settings = getattr(request.app.state, "settings", None)
+    public = settings.public_url if isinstance(settings, Settings) else ""
+    return request.url.scheme == "https" or public.startswith("https://")
+
+
 def start_session(
     request: Request, response: Response, token: str, *, max_age: int | None = None, via: str = "token"
 ) -> None:
     """Sign in: the token in an HttpOnly cookie that every page verifies again (until the token expires)."""
-    secure = request.url.scheme == "https"
+    secure = secure_cookies(request)
     age = SESSION_SECONDS if max_age is None else max(0, min(max_age, SESSION_SECONDS))
     response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="lax", secure=secure, max_age=age)
     response.set_cookie(SIGNIN_COOKIE, via, httponly=True, samesite="lax", secure=secure, max_age=30 * 86400)
@@ -333,6 +341,11 @@ async def board_page(
             )
         ).all()
         stuck = await board_routes.board(principal=principal, session=session, temporal=temporal, province=province)
+        names = dict(
+            (await session.execute(select(ProvinceRow.code, ProvinceRow.name).where(ProvinceRow.code.in_(provinces))))
+            .tuples()
+            .all()
+        )
     except Problem as exc:
         return render(request, "error.html", status=exc.status, principal=principal, problem=exc)
     order = [s.value for s in Stage]
@@ -344,6 +357,7 @@ async def board_page(
         board=stuck,
         by_stage=by_stage,
         rounds=rounds,
+        province_names=names,
         admin=bool(admin_provinces(principal)),
         stages=[s.value for s in Stage if s not in (Stage.CLOSED,)],
     )

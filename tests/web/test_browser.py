@@ -1,7 +1,8 @@
 """In Debian's Chromium (headless, Playwright): a commune officer signs in with the OIDC provider (a small one served
 over HTTP on 127.0.0.1), fills the self-assessment, is refused an out-of-range score next to its field in Vietnamese,
 fixes it, submits, and the case advances; an administrator signs in with a token and extends a due date in bulk after
-a dry run. Screenshots of the sign-in page, the inbox, the task form and the board go to var/screenshots/."""
+a dry run. Screenshots of the sign-in page, the inbox, the task form, the board and the dry run go to
+var/screenshots/."""
 
 from __future__ import annotations
 
@@ -129,6 +130,7 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                 async with admin.expect_navigation():
                     await admin.get_by_role("button", name="Đếm trước (chưa thay đổi gì)").press("Enter")
                 await expect(admin.locator("#matched")).to_have_text("1")
+                await admin.screenshot(path=str(SHOTS / "bulk-dry-run.png"), full_page=True)
                 assert await _task_due(sessions, council["id"]) == due_before  # the dry run changed nothing
                 async with admin.expect_navigation():
                     await admin.get_by_role("button", name="Xác nhận gia hạn cho 1 hồ sơ").press("Enter")
