@@ -179,3 +179,13 @@ async def test_each_failed_step_of_the_sign_in_is_a_page_that_says_which_and_sig
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             done = await web.get(await begin(web))
             assert done.status_code == 303 and "xptt_token" in web.cookies
+
+
+async def test_a_provider_out_of_reach_is_a_page_that_says_so(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with oidc_stack(temporal_env, database_url, sessions) as (stack, provider):
+        provider.stop()  # before anyone has read its discovery document
+        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
+            refused_page(await web.get("/web/oidc/login"), 503, "Không kết nối được nhà cung cấp định danh")
+            assert "xptt_oidc" not in web.cookies and "xptt_token" not in web.cookies
