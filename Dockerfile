@@ -40,7 +40,10 @@ COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 # The code stays owned by root (read-only for the service user); only var/ is writable.
 COPY . .
-RUN mkdir -p /app/var && chown xptt:xptt /app/var
+# Bytecode compiled once here: the workflow sandbox imports each workflow's module afresh for every run, and
+# without a .pyc (PYTHONDONTWRITEBYTECODE, read-only code) every one of those imports compiles the source again.
+RUN python -m compileall -q domain workflows activities notify audit api web infra db services cli worker.py \
+    && mkdir -p /app/var && chown xptt:xptt /app/var
 
 # Numeric so that orchestrators enforcing runAsNonRoot can verify it.
 USER 10001:10001

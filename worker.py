@@ -24,8 +24,8 @@ from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from services.notification_schedule import ensure_digest_schedule
 from services.round_schedule import ensure_round_schedule
-from workflows import WORKFLOWS
 from workflows.notification import notify_task_queue
+from workflows.registry import WORKFLOWS
 
 log = structlog.get_logger(__name__)
 

@@ -26,7 +26,7 @@ async def replay_history(
     workflow_id: str, history: Mapping[str, Any], *, workflows: Sequence[type] | None = None
 ) -> ReplayOutcome:
     from worker import warm_domain, workflow_runner
-    from workflows import WORKFLOWS
+    from workflows.registry import WORKFLOWS
 
     warm_domain()
     replayer = Replayer(

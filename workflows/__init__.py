@@ -1,14 +1,5 @@
-"""Workflows: the procedure, sequenced. Orchestration only; the rules live in domain/."""
+"""Workflows: the procedure, sequenced. Orchestration only; the rules live in domain/.
 
-from workflows.case import RecognitionCaseWorkflow
-from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
-from workflows.round import AssessmentRoundWorkflow
-from workflows.round_opener import ScheduledRoundOpeningWorkflow
-
-WORKFLOWS = (
-    RecognitionCaseWorkflow,
-    AssessmentRoundWorkflow,
-    ScheduledRoundOpeningWorkflow,
-    NotificationDeliveryWorkflow,
-    NotificationDigestWorkflow,
-)
+This package imports nothing: the workflow sandbox runs it again for every workflow run (see `workflows.registry`
+for the list of workflows).
+"""

@@ -17,8 +17,6 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ApplicationError
 
-from workflows.notification import dispatch_notifications
-
 with workflow.unsafe.imports_passed_through():
     from activities.archive_inputs import ArchiveHistoryInput, ArchiveHistoryResult
     from activities.inputs import (
@@ -40,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.stages import Outcome, Role, Stage
     from domain.streaks import RoundResult, commendation_due
     from domain.tasks import OpenTask
+    from workflows.dispatch import dispatch_notifications
     from workflows.inputs import (
         Actor,
         AdminActionInput,
@@ -100,6 +99,12 @@ def _task_view(task: OpenTask | None) -> TaskView | None:
 def _refuse(code: str, message: str, field: str | None = None) -> ApplicationError:
     details = (field,) if field else ()
     return ApplicationError(message, *details, type=code, non_retryable=True)
+
+
+def _given(inp: object, model: type) -> None:
+    """Refuse an Update whose argument is not its model: a client may send JSON null, which decodes to None."""
+    if not isinstance(inp, model):
+        raise _refuse("invalid_payload", f"the update takes a {model.__name__} object", "input")
 
 
 @workflow.defn
@@ -232,6 +237,7 @@ class RecognitionCaseWorkflow:
 
     @complete_task.validator
     def _validate_complete_task(self, inp: CompleteTaskInput) -> None:
+        _given(inp, CompleteTaskInput)
         self._check_completion(inp)
 
     def _check_completion(self, inp: CompleteTaskInput) -> Form:
@@ -296,6 +302,7 @@ class RecognitionCaseWorkflow:
 
     @extend_due.validator
     def _validate_extend_due(self, inp: ExtendDueInput) -> None:
+        _given(inp, ExtendDueInput)
         self._dry_run(inp, self._extend(inp))
 
     @workflow.update
@@ -306,6 +313,7 @@ class RecognitionCaseWorkflow:
 
     @reassign.validator
     def _validate_reassign(self, inp: ReassignInput) -> None:
+        _given(inp, ReassignInput)
         self._dry_run(
             inp, lambda s: admin.reassign(s, inp.task_id, inp.official_id, reason=inp.reason, now=workflow.now())
         )
@@ -316,6 +324,7 @@ class RecognitionCaseWorkflow:
 
     @hold.validator
     def _validate_hold(self, inp: HoldInput) -> None:
+        _given(inp, HoldInput)
         self._dry_run(inp, lambda s: admin.hold(s, reason=inp.reason, now=workflow.now()))
 
     @workflow.update
@@ -324,6 +333,7 @@ class RecognitionCaseWorkflow:
 
     @release.validator
     def _validate_release(self, inp: ReleaseInput) -> None:
+        _given(inp, ReleaseInput)
         self._dry_run(inp, lambda s: admin.release(s, reason=inp.reason, now=workflow.now()))
 
     @workflow.update
@@ -332,11 +342,15 @@ class RecognitionCaseWorkflow:
 
     @withdraw.validator
     def _validate_withdraw(self, inp: WithdrawInput) -> None:
+        _given(inp, WithdrawInput)
         self._dry_run(inp, lambda s: admin.withdraw(s, reason=inp.reason, now=workflow.now()))
 
     @workflow.signal
     async def nudge(self, inp: NudgeInput) -> None:
         """Fire and forget: a reminder now. A nudge that does not fit the case is dropped with a log line."""
+        if not isinstance(inp, NudgeInput):  # e.g. JSON null: raising here would fail every workflow task of the case
+            workflow.logger.info("nudge ignored: no NudgeInput given")
+            return
         async with self._lock:
             try:
                 self._check_admin(inp.actor)

@@ -9,14 +9,11 @@ wait for mail, and a closing case does not cancel its last messages.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Sequence
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.calendar import local_date
@@ -30,33 +27,14 @@ with workflow.unsafe.imports_passed_through():
         MarkFailedInput,
         NotificationRef,
     )
+    from workflows.dispatch import NOTIFY_QUEUE_SUFFIX, dispatch_notifications, notify_task_queue
 
-NOTIFY_QUEUE_SUFFIX = "-notify"
 DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 SEND_TIMEOUT = timedelta(seconds=90)
 
 
-def notify_task_queue(task_queue: str) -> str:
-    """The delivery queue that belongs to a case queue (itself when given a delivery queue)."""
-    return task_queue if task_queue.endswith(NOTIFY_QUEUE_SUFFIX) else task_queue + NOTIFY_QUEUE_SUFFIX
-
-
-async def dispatch_notifications(outbox_ids: Sequence[str]) -> None:
-    """From workflow code: start one delivery per outbox id. Deterministic (ids come from an activity result);
-    an id whose delivery already runs is left to it."""
-
-    async def start(outbox_id: str) -> None:
-        with contextlib.suppress(WorkflowAlreadyStartedError):
-            await workflow.start_child_workflow(
-                NotificationDeliveryWorkflow.run,
-                DeliverNotificationInput(outbox_id=outbox_id),
-                id=outbox_id,
-                task_queue=notify_task_queue(workflow.info().task_queue),
-                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-            )
-
-    await asyncio.gather(*(start(i) for i in outbox_ids))
+__all__ = ["NOTIFY_QUEUE_SUFFIX", "dispatch_notifications", "notify_task_queue"]
 
 
 @workflow.defn

@@ -28,10 +28,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.round_report import DEFAULT_TARGET_SHARE, RoundProgress, RoundReport, progress_of, report
     from domain.rounds import Round, parse_round
     from domain.stages import Stage
+    from workflows.dispatch import dispatch_notifications
     from workflows.inputs import CaseProgress, OpenRoundInput, StartCaseInput
 
 from workflows.case import RecognitionCaseWorkflow, case_search_attributes
-from workflows.notification import dispatch_notifications
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
