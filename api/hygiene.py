@@ -21,7 +21,7 @@ class RequestHygiene:
             return
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         if b"%00" in raw_path or "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
-            await _refuse(send, 422, "invalid_request", "the request's path or query contains a NUL character")
+            await _refuse(send, 422, "invalid_request", "the request's path or query contains a NUL character", "path")
             return
         body = b""
         more = True
@@ -36,7 +36,7 @@ class RequestHygiene:
                 return
         form = dict(scope.get("headers", [])).get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded")
         if b"\x00" in body or b"\\u0000" in body or (form and b"%00" in body):
-            await _refuse(send, 422, "invalid_request", "the body contains a NUL character (\\u0000)")
+            await _refuse(send, 422, "invalid_request", "the body contains a NUL character (\\u0000)", "body")
             return
         sent = False
 
@@ -50,7 +50,7 @@ class RequestHygiene:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Send, status: int, code: str, detail: str) -> None:
+async def _refuse(send: Send, status: int, code: str, detail: str, field: str | None = None) -> None:
     payload: dict[str, Any] = {
         "type": f"urn:xptt:problem:{code}",
         "title": code.replace("_", " "),
@@ -58,6 +58,8 @@ async def _refuse(send: Send, status: int, code: str, detail: str) -> None:
         "code": code,
         "detail": detail,
     }
+    if field:
+        payload["field"] = field
     body = json.dumps(payload).encode()
     await send(
         {

@@ -116,7 +116,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"] if p != "body")
+        # a body that is missing, null or not an object is at fault as a whole: its field is "body"
+        field = ".".join(str(p) for p in first["loc"] if p != "body") or ".".join(map(str, first["loc"])) or "request"
         return problem_response(422, "invalid_request", f"{field}: {first['msg']}", field=field)
 
     @app.exception_handler(StarletteHTTPException)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import inspect
+import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,8 +203,10 @@ async def inbox(request: Request, principal: WebPrincipal, session: SessionDep) 
 def _score_values(form: dict[str, str]) -> dict[int, int]:
     out = {}
     for name, value in form.items():
-        if name.startswith("score-") and value.strip().lstrip("-").isdigit():
-            out[int(name.removeprefix("score-"))] = int(value)
+        criterion = name.removeprefix("score-")
+        # a criterion that is not a number is left to the validator, which names it
+        if name.startswith("score-") and criterion.isdecimal() and re.fullmatch(r"-?\d+", value.strip()):
+            out[int(criterion)] = int(value)
     return out
 
 

@@ -1,0 +1,831 @@
+"""Helpers of the abuse and tamper scenarios (tests/faults/test_abuse.py): what the database and a case's history
+hold (to prove a refused input changed nothing), cases parked at every stage, the app's mutating routes, and the
+bad inputs hypothesis draws for every Update and every route."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+
+from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow
+from db.models_notify import NotificationRow
+from domain.access import RoleScope
+from domain.case import case_id_for
+from domain.rounds import parse_round
+from domain.rulesets import load_rule_set
+from domain.stages import LocalityType, Role, Stage
+from services.rounds import ensure_round
+from services.seed import demo_officials, seed_officials
+from tests.support import PROVINCE, Stack, form_for, fresh_unit, token_for
+from workflows.case import RecognitionCaseWorkflow
+from workflows.inputs import Actor
+
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OTHER_PROVINCE = "12"  # Lai Châu: no test starts cases there
+RULE_SET = load_rule_set("qd06-2019")
+CRITERIA = [c.number for c in RULE_SET.criteria]
+
+
+# -- what the database and Temporal hold -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Snapshot:
+    """Row counts of every table a transition writes, and the open tasks as they stand (due, holder, escalation)."""
+
+    counts: dict[str, int]
+    tasks: tuple[tuple[Any, ...], ...]
+    cases: tuple[tuple[Any, ...], ...]
+
+
+async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
+    async with sessions() as session:
+        counts = {}
+        for model in (CaseRow, TaskRow, AuditEventRow, NotificationRow, CriterionScoreRow):
+            counts[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)) or 0)
+        tasks = (
+            await session.execute(
+                select(TaskRow.id, TaskRow.status, TaskRow.due_at, TaskRow.assignee_id, TaskRow.escalation_level)
+                .where(TaskRow.status == "open")
+                .order_by(TaskRow.id)
+            )
+        ).all()
+        cases = (
+            await session.execute(
+                select(CaseRow.id, CaseRow.stage, CaseRow.status, CaseRow.last_seq, CaseRow.on_hold).order_by(
+                    CaseRow.id
+                )
+            )
+        ).all()
+    return Snapshot(counts, tuple(tuple(t) for t in tasks), tuple(tuple(c) for c in cases))
+
+
+async def case_rows(sessions: async_sessionmaker[AsyncSession], case_id: str) -> dict[str, int]:
+    """How many rows of each kind one case has: journal, tasks, outbox (notifications), scores."""
+    async with sessions() as session:
+        out = {}
+        for model, column in (
+            (AuditEventRow, AuditEventRow.case_id),
+            (TaskRow, TaskRow.case_id),
+            (NotificationRow, NotificationRow.case_id),
+            (CriterionScoreRow, CriterionScoreRow.case_id),
+        ):
+            out[model.__tablename__] = int(
+                await session.scalar(select(func.count()).select_from(model).where(column == case_id)) or 0
+            )
+        return out
+
+
+async def history_counts(handle: WorkflowHandle[Any, Any]) -> dict[str, int]:
+    """Accepted updates and scheduled activities in a case's history."""
+    accepted = scheduled = 0
+    async for event in handle.fetch_history_events():
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+            accepted += 1
+        elif event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            scheduled += 1
+    return {"accepted": accepted, "scheduled": scheduled}
+
+
+# -- cases parked at every stage -------------------------------------------------------------------------------------
+ROLE_OF_STAGE = {
+    Stage.REGISTRATION: Role.COMMUNE_OFFICER,
+    Stage.SELF_ASSESSMENT: Role.COMMUNE_OFFICER,
+    Stage.COUNCIL_ASSESSMENT: Role.COUNCIL_CHAIR,
+    Stage.PUBLIC_POSTING: Role.COMMUNE_OFFICER,
+    Stage.DOSSIER_SUBMISSION: Role.COMMUNE_OFFICER,
+    Stage.APPRAISAL: Role.APPRAISER,
+    Stage.DECISION: Role.CHAIRMAN,
+    Stage.COMMENDATION: Role.CHAIRMAN,
+}
+HUMAN_STAGES = list(ROLE_OF_STAGE)
+
+
+@dataclass
+class Parked:
+    """A case whose open task is at `stage`, with a token per role of its unit and province."""
+
+    stage: Stage
+    case_id: str
+    unit_code: str
+    task_id: str
+    tokens: dict[Role, str]
+    officials: dict[Role, str]
+
+    def headers(self, role: Role) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    def actor(self, role: Role | None = None) -> Actor:
+        """The official who may act (the stage's role over the unit, or the province's admin)."""
+        role = role or ROLE_OF_STAGE[self.stage]
+        unit = self.unit_code if role in UNIT_ROLES else None
+        return Actor(
+            official_id=self.officials[role], scopes=[RoleScope(role=role, province_code=PROVINCE, unit_code=unit)]
+        )
+
+
+UNIT_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.COUNCIL_CHAIR, Role.COMMUNE_CHAIRMAN})
+
+
+async def seed_unit_officials(sessions: async_sessionmaker[AsyncSession], unit: str) -> dict[Role, str]:
+    officials = demo_officials(PROVINCE, unit)
+    async with sessions() as session, session.begin():
+        await seed_officials(session, officials, PROVINCE)
+    return {o.role: o.id for o in officials}
+
+
+async def seed_recognised_rounds(sessions: async_sessionmaker[AsyncSession], unit: str, rounds: list[str]) -> None:
+    """The unit's earlier rounds, closed and recognised (so that this round's recognition makes a commendation due)."""
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+    async with sessions() as session, session.begin():
+        for rid in rounds:
+            await ensure_round(session, parse_round(rid), "district")
+            await session.execute(
+                insert(CaseRow)
+                .values(
+                    id=case_id_for(rid, unit),
+                    unit_code=unit,
+                    province_code=PROVINCE,
+                    round_id=rid,
+                    rule_set_id="qd06-2019",
+                    profile_id="district",
+                    locality_type="other",
+                    stage="closed",
+                    status="closed",
+                    outcome="recognised",
+                    last_seq=1,
+                    opened_at=at,
+                    updated_at=at,
+                    closed_at=at,
+                )
+                .on_conflict_do_nothing()
+            )
+
+
+async def wait_for_task(stack: Stack, case_id: str, stage: Stage, timeout: float = 20) -> str:
+    """The id of the case's open task once it is at `stage` in the read model."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with stack.sessions() as session:
+            found = await session.scalar(
+                select(TaskRow.id).where(TaskRow.case_id == case_id, TaskRow.status == "open", TaskRow.stage == stage)
+            )
+        if found:
+            return found
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"case {case_id} has no open {stage.value} task within {timeout} s")
+        await asyncio.sleep(0.05)
+
+
+async def park(stack: Stack, stage: Stage) -> Parked:
+    """Start a case on a unit of its own and complete its tasks through the API up to `stage`."""
+    unit = fresh_unit()
+    officials = await seed_unit_officials(stack.sessions, unit)
+    if stage == Stage.COMMENDATION:
+        await seed_recognised_rounds(stack.sessions, unit, ["qd06-2019:2022", "qd06-2019:2024"])
+    tokens = {role: token_for(oid) for role, oid in officials.items()}
+    case_id = await stack.start_case(unit)
+    for current in HUMAN_STAGES:
+        task_id = await wait_for_task(stack, case_id, current)
+        if current == stage:
+            return Parked(stage, case_id, unit, task_id, tokens, officials)
+        role = ROLE_OF_STAGE[current]
+        resp = await stack.http.post(
+            f"/v1/tasks/{task_id}/complete",
+            json=form_for(current),
+            headers={"Authorization": f"Bearer {tokens[role]}"},
+        )
+        assert resp.status_code == 200, f"{current}: {resp.status_code} {resp.text}"
+    raise AssertionError(f"no stage {stage}")
+
+
+# -- the app's routes ------------------------------------------------------------------------------------------------
+def _walk(routes: list[Any], prefix: str = "") -> list[tuple[str, str]]:
+    """(method, path) of every route, through included routers (FastAPI keeps them nested)."""
+    out = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            out += [(m, prefix + route.path) for m in route.methods - {"HEAD", "OPTIONS"}]
+        elif hasattr(route, "original_router"):
+            out += _walk(route.original_router.routes, prefix + route.include_context.prefix)
+    return out
+
+
+def all_routes(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted(set(_walk(app.routes)))
+
+
+def mutating_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) of the app that may change something: the API's and the web pages' POSTs."""
+    return [r for r in all_routes(app) if r[0] in MUTATING]
+
+
+# -- bad inputs ------------------------------------------------------------------------------------------------------
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+JSON = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=12,
+)
+TEXT_NO_NUL = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
+
+# Values no field of the given kind takes, even in pydantic's lax mode.
+NOT_BOOL = st.sampled_from(["perhaps", "có", 2, -1, 0.5, [], {}, [True], {"v": True}]) | st.text(min_size=3).filter(
+    lambda s: s.strip().lower() not in {"true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0"}
+)
+NOT_INT = st.sampled_from(["mười", 1.5, [], {}, [1], "", "1e3x", True]).filter(lambda v: v is not True) | st.text(
+    min_size=1
+).filter(lambda s: not s.strip().lstrip("+-").isdigit())
+NOT_STR = st.sampled_from([1, 2.5, True, [], {}, ["x"], {"a": "b"}]) | st.integers()
+NOT_DATE = st.sampled_from(["hôm qua", "2027-13-01", "2027-02-30", "31/10/2027", 3.5, [], {}, True]) | st.text(
+    min_size=1, max_size=12
+).filter(lambda s: not s[:1].isdigit())
+NOT_LIST = st.sampled_from([1, "a", True, {"a": 1}, 2.5]) | st.text(min_size=1)
+UNKNOWN_KEY = st.text(min_size=1, max_size=20).filter(lambda k: "\x00" not in k)
+
+Kind = str  # "bool", "int", "str", "date", "list", "scores", "any"
+# Each stage's required fields (the forms in domain/forms.py) and their kinds; optional ones the strategies may spoil.
+FIELDS: dict[Stage, dict[str, tuple[Kind, bool]]] = {
+    Stage.REGISTRATION: {"registered": ("bool", True), "note": ("str", False)},
+    Stage.SELF_ASSESSMENT: {"scores": ("scores", True), "sources": ("dict", False)},
+    Stage.COUNCIL_ASSESSMENT: {
+        "scores": ("scores", True),
+        "meeting_date": ("date", True),
+        "minutes_ref": ("str", True),
+        "members": ("list", True),
+    },
+    Stage.PUBLIC_POSTING: {
+        "posted_from": ("date", True),
+        "posted_to": ("date", True),
+        "place": ("str", True),
+        "objections": ("list", False),
+    },
+    Stage.DOSSIER_SUBMISSION: {"documents": ("list", True)},
+    Stage.APPRAISAL: {"outcome": ("enum", True), "findings": ("str", False), "missing": ("list", False)},
+    Stage.DECISION: {
+        "recognised": ("bool", True),
+        "decision_number": ("str", True),
+        "decision_date": ("date", True),
+        "reasons": ("list", False),
+    },
+    Stage.COMMENDATION: {
+        "awarded": ("bool", True),
+        "decision_number": ("str", False),
+        "decision_date": ("date", False),
+        "reasons": ("list", False),
+    },
+}
+POISON: dict[Kind, st.SearchStrategy[Any]] = {
+    "bool": NOT_BOOL,
+    "int": NOT_INT,
+    "str": NOT_STR,
+    "date": NOT_DATE,
+    "list": NOT_LIST,
+    "dict": NOT_LIST.filter(lambda v: not isinstance(v, dict)),
+    "scores": NOT_LIST.filter(lambda v: not isinstance(v, dict)),
+    "enum": st.text().filter(lambda s: s.strip() not in {"accept", "return", "refuse"}) | NOT_STR,
+}
+
+
+def _bad_scores() -> st.SearchStrategy[dict[str, Any]]:
+    full = {str(c.number): c.max_points for c in RULE_SET.criteria}
+    maxima = {str(c.number): c.max_points for c in RULE_SET.criteria}
+
+    def above(pair: tuple[str, int]) -> dict[str, Any]:
+        key, extra = pair
+        return {**full, key: maxima[key] + extra}
+
+    def below(pair: tuple[str, int]) -> dict[str, Any]:
+        key, neg = pair
+        return {**full, key: -neg}
+
+    def without(key: str) -> dict[str, Any]:
+        return {k: v for k, v in full.items() if k != key}
+
+    keys = st.sampled_from(sorted(full))
+    unknown = st.integers().filter(lambda n: n not in CRITERIA).map(lambda n: {**full, str(n): 0})
+    return st.one_of(
+        st.tuples(keys, st.integers(min_value=1, max_value=10**30)).map(above),
+        st.tuples(keys, st.integers(min_value=1, max_value=10**30)).map(below),
+        keys.map(without),
+        unknown,
+        st.tuples(keys, NOT_INT).map(lambda p: {**full, p[0]: p[1]}),
+        st.just({}),
+    )
+
+
+def bad_form(stage: Stage) -> st.SearchStrategy[Any]:
+    """A payload the stage's form must refuse: the valid form with one thing spoiled, or no form at all."""
+    good = form_for(stage)
+    fields = FIELDS[stage]
+    required = [name for name, (_, req) in fields.items() if req]
+    spoilable = list(fields)
+    options: list[st.SearchStrategy[Any]] = [
+        # an unknown field (forms forbid extras)
+        st.tuples(UNKNOWN_KEY.filter(lambda k: k.strip() not in fields), JSON).map(lambda kv: {**good, kv[0]: kv[1]}),
+        # one required field missing
+        st.sampled_from(required).map(lambda name: {k: v for k, v in good.items() if k != name}),
+        # one field of the wrong kind
+        st.sampled_from(spoilable).flatmap(
+            lambda name: POISON[fields[name][0]].map(lambda v, n=name: {**good, n: v})  # type: ignore[misc]
+        ),
+        # not an object at all, or an empty one
+        st.one_of(st.just({}), st.lists(JSON, max_size=3), JSON_SCALARS).filter(lambda v: v != good),
+    ]
+    if "scores" in fields:
+        options.append(_bad_scores().map(lambda s: {**good, "scores": s}))
+    options += _stage_rules(stage, good)
+    return st.one_of(*options)
+
+
+def _stage_rules(stage: Stage, good: dict[str, Any]) -> list[st.SearchStrategy[Any]]:
+    """Forms that parse but break a rule of the procedure (domain/forms.py, `_check`)."""
+    day = st.dates(min_value=datetime(2000, 1, 1).date(), max_value=datetime(2100, 1, 1).date())
+    match stage:
+        case Stage.PUBLIC_POSTING:
+            return [
+                st.tuples(day, st.integers(min_value=1, max_value=3650)).map(
+                    lambda p: {
+                        **good,
+                        "posted_from": p[0].isoformat(),
+                        "posted_to": (p[0] - timedelta(p[1])).isoformat(),
+                    }
+                ),
+                day.map(lambda d: {**good, "posted_from": d.isoformat(), "posted_to": d.isoformat()}),
+                st.text(min_size=1, max_size=8)
+                .filter(lambda s: s.strip() != "" and "\x00" not in s)
+                .map(lambda i: {**good, "objections": [{"id": i, "text": "a"}, {"id": i, "text": "b"}]}),
+            ]
+        case Stage.DOSSIER_SUBMISSION:
+            docs = good["documents"]
+            return [
+                st.integers(min_value=0, max_value=3).map(lambda i: {"documents": docs[:i] + docs[i + 1 :]}),
+                st.integers(min_value=0, max_value=3).map(lambda i: {"documents": [*docs, docs[i]]}),
+                st.text()
+                .filter(
+                    lambda k: k not in {"request_letter", "assessment_report", "data_explanation", "council_minutes"}
+                )
+                .map(lambda k: {"documents": [*docs, {"kind": k, "reference": "x"}]}),
+            ]
+        case Stage.APPRAISAL:
+            return [
+                st.just({"outcome": "return", "findings": "thiếu", "missing": []}),
+                st.just({"outcome": "refuse", "findings": ""}),
+                st.just({"outcome": "refuse", "findings": "   "}),
+            ]
+        case Stage.DECISION:
+            return [st.just({**good, "recognised": False, "reasons": []})]
+        case Stage.COMMENDATION:
+            return [
+                st.just({"awarded": True, "decision_number": "", "decision_date": "2027-12-20"}),
+                st.just({"awarded": True, "decision_number": "QĐ-1"}),
+                st.just({"awarded": False, "reasons": []}),
+            ]
+        case Stage.COUNCIL_ASSESSMENT:
+            return [
+                st.text(min_size=1, max_size=10)
+                .filter(lambda s: s.strip() and "\x00" not in s)
+                .map(lambda i: {**good, "objection_answers": [{"objection_id": i, "answer": "đã trả lời"}]})
+            ]
+    return []
+
+
+# -- bad actors for direct Updates -----------------------------------------------------------------------------------
+def wrong_scopes(parked: Parked, role: Role) -> st.SearchStrategy[list[RoleScope]]:
+    """Role assignments that do not give `role` over the parked case's unit: another role, another unit, another
+    province, a unit-scoped assignment of a province role elsewhere, or none at all."""
+    others = [r for r in Role if r != role]
+    return st.one_of(
+        st.just([]),
+        st.sampled_from(others).map(lambda r: [RoleScope(role=r, province_code=PROVINCE, unit_code=None)]),
+        st.sampled_from(others).map(lambda r: [RoleScope(role=r, province_code=PROVINCE, unit_code=parked.unit_code)]),
+        st.just([RoleScope(role=role, province_code=OTHER_PROVINCE, unit_code=None)]),
+        st.just([RoleScope(role=role, province_code=PROVINCE, unit_code=_other_unit(parked.unit_code))]),
+    )
+
+
+def _other_unit(unit: str) -> str:
+    return f"{(int(unit) + 1) % 100000:05d}"
+
+
+@dataclass
+class Outcome:
+    """What one fuzzed input got: refused (with the reason), or not."""
+
+    refused: bool
+    code: str | None
+    field: str | None
+    status: int | None = None
+    detail: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def problem_of(resp: httpx.Response) -> Outcome:
+    if resp.headers.get("content-type", "").startswith("application/problem+json"):
+        body = resp.json()
+        return Outcome(resp.status_code >= 400, body.get("code"), body.get("field"), resp.status_code, body["detail"])
+    return Outcome(resp.status_code >= 400, None, None, resp.status_code, resp.text[:200])
+
+
+def handle_of(client: Client, case_id: str) -> WorkflowHandle[Any, Any]:
+    return client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
+
+
+ADMIN_UPDATES = ("extend_due", "reassign", "hold", "release", "withdraw")
+# Every mutating route and whether it takes input (route_fuzz builds the strategies once the cases are parked).
+ROUTE_KEYS: tuple[tuple[str, str], ...] = (
+    ("POST", "/v1/tasks/{task_id}/complete"),
+    ("POST", "/v1/cases/{case_id}/withdraw"),
+    ("POST", "/v1/bulk/extend-due"),
+    ("POST", "/v1/bulk/reassign"),
+    ("POST", "/v1/bulk/remind"),
+    ("POST", "/v1/bulk/hold"),
+    ("POST", "/v1/bulk/release"),
+    ("POST", "/v1/me/notifications/read"),
+    ("POST", "/v1/rounds"),
+    ("POST", "/v1/audit/cases/{case_id}/replay"),
+    ("POST", "/v1/audit/cases/{case_id}/archive"),
+    ("POST", "/web/signin"),
+    ("POST", "/web/signout"),
+    ("POST", "/web/tasks/{task_id}/preview"),
+    ("POST", "/web/tasks/{task_id}"),
+    ("POST", "/web/bulk/extend-due"),
+)
+
+
+# -- bad inputs to direct Updates (raw JSON, as any Temporal client could send them) ---------------------------------
+def _json_actor(actor: Actor) -> dict[str, Any]:
+    return actor.model_dump(mode="json")
+
+
+REASONS_BAD = st.one_of(st.just(""), st.text(min_size=2001, max_size=2100), NOT_STR)
+
+
+def bad_admin_update(name: str, parked: Parked) -> st.SearchStrategy[dict[str, Any]]:
+    """An administrator's Update the case must refuse: the wrong official, a bad reason, a missing field, the wrong
+    task, a due time in the past or without a time zone; `release` on a case that is not on hold."""
+    admin = parked.actor(Role.ADMIN)
+    base: dict[str, Any] = {"actor": _json_actor(admin), "reason": "kiểm tra"}
+    now = datetime.now(UTC)
+    if name == "extend_due":
+        base |= {"task_id": parked.task_id, "new_due_at": (now + timedelta(days=30)).isoformat()}
+    elif name == "reassign":
+        base |= {"task_id": parked.task_id, "official_id": parked.officials[Role.COMMUNE_OFFICER]}
+    keys = sorted(base)
+    spoils: list[st.SearchStrategy[dict[str, Any]]] = [
+        wrong_scopes(parked, Role.ADMIN).map(
+            lambda scopes: {**base, "actor": {**base["actor"], "scopes": [s.model_dump(mode="json") for s in scopes]}}
+        ),
+        st.sampled_from(keys).map(lambda k: {key: v for key, v in base.items() if key != k}),
+        REASONS_BAD.map(lambda r: {**base, "reason": r}),
+        st.sampled_from([{**base["actor"], "official_id": ""}, {"official_id": "x"}, [], "admin", None]).map(
+            lambda a: {**base, "actor": a}
+        ),
+        st.one_of(JSON_SCALARS, st.lists(JSON, max_size=3)),
+    ]
+    if "task_id" in base:
+        spoils.append(
+            st.one_of(TEXT_NO_NUL, st.just(parked.task_id[:-1] + "9"))
+            .filter(lambda t: t != parked.task_id)
+            .map(lambda t: {**base, "task_id": t})
+        )
+    if name == "extend_due":
+        past = st.integers(min_value=1, max_value=10**9).map(lambda sec: (now - timedelta(seconds=sec)).isoformat())
+        naive = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1)).map(
+            lambda d: d.isoformat()
+        )
+        spoils += [
+            past.map(lambda d: {**base, "new_due_at": d}),
+            naive.map(lambda d: {**base, "new_due_at": d}),
+            NOT_DATE.map(lambda d: {**base, "new_due_at": d}),
+        ]
+    if name == "reassign":
+        spoils.append(st.sampled_from(["", 1, None, []]).map(lambda o: {**base, "official_id": o}))
+    if name == "release":  # the parked case is not on hold: every release is refused, even a well-formed one
+        spoils.append(st.just(base))
+    return st.one_of(*spoils)
+
+
+def bad_nudge(parked: Parked) -> st.SearchStrategy[Any]:
+    """A `nudge` signal the case must drop: the wrong official, the wrong task, no input, a malformed one."""
+    base = {"actor": _json_actor(parked.actor(Role.ADMIN)), "task_id": parked.task_id}
+    return st.one_of(
+        st.just(None),
+        wrong_scopes(parked, Role.ADMIN).map(
+            lambda scopes: {**base, "actor": {**base["actor"], "scopes": [s.model_dump(mode="json") for s in scopes]}}
+        ),
+        TEXT_NO_NUL.filter(lambda t: t != parked.task_id).map(lambda t: {**base, "task_id": t}),
+        st.sampled_from(["actor", "task_id"]).map(lambda k: {key: v for key, v in base.items() if key != k}),
+        st.one_of(JSON_SCALARS, st.lists(JSON, max_size=3)),
+    )
+
+
+# -- bad HTTP requests -----------------------------------------------------------------------------------------------
+@dataclass
+class BadRequest:
+    method: str
+    path: str
+    json: Any = None
+    form: dict[str, str] | None = None
+    role: Role | None = Role.ADMIN  # whose token (None: none)
+    parked: Stage = Stage.REGISTRATION  # whose case's officials
+    web: bool = False  # signed in by cookie, with the form's CSRF token
+
+
+FILTER_KEYS = frozenset(
+    {"province", "units", "stages", "round", "case_ids", "overdue", "escalated", "on_hold", "due_before", "due_after"}
+)
+GARBAGE_ID = st.one_of(
+    st.text(min_size=1, max_size=60).filter(lambda s: "\x00" not in s and s.strip("/") == s and "/" not in s),
+    st.just("qd06-2019:2027-00000-t01"),
+    st.just("x" * 400),
+).filter(lambda s: s not in {".", ".."})
+LONG = st.text(min_size=2001, max_size=2100)
+BAD_FILTER = st.one_of(
+    st.fixed_dictionaries({"province": st.text(max_size=5).filter(lambda s: not (len(s) == 2 and s.isdigit()))}),
+    st.fixed_dictionaries(
+        {
+            "units": st.lists(
+                st.text(max_size=7).filter(lambda s: not (len(s) == 5 and s.isdigit())), min_size=1, max_size=3
+            )
+        }
+    ),
+    st.fixed_dictionaries({"round": st.text(max_size=12).filter(lambda s: ":" not in s)}),
+    st.fixed_dictionaries(
+        {"stages": st.lists(st.text(max_size=10).filter(lambda s: s not in set(Stage)), min_size=1, max_size=2)}
+    ),
+    st.fixed_dictionaries({"overdue": NOT_BOOL}),
+    st.fixed_dictionaries({"due_before": NOT_DATE}),
+    st.dictionaries(UNKNOWN_KEY.filter(lambda k: k not in FILTER_KEYS), JSON, min_size=1, max_size=2),
+    NOT_LIST.filter(lambda v: not isinstance(v, dict)),
+)
+
+
+def _spoil_body(
+    good: dict[str, Any], field_kinds: dict[str, st.SearchStrategy[Any]], required: list[str]
+) -> st.SearchStrategy[Any]:
+    """The good body with one field spoiled, one required field dropped, an unknown field added, or no object."""
+    options: list[st.SearchStrategy[Any]] = [
+        st.sampled_from(sorted(field_kinds)).flatmap(lambda k: field_kinds[k].map(lambda v, k=k: {**good, k: v})),
+        st.tuples(UNKNOWN_KEY.filter(lambda k: k not in good and k not in field_kinds), JSON).map(
+            lambda kv: {**good, kv[0]: kv[1]}
+        ),
+        st.one_of(st.lists(JSON, max_size=3), JSON_SCALARS),
+    ]
+    if required:
+        options.append(st.sampled_from(required).map(lambda k: {key: v for key, v in good.items() if key != k}))
+    return st.one_of(*options)
+
+
+def _bulk(
+    path: str, extra_good: dict[str, Any], extra_kinds: dict[str, st.SearchStrategy[Any]]
+) -> st.SearchStrategy[BadRequest]:
+    good = {"filter": {"province": PROVINCE}, "dry_run": True, "reason": "kiểm tra", **extra_good}
+    kinds: dict[str, st.SearchStrategy[Any]] = {
+        "filter": BAD_FILTER,
+        "dry_run": NOT_BOOL,
+        "reason": st.one_of(st.just(""), LONG, NOT_STR),
+        "batch_size": st.one_of(st.integers(max_value=0), st.integers(min_value=501), NOT_INT),
+        **extra_kinds,
+    }
+    required = [] if path.endswith("remind") else ["reason"]
+    return _spoil_body(good, kinds, required).map(lambda b: BadRequest("POST", path, json=b))
+
+
+def route_fuzz(parked: dict[Stage, Parked]) -> dict[tuple[str, str], st.SearchStrategy[BadRequest] | None]:
+    """A strategy of bad requests for every mutating route (None: the route takes no input at all)."""
+    reg = parked[Stage.REGISTRATION]
+    now = datetime.now(UTC)
+
+    def complete(stage: Stage) -> st.SearchStrategy[BadRequest]:
+        p = parked[stage]
+        return bad_form(stage).map(
+            lambda body: BadRequest(
+                "POST", f"/v1/tasks/{p.task_id}/complete", json=body, role=ROLE_OF_STAGE[stage], parked=stage
+            )
+        )
+
+    def web_submit(stage: Stage) -> st.SearchStrategy[BadRequest]:
+        p = parked[stage]
+        fields = st.dictionaries(
+            st.sampled_from(sorted(WEB_FIELDS[stage])) | st.text(min_size=1, max_size=12).map(lambda s: "score-" + s),
+            TEXT_NO_NUL.filter(lambda v: len(v) < 200),
+            max_size=6,
+        )
+        return fields.filter(lambda f: _web_form_is_bad(stage, f)).map(
+            lambda f: BadRequest(
+                "POST", f"/web/tasks/{p.task_id}", form=f, role=ROLE_OF_STAGE[stage], parked=stage, web=True
+            )
+        )
+
+    rounds_good = {"round_id": "qd06-2019:2027", "province": PROVINCE}
+    return {
+        ("POST", "/v1/tasks/{task_id}/complete"): st.one_of(
+            *(complete(s) for s in HUMAN_STAGES),
+            GARBAGE_ID.map(
+                lambda t: BadRequest(
+                    "POST",
+                    f"/v1/tasks/{quote(t)}/complete",
+                    json=form_for(Stage.REGISTRATION),
+                    role=Role.COMMUNE_OFFICER,
+                )
+            ),
+        ),
+        ("POST", "/v1/cases/{case_id}/withdraw"): st.one_of(
+            _spoil_body({"reason": "sáp nhập"}, {"reason": st.one_of(st.just(""), LONG, NOT_STR)}, ["reason"]).map(
+                lambda b: BadRequest("POST", f"/v1/cases/{reg.case_id}/withdraw", json=b)
+            ),
+            GARBAGE_ID.map(lambda c: BadRequest("POST", f"/v1/cases/{quote(c)}/withdraw", json={"reason": "x"})),
+        ),
+        ("POST", "/v1/bulk/extend-due"): st.one_of(
+            _bulk(
+                "/v1/bulk/extend-due",
+                {"add_working_days": 5},
+                {
+                    "add_working_days": st.one_of(st.integers(max_value=0), st.integers(min_value=121), NOT_INT),
+                    "new_due_at": st.one_of(NOT_DATE, st.just((now + timedelta(days=9)).isoformat())),  # both given
+                },
+            ),
+            st.one_of(
+                st.just({}),
+                st.integers(min_value=1, max_value=10**9).map(
+                    lambda sec: {"new_due_at": (now - timedelta(seconds=sec)).isoformat()}
+                ),
+                st.datetimes(min_value=datetime(2030, 1, 1), max_value=datetime(2200, 1, 1)).map(
+                    lambda d: {"new_due_at": d.isoformat()}
+                ),
+            ).map(
+                lambda extra: BadRequest(
+                    "POST",
+                    "/v1/bulk/extend-due",
+                    json={"filter": {"province": PROVINCE}, "dry_run": False, "reason": "x", **extra},
+                )
+            ),
+        ),
+        ("POST", "/v1/bulk/reassign"): st.one_of(
+            _bulk(
+                "/v1/bulk/reassign",
+                {"official_id": reg.officials[Role.COMMUNE_OFFICER]},
+                {
+                    "official_id": st.one_of(
+                        st.just(""),
+                        NOT_STR,
+                        st.text(min_size=1, max_size=30).filter(lambda s: not s[:1].isalnum() or "/" in s or " " in s),
+                    ),
+                },
+            ),
+            st.from_regex(r"\Anobody-[a-z0-9]{1,12}\Z").map(
+                lambda o: BadRequest(
+                    "POST",
+                    "/v1/bulk/reassign",
+                    json={"filter": {"province": PROVINCE}, "dry_run": False, "reason": "x", "official_id": o},
+                )
+            ),
+        ),
+        ("POST", "/v1/bulk/remind"): _bulk("/v1/bulk/remind", {}, {}),
+        ("POST", "/v1/bulk/hold"): _bulk("/v1/bulk/hold", {}, {}),
+        ("POST", "/v1/bulk/release"): _bulk("/v1/bulk/release", {}, {}),
+        ("POST", "/v1/me/notifications/read"): _spoil_body(
+            {"ids": ["ntf_x"]},
+            {
+                "ids": st.one_of(
+                    st.just([]),
+                    st.lists(st.just("ntf_x"), min_size=501, max_size=510),
+                    NOT_LIST,
+                    st.lists(st.text(max_size=10).filter(lambda s: not s[:1].isalnum()), min_size=1, max_size=3),
+                )
+            },
+            ["ids"],
+        ).map(lambda b: BadRequest("POST", "/v1/me/notifications/read", json=b, role=Role.COMMUNE_OFFICER)),
+        ("POST", "/v1/rounds"): _spoil_body(
+            rounds_good,
+            {
+                "round_id": st.one_of(
+                    NOT_STR,
+                    st.text(max_size=20).filter(lambda s: ":" not in s),
+                    st.sampled_from(["qd99-2000:2027", "qd06-2019:2025", "qd06-2019:1999"]),
+                ),
+                "province": st.one_of(NOT_STR, st.text(max_size=4).filter(lambda s: not (len(s) == 2 and s.isdigit()))),
+                "target_share": st.one_of(
+                    st.floats(min_value=1.0001, max_value=1e9),
+                    st.floats(max_value=-0.0001, min_value=-1e9),
+                    NOT_INT.filter(lambda v: not isinstance(v, float)),
+                ),
+            },
+            ["round_id", "province"],
+        )
+        .filter(
+            lambda b: (
+                not (
+                    isinstance(b, dict)
+                    and b.get("round_id") == "qd06-2019:2027"
+                    and b.get("province") == PROVINCE
+                    and set(b) <= {"round_id", "province", "target_share"}
+                    and isinstance(b.get("target_share", 0.5), (int, float))
+                    and not isinstance(b.get("target_share"), bool)
+                    and 0 <= b.get("target_share", 0.5) <= 1
+                )
+            )
+        )
+        .map(lambda b: BadRequest("POST", "/v1/rounds", json=b)),
+        ("POST", "/v1/audit/cases/{case_id}/replay"): GARBAGE_ID.map(
+            lambda c: BadRequest("POST", f"/v1/audit/cases/{quote(c)}/replay", role=Role.AUDITOR)
+        ),
+        ("POST", "/v1/audit/cases/{case_id}/archive"): GARBAGE_ID.map(
+            lambda c: BadRequest("POST", f"/v1/audit/cases/{quote(c)}/archive", role=Role.AUDITOR)
+        ),
+        ("POST", "/web/signin"): st.one_of(
+            st.just(""),
+            st.text(max_size=80).filter(lambda s: "\x00" not in s),
+            st.just("not.a.jwt"),
+        ).map(lambda t: BadRequest("POST", "/web/signin", form={"token": t}, role=None)),
+        ("POST", "/web/signout"): None,  # takes no input: it only clears the sign-in cookie
+        ("POST", "/web/tasks/{task_id}/preview"): st.one_of(
+            GARBAGE_ID.map(
+                lambda t: BadRequest(
+                    "POST", f"/web/tasks/{quote(t)}/preview", form={}, role=Role.COMMUNE_OFFICER, web=True
+                )
+            ),
+            TEXT_NO_NUL.map(
+                lambda c: BadRequest(
+                    "POST", f"/web/tasks/{reg.task_id}/preview", form={"csrf": c}, role=Role.COMMUNE_OFFICER
+                )
+            ),
+        ),
+        # (a registration form is never bad on the web: an unticked box is a decline)
+        ("POST", "/web/tasks/{task_id}"): st.one_of(*(web_submit(s) for s in HUMAN_STAGES[1:])),
+        ("POST", "/web/bulk/extend-due"): st.one_of(
+            st.fixed_dictionaries({"reason": st.just(""), "add_working_days": st.just("5")}),
+            st.fixed_dictionaries(
+                {"reason": st.just("x"), "add_working_days": st.sampled_from(["0", "-3", "121", "9999"])}
+            ),
+            st.fixed_dictionaries(
+                {
+                    "reason": st.just("x"),
+                    "add_working_days": st.just("5"),
+                    "stage": st.text(min_size=1, max_size=10).filter(lambda s: s not in set(Stage) and "\x00" not in s),
+                }
+            ),
+            st.fixed_dictionaries(
+                {
+                    "reason": st.just("x"),
+                    "add_working_days": st.just("5"),
+                    "unit": st.text(min_size=1, max_size=8).filter(
+                        lambda s: not (len(s.strip()) == 5 and s.strip().isdigit()) and s.strip() and "\x00" not in s
+                    ),
+                }
+            ),
+            st.fixed_dictionaries(
+                {
+                    "reason": st.just("x"),
+                    "add_working_days": st.just("5"),
+                    "province": st.text(min_size=1, max_size=4).filter(
+                        lambda s: not (len(s) == 2 and s.isdigit()) and "\x00" not in s
+                    ),
+                }
+            ),
+        ).map(lambda f: BadRequest("POST", "/web/bulk/extend-due", form={**f, "apply": "yes"}, web=True)),
+    }
+
+
+WEB_FIELDS: dict[Stage, set[str]] = {
+    Stage.REGISTRATION: {"registered", "note"},
+    Stage.SELF_ASSESSMENT: {"score-1", "score-2", "source-1", "source-99"},
+    Stage.COUNCIL_ASSESSMENT: {"score-1", "meeting_date", "minutes_ref", "members", "objection_answers"},
+    Stage.PUBLIC_POSTING: {"posted_from", "posted_to", "place", "objections"},
+    Stage.DOSSIER_SUBMISSION: {"doc-request_letter", "doc-assessment_report"},
+    Stage.APPRAISAL: {"outcome", "findings", "missing"},
+    Stage.DECISION: {"recognised", "decision_number", "decision_date", "reasons"},
+    Stage.COMMENDATION: {"awarded", "decision_number", "decision_date", "reasons"},
+}
+
+
+def _web_form_is_bad(stage: Stage, form: dict[str, str]) -> bool:
+    """Whether the form, as web/payloads.py turns it into a payload, must be refused (so that the fuzz sends only
+    bad ones): registration with nothing to say is a valid decline, the rest lack required fields."""
+    from domain.forms import FormContext, FormError, parse_form
+    from domain.procedure import load_profile
+    from web.payloads import payload_for
+
+    ctx = FormContext(
+        rule_set=RULE_SET,
+        locality_type=LocalityType.OTHER,
+        posting_working_days=load_profile("two-tier").posting_working_days,
+        council_scores={c.number: c.max_points for c in RULE_SET.criteria},
+    )
+    try:
+        parse_form(stage, payload_for(stage, form), ctx)
+    except FormError:
+        return True
+    return False
