@@ -88,6 +88,9 @@ async def main(settings: Settings) -> None:
         client,
         settings.task_queue,
         case_activities(store) + round_activities(rounds) + audit_activities(archive),
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
     )
     # Deliveries (email, webhooks) on their own queue: a slow mail server never holds up case work.
     delivery = delivery_from_settings(make_session_factory(engine), settings)

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -161,12 +162,12 @@ async def run(n: int, concurrency: int, worker_env: dict[str, str], profile: boo
         after_open_rss = rss_mb(stack.worker_pid)[0]
 
         print(f"querying each of the {n} live cases (loads every one into the worker)", flush=True)
-        gate = asyncio.Semaphore(50)
+        gate = asyncio.Semaphore(20)
 
         async def touch(case_id: str) -> None:
             async with gate:
                 await stack.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id).query(
-                    RecognitionCaseWorkflow.status
+                    RecognitionCaseWorkflow.status, rpc_timeout=timedelta(minutes=5)
                 )
 
         with RssSampler(stack.worker_pid) as live_rss:

@@ -79,13 +79,16 @@ class Stack:
             start_new_session=True,
         )
 
-    def start_worker(self, extra_env: dict[str, str] | None = None) -> None:
-        self.spawn("worker", [sys.executable, "-m", "worker"], extra_env)
+    def start_worker(
+        self, extra_env: dict[str, str] | None = None, *, module: str = "worker", name: str = "worker"
+    ) -> None:
+        self.spawn(name, [sys.executable, "-m", module], extra_env)
+        log = self.workdir / f"{name}.log"
         deadline = time.monotonic() + 60
-        while b"worker_started" not in (self.workdir / "worker.log").read_bytes():
+        while b"worker_started" not in log.read_bytes():
             self.check_alive()
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start within 60 s; see {self.workdir / 'worker.log'}")
+                raise RuntimeError(f"the worker did not start within 60 s; see {log}")
             time.sleep(0.2)
 
     def start_api(self, workers: int = 1, extra_env: dict[str, str] | None = None) -> str:

@@ -61,6 +61,13 @@ class Settings(BaseSettings):
     def oidc_redirect(self) -> str:
         return self.oidc_redirect_url or f"{self.public_url.rstrip('/')}/web/oidc/callback"
 
+    # Worker tuning (bench/README.md has the figures behind the defaults). Cached workflows are kept in memory
+    # between their tasks (an evicted one is replayed from its history when it next wakes): the cache bounds the
+    # worker's memory however many cases are live.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0, alias="WORKER_MAX_CACHED_WORKFLOWS")
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_WORKFLOW_TASKS")
+    worker_max_concurrent_activities: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_ACTIVITIES")
+
     var_dir: Path = Field(default=Path("var"), alias="XPTT_VAR_DIR")
     demo_province: str = Field(default="33", alias="XPTT_DEMO_PROVINCE")  # Hưng Yên, 104 units
     log_format: str = Field(default="auto", alias="LOG_FORMAT")  # auto | json | console

@@ -109,21 +109,16 @@ def _given(inp: object, model: type) -> None:
 
 @workflow.defn
 class RecognitionCaseWorkflow:
-    def __init__(self) -> None:
-        self._state: CaseState | None = None
-        self._rule_set: RuleSet | None = None
-        self._profile: ProcedureProfile | None = None
-        self._year = 0
+    @workflow.init
+    def __init__(self, inp: StartCaseInput) -> None:
+        """Before any handler runs: an Update that arrives with the case's first task (the round's inbox shows it
+        before the case workflow runs) finds the case already open on that task."""
+        self._rule_set: RuleSet | None = load_rule_set(inp.rule_set_id)
+        self._profile: ProcedureProfile | None = load_profile(inp.profile_id)
+        self._year = parse_round(inp.round_id).year
         self._version = 0  # bumped on every recorded transition: wakes the deadline wait
         self._lock = asyncio.Lock()
-
-    # -- the procedure ---------------------------------------------------------------------------------------------
-    @workflow.run
-    async def run(self, inp: StartCaseInput) -> CaseResult:
-        self._rule_set = load_rule_set(inp.rule_set_id)
-        self._profile = load_profile(inp.profile_id)
-        self._year = parse_round(inp.round_id).year
-        initial = CaseState(
+        self._initial = CaseState(
             case_id=inp.case_id,
             unit_code=inp.unit_code,
             province_code=inp.province_code,
@@ -132,15 +127,21 @@ class RecognitionCaseWorkflow:
             profile_id=inp.profile_id,
             locality_type=inp.locality_type,
         )
+        self._state: CaseState | None = None
         if inp.opened_at is not None:
-            # Opened by its round, which recorded the opening in bulk at `opened_at` (the same pure function gives
-            # the same first task here): nothing to record, only the first task's news to send.
-            with workflow.unsafe.sandbox_unrestricted():
-                self._state, _ = open_case(initial, profile=self.profile, year=self._year, now=inp.opened_at)
-            self._version += 1
-            await dispatch_notifications(inp.outbox_ids)
+            # Opened by its round, which recorded the opening in bulk at `opened_at`: the same pure function gives
+            # the same first task here, and there is nothing to record.
+            with workflow.unsafe.sandbox_unrestricted():  # the holiday calendar
+                self._state, _ = open_case(self._initial, profile=self.profile, year=self._year, now=inp.opened_at)
+            self._version = 1
+
+    # -- the procedure ---------------------------------------------------------------------------------------------
+    @workflow.run
+    async def run(self, inp: StartCaseInput) -> CaseResult:
+        if inp.opened_at is not None:
+            await dispatch_notifications(inp.outbox_ids)  # the first task's news, written by the round
         else:
-            self._state = initial  # not yet recorded: no task is open, so every update is refused until it is
+            self._state = self._initial  # not yet recorded: no task is open, so every update is refused until it is
             async with self._lock:
                 await self._apply(lambda s: self._calendar(open_case, s, profile=self.profile, year=self._year))
 
