@@ -315,7 +315,10 @@ async def complete_task(
     task, _, _ = found
     require_read(principal, task.unit_code, task.province_code, what=f"task {task_id}", code="task_not_found")
     require_complete(principal, task.role, task.unit_code, task.province_code, task_id=task_id)
-    if task.status != "open":
+    update_id = f"{task_id}:{idempotency_key}" if idempotency_key else f"{task_id}:{uuid.uuid4()}"
+    # A retry of the update that completed the task goes to the case again, which answers it with the same result.
+    retry = idempotency_key is not None and task.status == "completed" and task.update_id == update_id
+    if task.status != "open" and not retry:
         raise Problem(409, "task_not_open", f"task {task_id} is {task.status}")
     if task.assignee_id is not None and task.assignee_id != principal.official_id:
         raise Problem(403, "forbidden", f"task {task_id} is assigned to official {task.assignee_id}")
@@ -324,10 +327,6 @@ async def complete_task(
         task_id=task_id, actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), payload=payload
     )
     try:
-        return await handle.execute_update(
-            RecognitionCaseWorkflow.complete_task,
-            update,
-            id=f"{task_id}:{idempotency_key}" if idempotency_key else f"{task_id}:{uuid.uuid4()}",
-        )
+        return await handle.execute_update(RecognitionCaseWorkflow.complete_task, update, id=update_id)
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise await update_refusal(exc, handle, case_id=task.case_id) from None

@@ -21,35 +21,45 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import event, text
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
+from activities.case_store import CaseStore
+from activities.inputs import RecordTransitionInput, RecordTransitionResult
 from db.session import make_engine, make_session_factory
 from domain.stages import Role, Stage
+from tests.activities.test_case_store import _inputs as transitions_for
 from tests.conftest import _admin_engine, with_database
 from tests.faults.abuse_support import (
     ADMIN_UPDATES,
     HUMAN_STAGES,
+    ROLE_OF_STAGE,
     ROUTE_KEYS,
     BadRequest,
     Parked,
     bad_admin_update,
     bad_form,
     bad_nudge,
+    case_rows,
     handle_of,
     history_counts,
     mutating_routes,
     park,
     problem_of,
     route_fuzz,
+    seed_unit_officials,
     snapshot,
+    wait_for_task,
     wrong_scopes,
 )
-from tests.support import Stack, running_stack
+from tests.support import Stack, form_for, fresh_unit, running_stack
 from web.pages import TOKEN_COOKIE, csrf_of
+from workflows.case import RecognitionCaseWorkflow
+from workflows.inputs import CompleteTaskInput
 
 QUICK = 25  # per Update and route: make test
 FULL = 1000  # per Update and route: make faults
@@ -67,6 +77,7 @@ def fuzz(examples: int) -> settings:
 
 @dataclass
 class Abuse:
+    url: str
     stack: Stack
     parked: dict[Stage, Parked]
     routes: dict[tuple[str, str], Any]
@@ -85,7 +96,7 @@ async def abuse(pg_server_url: str, template_database: str, temporal_env: Workfl
         async with running_stack(temporal_env.client, url, make_session_factory(engine)) as stack:
             parked = await asyncio.gather(*(park(stack, s) for s in HUMAN_STAGES))
             by_stage = {p.stage: p for p in parked}
-            yield Abuse(stack, by_stage, route_fuzz(by_stage))
+            yield Abuse(url, stack, by_stage, route_fuzz(by_stage))
     finally:
         await engine.dispose()
         async with admin.connect() as conn:
@@ -333,3 +344,154 @@ async def test_inputs_the_fuzz_found_are_refused_with_their_field(abuse: Abuse, 
 
     assert (await snapshot(abuse.stack.sessions), await history_counts(handle)) == before
     fault_report(target="inputs found by the fuzz", inputs=13, refused=13, state_changes=0, server_errors=0)
+
+
+# -- 4. the same Update twice, the same activity twice: one effect ---------------------------------------------------
+SCENARIO_4 = "4. the same Update delivered twice, the same activity run twice (and after a failure): one effect"
+
+
+async def _complete(abuse: Abuse, parked: Parked, key: str | None) -> httpx.Response:
+    headers = parked.headers(ROLE_OF_STAGE[parked.stage]) | ({"Idempotency-Key": key} if key else {})
+    return await abuse.stack.http.post(
+        f"/v1/tasks/{parked.task_id}/complete", json=form_for(parked.stage), headers=headers
+    )
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    return {k: after[k] - before[k] for k in after}
+
+
+@pytest.mark.scenario(SCENARIO_4)
+async def test_an_update_delivered_twice_has_one_effect(abuse: Abuse, fault_report: Any) -> None:
+    """A client retry (the same Idempotency-Key, so the same update id: Temporal answers the first update's result),
+    sent again and sent twice at once; and two different update ids carrying the same completion (the second is
+    refused: its task is no longer open). Each completion is one transition: one journal row, one task completed and
+    the next one opened, the same outbox rows as a single delivery."""
+    parked = await park(abuse.stack, Stage.REGISTRATION)
+    handle = handle_of(abuse.stack.client, parked.case_id)
+    deliveries = effects = 0
+
+    # 1. the same key twice in a row, then twice at once
+    before, hist = await case_rows(abuse.stack.sessions, parked.case_id), await history_counts(handle)
+    key = f"retry-{uuid.uuid4()}"
+    first = await _complete(abuse, parked, key)
+    once = await case_rows(abuse.stack.sessions, parked.case_id)
+    retries = [
+        await _complete(abuse, parked, key),
+        *await asyncio.gather(*(_complete(abuse, parked, key) for _ in range(2))),
+    ]
+    deliveries += 4
+    assert first.status_code == 200, first.text
+    assert all(r.status_code == 200 and r.json() == first.json() for r in retries), [r.text for r in retries]
+    single = _delta(once, before)
+    assert single["audit_events"] == 1 and single["tasks"] == 1 and single["notifications"] >= 1, single
+    assert await case_rows(abuse.stack.sessions, parked.case_id) == once
+    assert (await history_counts(handle))["accepted"] - hist["accepted"] == 1
+    effects += 1
+
+    # 2. two different keys carrying the same completion, one after the other and at once
+    for concurrent in (False, True):
+        parked.stage = Stage.SELF_ASSESSMENT if not concurrent else Stage.COUNCIL_ASSESSMENT
+        parked.task_id = await wait_for_task(abuse.stack, parked.case_id, parked.stage)
+        before, hist = await case_rows(abuse.stack.sessions, parked.case_id), await history_counts(handle)
+        if concurrent:
+            answers = list(await asyncio.gather(*(_complete(abuse, parked, f"k-{uuid.uuid4()}") for _ in range(2))))
+        else:
+            answers = [await _complete(abuse, parked, f"k-{uuid.uuid4()}") for _ in range(2)]
+        deliveries += 2
+        assert sorted(r.status_code for r in answers) == [200, 409], [r.text for r in answers]
+        refused = next(r for r in answers if r.status_code == 409)
+        assert refused.json()["code"] == "task_not_open", refused.text
+        delta = _delta(await case_rows(abuse.stack.sessions, parked.case_id), before)
+        assert delta["audit_events"] == 1 and delta["tasks"] == 1, delta
+        # at once, both may pass the validator; the handler checks again under the case's lock and refuses one
+        accepted = (await history_counts(handle))["accepted"] - hist["accepted"]
+        assert accepted in ({1, 2} if concurrent else {1}), accepted
+        effects += 1
+
+    # 3. a direct Update sent twice with the same id (what the client does when its connection drops)
+    parked.stage = Stage.PUBLIC_POSTING
+    parked.task_id = await wait_for_task(abuse.stack, parked.case_id, parked.stage)
+    before, hist = await case_rows(abuse.stack.sessions, parked.case_id), await history_counts(handle)
+    update = CompleteTaskInput(task_id=parked.task_id, actor=parked.actor(), payload=form_for(parked.stage))
+    update_id = f"same-{uuid.uuid4()}"
+    results = [
+        await handle.execute_update(RecognitionCaseWorkflow.complete_task, update, id=update_id) for _ in range(2)
+    ]
+    deliveries += 2
+    assert results[0] == results[1]
+    delta = _delta(await case_rows(abuse.stack.sessions, parked.case_id), before)
+    assert delta["audit_events"] == 1 and delta["tasks"] == 1, delta
+    assert (await history_counts(handle))["accepted"] - hist["accepted"] == 1
+    effects += 1
+    fault_report(target="Update", deliveries=deliveries, effects=effects, doubled=0)
+
+
+async def _recorded_transitions(handle: Any) -> list[tuple[RecordTransitionInput, RecordTransitionResult]]:
+    """Every `record_transition` the case ran, with the input Temporal gave it and the result it recorded."""
+    converter = pydantic_data_converter.payload_converter
+    inputs: dict[int, RecordTransitionInput] = {}
+    out = []
+    async for ev in handle.fetch_history_events():
+        if ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            attrs = ev.activity_task_scheduled_event_attributes
+            if attrs.activity_type.name == "record_transition":
+                inputs[ev.event_id] = converter.from_payloads(attrs.input.payloads, [RecordTransitionInput])[0]
+        elif ev.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+            attrs = ev.activity_task_completed_event_attributes
+            if attrs.scheduled_event_id in inputs:
+                result = converter.from_payloads(attrs.result.payloads, [RecordTransitionResult])[0]
+                out.append((inputs[attrs.scheduled_event_id], result))
+    return out
+
+
+@pytest.mark.scenario(SCENARIO_4)
+async def test_an_activity_run_again_has_one_effect(abuse: Abuse, fault_report: Any) -> None:
+    """Temporal runs an activity at least once. Every projection a real case recorded, run again with the input from
+    its history (a retry after the worker lost the completion), changes no row and answers the same outbox ids; a
+    run that fails half-way (after the journal row, at the outbox) leaves nothing, and its retry records it once."""
+    parked = abuse.parked[Stage.COMMENDATION]  # the longest history: every stage's transition
+    handle = handle_of(abuse.stack.client, parked.case_id)
+    recorded = await _recorded_transitions(handle)
+    assert len(recorded) >= 9, len(recorded)
+    store = CaseStore(abuse.stack.sessions)
+    env = ActivityEnvironment()
+    before = await snapshot(abuse.stack.sessions), await case_rows(abuse.stack.sessions, parked.case_id)
+    for inp, result in recorded:
+        again = await env.run(store.record_transition, inp)
+        assert again == result, (inp.transition.action, again, result)
+        assert (await snapshot(abuse.stack.sessions), await case_rows(abuse.stack.sessions, parked.case_id)) == before
+
+    # half-way: the journal row and the tasks are written, the outbox insert fails, the transaction rolls back
+    unit = fresh_unit()
+    await seed_unit_officials(abuse.stack.sessions, unit)
+    engine = make_engine(abuse.url, pool_size=1)
+    armed = {"on": True, "failed": 0}
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _cut(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if armed["on"] and statement.lstrip().upper().startswith("INSERT INTO NOTIFICATIONS"):
+            armed["failed"] += 1
+            raise ConnectionResetError("connection lost half-way through the projection")
+
+    try:
+        faulty = CaseStore(make_session_factory(engine))
+        runs = 0
+        for inp in transitions_for(unit):
+            case_before = await case_rows(abuse.stack.sessions, inp.case.case_id)
+            armed["on"] = True
+            with pytest.raises(ConnectionResetError):
+                await env.run(faulty.record_transition, inp)
+            assert await case_rows(abuse.stack.sessions, inp.case.case_id) == case_before, inp.transition.action
+            armed["on"] = False
+            first = await env.run(faulty.record_transition, inp)
+            once = await case_rows(abuse.stack.sessions, inp.case.case_id)
+            assert once["audit_events"] == case_before["audit_events"] + 1
+            assert once["notifications"] > case_before["notifications"], "the transition notifies no one"
+            assert await env.run(faulty.record_transition, inp) == first
+            assert await case_rows(abuse.stack.sessions, inp.case.case_id) == once
+            runs += 3
+        assert armed["failed"] == len(transitions_for(unit))
+    finally:
+        await engine.dispose()
+    fault_report(target="activity", reruns=len(recorded), failed_halfway=armed["failed"], retries=runs, doubled=0)
