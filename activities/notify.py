@@ -8,18 +8,22 @@
 3. mark `delivered` (one transaction).
 
 A crash between 2 and 3 leaves the row `sending`; the retry sends the same message with the same id again, which
-receivers collapse (see notify/mailer.py and notify/webhook.py for the exact guarantee). A permanent refusal
-(SMTP 5xx for the recipient, a webhook 4xx) marks the row `failed` and returns; transient errors are raised and
-retried by Temporal with backoff; when the delivery workflow gives up it calls `mark_notification_failed`.
+receivers collapse (see notify/mailer.py and notify/webhook.py for the exact guarantee). A database out of reach at
+3 is no crash: the message is out, so the mark is tried again for up to `mark_patience` seconds (within the attempt's
+start-to-close timeout) instead of failing the attempt, whose retry would send the message a second time. A permanent
+refusal (SMTP 5xx for the recipient, a webhook 4xx) marks the row `failed` and returns; transient errors are raised
+and retried by Temporal with backoff; when the delivery workflow gives up it calls `mark_notification_failed`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -83,11 +87,13 @@ class NotificationDelivery:
         webhooks: WebhookSender,
         *,
         after_send: SentHook | None = None,
+        mark_patience: float = 60.0,
     ) -> None:
         self._sessions = session_factory
         self._mailer = mailer
         self._webhooks = webhooks
         self._after_send = after_send
+        self._mark_patience = mark_patience
 
     @activity.defn(name="plan_notification_delivery")
     async def plan_delivery(self, inp: NotificationRef) -> DeliveryPlan:
@@ -115,7 +121,7 @@ class NotificationDelivery:
             raise ApplicationError(str(exc), type=exc.code) from None
         if self._after_send is not None:
             await self._after_send(row.id)
-        return await self._finish(row.id, "delivered")
+        return await self._mark_delivered(row.id)
 
     @activity.defn(name="mark_notification_failed")
     async def mark_failed(self, inp: MarkFailedInput) -> DeliveryOutcome:
@@ -195,6 +201,22 @@ class NotificationDelivery:
         else:
             log.info("notification_delivered", outbox_id=outbox_id, channel=row.channel, attempts=row.attempts)
         return _outcome(row)
+
+    async def _mark_delivered(self, outbox_id: str) -> DeliveryOutcome:
+        """The message is out: record it, waiting out a database that is briefly out of reach (backoff 0.5 s to 5 s,
+        `mark_patience` in all). Failing here would have the retry send it again."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._mark_patience
+        delay = 0.5
+        while True:
+            try:
+                return await self._finish(outbox_id, "delivered")
+            except (SQLAlchemyError, OSError) as exc:
+                if loop.time() + delay > deadline:
+                    raise
+                log.warning("notification_mark_retry", outbox_id=outbox_id, error=f"{type(exc).__name__}: {exc}")
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     async def _note_error(self, outbox_id: str, error: str) -> None:
         async with self._sessions() as session, session.begin():
