@@ -6,6 +6,11 @@ same end, and nothing may be lost or doubled — cases, tasks, audit rows (the h
 rows, archived histories and the round report in PostgreSQL, and at the SMTP receiver every email once by its
 Message-ID (= outbox id).
 
+One window stays open by nature: a worker killed after the SMTP server accepted a mail and before its row was marked
+`delivered` sends it again on the retry, with the same Message-ID (the mailbox shows it once; notify/mailer.py). The
+kill scenarios count such transmissions (`email_resends`) and tolerate at most one per kill; every other scenario,
+none.
+
 The quick variants (a handful of units, 3 kills, a short cut) run in `make test`; the long ones (`faults_full`) in
 `make faults`. The kill points are drawn from a seeded RNG: the seed is printed; `XPTT_FAULTS_SEED` replays one.
 """
@@ -58,6 +63,7 @@ async def check_against_baseline(
     tmp_path: Path,
     fault_report: Callable[..., None],
     faults: Any,
+    resends_allowed: int = 0,
     **options: Any,
 ) -> dict[str, Any]:
     want = await baseline(plan, pg_server_url, template, tmp_path)
@@ -72,9 +78,10 @@ async def check_against_baseline(
         lost=len(diff.lost),
         doubled=len(diff.doubled),
         differs=len(diff.differs),
+        email_resends=len(diff.resent),
         seconds=round(seconds),
     )
-    assert diff.clean, diff.summary()
+    assert diff.clean and len(diff.resent) <= resends_allowed, diff.summary()
     # The comparison is only as good as what it compares: the undisturbed run did real work.
     assert len(want.cases) == len(plan.units) and want.email_ids and set(want.emails) == want.email_ids
     return figures
@@ -163,6 +170,7 @@ async def _scenario(
     make_faults: Callable[[int], Any],
     **kw: Any,
 ) -> dict[str, Any]:
+    """Run `plan` with the faults `make_faults(transitions of the undisturbed run)` makes; compare."""
     want = await baseline(plan, pg_server_url, template_database, tmp_path)
     run_total[plan] = sum(len(v) for v in want.journal.values())
     return await check_against_baseline(
@@ -177,7 +185,13 @@ async def test_worker_killed_quick(
 ) -> None:
     rng = random.Random(seed())
     figures = await _scenario(
-        QUICK, pg_server_url, template_database, tmp_path, fault_report, lambda total: killing(3, total, rng)
+        QUICK,
+        pg_server_url,
+        template_database,
+        tmp_path,
+        fault_report,
+        lambda total: killing(3, total, rng),
+        resends_allowed=3,
     )
     assert figures["kills"] == 3
 
@@ -189,7 +203,13 @@ async def test_worker_killed_twenty_times(
 ) -> None:
     rng = random.Random(seed())
     figures = await _scenario(
-        FULL, pg_server_url, template_database, tmp_path, fault_report, lambda total: killing(20, total, rng)
+        FULL,
+        pg_server_url,
+        template_database,
+        tmp_path,
+        fault_report,
+        lambda total: killing(20, total, rng),
+        resends_allowed=20,
     )
     assert figures["kills"] == 20
 
