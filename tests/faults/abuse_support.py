@@ -5,6 +5,7 @@ bad inputs hypothesis draws for every Update and every route."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +23,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow
 from db.models_notify import NotificationRow
-from domain.access import RoleScope
+from domain.access import RoleScope, may_act, may_read
 from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
@@ -829,3 +830,161 @@ def _web_form_is_bad(stage: Stage, form: dict[str, str]) -> bool:
     except FormError:
         return True
     return False
+
+
+# -- the access matrix: every role × every route × own unit / other unit / other province ---------------------------
+PLACEMENTS = ("own", "other_unit", "other_province")
+PUBLIC = ("/", "/healthz", "/readyz", "/web/signin", "/web/signout")  # and the sign-in provider's pages, /web/oidc/…
+
+
+def scope_for(role: Role, placement: str, unit: str, other_unit: str) -> RoleScope:
+    """own: the role over the case's unit (a commune role) or its province (the others); other unit: the role over
+    another unit of the province (a narrower assignment, for a province role); other province: the role there."""
+    if placement == "own":
+        return RoleScope(role=role, province_code=PROVINCE, unit_code=unit if role in UNIT_ROLES else None)
+    if placement == "other_unit":
+        return RoleScope(role=role, province_code=PROVINCE, unit_code=other_unit)
+    return RoleScope(role=role, province_code=OTHER_PROVINCE, unit_code=None)
+
+
+Oracle = Callable[[list[RoleScope], str], bool]  # (scopes, the case's unit) → may the official do it
+
+
+def reads(scopes: list[RoleScope], unit: str) -> bool:
+    return may_read(scopes, unit, PROVINCE)
+
+
+def acts_as(role: Role) -> Oracle:
+    return lambda scopes, unit: may_act(scopes, role, unit, PROVINCE)
+
+
+def audits(scopes: list[RoleScope], unit: str) -> bool:
+    return may_read([s for s in scopes if s.role in (Role.AUDITOR, Role.ADMIN)], unit, PROVINCE)
+
+
+def oversees(scopes: list[RoleScope], unit: str) -> bool:
+    return may_act(scopes, Role.ADMIN, unit, PROVINCE) or may_act(scopes, Role.AUDITOR, unit, PROVINCE)
+
+
+def anyone(scopes: list[RoleScope], unit: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class MatrixRoute:
+    """A route as the matrix calls it. `private`: refused callers who cannot read the case get 404 (its existence is
+    private), others 403. `listing`: nobody is refused; the case shows exactly to those the oracle admits. `case`:
+    which of the matrix's cases the route acts on (writes get one each)."""
+
+    method: str
+    path: str  # the app's route path
+    url: str  # with {case}, {task} to fill
+    oracle: Oracle
+    private: bool = False
+    listing: bool = False
+    json: Any = None
+    form: dict[str, str] | None = None
+    case: str = "read"
+    allowed_status: tuple[int, ...] = (200,)
+
+    @property
+    def writes(self) -> bool:
+        return self.method == "POST" and not (isinstance(self.json, dict) and self.json.get("dry_run") is True)
+
+
+def matrix_routes(round_id: str) -> list[MatrixRoute]:
+    dry = {"dry_run": True, "reason": "kiểm tra quyền", "filter": {"province": PROVINCE}}
+    officer = acts_as(Role.COMMUNE_OFFICER)  # the registration task's role
+    admin = acts_as(Role.ADMIN)
+    r = MatrixRoute
+    return [
+        r("GET", "/v1/me", "/v1/me", anyone),
+        r("GET", "/v1/me/notifications", "/v1/me/notifications", anyone),
+        r("POST", "/v1/me/notifications/read", "/v1/me/notifications/read", anyone, json={"ids": ["ntf_none"]}),
+        r("GET", "/v1/tasks", "/v1/tasks?mine=false", reads, listing=True),
+        r("GET", "/v1/tasks", "/v1/tasks?mine=true", officer, listing=True),
+        r("GET", "/v1/tasks/{task_id}", "/v1/tasks/{task}", reads, private=True),
+        r("GET", "/v1/cases/{case_id}", "/v1/cases/{case}", reads, private=True),
+        r("GET", "/v1/cases/{case_id}/timeline", "/v1/cases/{case}/timeline", reads, private=True),
+        r("GET", "/v1/audit/cases/{case_id}/verify", "/v1/audit/cases/{case}/verify", audits, private=True),
+        r("GET", "/v1/audit/cases/{case_id}/export", "/v1/audit/cases/{case}/export", audits, private=True),
+        r("POST", "/v1/audit/cases/{case_id}/replay", "/v1/audit/cases/{case}/replay", audits, private=True),
+        r("POST", "/v1/audit/cases/{case_id}/archive", "/v1/audit/cases/{case}/archive", audits, private=True),
+        r("GET", "/v1/board", f"/v1/board?province={PROVINCE}&failing=false", oversees),
+        r("GET", "/v1/rounds/{round_id}/progress", f"/v1/rounds/{round_id}/progress?province={PROVINCE}", oversees),
+        r("GET", "/v1/rounds/{round_id}/report", f"/v1/rounds/{round_id}/report?province={PROVINCE}", oversees),
+        r("POST", "/v1/bulk/extend-due", "/v1/bulk/extend-due", admin, json={**dry, "add_working_days": 5}),
+        r("POST", "/v1/bulk/reassign", "/v1/bulk/reassign", admin, json={**dry, "official_id": "{officer}"}),
+        r("POST", "/v1/bulk/remind", "/v1/bulk/remind", admin, json=dry),
+        r("POST", "/v1/bulk/hold", "/v1/bulk/hold", admin, json=dry),
+        r("POST", "/v1/bulk/release", "/v1/bulk/release", admin, json=dry),
+        # an unknown rule set: the gate is passed (or not) before the round id is read
+        r(
+            "POST",
+            "/v1/rounds",
+            "/v1/rounds",
+            admin,
+            json={"round_id": "qd99-2000:2027", "province": PROVINCE},
+            allowed_status=(422,),
+        ),
+        r("GET", "/web/tasks", "/web/tasks", officer, listing=True),
+        r("GET", "/web/tasks/{task_id}", "/web/tasks/{task}", reads, private=True),
+        r("GET", "/web/cases/{case_id}", "/web/cases/{case}", reads, private=True),
+        r("GET", "/web/board", f"/web/board?province={PROVINCE}", oversees),
+        r("GET", "/web/rounds/{round_id}", f"/web/rounds/{round_id}?province={PROVINCE}", oversees),
+        r("POST", "/web/tasks/{task_id}/preview", "/web/tasks/{task}/preview", reads, private=True, form={}),
+        r(
+            "POST",
+            "/web/bulk/extend-due",
+            "/web/bulk/extend-due",
+            admin,
+            form={"reason": "kiểm tra", "add_working_days": "5", "province": PROVINCE},
+        ),
+        # the writes: each on a case of its own
+        r(
+            "POST",
+            "/v1/bulk/hold",
+            "/v1/bulk/hold",
+            admin,
+            case="bulk",
+            json={"dry_run": False, "reason": "kiểm tra", "filter": {"province": PROVINCE, "case_ids": ["{case}"]}},
+        ),
+        r(
+            "POST",
+            "/v1/tasks/{task_id}/complete",
+            "/v1/tasks/{task}/complete",
+            officer,
+            private=True,
+            json={"registered": True},
+            case="complete",
+        ),
+        r(
+            "POST",
+            "/web/tasks/{task_id}",
+            "/web/tasks/{task}",
+            officer,
+            private=True,
+            form={"registered": "yes"},
+            case="web_complete",
+            allowed_status=(303,),
+        ),
+        r(
+            "POST",
+            "/v1/cases/{case_id}/withdraw",
+            "/v1/cases/{case}/withdraw",
+            admin,
+            private=True,
+            json={"reason": "sáp nhập đơn vị"},
+            case="withdraw",
+        ),
+    ]
+
+
+def fill(value: Any, ctx: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return value.format(**ctx) if "{" in value else value
+    if isinstance(value, dict):
+        return {k: fill(v, ctx) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, ctx) for v in value]
+    return value

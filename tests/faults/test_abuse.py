@@ -31,32 +31,42 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from activities.case_store import CaseStore
 from activities.inputs import RecordTransitionInput, RecordTransitionResult
 from db.session import make_engine, make_session_factory
+from domain.access import RoleScope
 from domain.stages import Role, Stage
 from tests.activities.test_case_store import _inputs as transitions_for
+from tests.api.helpers import add_official
 from tests.conftest import _admin_engine, with_database
 from tests.faults.abuse_support import (
     ADMIN_UPDATES,
     HUMAN_STAGES,
+    PLACEMENTS,
+    PUBLIC,
     ROLE_OF_STAGE,
     ROUTE_KEYS,
     BadRequest,
+    MatrixRoute,
     Parked,
+    all_routes,
     bad_admin_update,
     bad_form,
     bad_nudge,
     case_rows,
+    fill,
     handle_of,
     history_counts,
+    matrix_routes,
     mutating_routes,
     park,
     problem_of,
+    reads,
     route_fuzz,
+    scope_for,
     seed_unit_officials,
     snapshot,
     wait_for_task,
     wrong_scopes,
 )
-from tests.support import Stack, form_for, fresh_unit, running_stack
+from tests.support import Stack, form_for, fresh_unit, running_stack, token_for
 from web.pages import TOKEN_COOKIE, csrf_of
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import CompleteTaskInput
@@ -495,3 +505,104 @@ async def test_an_activity_run_again_has_one_effect(abuse: Abuse, fault_report: 
     finally:
         await engine.dispose()
     fault_report(target="activity", reruns=len(recorded), failed_halfway=armed["failed"], retries=runs, doubled=0)
+
+
+# -- 6. every role × every route × own unit / other unit / other province --------------------------------------------
+SCENARIO_6 = "6. every role × route × own unit / other unit / other province: refused exactly where access says no"
+MATRIX_ROUND = "qd06-2019:2027"
+
+
+@dataclass
+class MatrixCase:
+    parked: Parked
+    tokens: dict[tuple[Role, str], str]  # (role, placement) → bearer token
+    scopes: dict[tuple[Role, str], list[RoleScope]]
+
+
+async def _matrix_case(abuse: Abuse, name: str) -> MatrixCase:
+    parked = await park(abuse.stack, Stage.REGISTRATION)
+    other_unit = fresh_unit()
+    tokens, scopes = {}, {}
+    for role in Role:
+        for placement in PLACEMENTS:
+            scope = scope_for(role, placement, parked.unit_code, other_unit)
+            official = f"m-{name}-{role.value}-{placement}-{parked.unit_code}"
+            await add_official(abuse.stack.sessions, official, role, scope.province_code, scope.unit_code)
+            tokens[(role, placement)] = token_for(official)
+            scopes[(role, placement)] = [scope]
+    return MatrixCase(parked, tokens, scopes)
+
+
+async def _call(abuse: Abuse, route: MatrixRoute, token: str, ctx: dict[str, str]) -> httpx.Response:
+    url = fill(route.url, ctx)
+    if route.path.startswith("/web/"):
+        headers = {"Cookie": f"{TOKEN_COOKIE}={token}"}
+        if route.method == "POST":
+            form = {**fill(route.form or {}, ctx), "csrf": csrf_of(token)}
+            return await abuse.stack.http.post(url, data=form, headers=headers)
+        return await abuse.stack.http.get(url, headers=headers)
+    headers = {"Authorization": f"Bearer {token}"}
+    return await abuse.stack.http.request(route.method, url, json=fill(route.json, ctx), headers=headers)
+
+
+@pytest.mark.scenario(SCENARIO_6)
+async def test_every_role_on_every_route_is_refused_exactly_where_access_says_no(
+    abuse: Abuse, fault_report: Any
+) -> None:
+    """The oracle is domain/access.py (may_act, may_read) over each official's one assignment; the API must agree
+    both ways: every cell it says no to is refused (404 where the case's existence is private to the caller, else
+    403) and changes nothing, and every cell it says yes to gets through."""
+    from api.main import app
+
+    routes = matrix_routes(MATRIX_ROUND)
+    covered = {(r.method, r.path) for r in routes}
+    public = {r for r in all_routes(app) if r[1] in PUBLIC or r[1].startswith("/web/oidc/")}
+    assert not set(all_routes(app)) - covered - public, (
+        f"routes outside the matrix: {set(all_routes(app)) - covered - public}"
+    )
+
+    names = sorted({r.case for r in routes})
+    cases = dict(zip(names, await asyncio.gather(*(_matrix_case(abuse, n) for n in names)), strict=True))
+    figures = Counter[str]()
+    wrong: list[str] = []
+    for phase in ("refusals and reads", "allowed writes"):
+        for route in routes:
+            case = cases[route.case]
+            ctx = {
+                "case": case.parked.case_id,
+                "task": case.parked.task_id,
+                "officer": case.parked.officials[Role.COMMUNE_OFFICER],
+            }
+            before = await snapshot(abuse.stack.sessions)
+            for (role, placement), token in case.tokens.items():
+                allowed = route.oracle(case.scopes[(role, placement)], case.parked.unit_code)
+                if (phase == "allowed writes") != (allowed and route.writes and not route.listing):
+                    continue
+                resp = await _call(abuse, route, token, ctx)
+                what = f"{route.method} {route.url} as {role.value} ({placement}): {resp.status_code}"
+                figures["cells"] += 1
+                if route.listing:
+                    shown = case.parked.task_id in resp.text
+                    if resp.status_code != 200 or shown != allowed:
+                        wrong.append(f"{what}, case shown: {shown}, access says {allowed}")
+                    figures["listed" if shown else "hidden"] += 1
+                elif allowed:
+                    if resp.status_code not in route.allowed_status:
+                        wrong.append(f"{what}, access says yes: {resp.text[:200]}")
+                    figures["allowed"] += 1
+                else:
+                    private = route.private and not reads(case.scopes[(role, placement)], case.parked.unit_code)
+                    expected = 404 if private else 403
+                    out = problem_of(resp)
+                    if resp.status_code != expected or (
+                        out.code is not None and out.code not in {"forbidden", "task_not_found", "case_not_found"}
+                    ):
+                        wrong.append(f"{what}, access says no: expected {expected}: {resp.text[:200]}")
+                    figures["refused"] += 1
+            if phase == "refusals and reads" and route.writes:
+                assert await snapshot(abuse.stack.sessions) == before, (
+                    f"a refused {route.method} {route.url} changed state"
+                )
+    assert not wrong, "\n".join(wrong)
+    assert figures["refused"] > 300 and figures["allowed"] > 30, figures
+    fault_report(**dict(figures), mismatches=len(wrong))
