@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
@@ -32,7 +33,7 @@ from services.rounds import ensure_round
 from services.seed import demo_officials, seed_officials
 from tests.support import PROVINCE, Stack, form_for, fresh_unit, token_for
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import Actor
+from workflows.inputs import Actor, CaseResult, StartCaseInput
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OTHER_PROVINCE = "12"  # Lai Châu: no test starts cases there
@@ -165,7 +166,7 @@ async def seed_recognised_rounds(sessions: async_sessionmaker[AsyncSession], uni
                     stage="closed",
                     status="closed",
                     outcome="recognised",
-                    last_seq=1,
+                    last_seq=0,  # no journal here: only the outcome the streak counts
                     opened_at=at,
                     updated_at=at,
                     closed_at=at,
@@ -988,3 +989,15 @@ def fill(value: Any, ctx: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [fill(v, ctx) for v in value]
     return value
+
+
+# -- a non-deterministic edit of the case workflow ------------------------------------------------------------------
+@workflow.defn(name="RecognitionCaseWorkflow", sandboxed=False)
+class SleepsFirstRecognitionCaseWorkflow(RecognitionCaseWorkflow):
+    """The real workflow with one careless edit: a pause before the case opens (a timer no recorded history holds,
+    where every history's first command is the opening's projection)."""
+
+    @workflow.run
+    async def run(self, inp: StartCaseInput) -> CaseResult:
+        await workflow.sleep(timedelta(seconds=1))
+        return await super().run(inp)

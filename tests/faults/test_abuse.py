@@ -15,6 +15,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,18 +24,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, text
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHistory, WorkflowUpdateFailedError
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Replayer
+from temporalio.workflow import NondeterminismError
 
 from activities.case_store import CaseStore
 from activities.inputs import RecordTransitionInput, RecordTransitionResult
+from audit.service import verify_all, verify_case
 from db.session import make_engine, make_session_factory
 from domain.access import RoleScope
 from domain.stages import Role, Stage
 from tests.activities.test_case_store import _inputs as transitions_for
 from tests.api.helpers import add_official
+from tests.audit.changed_workflow import ChangedRecognitionCaseWorkflow
 from tests.conftest import _admin_engine, with_database
 from tests.faults.abuse_support import (
     ADMIN_UPDATES,
@@ -46,6 +51,7 @@ from tests.faults.abuse_support import (
     BadRequest,
     MatrixRoute,
     Parked,
+    SleepsFirstRecognitionCaseWorkflow,
     all_routes,
     bad_admin_update,
     bad_form,
@@ -68,8 +74,10 @@ from tests.faults.abuse_support import (
 )
 from tests.support import Stack, form_for, fresh_unit, running_stack, token_for
 from web.pages import TOKEN_COOKIE, csrf_of
+from worker import warm_domain, workflow_runner
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import CompleteTaskInput
+from workflows.registry import WORKFLOWS
 
 QUICK = 25  # per Update and route: make test
 FULL = 1000  # per Update and route: make faults
@@ -606,3 +614,85 @@ async def test_every_role_on_every_route_is_refused_exactly_where_access_says_no
     assert not wrong, "\n".join(wrong)
     assert figures["refused"] > 300 and figures["allowed"] > 30, figures
     fault_report(**dict(figures), mismatches=len(wrong))
+
+
+# -- 7. tamper: an altered journal row, a non-deterministic workflow edit --------------------------------------------
+SCENARIO_7 = "7. an altered audit row is named by verify; a non-deterministic workflow edit fails the replay"
+HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
+
+
+async def _tamper(abuse: Abuse, sql: str, **params: Any) -> None:
+    """What someone with the database's superuser could do: the journal's triggers switched off for one statement."""
+    async with abuse.stack.sessions() as session, session.begin():
+        await session.execute(text("SET LOCAL session_replication_role = replica"))
+        await session.execute(text(sql), params)
+
+
+@pytest.mark.scenario(SCENARIO_7)
+async def test_an_altered_audit_row_is_named_by_verify(abuse: Abuse, fault_report: Any) -> None:
+    """Real cases' journals (written by the workflow's projections): every chain holds; then one row's payload and
+    another case's row's time are changed in PostgreSQL, and verify names exactly those two rows — through the audit
+    service (`xptt audit verify --all` runs it) and through the auditor's API route."""
+    sessions = abuse.stack.sessions
+    intact = await verify_all(sessions)
+    assert intact and all(r.ok for r in intact), [r.summary() for r in intact if not r.ok]
+    payload_case = abuse.parked[Stage.DECISION].case_id
+    time_case = abuse.parked[Stage.APPRAISAL].case_id
+    await _tamper(
+        abuse,
+        "UPDATE audit_events SET payload = jsonb_set(payload, '{registered}', 'false') WHERE case_id = :c AND seq = 2",
+        c=payload_case,
+    )
+    await _tamper(
+        abuse,
+        "UPDATE audit_events SET occurred_at = occurred_at - interval '1 day' WHERE case_id = :c AND seq = 4",
+        c=time_case,
+    )
+    for case_id, seq in ((payload_case, 2), (time_case, 4)):
+        found = await verify_case(sessions, case_id)
+        assert found.first_problem is not None, found.summary()
+        assert (found.first_problem.case_id, found.first_problem.seq, found.first_problem.kind) == (
+            case_id,
+            seq,
+            "altered",
+        )
+    everything = await verify_all(sessions)
+    broken = {(r.case_id, r.first_problem.seq) for r in everything if r.first_problem is not None}
+    assert broken == {(payload_case, 2), (time_case, 4)}, broken
+    auditor = abuse.parked[Stage.DECISION].headers(Role.AUDITOR)
+    resp = await abuse.stack.http.get(f"/v1/audit/cases/{payload_case}/verify", headers=auditor)
+    assert resp.status_code == 200 and resp.json()["ok"] is False, resp.text
+    assert (resp.json()["first_problem"]["seq"], resp.json()["first_problem"]["kind"]) == (2, "altered")
+    fault_report(cases_verified=len(everything), rows_altered=2, detected=len(broken), missed=0, false_alarms=0)
+
+
+@pytest.mark.scenario(SCENARIO_7)
+async def test_a_non_deterministic_workflow_edit_fails_the_replay_before_deploy(fault_report: Any) -> None:
+    """Every recorded history in tests/histories replays on the real workflows, and every case history fails with
+    a non-determinism error on two changed case workflows: a different first command, and the real workflow with a
+    pause added before the case opens."""
+    warm_domain()
+    others = [w for w in WORKFLOWS if w is not RecognitionCaseWorkflow]
+    replays = caught = 0
+    case_histories = 0
+    for path in HISTORIES:
+        history = WorkflowHistory.from_json(path.stem, path.read_text())
+        kind = history.events[0].workflow_execution_started_event_attributes.workflow_type.name
+        real = Replayer(
+            workflows=list(WORKFLOWS), data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+        )
+        result = await real.replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
+        replays += 1
+        if kind != "RecognitionCaseWorkflow":
+            continue
+        case_histories += 1
+        for changed in (ChangedRecognitionCaseWorkflow, SleepsFirstRecognitionCaseWorkflow):
+            replayer = Replayer(
+                workflows=[changed, *others], data_converter=pydantic_data_converter, workflow_runner=workflow_runner()
+            )
+            result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+            assert isinstance(result.replay_failure, NondeterminismError), (path.name, changed.__name__, result)
+            caught += 1
+    assert case_histories >= 2 and caught == 2 * case_histories
+    fault_report(histories=replays, replayed_on_real_code=replays, edits=2, nondeterminism_caught=caught, missed=0)
