@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert
 from temporalio.client import WorkflowUpdateFailedError
 
 from bench.bare import BareStepsWorkflow
+from bench.profile import Profile
 from bench.stack import Stack, bench_stack, cpu_delta, cpu_seconds_by_process, write_result
 from db.models import ProvinceRow, UnitRow
 from domain.access import RoleScope
@@ -99,7 +101,7 @@ async def bare_phase(stack: Stack, cases: int, clients: int) -> dict[str, Any]:
     return _figures(cases * len(PATH), seconds, latencies, cpu)
 
 
-async def our_phase(stack: Stack, cases: int, clients: int) -> dict[str, Any]:
+async def our_phase(stack: Stack, cases: int, clients: int, profile: bool = False) -> dict[str, Any]:
     rows = [
         {
             "code": f"{40000 + i:05d}",
@@ -154,8 +156,12 @@ async def our_phase(stack: Stack, cases: int, clients: int) -> dict[str, Any]:
             task_id = result.next_task.task_id
 
     before = cpu_seconds_by_process(stack)
-    seconds, latencies = await drive_all([r["code"] for r in rows], clients, drive)
+    profiler = Profile(stack.worker_pid, "steps_worker") if profile else contextlib.nullcontext()
+    with profiler:
+        seconds, latencies = await drive_all([r["code"] for r in rows], clients, drive)
     cpu = cpu_delta(before, cpu_seconds_by_process(stack))
+    if isinstance(profiler, Profile):
+        print(profiler.summary(25))
     if len(latencies) != cases * len(PATH):
         raise RuntimeError(f"{len(latencies)} steps taken, {cases * len(PATH)} expected")
     return _figures(len(latencies), seconds, latencies, cpu)
@@ -175,13 +181,13 @@ def _figures(steps: int, seconds: float, latencies: list[float], cpu: dict[str, 
     }
 
 
-async def run(cases: int, clients: int) -> dict[str, Any]:
+async def run(cases: int, clients: int, profile: bool = False) -> dict[str, Any]:
     async with bench_stack() as stack:
         print(f"bare: {cases} workflows × {len(PATH)} updates, {clients} clients", flush=True)
         bare = await bare_phase(stack, cases, clients)
         print(f"  {bare['steps_per_second']} steps/s", flush=True)
         print(f"ours: {cases} cases × {len(PATH)} stages, {clients} clients", flush=True)
-        ours = await our_phase(stack, cases, clients)
+        ours = await our_phase(stack, cases, clients, profile)
         print(f"  {ours['steps_per_second']} steps/s", flush=True)
     return {
         "benchmark": "steps",
@@ -197,8 +203,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--profile", action="store_true", help="sample the worker with py-spy while cases step")
     args = parser.parse_args()
-    figures = asyncio.run(run(args.cases, args.clients))
+    figures = asyncio.run(run(args.cases, args.clients, args.profile))
     out = write_result("steps", figures)
     for key, value in figures.items():
         print(f"{key:24} {value}")

@@ -128,12 +128,16 @@ class RecognitionCaseWorkflow:
             locality_type=inp.locality_type,
         )
         self._state: CaseState | None = None
+        # What the round last heard from this case (see _report_progress); a case its round opened starts where the
+        # round's own first standing of it does.
+        self._reported: tuple[Any, ...] | None = None
         if inp.opened_at is not None:
             # Opened by its round, which recorded the opening in bulk at `opened_at`: the same pure function gives
             # the same first task here, and there is nothing to record.
             with workflow.unsafe.sandbox_unrestricted():  # the holiday calendar
                 self._state, _ = open_case(self._initial, profile=self.profile, year=self._year, now=inp.opened_at)
             self._version = 1
+            self._reported = ("open", False, False, None, None, False, 0)
 
     # -- the procedure ---------------------------------------------------------------------------------------------
     @workflow.run
@@ -426,7 +430,10 @@ class RecognitionCaseWorkflow:
         await self._report_progress(transition)
 
     async def _report_progress(self, transition: Transition) -> None:
-        """Tell the round that started this case (if any) where the case stands."""
+        """Tell the round that started this case (if any) where the case stands, at the milestones the round counts:
+        registered, dossier submitted, escalated, stuck, on hold or released, closed (with its outcome). A move from
+        one stage to the next alone is not news for the round (each signal costs the server and the round a
+        workflow task); counts by stage come from PostgreSQL (`GET /v1/rounds/{id}/progress`)."""
         parent = workflow.info().parent
         if parent is None:
             return
@@ -447,6 +454,19 @@ class RecognitionCaseWorkflow:
             last_action=transition.action,
             seq=state.seq,
         )
+        if workflow.patched("progress-at-milestones"):
+            milestone = (
+                progress.status,
+                progress.registered,
+                progress.submitted,
+                progress.outcome,
+                progress.problem,
+                progress.on_hold,
+                progress.escalation_level,
+            )
+            if milestone == self._reported:
+                return
+            self._reported = milestone
         try:
             await workflow.get_external_workflow_handle(parent.workflow_id).signal("case_progress", progress)
         except Exception as exc:  # the round has closed: the case goes on without it

@@ -1,6 +1,7 @@
-"""AssessmentRoundWorkflow: one per (province, round). Opens a case for every unit of the province (bounded
-concurrency), follows them through the progress each case signals, closes when every case has closed (or at the
-round's end), and records the round report.
+"""AssessmentRoundWorkflow: one per (province, round). Records the opening of every unit's case in bulk, starts the
+case workflows from it (bounded concurrency), follows them through the milestones each case signals (registered,
+submitted, escalated, stuck, on hold, closed), closes when every case has closed (or at the round's end), and records
+the round report.
 
 Cases are abandoned children: closing the round never cancels a case, and a case that outlives the round goes on.
 """
