@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -19,7 +19,7 @@ from api import cursor as cursors
 from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.forms import FormSpec, form_spec
 from api.inputs import ID_PATTERN, ROUND_PATTERN, UNIT_PATTERN, Instant
-from api.policy import actionable, readable, require_complete, require_read
+from api.policy import Principal, actionable, readable, require_complete, require_read
 from api.problems import Problem, problems
 from api.updates import update_refusal
 from db.models import CaseRow, TaskRow, UnitRow
@@ -85,6 +85,66 @@ def _after(c: cursors.Cursor, *, descending: bool) -> ColumnElement[bool]:
     if c.key is None:
         return or_(and_(due.is_(None), tid < c.id), due.is_not(None))
     return or_(due < c.key, and_(due == c.key, tid < c.id))
+
+
+def inbox_statement(
+    principal: Principal,
+    *,
+    now: datetime,
+    mine: bool = True,
+    status: TaskStatus = "open",
+    stage: list[Stage] | None = None,
+    overdue: bool | None = None,
+    escalated: bool | None = None,
+    escalated_to_me: bool = False,
+    due_before: datetime | None = None,
+    due_after: datetime | None = None,
+    unit: str | None = None,
+    round: str | None = None,
+    sort: Sort = "due",
+    after: cursors.Cursor | None = None,
+) -> Select[TaskRow, str, str]:
+    """The inbox query (without its LIMIT): the official's tasks under the filters, in (due time, id) order, after
+    the cursor's row when given."""
+    descending = sort == "-due"
+    stmt = (
+        select(TaskRow, UnitRow.name, CaseRow.round_id)
+        .join(UnitRow, UnitRow.code == TaskRow.unit_code)
+        .join(CaseRow, CaseRow.id == TaskRow.case_id)
+        .where(readable(principal, TaskRow.unit_code, TaskRow.province_code))
+    )
+    if escalated_to_me:
+        stmt = stmt.where(actionable(principal, TaskRow.unit_code, TaskRow.province_code, TaskRow.escalated_to))
+    elif mine:
+        stmt = stmt.where(
+            actionable(principal, TaskRow.unit_code, TaskRow.province_code, TaskRow.role),
+            or_(TaskRow.assignee_id.is_(None), TaskRow.assignee_id == principal.official_id),
+        )
+    if status != "any":
+        stmt = stmt.where(TaskRow.status == status)
+    if stage:
+        stmt = stmt.where(TaskRow.stage.in_([s.value for s in stage]))
+    if overdue is True:
+        stmt = stmt.where(TaskRow.status == "open", TaskRow.due_at < now)
+    elif overdue is False:
+        stmt = stmt.where(or_(TaskRow.status != "open", TaskRow.due_at.is_(None), TaskRow.due_at >= now))
+    if escalated is not None:
+        stmt = stmt.where(TaskRow.escalation_level > 0 if escalated else TaskRow.escalation_level == 0)
+    if due_before is not None:
+        stmt = stmt.where(TaskRow.due_at < due_before)
+    if due_after is not None:
+        stmt = stmt.where(TaskRow.due_at >= due_after)
+    if unit is not None:
+        stmt = stmt.where(TaskRow.unit_code == unit)
+    if round is not None:
+        stmt = stmt.where(CaseRow.round_id == round)
+    if after is not None:
+        stmt = stmt.where(_after(after, descending=descending))
+    if descending:
+        stmt = stmt.order_by(TaskRow.due_at.desc().nulls_first(), TaskRow.id.desc())
+    else:
+        stmt = stmt.order_by(TaskRow.due_at.asc().nulls_last(), TaskRow.id.asc())
+    return stmt
 
 
 NEXT_CURSOR = "X-Next-Cursor"
@@ -154,44 +214,23 @@ async def list_tasks(
     cursor: Annotated[str | None, Query(max_length=1000, description="X-Next-Cursor of the previous page")] = None,
 ) -> list[TaskOut]:
     now = datetime.now(UTC)
-    descending = sort == "-due"
-    stmt = (
-        select(TaskRow, UnitRow.name, CaseRow.round_id)
-        .join(UnitRow, UnitRow.code == TaskRow.unit_code)
-        .join(CaseRow, CaseRow.id == TaskRow.case_id)
-        .where(readable(principal, TaskRow.unit_code, TaskRow.province_code))
+    after = cursors.decode(cursor, sort=sort) if cursor is not None else None
+    stmt = inbox_statement(
+        principal,
+        now=now,
+        mine=mine,
+        status=status,
+        stage=stage,
+        overdue=overdue,
+        escalated=escalated,
+        escalated_to_me=escalated_to_me,
+        due_before=due_before,
+        due_after=due_after,
+        unit=unit,
+        round=round,
+        sort=sort,
+        after=after,
     )
-    if escalated_to_me:
-        stmt = stmt.where(actionable(principal, TaskRow.unit_code, TaskRow.province_code, TaskRow.escalated_to))
-    elif mine:
-        stmt = stmt.where(
-            actionable(principal, TaskRow.unit_code, TaskRow.province_code, TaskRow.role),
-            or_(TaskRow.assignee_id.is_(None), TaskRow.assignee_id == principal.official_id),
-        )
-    if status != "any":
-        stmt = stmt.where(TaskRow.status == status)
-    if stage:
-        stmt = stmt.where(TaskRow.stage.in_([s.value for s in stage]))
-    if overdue is True:
-        stmt = stmt.where(TaskRow.status == "open", TaskRow.due_at < now)
-    elif overdue is False:
-        stmt = stmt.where(or_(TaskRow.status != "open", TaskRow.due_at.is_(None), TaskRow.due_at >= now))
-    if escalated is not None:
-        stmt = stmt.where(TaskRow.escalation_level > 0 if escalated else TaskRow.escalation_level == 0)
-    if due_before is not None:
-        stmt = stmt.where(TaskRow.due_at < due_before)
-    if due_after is not None:
-        stmt = stmt.where(TaskRow.due_at >= due_after)
-    if unit is not None:
-        stmt = stmt.where(TaskRow.unit_code == unit)
-    if round is not None:
-        stmt = stmt.where(CaseRow.round_id == round)
-    if cursor is not None:
-        stmt = stmt.where(_after(cursors.decode(cursor, sort=sort), descending=descending))
-    if descending:
-        stmt = stmt.order_by(TaskRow.due_at.desc().nulls_first(), TaskRow.id.desc())
-    else:
-        stmt = stmt.order_by(TaskRow.due_at.asc().nulls_last(), TaskRow.id.asc())
     rows = (await session.execute(stmt.limit(limit + 1))).all()
     page = [task_out(task, name, round_id, now=now) for task, name, round_id in rows[:limit]]
     if len(rows) > limit:
