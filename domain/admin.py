@@ -55,7 +55,12 @@ def extend_due(
         raise AdminActionError("invalid_payload", "give the new due time with its time zone", "new_due_at")
     if new_due <= now:
         raise AdminActionError("invalid_payload", f"{new_due.isoformat()} is not in the future", "new_due_at")
-    task = schedule(state.task, profile.stage(state.stage), new_due)
+    try:
+        task = schedule(state.task, profile.stage(state.stage), new_due)
+    except (OverflowError, ValueError):  # its reminder or ladder falls outside the calendar (year 9999 and beyond)
+        raise AdminActionError(
+            "invalid_payload", f"{new_due.isoformat()} is too far in the future to schedule", "new_due_at"
+        ) from None
     new = state.model_copy(update={"seq": state.seq + 1, "task": task, "problem": None})
     details = {"task_id": task_id, "old_due_at": state.task.due_at.isoformat(), "new_due_at": new_due.isoformat()}
     return new, _transition(state, "due_extended", now=now, reason=reason, details=details, task_update=task)

@@ -324,7 +324,8 @@ def test_every_mutating_route_has_a_fuzz_strategy(fault_report: Any) -> None:
 async def test_inputs_the_fuzz_found_are_refused_with_their_field(abuse: Abuse, fault_report: Any) -> None:
     """What the fuzz found, pinned: a null nudge broke every workflow task of its case; a null Update had no reason;
     a body that is null, not an object or carries a NUL named no field; a web score for a criterion that is not a
-    number answered 500."""
+    number answered 500; a due time too far in the future for the calendar was refused as an OverflowError (a 502
+    through the API, a `failed` case in a bulk extension)."""
     parked = abuse.parked[Stage.SELF_ASSESSMENT]
     handle = handle_of(abuse.stack.client, parked.case_id)
     before = await snapshot(abuse.stack.sessions), await history_counts(handle)
@@ -362,8 +363,27 @@ async def test_inputs_the_fuzz_found_are_refused_with_their_field(abuse: Abuse, 
     )
     assert previewed.status_code == 200, previewed.text[:300]  # the preview shows the rest; nothing is recorded
 
+    for far in ("9999-12-31T23:00:00+00:00", "9999-12-30T00:00:00+07:00"):
+        admin = parked.actor(Role.ADMIN).model_dump(mode="json")
+        arg = {"actor": admin, "reason": "x", "task_id": parked.task_id, "new_due_at": far}
+        with pytest.raises(WorkflowUpdateFailedError) as info:
+            await handle.execute_update("extend_due", arg, id=f"far-{uuid.uuid4()}")
+        assert _refusal_reason(info.value.cause) == ("invalid_payload", "new_due_at"), info.value.cause
+    resp = await abuse.stack.http.post(
+        "/v1/bulk/extend-due",
+        json={
+            "dry_run": False,
+            "reason": "x",
+            "new_due_at": "9999-12-31T23:00:00Z",
+            "filter": {"province": parked.actor(Role.ADMIN).scopes[0].province_code, "case_ids": [parked.case_id]},
+        },
+        headers=parked.headers(Role.ADMIN),
+    )
+    assert resp.status_code == 200, resp.text
+    assert (resp.json()["refused"], resp.json()["failed"]) == ({"invalid_payload": 1}, 0), resp.text
+
     assert (await snapshot(abuse.stack.sessions), await history_counts(handle)) == before
-    fault_report(target="inputs found by the fuzz", inputs=13, refused=13, state_changes=0, server_errors=0)
+    fault_report(target="inputs found by the fuzz", inputs=16, refused=16, state_changes=0, server_errors=0)
 
 
 # -- 4. the same Update twice, the same activity twice: one effect ---------------------------------------------------
