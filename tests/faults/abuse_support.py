@@ -507,7 +507,11 @@ def bad_admin_update(name: str, parked: Parked) -> st.SearchStrategy[dict[str, A
         naive = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2200, 1, 1)).map(
             lambda d: d.isoformat()
         )
+        beyond = st.datetimes(  # past the end of the calendar: its reminder or ladder cannot be scheduled
+            min_value=datetime(9999, 12, 29), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)
+        ).map(lambda d: d.isoformat())
         spoils += [
+            beyond.map(lambda d: {**base, "new_due_at": d}),
             past.map(lambda d: {**base, "new_due_at": d}),
             naive.map(lambda d: {**base, "new_due_at": d}),
             NOT_DATE.map(lambda d: {**base, "new_due_at": d}),
