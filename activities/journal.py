@@ -64,13 +64,18 @@ async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> str:
     (case, seq) stores nothing and returns the stored hash; the chain is untouched.
     """
     await session.execute(select(CaseRow.id).where(CaseRow.id == entry.case_id).with_for_update(key_share=True))
-    stored = (
-        await session.execute(
-            select(AuditEventRow.hash, AuditEventRow.prev_hash).where(
-                AuditEventRow.case_id == entry.case_id, AuditEventRow.seq == entry.seq
+    # The row itself (a retry) and its predecessor, in one round trip.
+    found = {
+        row.seq: row
+        for row in (
+            await session.execute(
+                select(AuditEventRow.seq, AuditEventRow.hash, AuditEventRow.prev_hash).where(
+                    AuditEventRow.case_id == entry.case_id, AuditEventRow.seq.in_((entry.seq - 1, entry.seq))
+                )
             )
-        )
-    ).one_or_none()
+        ).all()
+    }
+    stored = found.get(entry.seq)
     if stored is not None:
         if stored.hash != row_hash(entry.model_dump(), stored.prev_hash):
             # A different entry under a recorded (case, seq): the first one stays; say so.
@@ -79,19 +84,13 @@ async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> str:
     if entry.seq == 1:
         prev_hash = GENESIS
     else:
-        prev = (
-            await session.execute(
-                select(AuditEventRow.hash).where(
-                    AuditEventRow.case_id == entry.case_id, AuditEventRow.seq == entry.seq - 1
-                )
-            )
-        ).scalar_one_or_none()
+        prev = found.get(entry.seq - 1)
         if prev is None:
             raise JournalGapError(
                 f"case {entry.case_id}: cannot append seq {entry.seq} ({entry.action}): seq {entry.seq - 1} "
                 "is not in the journal yet"
             )
-        prev_hash = prev
+        prev_hash = prev.hash
     digest = row_hash(entry.model_dump(), prev_hash)
     await session.execute(
         insert(AuditEventRow)

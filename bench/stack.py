@@ -196,13 +196,21 @@ def cpu_seconds_by_process(stack: Stack) -> dict[str, float]:
         return (int(fields[11]) + int(fields[12])) / tick
 
     out = {name: of(proc.pid) for name, proc in stack.procs.items()}
-    postgres = 0.0
+    # The embedded server's processes: its postmaster (started on this stack's data directory) and its children.
+    # A shared server (TEST_DATABASE_URL) serves others too, so it is not counted.
+    postmasters: set[int] = set()
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "postgres":
-                    postgres += of(int(entry.name))
-    out["postgres"] = postgres
+                if (entry / "comm").read_text().strip() != "postgres":
+                    continue
+                pid = int(entry.name)
+                if str(stack.workdir) in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    postmasters.add(pid)
+                parents[pid] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    if postmasters:
+        out["postgres"] = sum(of(pid) for pid, ppid in parents.items() if pid in postmasters or ppid in postmasters)
     out["bench"] = of(os.getpid())
     return out
 
