@@ -1,0 +1,101 @@
+"""`make bench`: every benchmark in turn, each in its own process on its own embedded stack, then one table of the
+figures against the targets. Each benchmark also writes bench/results/<name>.json (see bench/README.md).
+
+    .venv/bin/python -m bench [--only round_open,steps,inbox] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bench.stack import RESULTS
+
+# name → (arguments for the full run, arguments for --quick)
+BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
+    "round_open": (["--units", "10035"], ["--units", "1000"]),
+    "steps": (["--cases", "300", "--clients", "50"], ["--cases", "60", "--clients", "20"]),
+    "inbox": (["--tasks", "100000", "--clients", "50"], ["--tasks", "10000", "--clients", "20", "--seconds", "10"]),
+}
+
+
+def _get(figures: dict[str, Any], path: str) -> Any:
+    value: Any = figures
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+# (benchmark, figure path, label, target, met?)
+TARGETS: list[tuple[str, str, str, str, Callable[[Any], bool]]] = [
+    (
+        "round_open",
+        "seconds_to_every_first_task_in_inbox",
+        "round open: every first task in the inbox (s)",
+        "≤ 60",
+        lambda v: v <= 60,
+    ),
+    (
+        "round_open",
+        "seconds_to_every_case_workflow_running",
+        "round open: every case workflow running (s)",
+        "—",
+        lambda v: True,
+    ),
+    (
+        "round_open",
+        "worker_rss_high_water_mark_mib",
+        "worker peak RSS, every case live (MiB)",
+        "≤ 400",
+        lambda v: v <= 400,
+    ),
+    ("steps", "ratio_ours_to_bare", "case steps/s ÷ bare Temporal steps/s", "≥ 0.60", lambda v: v >= 0.6),
+    ("steps", "ours.steps_per_second", "case steps per second", "—", lambda v: True),
+    ("steps", "bare.steps_per_second", "bare steps per second", "—", lambda v: True),
+    ("inbox", "closed_loop.p95_ms", "inbox p95, closed loop (ms)", "≤ 50", lambda v: v <= 50),
+    ("inbox", "open_loop.p95_ms", "inbox p95, open loop (ms)", "≤ 50", lambda v: v <= 50),
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: " + ", ".join(BENCHMARKS))
+    parser.add_argument("--quick", action="store_true", help="small sizes, to check the benchmarks run")
+    args = parser.parse_args()
+    chosen = [n for n in args.only.split(",") if n]
+    unknown = [n for n in chosen if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"--only: unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
+    failed: list[str] = []
+    for name in chosen:
+        full, quick = BENCHMARKS[name]
+        command = [sys.executable, "-m", f"bench.{name}", *(quick if args.quick else full)]
+        print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
+        started = time.monotonic()
+        code = subprocess.call(command)
+        print(f"=== {name}: exit {code} after {time.monotonic() - started:.0f} s", flush=True)
+        if code != 0:
+            failed.append(name)
+    print("\n" + f"{'figure':52} {'measured':>12}  {'target':>8}  met")
+    for bench, path, label, target, met in TARGETS:
+        if bench not in chosen:
+            continue
+        result = RESULTS / f"{bench}.json"
+        value = _get(json.loads(result.read_text()), path) if result.exists() and bench not in failed else None
+        shown = "—" if value is None else str(value)
+        verdict = "" if value is None or target == "—" else ("yes" if met(value) else "NO")
+        print(f"{label:52} {shown:>12}  {target:>8}  {verdict}")
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
