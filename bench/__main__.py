@@ -59,8 +59,10 @@ TARGETS: list[tuple[str, str, str, str, Callable[[Any], bool]]] = [
     ("steps", "ratio_ours_to_bare", "case steps/s ÷ bare Temporal steps/s", "≥ 0.60", lambda v: v >= 0.6),
     ("steps", "ours.steps_per_second", "case steps per second", "—", lambda v: True),
     ("steps", "bare.steps_per_second", "bare steps per second", "—", lambda v: True),
-    ("inbox", "closed_loop.p95_ms", "inbox p95, closed loop (ms)", "≤ 50", lambda v: v <= 50),
-    ("inbox", "open_loop.p95_ms", "inbox p95, open loop (ms)", "≤ 50", lambda v: v <= 50),
+    ("inbox", "closed_loop.latency.p95_ms", "inbox p95, closed loop (ms)", "≤ 50", lambda v: v <= 50),
+    ("inbox", "open_loop.latency.p95_ms", "inbox p95, open loop (ms)", "≤ 50", lambda v: v <= 50),
+    ("inbox", "closed_loop.errors", "inbox errors, closed loop", "0", lambda v: v == 0),
+    ("inbox", "open_loop.errors", "inbox errors, open loop", "0", lambda v: v == 0),
 ]
 
 
