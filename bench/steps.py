@@ -143,13 +143,19 @@ async def our_phase(stack: Stack, cases: int, clients: int, profile: bool = Fals
                 scopes=[RoleScope(role=role, province_code=PROVINCE, unit_code=unit)],
             )
             t0 = time.monotonic()
-            try:
-                result = await handle.execute_update(
-                    RecognitionCaseWorkflow.complete_task,
-                    CompleteTaskInput(task_id=task_id, actor=actor, payload=forms[stage]),
-                )
-            except WorkflowUpdateFailedError as exc:
-                raise RuntimeError(f"{case_id} refused {stage.value}: {exc.cause}") from exc
+            for attempt in range(100):
+                try:
+                    result = await handle.execute_update(
+                        RecognitionCaseWorkflow.complete_task,
+                        CompleteTaskInput(task_id=task_id, actor=actor, payload=forms[stage]),
+                    )
+                    break
+                except WorkflowUpdateFailedError as exc:
+                    # A case that records its own opening has no open task until that is recorded: ask again.
+                    not_yet = stage == Stage.REGISTRATION and "no open task" in str(exc.cause)
+                    if not not_yet or attempt == 99:
+                        raise RuntimeError(f"{case_id} refused {stage.value}: {exc.cause}") from exc
+                    await asyncio.sleep(0.1)
             latencies.append(time.monotonic() - t0)
             if result.next_task is None:
                 break
