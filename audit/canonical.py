@@ -31,6 +31,10 @@ class CanonicalError(ValueError):
 
 def canonical_bytes(value: Any) -> bytes:
     """The RFC 8785 encoding of a JSON value (dict, list, str, int, float, bool, None) as UTF-8 bytes."""
+    if not _plain(value):
+        # Integral floats (e.g. a retry policy's backoff coefficient 2.0 in a workflow history) are written as the
+        # integers they equal (JCS writes 2.0 as `2`); then the fast path below usually applies.
+        value = _integral_floats_as_ints(value)
     if _plain(value):
         # No floats and no member name beyond U+FFFF: JCS is then exactly what `json` writes with sorted keys
         # (code-point order equals UTF-16 order below U+10000), and C-fast.
@@ -55,6 +59,17 @@ def _plain(value: Any) -> bool:
     if type(value) is list or type(value) is tuple:
         return all(_plain(v) for v in value)
     return False  # floats, mappings of other kinds, anything else: the general encoder decides
+
+
+def _integral_floats_as_ints(value: Any) -> Any:
+    kind = type(value)
+    if kind is float:
+        return int(value) if value.is_integer() and abs(value) <= MAX_SAFE_INTEGER else value
+    if kind is dict:
+        return {k: _integral_floats_as_ints(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_integral_floats_as_ints(v) for v in value]
+    return value
 
 
 def sha256_hex(value: Any) -> str:
