@@ -14,7 +14,7 @@ import asyncio
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ from tests.faults.abuse_support import (
     MatrixRoute,
     Parked,
     SleepsFirstRecognitionCaseWorkflow,
+    Snapshot,
     all_routes,
     bad_admin_update,
     bad_form,
@@ -80,6 +81,7 @@ from workflows.inputs import CompleteTaskInput
 from workflows.registry import WORKFLOWS
 
 QUICK = 25  # per Update and route: make test
+HISTORY_EVERY = 20
 FULL = 1000  # per Update and route: make faults
 FUZZED_ROUTES = [r for r in ROUTE_KEYS if r != ("POST", "/web/signout")]
 
@@ -99,6 +101,20 @@ class Abuse:
     stack: Stack
     parked: dict[Stage, Parked]
     routes: dict[tuple[str, str], Any]
+    accepted: dict[str, int] = field(default_factory=dict)  # case id → accepted updates once parked
+    last: dict[str, Snapshot] = field(default_factory=dict)  # target → the database after its last refused input
+
+    async def unchanged(self, target: str, before: Snapshot | None = None) -> None:
+        """The database as it was before the input (a refused input leaves the next one the same database)."""
+        after = await snapshot(self.stack.sessions)
+        assert after == (before or self.last[target]), f"{target}: a refused input changed the database"
+        self.last[target] = after
+
+    async def no_update_accepted(self) -> None:
+        """Every parked case's history holds the accepted updates it had once parked: none since, ever."""
+        for parked in self.parked.values():
+            now = (await history_counts(handle_of(self.stack.client, parked.case_id)))["accepted"]
+            assert now == self.accepted[parked.case_id], f"{parked.case_id}: an update was accepted"
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +130,10 @@ async def abuse(pg_server_url: str, template_database: str, temporal_env: Workfl
         async with running_stack(temporal_env.client, url, make_session_factory(engine)) as stack:
             parked = await asyncio.gather(*(park(stack, s) for s in HUMAN_STAGES))
             by_stage = {p.stage: p for p in parked}
-            yield Abuse(url, stack, by_stage, route_fuzz(by_stage))
+            abuse = Abuse(url, stack, by_stage, route_fuzz(by_stage))
+            for p in parked:
+                abuse.accepted[p.case_id] = (await history_counts(handle_of(stack.client, p.case_id)))["accepted"]
+            yield abuse
     finally:
         await engine.dispose()
         async with admin.connect() as conn:
@@ -161,14 +180,23 @@ async def _fuzz_update(abuse: Abuse, target: str, data: st.DataObject) -> Counte
         arg = data.draw(bad_admin_update(name, parked), label=name)
         allowed = ADMIN_REFUSALS | {"undecodable"}
     handle = handle_of(abuse.stack.client, parked.case_id)
-    before = await snapshot(abuse.stack.sessions), await history_counts(handle)
+    if target not in abuse.last:
+        abuse.last[target] = await snapshot(abuse.stack.sessions)
     with pytest.raises(WorkflowUpdateFailedError) as info:
         await handle.execute_update(name, arg, id=f"fuzz-{uuid.uuid4()}")
     code, _ = _refusal_reason(info.value.cause)
     assert code in allowed, (code, info.value.cause)
-    assert (await snapshot(abuse.stack.sessions), await history_counts(handle)) == before
+    await abuse.unchanged(target)
+    return await _count(abuse, target, code)
+
+
+async def _count(abuse: Abuse, target: str, refusal: str) -> Counter[str]:
+    """Tally one refused input; now and then, look for an accepted update in every parked case's history (they
+    stay there, so a later look catches an earlier one; the last look is `test_no_fuzzed_input_was_accepted`)."""
     tally = _TALLY.setdefault(target, Counter())
-    tally.update({"inputs": 1, "refused": 1, f"refused_{code}": 1})
+    tally.update({"inputs": 1, "refused": 1, f"refused_{refusal}": 1})
+    if tally["inputs"] % HISTORY_EVERY == 1:
+        await abuse.no_update_accepted()
     return tally
 
 
@@ -192,16 +220,15 @@ async def _fuzz_nudge(abuse: Abuse, data: st.DataObject) -> Counter[str]:
     parked = abuse.parked[Stage.REGISTRATION]
     arg = data.draw(bad_nudge(parked), label="nudge")
     handle = handle_of(abuse.stack.client, parked.case_id)
-    before = await snapshot(abuse.stack.sessions)
+    if "nudge" not in abuse.last:
+        abuse.last["nudge"] = await snapshot(abuse.stack.sessions)
     length = len([e async for e in handle.fetch_history_events()])
     await handle.signal("nudge", arg)
     events = await _settled(handle, length)
     failed = [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
     assert not failed, failed[0].workflow_task_failed_event_attributes.failure.message
-    assert await snapshot(abuse.stack.sessions) == before
-    tally = _TALLY.setdefault("nudge", Counter())
-    tally.update({"inputs": 1, "refused": 1, "refused_dropped": 1})
-    return tally
+    await abuse.unchanged("nudge")
+    return await _count(abuse, "nudge", "dropped")
 
 
 @pytest.mark.scenario(SCENARIO_5)
@@ -266,8 +293,9 @@ async def _fuzz_route(abuse: Abuse, route: tuple[str, str], data: st.DataObject)
     strategy = abuse.routes[route]
     assert strategy is not None, f"{route} takes no input"
     req = data.draw(strategy, label="request")
-    handle = handle_of(abuse.stack.client, abuse.parked[req.parked].case_id)
-    before = await snapshot(abuse.stack.sessions), await history_counts(handle)
+    target = f"{route[0]} {route[1]}"
+    if target not in abuse.last:
+        abuse.last[target] = await snapshot(abuse.stack.sessions)
     resp = await _send(abuse, req)
     what = f"{req.method} {req.path} {req.json if req.form is None else req.form!r}"[:500]
     assert resp.status_code < 500, f"{what}: {resp.status_code} {resp.text[:500]}"
@@ -279,10 +307,8 @@ async def _fuzz_route(abuse: Abuse, route: tuple[str, str], data: st.DataObject)
             assert out.field, f"{what}: 422 without a field: {resp.text[:300]}"
     else:  # the pages: a problem (CSRF) or the page with the refusal shown
         assert out.code or 'role="alert"' in resp.text, f"{what}: no reason shown: {resp.text[:300]}"
-    assert (await snapshot(abuse.stack.sessions), await history_counts(handle)) == before, what
-    tally = _TALLY.setdefault(f"{route[0]} {route[1]}", Counter())
-    tally.update({"inputs": 1, "refused": 1, f"refused_{resp.status_code}": 1})
-    return tally
+    await abuse.unchanged(target)
+    return await _count(abuse, target, str(resp.status_code))
 
 
 @pytest.mark.scenario(SCENARIO_5)
@@ -304,6 +330,13 @@ async def test_fuzzed_requests_are_refused_full(
     abuse: Abuse, route: tuple[str, str], data: st.DataObject, fault_report: Any
 ) -> None:
     fault_report(target=f"{route[0]} {route[1]}", **_figures(await _fuzz_route(abuse, route, data)))
+
+
+@pytest.mark.scenario(SCENARIO_5)
+async def test_no_fuzzed_input_was_accepted(abuse: Abuse, fault_report: Any) -> None:
+    """After every fuzzed input: no parked case's history holds an accepted update beyond those that parked it."""
+    await abuse.no_update_accepted()
+    fault_report(target="no update accepted in any parked case's history", cases=len(abuse.parked))
 
 
 @pytest.mark.scenario(SCENARIO_5)
