@@ -123,7 +123,12 @@ class CriterionScoreRow(Base):
 
 class TaskRow(Base):
     __tablename__ = "tasks"
-    __table_args__ = (Index("ix_tasks_inbox", "status", "role", "province_code", "due_at"),)
+    __table_args__ = (
+        Index("ix_tasks_inbox", "status", "role", "province_code", "due_at"),
+        # the province-wide views (mine=false) in due-time order; migration 0007
+        Index("ix_tasks_province_status_due", "province_code", "status", "due_at", "id"),
+        Index("ix_tasks_province_due", "province_code", "due_at", "id"),
+    )
     id: Mapped[str] = mapped_column(Text, primary_key=True)  # "<case id>/<n>-<stage>"
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
     stage: Mapped[str] = mapped_column(Text)
