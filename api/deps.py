@@ -76,14 +76,30 @@ async def get_principal(
 
 async def principal_of(session: AsyncSession, official_id: str) -> Principal | None:
     """The active official with their role assignments (None: unknown or inactive); the web pages and CLI use it too."""
-    official = await session.get(OfficialRow, official_id)
-    if official is None or not official.active:
-        return None
+    # One round trip: the official and their assignments (none: one row of NULLs), in the order they were granted.
     rows = (
-        await session.execute(select(RoleAssignmentRow).where(RoleAssignmentRow.official_id == official_id))
-    ).scalars()
-    scopes = tuple(RoleScope(role=Role(r.role), province_code=r.province_code, unit_code=r.unit_code) for r in rows)
-    return Principal(official_id=official.id, full_name=official.full_name, scopes=scopes)
+        await session.execute(
+            select(
+                OfficialRow.id,
+                OfficialRow.full_name,
+                OfficialRow.active,
+                RoleAssignmentRow.role,
+                RoleAssignmentRow.province_code,
+                RoleAssignmentRow.unit_code,
+            )
+            .outerjoin(RoleAssignmentRow, RoleAssignmentRow.official_id == OfficialRow.id)
+            .where(OfficialRow.id == official_id)
+            .order_by(RoleAssignmentRow.id)
+        )
+    ).all()
+    if not rows or not rows[0].active:
+        return None
+    scopes = tuple(
+        RoleScope(role=Role(r.role), province_code=r.province_code, unit_code=r.unit_code)
+        for r in rows
+        if r.role is not None and r.province_code is not None
+    )
+    return Principal(official_id=rows[0].id, full_name=rows[0].full_name, scopes=scopes)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
