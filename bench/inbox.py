@@ -195,9 +195,8 @@ async def seed(stack: Stack, tasks: int) -> dict[str, Any]:
             await session.execute(text(sql), params)
     async with stack.sessions() as session:
         await session.execute(text("ANALYZE"))
-        counts: dict[str, int] = dict(
-            (await session.execute(text("SELECT status, count(*) FROM tasks GROUP BY status"))).tuples().all()
-        )
+        found = await session.execute(text("SELECT status, count(*) FROM tasks GROUP BY status"))
+        counts: dict[str, int] = {status: n for status, n in found}
         overdue = await session.scalar(text("SELECT count(*) FROM tasks WHERE status = 'open' AND due_at < now()"))
         officials = await session.scalar(text("SELECT count(*) FROM officials"))
     return {
@@ -461,10 +460,29 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _own_postgres(stack: Stack) -> float | None:
+    """CPU seconds of the embedded server's processes (their working directory is its data directory under the
+    stack's); None when PostgreSQL is another server (TEST_DATABASE_URL), whose processes cannot be told apart."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        return None
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == "postgres" and os.readlink(entry / "cwd").startswith(
+                    str(stack.workdir)
+                ):
+                    total += _cpu(int(entry.name))
+    return total
+
+
 def cpu_now(stack: Stack) -> dict[str, float]:
     out = cpu_seconds_by_process(stack)
     api = stack.procs["api"].pid
     out["api"] = _cpu(api) + sum(_cpu(p) for p in _children(api))  # uvicorn's workers are children of its pid
+    own = _own_postgres(stack)
+    if own is not None:
+        out["postgres"] = own  # not the other postgres servers on the machine
     return {k: out[k] for k in ("api", "postgres", "bench")}
 
 
