@@ -53,7 +53,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api import cursor as cursors
 from api.deps import principal_of
 from api.routes.tasks import inbox_statement
-from bench.profile import Profile
+from bench.profile import PROFILES, Profile, py_spy
 from bench.round_open import synthetic_units
 from bench.stack import JWT_SECRET, Stack, bench_stack, cpu_seconds_by_process, write_result
 from db.models import ProvinceRow, UnitRow
@@ -460,29 +460,21 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _own_postgres(stack: Stack) -> float | None:
-    """CPU seconds of the embedded server's processes (their working directory is its data directory under the
-    stack's); None when PostgreSQL is another server (TEST_DATABASE_URL), whose processes cannot be told apart."""
-    if os.environ.get("TEST_DATABASE_URL"):
-        return None
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError):
-                if (entry / "comm").read_text().strip() == "postgres" and os.readlink(entry / "cwd").startswith(
-                    str(stack.workdir)
-                ):
-                    total += _cpu(int(entry.name))
-    return total
+async def _own_postgres(stack: Stack) -> float:
+    """CPU seconds of the PostgreSQL backends connected to the benchmark's database (the API's pool and ours): not
+    the other databases and servers on the machine."""
+    async with stack.sessions() as session:
+        pids = (
+            await session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
+        ).scalars()
+        return sum(_cpu(int(pid)) for pid in pids)
 
 
-def cpu_now(stack: Stack) -> dict[str, float]:
+async def cpu_now(stack: Stack) -> dict[str, float]:
     out = cpu_seconds_by_process(stack)
     api = stack.procs["api"].pid
     out["api"] = _cpu(api) + sum(_cpu(p) for p in _children(api))  # uvicorn's workers are children of its pid
-    own = _own_postgres(stack)
-    if own is not None:
-        out["postgres"] = own  # not the other postgres servers on the machine
+    out["postgres"] = await _own_postgres(stack)  # not the other postgres servers on the machine
     return {k: out[k] for k in ("api", "postgres", "bench")}
 
 
@@ -522,7 +514,7 @@ async def explain(stack: Stack, sample: dict[str, Official]) -> dict[str, Any]:
                 if follow:
                     last = (await session.execute(stmt)).all()
                     if len(last) > limit:
-                        task = last[limit - 1][0]
+                        task = last[limit - 1]
                         after = cursors.Cursor(sort="due", key=task.due_at, id=task.id)
                         stmt = inbox_statement(principal, now=now, after=after, **args).limit(limit + 1)
                         ms, plan = await _explain(session, stmt)
@@ -535,6 +527,18 @@ async def _explain(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) -> tup
     lines = [r[0] for r in (await session.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql))).all()]
     ms = next(float(line.split(":")[1].split()[0]) for line in lines if line.startswith("Execution Time"))
     return ms, lines
+
+
+class GilProfile(Profile):
+    """py-spy counting only the thread that holds the GIL: the API's Python CPU time, not its waits in system calls
+    (on an overloaded machine a socket write that wakes PostgreSQL is often where the process loses the core)."""
+
+    def __enter__(self) -> GilProfile:
+        PROFILES.mkdir(parents=True, exist_ok=True)
+        args = [py_spy(), "record", "--pid", str(self.pid), "--format", "raw", "--rate", str(self.rate), "--gil"]
+        args += ["--nonblocking", "--output", str(self.path)]
+        self._proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return self
 
 
 # -- the run -----------------------------------------------------------------------------------------------------------
@@ -565,14 +569,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
             rec = Recorder()
             load_before = load_average()
-            cpu0 = cpu_now(stack)
+            cpu0 = await cpu_now(stack)
             api_pid = stack.procs["api"].pid
             if args.profile and args.api_workers > 1:
                 api_pid = next(_children(api_pid))
-            profiler = Profile(api_pid, "inbox_api") if args.profile else contextlib.nullcontext()
+            profiler = GilProfile(api_pid, "inbox_api") if args.profile else contextlib.nullcontext()
             with profiler:
                 wall = await closed_loop(clients, args.seconds, rec)
-            cpu1 = cpu_now(stack)
+            cpu1 = await cpu_now(stack)
             closed = phase_figures(rec, wall)
             closed["cpu_seconds"] = {k: round(cpu1[k] - cpu0[k], 1) for k in cpu1}
             closed["load_average_before"] = load_before
@@ -583,9 +587,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
             rec = Recorder()
             load_before = load_average()
-            cpu0 = cpu_now(stack)
+            cpu0 = await cpu_now(stack)
             wall = await open_loop(clients, args.seconds, args.rate, rec)
-            cpu1 = cpu_now(stack)
+            cpu1 = await cpu_now(stack)
             opened = phase_figures(rec, wall)
             opened["cpu_seconds"] = {k: round(cpu1[k] - cpu0[k], 1) for k in cpu1}
             opened["load_average_before"] = load_before

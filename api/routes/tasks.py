@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Row, Select, and_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -53,7 +53,7 @@ class TaskOut(BaseModel):
     completed_by: str | None
 
 
-def task_out(task: TaskRow, unit_name: str, round_id: str, *, now: datetime) -> TaskOut:
+def task_out(task: TaskRow | Row[*tuple[Any, ...]], unit_name: str, round_id: str, *, now: datetime) -> TaskOut:
     return TaskOut(
         id=task.id,
         case_id=task.case_id,
@@ -87,6 +87,25 @@ def _after(c: cursors.Cursor, *, descending: bool) -> ColumnElement[bool]:
     return or_(due < c.key, and_(due == c.key, tid < c.id))
 
 
+# What an inbox row shows, read as plain rows: no ORM object per task, and not the completion's payload.
+INBOX_COLUMNS = (
+    TaskRow.id,
+    TaskRow.case_id,
+    TaskRow.stage,
+    TaskRow.role,
+    TaskRow.unit_code,
+    TaskRow.province_code,
+    TaskRow.status,
+    TaskRow.assignee_id,
+    TaskRow.escalation_level,
+    TaskRow.escalated_to,
+    TaskRow.created_at,
+    TaskRow.due_at,
+    TaskRow.completed_at,
+    TaskRow.completed_by,
+)
+
+
 def inbox_statement(
     principal: Principal,
     *,
@@ -103,12 +122,12 @@ def inbox_statement(
     round: str | None = None,
     sort: Sort = "due",
     after: cursors.Cursor | None = None,
-) -> Select[TaskRow, str, str]:
+) -> Select[*tuple[Any, ...]]:
     """The inbox query (without its LIMIT): the official's tasks under the filters, in (due time, id) order, after
     the cursor's row when given."""
     descending = sort == "-due"
     stmt = (
-        select(TaskRow, UnitRow.name, CaseRow.round_id)
+        select(*INBOX_COLUMNS, UnitRow.name.label("unit_name"), CaseRow.round_id)
         .join(UnitRow, UnitRow.code == TaskRow.unit_code)
         .join(CaseRow, CaseRow.id == TaskRow.case_id)
         .where(readable(principal, TaskRow.unit_code, TaskRow.province_code))
@@ -232,7 +251,7 @@ async def list_tasks(
         after=after,
     )
     rows = (await session.execute(stmt.limit(limit + 1))).all()
-    page = [task_out(task, name, round_id, now=now) for task, name, round_id in rows[:limit]]
+    page = [task_out(row, row.unit_name, row.round_id, now=now) for row in rows[:limit]]
     if len(rows) > limit:
         last = page[-1]
         token = cursors.encode(cursors.Cursor(sort=sort, key=last.due_at, id=last.id))
