@@ -460,22 +460,33 @@ def _cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _own_postgres(stack: Stack) -> float:
-    """CPU seconds of the PostgreSQL backends connected to the benchmark's database (the API's pool and ours): not
-    the other databases and servers on the machine."""
+async def _own_postgres(stack: Stack) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to the benchmark's database (the API's pool, ours, parallel
+    workers): not the other databases and servers on the machine."""
     async with stack.sessions() as session:
         pids = (
             await session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
         ).scalars()
-        return sum(_cpu(int(pid)) for pid in pids)
+        return {int(pid): _cpu(int(pid)) for pid in pids}
 
 
-async def cpu_now(stack: Stack) -> dict[str, float]:
+@dataclass
+class Cpu:
+    processes: dict[str, float]
+    backends: dict[int, float]
+
+    def since(self, before: Cpu) -> dict[str, float]:
+        out = {k: round(v - before.processes.get(k, 0.0), 1) for k, v in self.processes.items()}
+        # a backend that started meanwhile counts from zero; one that ended is lost (parallel workers: little)
+        out["postgres"] = round(sum(v - before.backends.get(pid, 0.0) for pid, v in self.backends.items()), 1)
+        return out
+
+
+async def cpu_now(stack: Stack) -> Cpu:
     out = cpu_seconds_by_process(stack)
     api = stack.procs["api"].pid
     out["api"] = _cpu(api) + sum(_cpu(p) for p in _children(api))  # uvicorn's workers are children of its pid
-    out["postgres"] = await _own_postgres(stack)  # not the other postgres servers on the machine
-    return {k: out[k] for k in ("api", "postgres", "bench")}
+    return Cpu({k: out[k] for k in ("api", "bench")}, await _own_postgres(stack))
 
 
 def load_average() -> str:
@@ -578,7 +589,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 wall = await closed_loop(clients, args.seconds, rec)
             cpu1 = await cpu_now(stack)
             closed = phase_figures(rec, wall)
-            closed["cpu_seconds"] = {k: round(cpu1[k] - cpu0[k], 1) for k in cpu1}
+            closed["cpu_seconds"] = cpu1.since(cpu0)
+            closed["cpu_ms_per_request"] = {
+                k: round(1000 * v / max(1, closed["requests"]), 2) for k, v in closed["cpu_seconds"].items()
+            }
             closed["load_average_before"] = load_before
             closed["load_average_after"] = load_average()
             figures["closed_loop"] = closed
@@ -591,7 +605,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             wall = await open_loop(clients, args.seconds, args.rate, rec)
             cpu1 = await cpu_now(stack)
             opened = phase_figures(rec, wall)
-            opened["cpu_seconds"] = {k: round(cpu1[k] - cpu0[k], 1) for k in cpu1}
+            opened["cpu_seconds"] = cpu1.since(cpu0)
+            opened["cpu_ms_per_request"] = {
+                k: round(1000 * v / max(1, opened["requests"]), 2) for k, v in opened["cpu_seconds"].items()
+            }
             opened["load_average_before"] = load_before
             opened["load_average_after"] = load_average()
             figures["open_loop"] = opened
@@ -632,16 +649,16 @@ def print_table(f: dict[str, Any]) -> None:
         f"{f['api_workers']} API worker(s) {f['api_env'] or ''}"
     )
     head = f"{'phase':34} {'req/s':>7} {'errors':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'max':>7}"
-    head += "  cpu s (api/pg/bench)  load"
+    head += "  cpu ms/request (api/pg/bench)  load"
     print(head)
     for phase, label in (("closed_loop", "closed loop (as fast as answered)"), ("open_loop", "open loop (fixed rate)")):
         p = f[phase]
         lat = p["latency"]
-        cpu = p["cpu_seconds"]
+        cpu = p["cpu_ms_per_request"]
         print(
             f"{label:34} {p['requests_per_second']:7.1f} {p['errors']:6d} {lat['p50_ms']:7.1f} {lat['p95_ms']:7.1f} "
-            f"{lat['p99_ms']:7.1f} {lat['max_ms']:7.1f}  {cpu['api']:5.1f}/{cpu['postgres']:5.1f}/{cpu['bench']:5.1f}"
-            f"      {p['load_average_before']}"
+            f"{lat['p99_ms']:7.1f} {lat['max_ms']:7.1f}  {cpu['api']:5.2f}/{cpu['postgres']:5.2f}/{cpu['bench']:5.2f}"
+            f"           {p['load_average_before']}"
         )
     for phase in ("closed_loop", "open_loop"):
         print(f"{phase} by request kind (ms):")
