@@ -50,8 +50,17 @@ FINAL = ("delivered", "failed", "held", "digested")
 SentHook = Callable[[str], Awaitable[None]]
 
 
+HEARTBEAT_EVERY = 2.0  # seconds; the delivery workflow's heartbeat timeout is several times this
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _heartbeats() -> None:
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(HEARTBEAT_EVERY)
 
 
 def _outcome(row: NotificationRow) -> DeliveryOutcome:
@@ -106,6 +115,16 @@ class NotificationDelivery:
 
     @activity.defn(name="deliver_notification")
     async def deliver(self, inp: NotificationRef) -> DeliveryOutcome:
+        # Heartbeats tell Temporal the attempt lives: a worker that dies mid-send is noticed within the heartbeat
+        # timeout the delivery workflow sets, not at the end of the whole start-to-close timeout.
+        beating = asyncio.create_task(_heartbeats()) if activity.in_activity() else None
+        try:
+            return await self._deliver(inp)
+        finally:
+            if beating is not None:
+                beating.cancel()
+
+    async def _deliver(self, inp: NotificationRef) -> DeliveryOutcome:
         row = await self._claim(inp.outbox_id)
         if row.status != "sending":
             return _outcome(row)

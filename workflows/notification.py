@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
 DB_TIMEOUT = timedelta(seconds=30)
 DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
 SEND_TIMEOUT = timedelta(seconds=90)
+# The send heartbeats (activities/notify.py): an attempt whose worker died is retried after this, not SEND_TIMEOUT.
+SEND_HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 
 __all__ = ["NOTIFY_QUEUE_SUFFIX", "dispatch_notifications", "notify_task_queue"]
@@ -68,6 +70,7 @@ class NotificationDeliveryWorkflow:
                 ref,
                 result_type=DeliveryOutcome,
                 start_to_close_timeout=SEND_TIMEOUT,
+                heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
                 schedule_to_close_timeout=timedelta(seconds=inp.give_up_after_seconds),
                 retry_policy=retry,
             )
