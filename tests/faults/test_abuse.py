@@ -166,7 +166,7 @@ def _refusal_reason(cause: BaseException | None) -> tuple[str, str | None]:
     return cause.type, field
 
 
-async def _fuzz_update(abuse: Abuse, target: str, data: st.DataObject) -> Counter[str]:
+async def _fuzz_update(abuse: Abuse, target: str, data: st.DataObject, variant: str) -> Counter[str]:
     name, _, stage_name = target.partition("@")
     parked = abuse.parked[Stage(stage_name) if stage_name else Stage.REGISTRATION]
     if name == "complete_task":
@@ -187,13 +187,13 @@ async def _fuzz_update(abuse: Abuse, target: str, data: st.DataObject) -> Counte
     code, _ = _refusal_reason(info.value.cause)
     assert code in allowed, (code, info.value.cause)
     await abuse.unchanged(target)
-    return await _count(abuse, target, code)
+    return await _count(abuse, f"{variant} {target}", code)
 
 
 async def _count(abuse: Abuse, target: str, refusal: str) -> Counter[str]:
     """Tally one refused input; now and then, look for an accepted update in every parked case's history (they
     stay there, so a later look catches an earlier one; the last look is `test_no_fuzzed_input_was_accepted`)."""
-    tally = _TALLY.setdefault(target, Counter())
+    tally = _TALLY.setdefault(target, Counter())  # one per variant: "quick …" and "full …"
     tally.update({"inputs": 1, "refused": 1, f"refused_{refusal}": 1})
     if tally["inputs"] % HISTORY_EVERY == 1:
         await abuse.no_update_accepted()
@@ -215,7 +215,7 @@ async def _settled(handle: Any, after: int, timeout: float = 10) -> list[Any]:
         await asyncio.sleep(0.02)
 
 
-async def _fuzz_nudge(abuse: Abuse, data: st.DataObject) -> Counter[str]:
+async def _fuzz_nudge(abuse: Abuse, data: st.DataObject, variant: str) -> Counter[str]:
     """The `nudge` signal is fire and forget: a bad one must be dropped, never break the case's workflow task."""
     parked = abuse.parked[Stage.REGISTRATION]
     arg = data.draw(bad_nudge(parked), label="nudge")
@@ -228,14 +228,14 @@ async def _fuzz_nudge(abuse: Abuse, data: st.DataObject) -> Counter[str]:
     failed = [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED]
     assert not failed, failed[0].workflow_task_failed_event_attributes.failure.message
     await abuse.unchanged("nudge")
-    return await _count(abuse, "nudge", "dropped")
+    return await _count(abuse, f"{variant} nudge", "dropped")
 
 
 @pytest.mark.scenario(SCENARIO_5)
 @fuzz(QUICK)
 @given(data=st.data())
 async def test_fuzzed_nudges_are_dropped_quick(abuse: Abuse, data: st.DataObject, fault_report: Any) -> None:
-    fault_report(target="Signal nudge", **_figures(await _fuzz_nudge(abuse, data)))
+    fault_report(target="Signal nudge", **_figures(await _fuzz_nudge(abuse, data, "quick")))
 
 
 @pytest.mark.faults_full
@@ -243,7 +243,7 @@ async def test_fuzzed_nudges_are_dropped_quick(abuse: Abuse, data: st.DataObject
 @fuzz(FULL)
 @given(data=st.data())
 async def test_fuzzed_nudges_are_dropped_full(abuse: Abuse, data: st.DataObject, fault_report: Any) -> None:
-    fault_report(target="Signal nudge", **_figures(await _fuzz_nudge(abuse, data)))
+    fault_report(target="Signal nudge", **_figures(await _fuzz_nudge(abuse, data, "full")))
 
 
 def _figures(tally: Counter[str]) -> dict[str, int]:
@@ -259,7 +259,7 @@ def _figures(tally: Counter[str]) -> dict[str, int]:
 async def test_fuzzed_updates_are_refused_quick(
     abuse: Abuse, target: str, data: st.DataObject, fault_report: Any
 ) -> None:
-    fault_report(target=f"Update {target}", **_figures(await _fuzz_update(abuse, target, data)))
+    fault_report(target=f"Update {target}", **_figures(await _fuzz_update(abuse, target, data, "quick")))
 
 
 @pytest.mark.faults_full
@@ -270,7 +270,7 @@ async def test_fuzzed_updates_are_refused_quick(
 async def test_fuzzed_updates_are_refused_full(
     abuse: Abuse, target: str, data: st.DataObject, fault_report: Any
 ) -> None:
-    fault_report(target=f"Update {target}", **_figures(await _fuzz_update(abuse, f"{target}", data)))
+    fault_report(target=f"Update {target}", **_figures(await _fuzz_update(abuse, target, data, "full")))
 
 
 async def _send(abuse: Abuse, req: BadRequest) -> httpx.Response:
@@ -289,7 +289,7 @@ async def _send(abuse: Abuse, req: BadRequest) -> httpx.Response:
     return await abuse.stack.http.request(req.method, req.path, json=req.json, headers=headers)
 
 
-async def _fuzz_route(abuse: Abuse, route: tuple[str, str], data: st.DataObject) -> Counter[str]:
+async def _fuzz_route(abuse: Abuse, route: tuple[str, str], data: st.DataObject, variant: str) -> Counter[str]:
     strategy = abuse.routes[route]
     assert strategy is not None, f"{route} takes no input"
     req = data.draw(strategy, label="request")
@@ -308,7 +308,7 @@ async def _fuzz_route(abuse: Abuse, route: tuple[str, str], data: st.DataObject)
     else:  # the pages: a problem (CSRF) or the page with the refusal shown
         assert out.code or 'role="alert"' in resp.text, f"{what}: no reason shown: {resp.text[:300]}"
     await abuse.unchanged(target)
-    return await _count(abuse, target, str(resp.status_code))
+    return await _count(abuse, f"{variant} {target}", str(resp.status_code))
 
 
 @pytest.mark.scenario(SCENARIO_5)
@@ -318,7 +318,7 @@ async def _fuzz_route(abuse: Abuse, route: tuple[str, str], data: st.DataObject)
 async def test_fuzzed_requests_are_refused_quick(
     abuse: Abuse, route: tuple[str, str], data: st.DataObject, fault_report: Any
 ) -> None:
-    fault_report(target=f"{route[0]} {route[1]}", **_figures(await _fuzz_route(abuse, route, data)))
+    fault_report(target=f"{route[0]} {route[1]}", **_figures(await _fuzz_route(abuse, route, data, "quick")))
 
 
 @pytest.mark.faults_full
@@ -329,7 +329,7 @@ async def test_fuzzed_requests_are_refused_quick(
 async def test_fuzzed_requests_are_refused_full(
     abuse: Abuse, route: tuple[str, str], data: st.DataObject, fault_report: Any
 ) -> None:
-    fault_report(target=f"{route[0]} {route[1]}", **_figures(await _fuzz_route(abuse, route, data)))
+    fault_report(target=f"{route[0]} {route[1]}", **_figures(await _fuzz_route(abuse, route, data, "full")))
 
 
 @pytest.mark.scenario(SCENARIO_5)
