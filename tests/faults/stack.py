@@ -84,6 +84,17 @@ class TemporalServer:
     def start(self) -> None:
         self.proc = start_temporal(self.db_file, port=self.port, ui_port=None, log_file=self.log_file)
 
+    async def connect(self, timeout: float = 30) -> Client:
+        """A client, once the frontend answers (its port opens before it is healthy)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return await Client.connect(self.address, data_converter=pydantic_data_converter)
+            except RuntimeError:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self.proc is None:
             return
@@ -452,9 +463,9 @@ class RoundRun:
             "LOG_FORMAT": "json",
             "LOG_LEVEL": "INFO",
         }
+        self.client = await self.temporal.connect()
         self.worker = WorkerProcess(env, self.directory / "worker.log")
         self.worker.start()
-        self.client = await Client.connect(self.temporal.address, data_converter=pydantic_data_converter)
         settings = Settings.model_validate(
             {
                 "DATABASE_URL": app_url,
