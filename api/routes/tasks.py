@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Header, Path, Query, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import Row, Select, and_, or_, select
+from sqlalchemy import DateTime, Row, Select, and_, cast, func, literal, literal_column, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -75,16 +75,24 @@ def task_out(task: TaskRow | Row[*tuple[Any, ...]], unit_name: str, round_id: st
     )
 
 
+# A missing due time sorts as the latest (NULLS LAST ascending, NULLS FIRST descending): as 'infinity'.
+_LATEST = cast(literal_column("'infinity'"), DateTime(timezone=True))
+
+
 def _after(c: cursors.Cursor, *, descending: bool) -> ColumnElement[bool]:
-    """Rows after the cursor in (due_at, id) order, a missing due time counting as the latest."""
+    """Rows after the cursor in (due_at, id) order, a missing due time counting as the latest.
+
+    One row comparison rather than an OR of ranges: PostgreSQL then reads the index in due-time order and stops
+    after the page, where an OR made it collect every matching row of the scope (a bitmap) and sort them."""
     due, tid = TaskRow.due_at, TaskRow.id
+    key = _LATEST if c.key is None else literal(c.key, DateTime(timezone=True))
     if not descending:
         if c.key is None:
             return and_(due.is_(None), tid > c.id)
-        return or_(due > c.key, and_(due == c.key, tid > c.id), due.is_(None))
+        return tuple_(func.coalesce(due, _LATEST), tid) > tuple_(key, literal(c.id))
     if c.key is None:
-        return or_(and_(due.is_(None), tid < c.id), due.is_not(None))
-    return or_(due < c.key, and_(due == c.key, tid < c.id))
+        return tuple_(func.coalesce(due, _LATEST), tid) < tuple_(key, literal(c.id))
+    return tuple_(due, tid) < tuple_(key, literal(c.id))
 
 
 # What an inbox row shows, read as plain rows: no ORM object per task, and not the completion's payload.
