@@ -26,7 +26,7 @@ from activities.journal import AuditEntry, append_audit_event, append_first_audi
 from db.models import CaseRow, CriterionScoreRow, TaskRow
 from domain.stages import Outcome
 from domain.streaks import RoundResult
-from notify.outbox import enqueue_for_transition
+from notify.outbox import enqueue_for_transition, enqueue_for_transitions
 
 log = structlog.get_logger(__name__)
 
@@ -147,7 +147,8 @@ async def record_openings(session: AsyncSession, openings: Sequence[RecordTransi
         .values([_new_task_values(o, o.new_task) for o in openings if o.new_task is not None])
         .on_conflict_do_nothing(index_elements=[TaskRow.id])
     )
-    return {o.case.case_id: await enqueue_for_transition(session, o) for o in openings}
+    outbox = await enqueue_for_transitions(session, openings)
+    return {o.case.case_id: ids for o, ids in zip(openings, outbox, strict=True)}
 
 
 async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:

@@ -19,6 +19,7 @@ digest workflow. Neither is returned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,6 +87,57 @@ async def resolve_recipients(session: AsyncSession, event: OutboxEvent) -> list[
     return [Recipient(o.id, o.full_name, o.email, preferences_of(p)) for o, p in rows]
 
 
+async def resolve_recipients_many(session: AsyncSession, events: Sequence[OutboxEvent]) -> list[list[Recipient]]:
+    """`resolve_recipients` for each event, from one read of the role holders of every province and role the
+    events name (and one of the officials they name by id)."""
+    provinces = {e.recipients.province_code for e in events if e.recipients.roles}
+    roles = {r.value for e in events for r in e.recipients.roles}
+    named = {i for e in events for i in e.recipients.official_ids}
+    people: dict[str, Recipient] = {}
+    # (official, role, province, unit or None) of every assignment that may matter
+    holds: list[tuple[str, str, str, str | None]] = []
+    if provinces and roles:
+        rows = (
+            await session.execute(
+                select(OfficialRow, NotificationPreferenceRow, RoleAssignmentRow)
+                .join(RoleAssignmentRow, RoleAssignmentRow.official_id == OfficialRow.id)
+                .outerjoin(NotificationPreferenceRow, NotificationPreferenceRow.official_id == OfficialRow.id)
+                .where(
+                    OfficialRow.active.is_(True),
+                    RoleAssignmentRow.role.in_(roles),
+                    RoleAssignmentRow.province_code.in_(provinces),
+                )
+            )
+        ).all()
+        for o, p, a in rows:
+            people[o.id] = Recipient(o.id, o.full_name, o.email, preferences_of(p))
+            holds.append((o.id, a.role, a.province_code, a.unit_code))
+    if named:
+        rows_named = (
+            await session.execute(
+                select(OfficialRow, NotificationPreferenceRow)
+                .outerjoin(NotificationPreferenceRow, NotificationPreferenceRow.official_id == OfficialRow.id)
+                .where(OfficialRow.active.is_(True), OfficialRow.id.in_(named))
+            )
+        ).all()
+        for o, p in rows_named:
+            people[o.id] = Recipient(o.id, o.full_name, o.email, preferences_of(p))
+    out: list[list[Recipient]] = []
+    for event in events:
+        who = event.recipients
+        wanted = {r.value for r in who.roles}
+        ids = {i for i in who.official_ids if i in people}
+        ids |= {
+            official
+            for official, role, province, unit in holds
+            if role in wanted
+            and province == who.province_code
+            and (who.unit_code is None or unit is None or unit == who.unit_code)
+        }
+        out.append([people[i] for i in sorted(ids)])
+    return out
+
+
 def _address(channel: Channel, recipient: Recipient, default_webhook_url: str | None) -> str | None:
     if channel == Channel.EMAIL:
         return recipient.email
@@ -106,17 +158,62 @@ async def enqueue(
     `public_url` (links) and `default_webhook_url` (officials who chose webhooks without a URL of their own) come
     from the settings when not given.
     """
+    public_url, default_webhook_url = _urls(public_url, default_webhook_url)
+    recipients = await resolve_recipients(session, event)
+    unit_name = None
+    if event.unit_code and "unit_name" not in event.context:
+        unit_name = await session.scalar(select(UnitRow.name).where(UnitRow.code == event.unit_code))
+    rows, dispatch = _messages(event, recipients, unit_name, public_url, default_webhook_url)
+    if rows:
+        await session.execute(insert(NotificationRow).values(rows).on_conflict_do_nothing(index_elements=["id"]))
+    return dispatch
+
+
+async def enqueue_many(session: AsyncSession, events: Sequence[OutboxEvent]) -> list[list[str]]:
+    """`enqueue` for many events at once (a round opening its cases): the same rows and ids as one `enqueue` per
+    event, with the recipients and the units' names read in two queries for all of them and one insert."""
+    public_url, default_webhook_url = _urls(None, None)
+    recipients = await resolve_recipients_many(session, events)
+    units = {e.unit_code for e in events if e.unit_code and "unit_name" not in e.context}
+    names: dict[str, str] = {}
+    if units:
+        names = dict((await session.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.code.in_(units)))).all())
+    rows: list[dict[str, Any]] = []
+    out: list[list[str]] = []
+    for event, people in zip(events, recipients, strict=True):
+        event_rows, dispatch = _messages(
+            event, people, names.get(event.unit_code or ""), public_url, default_webhook_url
+        )
+        rows.extend(event_rows)
+        out.append(dispatch)
+    for start in range(0, len(rows), 1000):  # ~20 parameters a row: well under PostgreSQL's limit per statement
+        await session.execute(
+            insert(NotificationRow).values(rows[start : start + 1000]).on_conflict_do_nothing(index_elements=["id"])
+        )
+    return out
+
+
+def _urls(public_url: str | None, default_webhook_url: str | None) -> tuple[str, str | None]:
     if public_url is None or default_webhook_url is None:
         from infra.settings import get_settings
 
         settings = get_settings()
         public_url = settings.public_url if public_url is None else public_url
         default_webhook_url = settings.webhook_url if default_webhook_url is None else default_webhook_url
-    recipients = await resolve_recipients(session, event)
+    return public_url, default_webhook_url or None
+
+
+def _messages(
+    event: OutboxEvent,
+    recipients: list[Recipient],
+    unit_name: str | None,
+    public_url: str,
+    default_webhook_url: str | None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The outbox rows of one event for its recipients, and the ids to dispatch."""
     context: dict[str, Any] = dict(event.context)
     if event.unit_code and "unit_name" not in context:
-        name = await session.scalar(select(UnitRow.name).where(UnitRow.code == event.unit_code))
-        context["unit_name"] = name or event.unit_code
+        context["unit_name"] = unit_name or event.unit_code
     context.setdefault("unit_code", event.unit_code)
     context.setdefault("case_id", event.case_id)
     context.setdefault("task_id", event.task_id)
@@ -174,8 +271,6 @@ async def enqueue(
                     "delivered_at": event.occurred_at if status == "delivered" else None,
                 }
             )
-    if rows:
-        await session.execute(insert(NotificationRow).values(rows).on_conflict_do_nothing(index_elements=["id"]))
     log.info(
         "notifications_enqueued",
         kind=event.kind.value,
@@ -184,7 +279,7 @@ async def enqueue(
         rows=len(rows),
         to_dispatch=len(dispatch),
     )
-    return dispatch
+    return rows, dispatch
 
 
 async def enqueue_for_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
@@ -193,3 +288,11 @@ async def enqueue_for_transition(session: AsyncSession, inp: RecordTransitionInp
     for event in events_for_transition(inp):
         ids.extend(await enqueue(session, event))
     return ids
+
+
+async def enqueue_for_transitions(session: AsyncSession, inputs: Sequence[RecordTransitionInput]) -> list[list[str]]:
+    """`enqueue_for_transition` for many transitions at once (see `enqueue_many`), ids in the same order."""
+    events = [list(events_for_transition(inp)) for inp in inputs]
+    flat = [e for group in events for e in group]
+    ids = iter(await enqueue_many(session, flat))
+    return [[i for _ in group for i in next(ids)] for group in events]

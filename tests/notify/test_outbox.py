@@ -7,13 +7,14 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_store import CaseStore
 from activities.inputs import CaseSnapshot, NewTask, RecordTransitionInput
-from db.models import OfficialRow, RoleAssignmentRow
+from db.models import OfficialRow, RoleAssignmentRow, UnitRow
 from db.models_notify import NotificationRow
 from domain.case import Transition
 from domain.stages import LocalityType, Role, Stage
@@ -26,7 +27,7 @@ from notify.inbox import (
     mark_read,
     set_preferences,
 )
-from notify.outbox import enqueue
+from notify.outbox import enqueue, enqueue_many
 from notify.preferences import Preferences
 from tests.notify.support import rows
 from tests.support import PROVINCE, ROUND_ID, seed
@@ -129,6 +130,74 @@ async def test_recipients_by_role_cover_unit_and_province_scopes_and_skip_inacti
     emails = await rows(sessions, channel="email")
     assert sorted(r.official_id for r in emails) == sorted([f"demo-officer-{unit}", "prov-officer"])
     assert sorted(ids) == sorted(r.id for r in emails)
+
+
+async def test_many_events_at_once_write_what_one_at_a_time_writes(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    unit, _ = await seed(sessions)
+    other = "40001"
+    async with sessions() as session, session.begin():
+        await session.execute(
+            insert(UnitRow).values(
+                code=other, name="Xã Thử Nghiệm", division_type="xã", province_code=PROVINCE, locality_type="other"
+            )
+        )
+        session.add_all(
+            [
+                OfficialRow(id="prov-officer", full_name="Cán bộ tỉnh", email="prov@example.invalid"),
+                OfficialRow(id="gone-officer", full_name="Đã nghỉ", email="gone@example.invalid", active=False),
+                OfficialRow(id="far-officer", full_name="Tỉnh khác", email="far@example.invalid"),
+                OfficialRow(id="other-officer", full_name="Xã khác", email="other@example.invalid"),
+            ]
+        )
+        await session.flush()
+        session.add_all(
+            [
+                RoleAssignmentRow(official_id="prov-officer", role="commune_officer", province_code=PROVINCE),
+                RoleAssignmentRow(
+                    official_id="gone-officer", role="commune_officer", province_code=PROVINCE, unit_code=unit
+                ),
+                RoleAssignmentRow(official_id="far-officer", role="commune_officer", province_code="01"),
+                RoleAssignmentRow(
+                    official_id="other-officer", role="commune_officer", province_code=PROVINCE, unit_code=other
+                ),
+            ]
+        )
+    whole_province = Recipients(roles=(Role.COMMUNE_OFFICER, Role.ADMIN), province_code=PROVINCE)
+    named = Recipients(official_ids=(f"demo-admin-{PROVINCE}", "gone-officer", "nobody"))
+
+    def events(prefix: str) -> list[OutboxEvent]:
+        return [
+            event(unit, f"{prefix}:1"),
+            event(other, f"{prefix}:2"),
+            event(unit, f"{prefix}:3", recipients=whole_province),
+            event(other, f"{prefix}:4", recipients=named, kind=NotificationKind.TASK_ESCALATED),
+        ]
+
+    one_by_one: list[list[str]] = []
+    async with sessions() as session, session.begin():
+        for e in events("one"):
+            one_by_one.append(await enqueue(session, e))
+    async with sessions() as session, session.begin():
+        together = await enqueue_many(session, events("many"))
+
+    written = await rows(sessions)
+
+    def shape(prefix: str) -> list[tuple[object, ...]]:
+        return sorted(
+            (r.dedup_key.split(":")[1], r.official_id, r.channel, r.status, r.address, r.subject, r.body, r.kind)
+            for r in written
+            if r.dedup_key.startswith(prefix + ":")
+        )
+
+    assert shape("many") == shape("one")
+    assert len(shape("one")) >= 8  # every scope above reached somebody
+    by_id = {r.id: r for r in written}
+    assert [[(by_id[i].dedup_key.split(":")[1], by_id[i].official_id) for i in ids] for ids in together] == [
+        [(by_id[i].dedup_key.split(":")[1], by_id[i].official_id) for i in ids] for ids in one_by_one
+    ]
+    assert {r.official_id for r in written} & {"gone-officer", "far-officer", "nobody"} == set()
 
 
 async def test_named_officials_receive_without_a_role(sessions: async_sessionmaker[AsyncSession]) -> None:
