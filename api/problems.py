@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
+import asyncpg
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger(__name__)
@@ -108,6 +112,31 @@ def install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+# Refused, reset, unresolvable, timed out, dropped mid-statement, or no pooled connection free in time.
+UNREACHABLE = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.CannotConnectNowError,
+    SATimeoutError,
+)
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """A failure to reach PostgreSQL (refused, dropped, timed out), as opposed to a fault in the request."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, UNREACHABLE):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(_: Request, exc: Problem) -> JSONResponse:
@@ -129,6 +158,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unreachable(exc):
+            log.warning("database_unavailable", path=request.url.path, error=f"{type(exc).__name__}: {exc}")
+            return problem_response(
+                503, "database_unavailable", "the database cannot be reached; try again shortly", {"Retry-After": "5"}
+            )
         log.exception("request_failed", path=request.url.path)
         return problem_response(500, "internal_error", "the request failed; it has been logged")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -9,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.main import create_app
 from infra.embedded import free_port
 from infra.settings import Settings
+from infra.tokens import issue_token, utcnow
 from tests.api.helpers import problem, serve
 from tests.support import SECRET
 
@@ -35,3 +38,16 @@ async def test_readiness_checks_postgres_and_temporal(temporal_env: WorkflowEnvi
         body = problem(await http.get("/readyz"), 503, "not_ready")
         assert body["checks"] == {"postgres": "ok", "temporal": body["checks"]["temporal"]}
         assert body["checks"]["temporal"].startswith("failing")
+
+
+async def test_a_request_that_cannot_reach_postgres_is_a_503_to_retry_not_a_500(
+    temporal_env: WorkflowEnvironment,
+) -> None:
+    nowhere = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/none"
+    settings = Settings.model_validate({"DATABASE_URL": nowhere, "XPTT_JWT_SECRET": SECRET})
+    token = issue_token("someone", secret=SECRET, issuer=settings.jwt_issuer, now=utcnow(), ttl=timedelta(hours=1))
+    async with serve(create_app(settings, temporal=temporal_env.client)) as http:
+        resp = await http.get("/v1/tasks?mine=true", headers={"Authorization": f"Bearer {token}"})
+        body = problem(resp, 503, "database_unavailable")
+        assert resp.headers["retry-after"] == "5"
+        assert "database" in body["detail"]
