@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -125,6 +126,15 @@ def fresh_unit() -> str:
     return next(_UNITS)
 
 
+# A test whose Temporal server and database are its own (the time-skipping tests, the database-only tests) may
+# reuse units: these repeat, and leave the shared pool above to the tests on the shared server.
+_ISOLATED_UNITS = itertools.cycle([u.code for u in load_units(PROVINCE)])
+
+
+def isolated_unit() -> str:
+    return next(_ISOLATED_UNITS)
+
+
 async def seed_reference(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Provinces, the units of PROVINCE and the round; no officials (so nothing is notified)."""
     async with sessions() as session, session.begin():
@@ -132,10 +142,12 @@ async def seed_reference(sessions: async_sessionmaker[AsyncSession]) -> None:
         await ensure_round(session, parse_round(ROUND_ID), "two-tier")
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession]) -> tuple[str, list[DemoOfficial]]:
+async def seed(
+    sessions: async_sessionmaker[AsyncSession], unit: str | None = None
+) -> tuple[str, list[DemoOfficial]]:
     await seed_reference(sessions)
     async with sessions() as session, session.begin():
-        unit = fresh_unit()
+        unit = unit or fresh_unit()
         officials = demo_officials(PROVINCE, unit)
         await seed_officials(session, officials, PROVINCE)
     return unit, officials

@@ -30,7 +30,7 @@ from notify.inbox import (
 from notify.outbox import enqueue, enqueue_many
 from notify.preferences import Preferences
 from tests.notify.support import rows
-from tests.support import PROVINCE, ROUND_ID, seed
+from tests.support import PROVINCE, ROUND_ID, isolated_unit, seed
 
 T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
 
@@ -82,7 +82,7 @@ def event(unit: str, key: str = "k1", **kw: object) -> OutboxEvent:
 async def test_recording_a_transition_writes_its_notifications_once_and_returns_the_same_ids(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    unit, officials = await seed(sessions)
+    unit, officials = await seed(sessions, isolated_unit())
     officer = next(o for o in officials if o.role == Role.COMMUNE_OFFICER)
     store = CaseStore(sessions)
     env = ActivityEnvironment()
@@ -106,7 +106,7 @@ async def test_recording_a_transition_writes_its_notifications_once_and_returns_
 async def test_recipients_by_role_cover_unit_and_province_scopes_and_skip_inactive_officials(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    unit, _ = await seed(sessions)
+    unit, _ = await seed(sessions, isolated_unit())
     async with sessions() as session, session.begin():
         session.add_all(
             [
@@ -135,7 +135,7 @@ async def test_recipients_by_role_cover_unit_and_province_scopes_and_skip_inacti
 async def test_many_events_at_once_write_what_one_at_a_time_writes(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    unit, _ = await seed(sessions)
+    unit, _ = await seed(sessions, isolated_unit())
     other = "40001"
     async with sessions() as session, session.begin():
         await session.execute(
@@ -201,7 +201,7 @@ async def test_many_events_at_once_write_what_one_at_a_time_writes(
 
 
 async def test_named_officials_receive_without_a_role(sessions: async_sessionmaker[AsyncSession]) -> None:
-    unit, _ = await seed(sessions)
+    unit, _ = await seed(sessions, isolated_unit())
     async with sessions() as session, session.begin():
         await enqueue(session, event(unit, recipients=Recipients(official_ids=(f"demo-admin-{PROVINCE}",))))
     assert {r.official_id for r in await rows(sessions)} == {f"demo-admin-{PROVINCE}"}
@@ -210,7 +210,7 @@ async def test_named_officials_receive_without_a_role(sessions: async_sessionmak
 async def test_preferences_choose_channels_digest_language_and_quiet_hours(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    unit, _ = await seed(sessions)
+    unit, _ = await seed(sessions, isolated_unit())
     officer = f"demo-officer-{unit}"
     async with sessions() as session, session.begin():
         await set_preferences(
@@ -241,7 +241,7 @@ async def test_preferences_choose_channels_digest_language_and_quiet_hours(
 
 
 async def test_a_webhook_without_any_url_is_skipped_not_failed(sessions: async_sessionmaker[AsyncSession]) -> None:
-    unit, _ = await seed(sessions)
+    unit, _ = await seed(sessions, isolated_unit())
     async with sessions() as session, session.begin():
         await set_preferences(
             session, f"demo-officer-{unit}", Preferences(channels=frozenset({Channel.WEBHOOK})), at=T0
@@ -253,7 +253,7 @@ async def test_a_webhook_without_any_url_is_skipped_not_failed(sessions: async_s
 async def test_in_app_notifications_are_listed_newest_first_and_marked_read_by_their_owner_only(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    unit, _ = await seed(sessions)
+    unit, _ = await seed(sessions, isolated_unit())
     officer = f"demo-officer-{unit}"
     async with sessions() as session, session.begin():
         for n in range(3):
@@ -274,7 +274,7 @@ async def test_in_app_notifications_are_listed_newest_first_and_marked_read_by_t
 
 
 async def test_failed_notifications_are_listed_by_province(sessions: async_sessionmaker[AsyncSession]) -> None:
-    unit, _ = await seed(sessions)
+    unit, _ = await seed(sessions, isolated_unit())
     async with sessions() as session, session.begin():
         [oid] = await enqueue(session, event(unit))
         row = await session.get(NotificationRow, oid)
@@ -291,7 +291,7 @@ async def test_failed_notifications_are_listed_by_province(sessions: async_sessi
 async def test_notifications_are_written_with_the_transition_or_not_at_all(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    unit, _ = await seed(sessions)
+    unit, _ = await seed(sessions, isolated_unit())
     store = CaseStore(sessions)
     good = opened(unit)
     broken = good.model_copy(update={"case": good.case.model_copy(update={"round_id": "no-such-round"})})

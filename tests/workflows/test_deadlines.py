@@ -29,7 +29,7 @@ from domain.procedure import load_profile
 from domain.rounds import parse_round, previous_round
 from domain.stages import LocalityType, Role, Stage
 from services.rounds import ensure_round
-from tests.support import PROVINCE, ROUND_ID, form_for, fresh_unit, seed_reference
+from tests.support import PROVINCE, ROUND_ID, form_for, isolated_unit, seed_reference
 from worker import audit_activities, build_worker, case_activities
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import (
@@ -88,7 +88,7 @@ async def start(time_env: WorkflowEnvironment, sessions: async_sessionmaker[Asyn
     started: list[WorkflowHandle[Any, Any]] = []
 
     async def _start(unit: str | None = None, round_id: str = ROUND_ID) -> Case:
-        unit = unit or fresh_unit()
+        unit = unit or isolated_unit()
         inp = StartCaseInput(
             case_id=f"{round_id}-{unit}-{uuid.uuid4().hex[:6]}",
             unit_code=unit,
@@ -356,7 +356,7 @@ async def test_reassignment_gives_the_task_to_one_official(start: Any) -> None:
 async def test_a_fifth_consecutive_recognition_raises_a_provincial_commendation_task(
     start: Any, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    unit = fresh_unit()
+    unit = isolated_unit()
     earlier: list[str] = []
     rnd = previous_round(parse_round(ROUND_ID))
     while rnd is not None and len(earlier) < 4:
