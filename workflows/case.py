@@ -128,6 +128,7 @@ class RecognitionCaseWorkflow:
             locality_type=inp.locality_type,
         )
         self._state: CaseState | None = None
+        self._recording: CaseState | None = None  # the state a transition being recorded leads to
         # What the round last heard from this case (see _report_progress); a case its round opened starts where the
         # round's own first standing of it does.
         self._reported: tuple[Any, ...] | None = None
@@ -243,10 +244,13 @@ class RecognitionCaseWorkflow:
     @complete_task.validator
     def _validate_complete_task(self, inp: CompleteTaskInput) -> None:
         _given(inp, CompleteTaskInput)
-        self._check_completion(inp)
+        # Against the transition being recorded, if one is: its new task is in the inbox as soon as the recording
+        # commits, before the workflow hears back, and an official may act on it at once. The handler checks again
+        # under the lock, once that transition is the case's state.
+        self._check_completion(inp, self._recording or self._state)
 
-    def _check_completion(self, inp: CompleteTaskInput) -> Form:
-        state = self._state
+    def _check_completion(self, inp: CompleteTaskInput, state: CaseState | None = None) -> Form:
+        state = state or self._state
         task = state.task if state else None
         if state is None or task is None or state.status != "open":
             raise _refuse("task_not_open", "the case has no open task")
@@ -394,6 +398,7 @@ class RecognitionCaseWorkflow:
         if current is None:
             raise ApplicationError("the case has not started yet", type="not_started")
         state, transition = change(current)
+        self._recording = state
         info = workflow.info()
         update_info = workflow.current_update_info()
         recorded = await workflow.execute_activity(
@@ -413,6 +418,7 @@ class RecognitionCaseWorkflow:
             retry_policy=ACTIVITY_RETRY,
         )
         self._state = state
+        self._recording = None
         self._version += 1
         task = state.task
         problem = state.problem or ("on_hold" if state.on_hold else None)

@@ -9,17 +9,21 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import AuditEventRow
+from activities.case_store import CaseStore
+from activities.inputs import RecordTransitionInput, RecordTransitionResult
+from db.models import AuditEventRow, TaskRow
 from domain.access import RoleScope
-from domain.stages import Role, Stage
-from tests.support import PROVINCE, form_for, running_stack
+from domain.stages import LocalityType, Role, Stage
+from tests.support import PROVINCE, ROUND_ID, form_for, isolated_unit, running_stack, seed_reference
+from worker import build_worker
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import Actor, CompleteTaskInput
+from workflows.inputs import Actor, CompleteTaskInput, StartCaseInput
 
 
 def _actor(role: Role, unit: str | None) -> Actor:
@@ -114,3 +118,52 @@ async def test_two_racing_completions_of_one_task_have_one_effect(
                 select(func.count()).select_from(AuditEventRow).where(AuditEventRow.case_id == case_id)
             )
         assert journal == 3  # opened, registered, self-assessed
+
+
+async def test_a_task_completed_the_moment_it_reaches_the_inbox_is_taken(
+    temporal_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The inbox shows a new task once its transition commits, before the workflow hears back from the recording:
+    an official who acts at once is not refused."""
+    await seed_reference(sessions)
+    unit = isolated_unit()
+    store = CaseStore(sessions)
+    recorded = asyncio.Event()
+
+    @activity.defn(name="record_transition")
+    async def record_then_linger(inp: RecordTransitionInput) -> RecordTransitionResult:
+        result = await store.record_transition(inp)
+        if inp.transition.seq == 1:
+            recorded.set()
+            await asyncio.sleep(3)  # the first task is in the inbox; the workflow does not know it yet
+        return result
+
+    queue = f"linger-{uuid.uuid4()}"
+    case_id = f"{ROUND_ID}-{unit}-{uuid.uuid4().hex[:6]}"
+    async with build_worker(temporal_env.client, queue, [record_then_linger, store.load_recognition_history]):
+        handle = await temporal_env.client.start_workflow(
+            RecognitionCaseWorkflow.run,
+            StartCaseInput(
+                case_id=case_id,
+                unit_code=unit,
+                province_code=PROVINCE,
+                round_id=ROUND_ID,
+                rule_set_id="qd06-2019",
+                profile_id="two-tier",
+                locality_type=LocalityType.OTHER,
+            ),
+            id=case_id,
+            task_queue=queue,
+        )
+        await asyncio.wait_for(recorded.wait(), 30)
+        async with sessions() as session:
+            row = await session.get(TaskRow, f"{case_id}-t01")
+        assert row is not None and row.status == "open"
+        result = await handle.execute_update(
+            RecognitionCaseWorkflow.complete_task,
+            CompleteTaskInput(
+                task_id=row.id, actor=_actor(Role.COMMUNE_OFFICER, unit), payload=form_for(Stage.REGISTRATION)
+            ),
+        )
+        assert result.stage == Stage.SELF_ASSESSMENT
+        await handle.terminate("test over")
