@@ -55,7 +55,7 @@ from api.deps import principal_of
 from api.routes.tasks import inbox_statement
 from bench.profile import PROFILES, Profile, py_spy
 from bench.round_open import synthetic_units
-from bench.stack import JWT_SECRET, Stack, bench_stack, cpu_seconds_by_process, write_result
+from bench.stack import JWT_SECRET, Stack, bench_stack, cpu_seconds, cpu_seconds_by_process, write_result
 from db.models import ProvinceRow, UnitRow
 from domain.stages import Stage
 from domain.units import load_provinces
@@ -452,14 +452,6 @@ def _children(pid: int) -> Iterator[int]:
                     yield from _children(int(entry.name))
 
 
-def _cpu(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 async def _own_postgres(stack: Stack) -> dict[int, float]:
     """CPU seconds of each PostgreSQL backend connected to the benchmark's database (the API's pool, ours, parallel
     workers): not the other databases and servers on the machine."""
@@ -467,7 +459,7 @@ async def _own_postgres(stack: Stack) -> dict[int, float]:
         pids = (
             await session.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"))
         ).scalars()
-        return {int(pid): _cpu(int(pid)) for pid in pids}
+        return {int(pid): cpu_seconds(int(pid)) for pid in pids}
 
 
 @dataclass
@@ -485,7 +477,9 @@ class Cpu:
 async def cpu_now(stack: Stack) -> Cpu:
     out = cpu_seconds_by_process(stack)
     api = stack.procs["api"].pid
-    out["api"] = _cpu(api) + sum(_cpu(p) for p in _children(api))  # uvicorn's workers are children of its pid
+    out["api"] = cpu_seconds(api) + sum(
+        cpu_seconds(p) for p in _children(api)
+    )  # uvicorn's workers are children of its pid
     return Cpu({k: out[k] for k in ("api", "bench")}, await _own_postgres(stack))
 
 

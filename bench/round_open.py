@@ -29,7 +29,15 @@ from sqlalchemy.dialects.postgresql import insert
 from temporalio.service import RPCError
 
 from bench.profile import Profile
-from bench.stack import Stack, bench_stack, cpu_delta, cpu_seconds_by_process, rss_mb, write_result
+from bench.stack import (
+    Stack,
+    bench_stack,
+    cpu_delta,
+    cpu_seconds_by_process,
+    rss_mb,
+    running_workflows,
+    write_result,
+)
 from db.models import ProvinceRow, TaskRow, UnitRow
 from domain.units import load_provinces, load_units
 from workflows.case import RecognitionCaseWorkflow
@@ -66,8 +74,8 @@ def synthetic_units(n: int) -> list[dict[str, str]]:
     return rows
 
 
-async def seed(stack: Stack, n: int) -> list[str]:
-    units = synthetic_units(n)
+async def seed(stack: Stack, units: list[dict[str, str]]) -> list[str]:
+    """The real provinces and the given units; returns the provinces that have units."""
     async with stack.sessions() as session, session.begin():
         await session.execute(
             insert(ProvinceRow).values(
@@ -103,22 +111,12 @@ class RssSampler:
 
 async def open_tasks(stack: Stack) -> int:
     async with stack.sessions() as session:
-        return int(
-            await session.scalar(select(func.count()).select_from(TaskRow).where(TaskRow.status == "open")) or 0
-        )
-
-
-async def running_cases(stack: Stack) -> int:
-    """Case workflows the server runs (its visibility store: the answer trails the truth by moments)."""
-    found = await stack.client.count_workflows(
-        "WorkflowType = 'RecognitionCaseWorkflow' AND ExecutionStatus = 'Running'"
-    )
-    return found.count
+        return int(await session.scalar(select(func.count()).select_from(TaskRow).where(TaskRow.status == "open")) or 0)
 
 
 async def run(n: int, concurrency: int, worker_env: dict[str, str], profile: bool) -> dict[str, Any]:
     async with bench_stack() as stack:
-        provinces = await seed(stack, n)
+        provinces = await seed(stack, synthetic_units(n))
         stack.start_worker(worker_env)
         idle_rss = rss_mb(stack.worker_pid)[0]
         print(f"{n} synthetic units in {len(provinces)} provinces; worker idle at {idle_rss:.0f} MiB", flush=True)
@@ -146,7 +144,7 @@ async def run(n: int, concurrency: int, worker_env: dict[str, str], profile: boo
                 tasks = await open_tasks(stack)
                 if inbox_s is None and tasks >= n:
                     inbox_s = elapsed
-                running = await running_cases(stack)
+                running = await running_workflows(stack, "RecognitionCaseWorkflow")
                 if inbox_s is not None and running >= n:
                     running_s = time.monotonic() - started
                 if elapsed - last_print >= 2 or running_s is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,16 +29,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from db.migrate import upgrade_async
 from db.session import async_url, make_engine, make_session_factory
-from infra.embedded import start_postgres, start_temporal
+from infra.embedded import free_port, start_postgres, start_temporal
 
 RESULTS = Path(__file__).parent / "results"
 JWT_SECRET = "bench-" + "s" * 40
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def rss_mb(pid: int) -> tuple[float, float]:
@@ -183,19 +176,19 @@ def write_result(name: str, figures: dict[str, Any]) -> Path:
     return out
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds_by_process(stack: Stack) -> dict[str, float]:
-    """CPU seconds (user + system) used so far by the stack's processes: each named process, PostgreSQL (every
-    `postgres` process on the machine) and this benchmark process."""
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def of(pid: int) -> float:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (FileNotFoundError, ProcessLookupError):
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / tick
-
-    out = {name: of(proc.pid) for name, proc in stack.procs.items()}
+    """CPU seconds used so far by the stack's processes: each named process, the stack's own embedded PostgreSQL
+    (not a shared server's) and this benchmark process."""
+    out = {name: cpu_seconds(proc.pid) for name, proc in stack.procs.items()}
     # The embedded server's processes: its postmaster (started on this stack's data directory) and its children.
     # A shared server (TEST_DATABASE_URL) serves others too, so it is not counted.
     postmasters: set[int] = set()
@@ -210,10 +203,18 @@ def cpu_seconds_by_process(stack: Stack) -> dict[str, float]:
                     postmasters.add(pid)
                 parents[pid] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
     if postmasters:
-        out["postgres"] = sum(of(pid) for pid, ppid in parents.items() if pid in postmasters or ppid in postmasters)
-    out["bench"] = of(os.getpid())
+        out["postgres"] = sum(
+            cpu_seconds(pid) for pid, ppid in parents.items() if pid in postmasters or ppid in postmasters
+        )
+    out["bench"] = cpu_seconds(os.getpid())
     return out
 
 
 def cpu_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     return {k: round(after.get(k, 0.0) - before.get(k, 0.0), 1) for k in after}
+
+
+async def running_workflows(stack: Stack, workflow_type: str) -> int:
+    """Workflows of a type the server runs (its visibility store: the answer trails the truth by moments)."""
+    found = await stack.client.count_workflows(f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'")
+    return found.count

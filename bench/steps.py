@@ -22,17 +22,15 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert
 from temporalio.client import WorkflowUpdateFailedError
 
 from bench.bare import BareStepsWorkflow
 from bench.profile import Profile
-from bench.stack import Stack, bench_stack, cpu_delta, cpu_seconds_by_process, write_result
-from db.models import ProvinceRow, UnitRow
+from bench.round_open import seed, synthetic_units
+from bench.stack import Stack, bench_stack, cpu_delta, cpu_seconds_by_process, running_workflows, write_result
 from domain.access import RoleScope
 from domain.case import case_id_for
 from domain.stages import Role, Stage
-from domain.units import load_provinces
 from tests.support import form_for
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput
@@ -74,11 +72,6 @@ async def drive_all(
     return time.monotonic() - started, latencies
 
 
-async def running(stack: Stack, workflow_type: str) -> int:
-    found = await stack.client.count_workflows(f"WorkflowType = '{workflow_type}' AND ExecutionStatus = 'Running'")
-    return found.count
-
-
 async def bare_phase(stack: Stack, cases: int, clients: int) -> dict[str, Any]:
     queue = stack.task_queue + "-bare"
     stack.start_worker({"TEMPORAL_TASK_QUEUE": queue}, module="bench.bare", name="bare")
@@ -102,23 +95,8 @@ async def bare_phase(stack: Stack, cases: int, clients: int) -> dict[str, Any]:
 
 
 async def our_phase(stack: Stack, cases: int, clients: int, profile: bool = False) -> dict[str, Any]:
-    rows = [
-        {
-            "code": f"{40000 + i:05d}",
-            "name": f"Xã Thử Nghiệm {40000 + i}",
-            "division_type": "xã",
-            "province_code": PROVINCE,
-            "locality_type": "other",
-        }
-        for i in range(cases)
-    ]
-    async with stack.sessions() as session, session.begin():
-        await session.execute(
-            insert(ProvinceRow)
-            .values([{"code": p.code, "name": p.name, "is_central_city": p.is_central_city} for p in load_provinces()])
-            .on_conflict_do_nothing()
-        )
-        await session.execute(insert(UnitRow).values(rows))
+    rows = [{**u, "province_code": PROVINCE} for u in synthetic_units(cases)]
+    await seed(stack, rows)
     stack.start_worker()
     await stack.client.start_workflow(
         AssessmentRoundWorkflow.run,
@@ -127,7 +105,7 @@ async def our_phase(stack: Stack, cases: int, clients: int, profile: bool = Fals
         task_queue=stack.task_queue,
     )
     deadline = time.monotonic() + 600
-    while await running(stack, "RecognitionCaseWorkflow") < cases:
+    while await running_workflows(stack, "RecognitionCaseWorkflow") < cases:
         if time.monotonic() > deadline:
             raise RuntimeError("the round did not start its cases within 10 minutes")
         await asyncio.sleep(0.5)
