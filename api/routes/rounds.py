@@ -127,7 +127,8 @@ class ProgressOut(BaseModel):
     on_hold: int
     generated_at: datetime
     workflow: RoundProgress | None = Field(
-        description="the round workflow's own count, from the progress each case signals it (null: no round workflow)"
+        description="the round workflow's own count, from the milestones each case signals it (registered, submitted, "
+        "escalated, stuck, on hold, closed; a case's stage as of its last milestone; null: no round workflow)"
     )
 
 
