@@ -107,6 +107,39 @@ def _given(inp: object, model: type) -> None:
         raise _refuse("invalid_payload", f"the update takes a {model.__name__} object", "input")
 
 
+def _progress(state: CaseState, action: str) -> CaseProgress:
+    """Where the case stands, as its round counts it."""
+    return CaseProgress(
+        case_id=state.case_id,
+        unit_code=state.unit_code,
+        stage=state.stage,
+        status=state.status,
+        outcome=state.outcome,
+        due_at=state.task.due_at if state.task else None,
+        escalation_level=state.task.escalation_level if state.task else 0,
+        problem=state.problem,
+        on_hold=state.on_hold,
+        registered=state.stage != Stage.REGISTRATION and state.outcome != Outcome.NOT_REGISTERED,
+        submitted=state.dossier_submitted,
+        blocking_reasons=[r.code for r in state.verdict.blocking_reasons] if state.verdict else [],
+        last_action=action,
+        seq=state.seq,
+    )
+
+
+def _milestone(progress: CaseProgress) -> tuple[object, ...]:
+    """What of a case's standing is news for its round (a stage move alone is not)."""
+    return (
+        progress.status,
+        progress.registered,
+        progress.submitted,
+        progress.outcome,
+        progress.problem,
+        progress.on_hold,
+        progress.escalation_level,
+    )
+
+
 @workflow.defn
 class RecognitionCaseWorkflow:
     @workflow.init
@@ -131,14 +164,14 @@ class RecognitionCaseWorkflow:
         self._recording: CaseState | None = None  # the state a transition being recorded leads to
         # What the round last heard from this case (see _report_progress); a case its round opened starts where the
         # round's own first standing of it does.
-        self._reported: tuple[Any, ...] | None = None
+        self._reported: tuple[object, ...] | None = None
         if inp.opened_at is not None:
             # Opened by its round, which recorded the opening in bulk at `opened_at`: the same pure function gives
             # the same first task here, and there is nothing to record.
             with workflow.unsafe.sandbox_unrestricted():  # the holiday calendar
                 self._state, _ = open_case(self._initial, profile=self.profile, year=self._year, now=inp.opened_at)
             self._version = 1
-            self._reported = ("open", False, False, None, None, False, 0)
+            self._reported = _milestone(_progress(self._state, "case_opened"))
 
     # -- the procedure ---------------------------------------------------------------------------------------------
     @workflow.run
@@ -443,33 +476,9 @@ class RecognitionCaseWorkflow:
         parent = workflow.info().parent
         if parent is None:
             return
-        state = self.state
-        progress = CaseProgress(
-            case_id=state.case_id,
-            unit_code=state.unit_code,
-            stage=state.stage,
-            status=state.status,
-            outcome=state.outcome,
-            due_at=state.task.due_at if state.task else None,
-            escalation_level=state.task.escalation_level if state.task else 0,
-            problem=state.problem,
-            on_hold=state.on_hold,
-            registered=state.stage != Stage.REGISTRATION and state.outcome != Outcome.NOT_REGISTERED,
-            submitted=state.dossier_submitted,
-            blocking_reasons=[r.code for r in state.verdict.blocking_reasons] if state.verdict else [],
-            last_action=transition.action,
-            seq=state.seq,
-        )
+        progress = _progress(self.state, transition.action)
         if workflow.patched("progress-at-milestones"):
-            milestone = (
-                progress.status,
-                progress.registered,
-                progress.submitted,
-                progress.outcome,
-                progress.problem,
-                progress.on_hold,
-                progress.escalation_level,
-            )
+            milestone = _milestone(progress)
             if milestone == self._reported:
                 return
             self._reported = milestone
