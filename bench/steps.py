@@ -30,23 +30,15 @@ from bench.round_open import seed, synthetic_units
 from bench.stack import Stack, bench_stack, cpu_delta, cpu_seconds_by_process, running_workflows, write_result
 from domain.access import RoleScope
 from domain.case import case_id_for
-from domain.stages import Role, Stage
-from tests.support import form_for
+from domain.stages import Stage
+from tests.support import HUMAN_PATH, form_for
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROUND_ID = "qd06-2019:2027"
 PROVINCE = "33"
-PATH = [
-    (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
-    (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
-    (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
-    (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
-    (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
-    (Stage.APPRAISAL, Role.APPRAISER),
-    (Stage.DECISION, Role.CHAIRMAN),
-]
+PATH = HUMAN_PATH
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -23,7 +23,7 @@ from activities.round_store import RoundStore
 from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
-from domain.stages import LocalityType, Stage
+from domain.stages import LocalityType, Role, Stage
 from domain.units import load_units
 from infra.embedded import free_port
 from infra.settings import Settings
@@ -36,6 +36,18 @@ from workflows.inputs import StartCaseInput
 PROVINCE = "33"  # Hưng Yên
 ROUND_ID = "qd06-2019:2027"
 SECRET = "test-secret-" + "x" * 32
+
+
+# Each human stage of a case that goes all the way, with the role that completes it.
+HUMAN_PATH = [
+    (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
+    (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
+    (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
+    (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
+    (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
+    (Stage.APPRAISAL, Role.APPRAISER),
+    (Stage.DECISION, Role.CHAIRMAN),
+]
 
 
 def full_scores(rule_set_id: str = "qd06-2019") -> dict[str, int]:

@@ -16,25 +16,16 @@ from activities.round_store import RoundStore
 from audit.service import verify_case
 from db.models import RoundReportRow, TaskRow
 from domain.access import RoleScope
-from domain.stages import Role, Stage
 from domain.units import load_units
 from services.seed import seed_units
-from tests.support import ROUND_ID, form_for
+from tests.support import HUMAN_PATH, ROUND_ID, form_for
 from worker import audit_activities, build_worker, case_activities, round_activities
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 PROVINCE = "12"
-PATH = [
-    (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
-    (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
-    (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
-    (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
-    (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
-    (Stage.APPRAISAL, Role.APPRAISER),
-    (Stage.DECISION, Role.CHAIRMAN),
-]
+PATH = HUMAN_PATH
 
 
 async def _drive(env: WorkflowEnvironment, case_id: str, unit: str, *, register: bool) -> None:

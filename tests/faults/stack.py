@@ -44,21 +44,13 @@ from infra.embedded import free_port, port_open, start_temporal
 from infra.settings import Settings
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.notify.support import SENDER, SmtpServer
-from tests.support import ROUND_ID, SECRET, form_for, token_for
+from tests.support import HUMAN_PATH, ROUND_ID, SECRET, form_for, token_for
 from workflows.inputs import OpenRoundInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
 
-PATH = [
-    (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
-    (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
-    (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
-    (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
-    (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
-    (Stage.APPRAISAL, Role.APPRAISER),
-    (Stage.DECISION, Role.CHAIRMAN),
-]
+PATH = HUMAN_PATH
 
 
 def log(message: str) -> None:
