@@ -26,7 +26,7 @@ from db.migrate import upgrade
 from db.session import make_engine, make_session_factory
 from domain.rounds import Round, rounds_of
 from domain.rulesets import rule_set_in_force
-from infra.embedded import port_open, start_postgres, start_temporal
+from infra.embedded import port_open, start_postgres, start_temporal, stop_postgres
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from infra.tokens import issue_token, utcnow
@@ -193,7 +193,8 @@ def up(
     finally:
         stop(procs)
         if pg_server is not None:
-            console.print("PostgreSQL stops with this process; data stays in", var / "postgres")
+            console.print("stopping PostgreSQL; data stays in", var / "postgres")
+            stop_postgres(pg_server)
 
 
 def _print_banner(

