@@ -27,8 +27,8 @@ import httpx
 import jwt
 import structlog
 
-from api.inputs import ID_PATTERN
 from infra.settings import Settings
+from services.fields import ID_PATTERN
 
 log = structlog.get_logger(__name__)
 

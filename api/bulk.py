@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.inputs import Id, Instant, ProvinceCode, RoundId, UnitCode
-from api.policy import Principal, require_admin
-from api.updates import refusal
 from db.models import CaseRow, TaskRow, UnitRow
 from domain.stages import Stage
+from services.access import Principal, require_admin
+from services.fields import Id, Instant, ProvinceCode, RoundId, UnitCode
+from services.updates import refusal
 
 log = structlog.get_logger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from api.inputs import Id
-from api.problems import Problem
+from services.errors import Refusal
+from services.fields import Id
 
 
 class Cursor(BaseModel):
@@ -37,14 +37,14 @@ def decode(token: str, *, sort: str) -> Cursor:
         data: Any = json.loads(raw)
         cursor = Cursor.model_validate(data)
     except (binascii.Error, ValueError, UnicodeDecodeError, ValidationError):
-        raise Problem(422, "invalid_cursor", "cursor: not a cursor this API returned", field="cursor") from None
+        raise Refusal(422, "invalid_cursor", "cursor: not a cursor this API returned", field="cursor") from None
     if cursor.sort != sort:
-        raise Problem(
+        raise Refusal(
             422,
             "invalid_cursor",
             f"cursor: it belongs to a listing sorted by {cursor.sort}, not {sort}",
             field="cursor",
         )
     if cursor.key is not None and cursor.key.tzinfo is None:
-        raise Problem(422, "invalid_cursor", "cursor: not a cursor this API returned", field="cursor")
+        raise Refusal(422, "invalid_cursor", "cursor: not a cursor this API returned", field="cursor")
     return cursor

@@ -1,4 +1,5 @@
-"""Errors as RFC 9457 problem+json, each with a stable `code`; never a bare 500."""
+"""Errors as RFC 9457 problem+json, each with a stable `code`; never a bare 500. The services refuse with
+`services.errors.Refusal`; this module is how the API says it."""
 
 from __future__ import annotations
 
@@ -16,19 +17,11 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.errors import Refusal
+
 log = structlog.get_logger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
-
-
-class Problem(Exception):
-    def __init__(self, status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any):
-        super().__init__(detail)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.headers = headers
-        self.extra = extra
 
 
 class ProblemBody(BaseModel):
@@ -138,8 +131,8 @@ def database_unreachable(exc: BaseException) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(Problem)
-    async def _problem(_: Request, exc: Problem) -> JSONResponse:
+    @app.exception_handler(Refusal)
+    async def _refusal(_: Request, exc: Refusal) -> JSONResponse:
         return problem_response(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)

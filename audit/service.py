@@ -27,18 +27,17 @@ from audit.verify import CaseVerification, HeadAnchor, verify_records
 from audit.witness import compare_with_history, history_facts, witnesses
 from db.models import CaseRow
 from db.models_audit import WorkflowHistoryRow
+from services.errors import Refusal
 
 log = structlog.get_logger(__name__)
 
 
-class AuditError(Exception):
+class AuditError(Refusal):
     """A request the audit cannot serve; `code` is stable (the API's problem code)."""
 
     def __init__(self, code: str, message: str, status: int = 404) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(status, code, message)
         self.message = message
-        self.status = status
 
 
 def _anchors(rows: Sequence[WorkflowHistoryRow]) -> list[HeadAnchor]:

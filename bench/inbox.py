@@ -51,7 +51,6 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api import cursor as cursors
-from api.deps import principal_of
 from api.routes.tasks import inbox_statement
 from bench.profile import PROFILES, Profile, py_spy
 from bench.round_open import synthetic_units
@@ -60,6 +59,7 @@ from db.models import ProvinceRow, UnitRow
 from domain.stages import Stage
 from domain.units import load_provinces
 from infra.tokens import issue_token
+from services.access import principal_of
 
 UNITS = 10035
 FIRST_YEAR = 2027

@@ -10,14 +10,13 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.deps import principal_of
-from api.policy import Principal
-from api.problems import Problem
 from cli.common import fail, settings_with_database
 from db.session import make_engine, make_session_factory
 from domain.access import RoleScope
 from domain.stages import Role
 from infra.temporal import connect
+from services.access import Principal, principal_of
+from services.errors import Refusal
 
 T = TypeVar("T")
 
@@ -53,7 +52,7 @@ def run(work: Callable[[AsyncSession, Client, Principal | None], Awaitable[T]], 
 
     try:
         return asyncio.run(main())
-    except Problem as exc:
+    except Refusal as exc:
         fail(f"{exc.detail} ({exc.code})", EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
     except (OSError, RuntimeError) as exc:
         fail(f"cannot reach PostgreSQL or Temporal: {exc}", EXIT_USAGE)

@@ -18,10 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.auth import AuthError, TokenVerifier
-from api.deps import SessionDep, principal_of
+from api.deps import SessionDep
 from api.oidc import Attempt, OidcError, OidcProvider
+from services.access import principal_of
 from web.i18n import Translator, lang_of
-from web.pages import render, secure_cookies, start_session
+from web.pages.common import render, secure_cookies, start_session
 
 log = structlog.get_logger(__name__)
 

@@ -14,25 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.archive_inputs import ArchiveHistoryResult
 from api.deps import PrincipalDep, SessionDep, TemporalDep
-from api.problems import Problem
-from audit.service import AuditError, ReplayReport, archive_case, export_case, replay_case, verify_case
+from audit.service import ReplayReport, archive_case, export_case, replay_case, verify_case
 from audit.verify import CaseVerification
 from db.models import CaseRow
-from domain.access import may_read
-from domain.stages import Role
+from services.access import require_audit
+from services.errors import Refusal
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
-
-AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
 
 async def _audited_case(case_id: str, principal: PrincipalDep, session: AsyncSession) -> CaseRow:
     case = await session.get(CaseRow, case_id)
-    if case is None or not may_read(principal.scopes, case.unit_code, case.province_code):
-        raise Problem(404, "case_not_found", f"no case {case_id} in your units")
-    auditing = [s for s in principal.scopes if s.role in AUDIT_ROLES]
-    if not may_read(auditing, case.unit_code, case.province_code):
-        raise Problem(403, "forbidden", "the audit of a case is open to auditors and administrators of its unit")
+    if case is None:
+        raise Refusal(404, "case_not_found", f"no case {case_id} in your units")
+    require_audit(principal, case.unit_code, case.province_code, case_id=case_id)
     return case
 
 
@@ -41,18 +36,11 @@ def _sessions(request: Request) -> async_sessionmaker[AsyncSession]:
     return factory
 
 
-def _problem(exc: AuditError) -> Problem:
-    return Problem(exc.status, exc.code, exc.message)
-
-
 @router.get("/cases/{case_id}/verify", response_model=CaseVerification)
 async def verify(case_id: str, principal: PrincipalDep, session: SessionDep, request: Request) -> CaseVerification:
     """The case's hash chain, its anchors and its archived histories: the first broken row, or that it holds."""
     await _audited_case(case_id, principal, session)
-    try:
-        return await verify_case(_sessions(request), case_id)
-    except AuditError as exc:
-        raise _problem(exc) from None
+    return await verify_case(_sessions(request), case_id)
 
 
 @router.post("/cases/{case_id}/replay", response_model=ReplayReport)
@@ -61,10 +49,7 @@ async def replay(
 ) -> ReplayReport:
     """Replay the archived (else live) history on the current workflow code; the decisions with their verdicts."""
     await _audited_case(case_id, principal, session)
-    try:
-        return await replay_case(_sessions(request), temporal, case_id)
-    except AuditError as exc:
-        raise _problem(exc) from None
+    return await replay_case(_sessions(request), temporal, case_id)
 
 
 @router.post("/cases/{case_id}/archive", response_model=ArchiveHistoryResult)
@@ -73,10 +58,7 @@ async def archive(
 ) -> ArchiveHistoryResult:
     """Store the case's history from Temporal now (the complete one once the case is closed)."""
     await _audited_case(case_id, principal, session)
-    try:
-        return await archive_case(_sessions(request), temporal, case_id)
-    except AuditError as exc:
-        raise _problem(exc) from None
+    return await archive_case(_sessions(request), temporal, case_id)
 
 
 @router.get(
@@ -87,10 +69,7 @@ async def archive(
 async def export(case_id: str, principal: PrincipalDep, session: SessionDep, request: Request) -> Response:
     """The case's self-contained bundle; `xptt audit verify-bundle FILE` checks it offline."""
     await _audited_case(case_id, principal, session)
-    try:
-        raw, digest = await export_case(_sessions(request), case_id, now=datetime.now(UTC))
-    except AuditError as exc:
-        raise _problem(exc) from None
+    raw, digest = await export_case(_sessions(request), case_id, now=datetime.now(UTC))
     name = re.sub(r"[^A-Za-z0-9._-]", "_", case_id)
     return Response(
         content=raw,

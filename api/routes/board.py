@@ -20,11 +20,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
-from api.inputs import PROVINCE_PATTERN
-from api.policy import require_oversight
-from api.problems import Problem, problems
+from api.problems import problems
 from db.models import CaseRow, TaskRow, UnitRow
 from db.models_notify import NotificationRow
+from services.access import require_oversight
+from services.errors import Refusal
+from services.fields import PROVINCE_PATTERN
 from workflows.case import STAGE, UNIT_CODE
 
 router = APIRouter(prefix="/v1/board", tags=["administrators"])
@@ -289,6 +290,6 @@ async def failing_cases(
     try:
         listed = [(w.id, w.run_id) async for w in client.list_workflows(query, limit=FAILING_SCAN_LIMIT)]
     except RPCError as exc:
-        raise Problem(503, "temporal_unavailable", f"Temporal cannot list the running cases: {exc.message}") from None
+        raise Refusal(503, "temporal_unavailable", f"Temporal cannot list the running cases: {exc.message}") from None
     await asyncio.gather(*(inspect(wid, rid) for wid, rid in listed))
     return found

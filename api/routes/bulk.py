@@ -17,13 +17,14 @@ from sqlalchemy import select
 
 from api.bulk import BulkItem, BulkRequest, BulkResult, run_bulk
 from api.deps import PrincipalDep, SessionDep, TemporalDep
-from api.inputs import ID_PATTERN, Instant
-from api.policy import require_admin
-from api.problems import Problem, problems
+from api.problems import problems
 from db.models import OfficialRow, RoleAssignmentRow
 from domain.access import RoleScope, may_act
 from domain.calendar import due_at
 from domain.stages import Role
+from services.access import require_admin
+from services.errors import Refusal
+from services.fields import ID_PATTERN, Instant
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import Actor, ExtendDueInput, HoldInput, NudgeInput, ReassignInput, ReleaseInput
 
@@ -83,7 +84,7 @@ async def extend_due(
     idempotency_key: KEY = None,
 ) -> BulkResult:
     if req.new_due_at is not None and req.new_due_at <= datetime.now().astimezone():
-        raise Problem(422, "invalid_request", "new_due_at: must be in the future", field="new_due_at")
+        raise Refusal(422, "invalid_request", "new_due_at: must be in the future", field="new_due_at")
     actor = _actor(principal)
 
     def precheck(item: BulkItem) -> tuple[str, str] | None:
@@ -125,7 +126,7 @@ async def reassign(
     require_admin(principal, req.filter.province)
     official = await session.get(OfficialRow, req.official_id)
     if official is None or not official.active:
-        raise Problem(422, "invalid_request", f"official_id: no active official {req.official_id}", field="official_id")
+        raise Refusal(422, "invalid_request", f"official_id: no active official {req.official_id}", field="official_id")
     rows = (
         await session.execute(select(RoleAssignmentRow).where(RoleAssignmentRow.official_id == req.official_id))
     ).scalars()

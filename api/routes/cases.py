@@ -16,12 +16,13 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
-from api.inputs import ID_PATTERN
-from api.policy import Principal, require_admin, require_read
-from api.problems import Problem, problems
+from api.problems import problems
 from api.timeline import TimelineEvent, timeline_of
-from api.updates import update_refusal
 from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow, UnitRow
+from services.access import Principal, require_admin, require_read
+from services.errors import Refusal
+from services.fields import ID_PATTERN
+from services.updates import update_refusal
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import Actor, CaseStatus, WithdrawInput
 
@@ -88,7 +89,7 @@ class CaseOut(BaseModel):
 async def _case(session: AsyncSession, principal: Principal, case_id: str) -> CaseRow:
     case = await session.get(CaseRow, case_id)
     if case is None:
-        raise Problem(404, "case_not_found", f"no case {case_id} in your units")
+        raise Refusal(404, "case_not_found", f"no case {case_id} in your units")
     require_read(principal, case.unit_code, case.province_code, what=f"case {case_id}", code="case_not_found")
     return case
 
@@ -227,7 +228,7 @@ async def withdraw(
     status = case.status
     await session.rollback()
     if status != "open":
-        raise Problem(409, "case_closed", f"case {case_id} is {status}")
+        raise Refusal(409, "case_closed", f"case {case_id} is {status}")
     update = WithdrawInput(
         actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), reason=req.reason
     )

@@ -7,7 +7,8 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from api.deps import SessionDep, TemporalDep
-from api.problems import Problem, ProblemBody
+from api.problems import ProblemBody
+from services.errors import Refusal
 
 router = APIRouter(tags=["health"])
 
@@ -47,5 +48,5 @@ async def readyz(session: SessionDep, temporal: TemporalDep) -> Readiness:
     failing = {name: state for name, state in checks.items() if state != "ok"}
     if failing:
         detail = "; ".join(f"{name} {state}" for name, state in failing.items())
-        raise Problem(503, "not_ready", detail, checks=checks)
+        raise Refusal(503, "not_ready", detail, checks=checks)
     return Readiness(status="ready", checks=checks)

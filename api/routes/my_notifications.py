@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PrincipalDep, SessionDep
-from api.inputs import Id
 from api.problems import problems
 from notify.inbox import InAppNotification, count_unread, list_notifications, mark_read
+from services.fields import Id
 
 router = APIRouter(prefix="/v1/me", tags=["me"])
 

@@ -22,15 +22,16 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
-from api.inputs import PROVINCE_PATTERN, ROUND_PATTERN
-from api.policy import require_admin, require_oversight
-from api.problems import Problem, problems
+from api.problems import problems
 from api.round_reports import CSV_COLUMNS, ReportOut, milestones, round_report
 from db.models import CaseRow, RoundReportRow, RoundRow, TaskRow, UnitRow
 from domain.errors import DomainError
 from domain.round_report import RoundProgress, RoundReport
 from domain.rounds import parse_round
 from infra.settings import Settings
+from services.access import require_admin, require_oversight
+from services.errors import Refusal
+from services.fields import PROVINCE_PATTERN, ROUND_PATTERN
 from services.rounds import open_round
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
@@ -82,7 +83,7 @@ async def open_(
     try:
         parse_round(req.round_id)
     except DomainError as exc:
-        raise Problem(422, "invalid_request", f"round_id: {exc}", field="round_id") from None
+        raise Refusal(422, "invalid_request", f"round_id: {exc}", field="round_id") from None
     await session.rollback()
     settings: Settings = request.app.state.settings
     opening = asyncio.ensure_future(
@@ -109,7 +110,7 @@ async def open_(
             started = 0  # its first task has not run yet
         return OpenRoundOut(round_id=req.round_id, province=req.province, opening=True, cases=started)
     except RPCError as exc:
-        raise Problem(503, "temporal_unavailable", exc.message) from None
+        raise Refusal(503, "temporal_unavailable", exc.message) from None
     return OpenRoundOut(round_id=opened.round_id, province=req.province, opening=False, cases=len(opened.cases))
 
 
@@ -135,7 +136,7 @@ class ProgressOut(BaseModel):
 async def _round(session: AsyncSession, round_id: str) -> RoundRow:
     rnd = await session.get(RoundRow, round_id)
     if rnd is None:
-        raise Problem(404, "round_not_found", f"no round {round_id} has been opened")
+        raise Refusal(404, "round_not_found", f"no round {round_id} has been opened")
     return rnd
 
 
@@ -203,7 +204,7 @@ async def _workflow_progress(
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None  # opened before rounds had a workflow, or by hand case by case
-        raise Problem(503, "temporal_unavailable", exc.message) from None
+        raise Refusal(503, "temporal_unavailable", exc.message) from None
     except WorkflowQueryFailedError:
         return None  # not started running yet
 

@@ -18,12 +18,13 @@ from temporalio.service import RPCError
 from api import cursor as cursors
 from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.forms import FormSpec, form_spec
-from api.inputs import ID_PATTERN, ROUND_PATTERN, UNIT_PATTERN, Instant
-from api.policy import Principal, actionable, readable, require_complete, require_read
-from api.problems import Problem, problems
-from api.updates import update_refusal
+from api.problems import problems
 from db.models import CaseRow, TaskRow, UnitRow
 from domain.stages import Stage
+from services.access import Principal, actionable, readable, require_complete, require_read
+from services.errors import Refusal
+from services.fields import ID_PATTERN, ROUND_PATTERN, UNIT_PATTERN, Instant
+from services.updates import update_refusal
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import Actor, CompleteTaskInput, CompleteTaskResult
 
@@ -326,13 +327,13 @@ async def _load(session: SessionDep, task_id: str) -> tuple[TaskRow, CaseRow, st
 async def get_task(task_id: TaskId, principal: PrincipalDep, session: SessionDep) -> TaskDetailOut:
     found = await _load(session, task_id)
     if found is None:
-        raise Problem(404, "task_not_found", f"no task {task_id} in your units")
+        raise Refusal(404, "task_not_found", f"no task {task_id} in your units")
     task, case, unit_name = found
     require_read(principal, task.unit_code, task.province_code, what=f"task {task_id}", code="task_not_found")
     try:
         require_complete(principal, task.role, task.unit_code, task.province_code, task_id=task.id)
         may_complete = task.status == "open" and task.assignee_id in (None, principal.official_id)
-    except Problem:
+    except Refusal:
         may_complete = False
     base = task_out(task, unit_name, case.round_id, now=datetime.now(UTC))
     return TaskDetailOut(
@@ -377,7 +378,7 @@ async def complete_task(
     session.expunge_all()  # keep the rows readable after the rollback
     await session.rollback()  # release the connection before waiting on Temporal
     if found is None:
-        raise Problem(404, "task_not_found", f"no task {task_id} in your units")
+        raise Refusal(404, "task_not_found", f"no task {task_id} in your units")
     task, _, _ = found
     require_read(principal, task.unit_code, task.province_code, what=f"task {task_id}", code="task_not_found")
     require_complete(principal, task.role, task.unit_code, task.province_code, task_id=task_id)
@@ -385,9 +386,9 @@ async def complete_task(
     # A retry of the update that completed the task goes to the case again, which answers it with the same result.
     retry = idempotency_key is not None and task.status == "completed" and task.update_id == update_id
     if task.status != "open" and not retry:
-        raise Problem(409, "task_not_open", f"task {task_id} is {task.status}")
+        raise Refusal(409, "task_not_open", f"task {task_id} is {task.status}")
     if task.assignee_id is not None and task.assignee_id != principal.official_id:
-        raise Problem(403, "forbidden", f"task {task_id} is assigned to official {task.assignee_id}")
+        raise Refusal(403, "forbidden", f"task {task_id} is assigned to official {task.assignee_id}")
     handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, task.case_id)
     update = CompleteTaskInput(
         task_id=task_id, actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), payload=payload

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from api.policy import Principal, can_read, require_admin, require_complete, require_oversight
-from api.problems import Problem
 from domain.access import RoleScope
 from domain.stages import Role
+from services.access import Principal, can_read, require_admin, require_complete, require_oversight
+from services.errors import Refusal
 
 UNIT, OTHER_UNIT, PROVINCE, OTHER_PROVINCE = "11953", "11977", "33", "12"
 
@@ -23,7 +23,7 @@ def official(role: Role, unit: str | None = None, province: str = PROVINCE) -> P
 def completes(p: Principal, task_role: Role, unit: str = UNIT, province: str = PROVINCE) -> bool:
     try:
         require_complete(p, task_role.value, unit, province, task_id="t")
-    except Problem as exc:
+    except Refusal as exc:
         assert exc.status == 403 and exc.detail
         return False
     return True
@@ -58,9 +58,9 @@ def test_administering_takes_a_province_wide_admin_and_oversight_an_admin_or_aud
         (official(Role.AUDITOR), None),
         (official(Role.CHAIRMAN), None),
     ]:
-        with pytest.raises(Problem) as info:
+        with pytest.raises(Refusal) as info:
             require_admin(refused, province)
         assert info.value.status == 403
     assert require_oversight(official(Role.AUDITOR)) == {PROVINCE}
-    with pytest.raises(Problem):
+    with pytest.raises(Refusal):
         require_oversight(official(Role.APPRAISER))

@@ -9,10 +9,10 @@ import uuid
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from api.updates import update_refusal
 from domain.case import case_id_for
 from domain.stages import LocalityType
 from services.rounds import start_case
+from services.updates import update_refusal
 from tests.support import PROVINCE, ROUND_ID, fresh_unit
 from workflows.case import RecognitionCaseWorkflow
 from workflows.inputs import StartCaseInput

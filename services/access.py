@@ -1,4 +1,5 @@
-"""Who may do what: the one place the API decides access. Every route asks here; nothing else checks roles.
+"""Who may do what: the one place access is decided, for the API, the pages and the CLI alike. Every service asks
+here; nothing else checks roles.
 
 Roles come from the database as scopes (`RoleScope`: a role over one unit, or over a whole province):
 - commune roles (commune officer, council chair, commune chairman) act only on their unit's tasks of their role;
@@ -14,13 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, false, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
-from api.problems import Problem
+from db.models import OfficialRow, RoleAssignmentRow
 from domain.access import RoleScope, may_act, may_read
 from domain.stages import Role
+from services.errors import Refusal
 
 WRITE_ROLES = frozenset(Role) - {Role.AUDITOR}
 AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
@@ -38,6 +41,34 @@ class Principal:
         return {s.role for s in self.scopes}
 
 
+async def principal_of(session: AsyncSession, official_id: str) -> Principal | None:
+    """The active official with their role assignments (None: unknown or inactive)."""
+    # One round trip: the official and their assignments (none: one row of NULLs), in the order they were granted.
+    rows = (
+        await session.execute(
+            select(
+                OfficialRow.id,
+                OfficialRow.full_name,
+                OfficialRow.active,
+                RoleAssignmentRow.role,
+                RoleAssignmentRow.province_code,
+                RoleAssignmentRow.unit_code,
+            )
+            .outerjoin(RoleAssignmentRow, RoleAssignmentRow.official_id == OfficialRow.id)
+            .where(OfficialRow.id == official_id)
+            .order_by(RoleAssignmentRow.id)
+        )
+    ).all()
+    if not rows or not rows[0].active:
+        return None
+    scopes = tuple(
+        RoleScope(role=Role(r.role), province_code=r.province_code, unit_code=r.unit_code)
+        for r in rows
+        if r.role is not None and r.province_code is not None
+    )
+    return Principal(official_id=rows[0].id, full_name=rows[0].full_name, scopes=scopes)
+
+
 # -- reading ---------------------------------------------------------------------------------------------------------
 def can_read(p: Principal, unit_code: str, province_code: str) -> bool:
     return may_read(p.scopes, unit_code, province_code)
@@ -46,7 +77,7 @@ def can_read(p: Principal, unit_code: str, province_code: str) -> bool:
 def require_read(p: Principal, unit_code: str, province_code: str, *, what: str, code: str) -> None:
     """A case or task outside the official's scope is answered as absent."""
     if not can_read(p, unit_code, province_code):
-        raise Problem(404, code, f"no {what} in your units")
+        raise Refusal(404, code, f"no {what} in your units")
 
 
 def readable(
@@ -81,9 +112,9 @@ def actionable(
 def require_complete(p: Principal, role: str, unit_code: str, province_code: str, *, task_id: str) -> None:
     """Completing a task takes the task's role over its unit; auditors never write."""
     if Role.AUDITOR in p.roles() and not (p.roles() & WRITE_ROLES):
-        raise Problem(403, "forbidden", "auditors read and never write: completing a task is refused")
+        raise Refusal(403, "forbidden", "auditors read and never write: completing a task is refused")
     if Role(role) not in WRITE_ROLES or not may_act(p.scopes, Role(role), unit_code, province_code):
-        raise Problem(403, "forbidden", f"completing task {task_id} takes role {role} for unit {unit_code}")
+        raise Refusal(403, "forbidden", f"completing task {task_id} takes role {role} for unit {unit_code}")
 
 
 # -- administering ---------------------------------------------------------------------------------------------------
@@ -96,11 +127,11 @@ def require_admin(p: Principal, province_code: str | None = None) -> set[str]:
     """The provinces the request may administer: one named province, or every province of the admin."""
     provinces = admin_provinces(p)
     if not provinces:
-        raise Problem(403, "forbidden", "this takes the admin role over a province")
+        raise Refusal(403, "forbidden", "this takes the admin role over a province")
     if province_code is None:
         return provinces
     if province_code not in provinces:
-        raise Problem(403, "forbidden", f"you do not administer province {province_code}")
+        raise Refusal(403, "forbidden", f"you do not administer province {province_code}")
     return {province_code}
 
 
@@ -112,9 +143,19 @@ def overseen_provinces(p: Principal) -> set[str]:
 def require_oversight(p: Principal, province_code: str | None = None) -> set[str]:
     provinces = overseen_provinces(p)
     if not provinces:
-        raise Problem(403, "forbidden", "this takes the admin or auditor role over a province")
+        raise Refusal(403, "forbidden", "this takes the admin or auditor role over a province")
     if province_code is None:
         return provinces
     if province_code not in provinces:
-        raise Problem(403, "forbidden", f"you do not oversee province {province_code}")
+        raise Refusal(403, "forbidden", f"you do not oversee province {province_code}")
     return {province_code}
+
+
+def require_audit(p: Principal, unit_code: str, province_code: str, *, case_id: str) -> None:
+    """The audit of a case (verify, replay, archive, export) is open to auditors and administrators of its unit; a
+    case outside the official's scope is answered as absent."""
+    if not may_read(p.scopes, unit_code, province_code):
+        raise Refusal(404, "case_not_found", f"no case {case_id} in your units")
+    auditing = [s for s in p.scopes if s.role in AUDIT_ROLES]
+    if not may_read(auditing, unit_code, province_code):
+        raise Refusal(403, "forbidden", "the audit of a case is open to auditors and administrators of its unit")
