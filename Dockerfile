@@ -12,7 +12,8 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
-# Runtime dependencies first, from pyproject.toml alone, so code edits do not re-download them.
+# Runtime dependencies first, from pyproject.toml alone, so code edits do not re-download them. Only
+# `project.dependencies`: the `stack` extra (embedded PostgreSQL, Temporal dev server, mail sink) and `dev` stay out.
 COPY pyproject.toml ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
@@ -42,7 +43,7 @@ WORKDIR /app
 COPY . .
 # Bytecode compiled once here: the workflow sandbox imports each workflow's module afresh for every run, and
 # without a .pyc (PYTHONDONTWRITEBYTECODE, read-only code) every one of those imports compiles the source again.
-RUN python -m compileall -q domain workflows activities notify audit api web infra db services cli worker.py \
+RUN python -m compileall -q domain workflows activities notify audit api web infra db services cli worker.py contracts.py \
     && mkdir -p /app/var && chown xptt:xptt /app/var
 
 # Numeric so that orchestrators enforcing runAsNonRoot can verify it.

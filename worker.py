@@ -10,43 +10,33 @@ from typing import Any
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
-from activities.notify import delivery_from_settings, notification_activities
+from activities.notify import delivery_from_settings
 from activities.round_store import RoundStore
 from db.session import make_engine, make_session_factory
-from domain.procedure import PROFILE_IDS, load_profile
-from domain.rulesets import all_rule_sets
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from services.notification_schedule import ensure_digest_schedule
 from services.round_schedule import ensure_round_schedule
-from workflows.notification import notify_task_queue
-from workflows.registry import WORKFLOWS
+from workflows.dispatch import notify_task_queue
+from workflows.registry import (
+    WORKFLOWS,
+    audit_activities,
+    case_activities,
+    notification_activities,
+    round_activities,
+    warm_domain,
+    workflow_runner,
+)
 
 log = structlog.get_logger(__name__)
 
 
-# Deterministic libraries the domain uses, loaded once outside the sandbox instead of once per workflow run
-# (the holiday calendars read the clock at import time, which the sandbox rightly refuses).
-PASSTHROUGH = ("domain", "holidays", "dateutil", "six", "yaml", "vietnam_provinces")
-
-
-def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
-
-
-def warm_domain() -> None:
-    """Read the rule sets and profiles once, here, so no workflow task ever reads a file."""
-    all_rule_sets()
-    for profile_id in PROFILE_IDS:
-        load_profile(profile_id)
-
-
 def build_worker(client: Client, task_queue: str, activities: Sequence[Any], **options: Any) -> Worker:
+    """A worker running every workflow (workflows/registry.py) and the given activities on `task_queue`."""
     warm_domain()
     return Worker(
         client,
@@ -56,24 +46,6 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Any], **o
         workflow_runner=workflow_runner(),
         **options,
     )
-
-
-def case_activities(store: CaseStore) -> list[Any]:
-    return [store.record_transition, store.load_recognition_history]
-
-
-def round_activities(rounds: RoundStore) -> list[Any]:
-    return [
-        rounds.record_round_opened,
-        rounds.record_cases_opened,
-        rounds.record_round_report,
-        rounds.list_provinces_with_units,
-    ]
-
-
-def audit_activities(archive: HistoryArchive) -> list[Any]:
-    """The archive of a closed case's history (the case workflow's last step)."""
-    return [archive.archive_history]
 
 
 async def main(settings: Settings) -> None:

@@ -9,6 +9,7 @@ scheduling (a history cannot hold its own completion). `xptt audit archive CASE`
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -17,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 
-from activities.archive_inputs import ArchiveHistoryInput, ArchiveHistoryResult
 from audit.witness import history_facts
+from contracts import ArchiveHistoryInput, ArchiveHistoryResult
 from db.models import AuditEventRow
 from db.models_audit import WorkflowHistoryRow
 
@@ -31,39 +32,9 @@ async def archive_case_history(
     """Fetch the run's history from Temporal and keep the longest version of it (one transaction)."""
     history = await client.get_workflow_handle(inp.workflow_id, run_id=inp.run_id).fetch_history()
     data = history.to_json_dict()
-    facts = history_facts(data)
     run_id = history.run_id
     async with sessions() as session, session.begin():
-        head = (
-            await session.execute(
-                select(AuditEventRow.seq, AuditEventRow.hash)
-                .where(AuditEventRow.case_id == inp.case_id)
-                .order_by(AuditEventRow.seq.desc())
-                .limit(1)
-            )
-        ).one_or_none()
-        values = {
-            "case_id": inp.case_id,
-            "workflow_id": inp.workflow_id,
-            "run_id": run_id,
-            "archived_at": now,
-            "history": data,
-            "sha256": facts.sha256,
-            "event_count": facts.event_count,
-            "complete": facts.complete,
-            "journal_head_seq": head.seq if head else None,
-            "journal_head_hash": head.hash if head else None,
-        }
-        stmt = insert(WorkflowHistoryRow).values(**values)
-        written = (
-            await session.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=[WorkflowHistoryRow.workflow_id, WorkflowHistoryRow.run_id],
-                    set_={k: stmt.excluded[k] for k in values if k not in ("workflow_id", "run_id", "case_id")},
-                    where=WorkflowHistoryRow.event_count < stmt.excluded.event_count,
-                ).returning(WorkflowHistoryRow.id)
-            )
-        ).scalar_one_or_none()
+        replaced = await _keep_longest(session, inp.case_id, inp.workflow_id, run_id, data, now=now)
         stored = (
             await session.execute(
                 select(WorkflowHistoryRow.sha256, WorkflowHistoryRow.event_count, WorkflowHistoryRow.complete).where(
@@ -72,7 +43,7 @@ async def archive_case_history(
             )
         ).one()
     log.info(
-        "history_archived" if written is not None else "history_archive_kept",
+        "history_archived" if replaced else "history_archive_kept",
         case_id=inp.case_id,
         workflow_id=inp.workflow_id,
         run_id=run_id,
@@ -86,8 +57,47 @@ async def archive_case_history(
         sha256=stored.sha256,
         event_count=stored.event_count,
         complete=stored.complete,
-        replaced=written is not None,
+        replaced=replaced,
     )
+
+
+async def _keep_longest(
+    session: AsyncSession, case_id: str, workflow_id: str, run_id: str, history: dict[str, Any], *, now: datetime
+) -> bool:
+    """Store the history of (workflow, run) with the journal head it saw, unless a version as long is stored;
+    True when this one was stored."""
+    facts = history_facts(history)
+    head = (
+        await session.execute(
+            select(AuditEventRow.seq, AuditEventRow.hash)
+            .where(AuditEventRow.case_id == case_id)
+            .order_by(AuditEventRow.seq.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    values = {
+        "case_id": case_id,
+        "workflow_id": workflow_id,
+        "run_id": run_id,
+        "archived_at": now,
+        "history": history,
+        "sha256": facts.sha256,
+        "event_count": facts.event_count,
+        "complete": facts.complete,
+        "journal_head_seq": head.seq if head else None,
+        "journal_head_hash": head.hash if head else None,
+    }
+    stmt = insert(WorkflowHistoryRow).values(**values)
+    written = (
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[WorkflowHistoryRow.workflow_id, WorkflowHistoryRow.run_id],
+                set_={k: stmt.excluded[k] for k in values if k not in ("workflow_id", "run_id", "case_id")},
+                where=WorkflowHistoryRow.event_count < stmt.excluded.event_count,
+            ).returning(WorkflowHistoryRow.id)
+        )
+    ).scalar_one_or_none()
+    return written is not None
 
 
 class HistoryArchive:

@@ -15,15 +15,16 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.inputs import (
+from audit.journal import AuditEntry, append_audit_event, append_first_audit_events
+from contracts import (
     NewTask,
     RecognitionHistory,
     RecognitionHistoryInput,
     RecordTransitionInput,
     RecordTransitionResult,
 )
-from activities.journal import AuditEntry, append_audit_event, append_first_audit_events
 from db.models import CaseRow, CriterionScoreRow, TaskRow
+from domain.case import ScoreSheet
 from domain.stages import Outcome
 from domain.streaks import RoundResult
 from notify.outbox import enqueue_for_transition, enqueue_for_transitions
@@ -152,7 +153,6 @@ async def record_openings(session: AsyncSession, openings: Sequence[RecordTransi
 
 
 async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
-    case, tr = inp.case, inp.transition
     values = _case_values(inp)
     stmt = insert(CaseRow).values(**values)
     changing = {k: stmt.excluded[k] for k in values if k not in ("id", "opened_at")}
@@ -163,6 +163,22 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
         )
     )
     await append_audit_event(session, _audit_entry(inp))
+    await _apply_task_changes(session, inp)
+    if inp.transition.score_sheet is not None:
+        await _record_scores(session, inp.case.case_id, inp.transition.score_sheet)
+    if inp.new_task is not None:
+        await session.execute(
+            insert(TaskRow)
+            .values(**_new_task_values(inp, inp.new_task))
+            .on_conflict_do_nothing(index_elements=[TaskRow.id])
+        )
+    # The news of this transition goes into the outbox in the same transaction (notify/outbox.py).
+    return await enqueue_for_transition(session, inp)
+
+
+async def _apply_task_changes(session: AsyncSession, inp: RecordTransitionInput) -> None:
+    """The open task the transition completed, cancelled or changed (due date, escalation, holder)."""
+    case, tr = inp.case, inp.transition
     if inp.completed_task is not None:
         await session.execute(
             update(TaskRow)
@@ -199,30 +215,24 @@ async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -
                 stuck=change.stuck,
             )
         )
-    if tr.score_sheet is not None:
-        sheet = tr.score_sheet
-        rows = [
-            {
-                "case_id": case.case_id,
-                "kind": sheet.kind,
-                "criterion": criterion,
-                "points": points,
-                "source": sheet.sources.get(criterion),
-            }
-            for criterion, points in sorted(sheet.scores.items())
-        ]
-        stmt_scores = insert(CriterionScoreRow).values(rows)
-        await session.execute(
-            stmt_scores.on_conflict_do_update(
-                index_elements=[CriterionScoreRow.case_id, CriterionScoreRow.kind, CriterionScoreRow.criterion],
-                set_={"points": stmt_scores.excluded.points, "source": stmt_scores.excluded.source},
-            )
+
+
+async def _record_scores(session: AsyncSession, case_id: str, sheet: ScoreSheet) -> None:
+    """One row per criterion of a score sheet; scoring the same sheet again overwrites its points."""
+    rows = [
+        {
+            "case_id": case_id,
+            "kind": sheet.kind,
+            "criterion": criterion,
+            "points": points,
+            "source": sheet.sources.get(criterion),
+        }
+        for criterion, points in sorted(sheet.scores.items())
+    ]
+    stmt = insert(CriterionScoreRow).values(rows)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[CriterionScoreRow.case_id, CriterionScoreRow.kind, CriterionScoreRow.criterion],
+            set_={"points": stmt.excluded.points, "source": stmt.excluded.source},
         )
-    if inp.new_task is not None:
-        await session.execute(
-            insert(TaskRow)
-            .values(**_new_task_values(inp, inp.new_task))
-            .on_conflict_do_nothing(index_elements=[TaskRow.id])
-        )
-    # The news of this transition goes into the outbox in the same transaction (notify/outbox.py).
-    return await enqueue_for_transition(session, inp)
+    )

@@ -28,13 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from db.models_notify import NotificationRow
-from infra.settings import Settings
-from notify.digest import build_digests
-from notify.errors import DeliveryError, PermanentDeliveryError
-from notify.events import Channel
-from notify.mailer import Mailer, build_email
-from notify.payloads import (
+from contracts import (
     BuildDigestsInput,
     BuildDigestsResult,
     DeliveryOutcome,
@@ -42,6 +36,12 @@ from notify.payloads import (
     MarkFailedInput,
     NotificationRef,
 )
+from db.models_notify import NotificationRow
+from infra.settings import Settings
+from notify.digest import build_digests
+from notify.errors import DeliveryError, PermanentDeliveryError
+from notify.events import Channel
+from notify.mailer import Mailer, build_email
 from notify.webhook import WebhookSender
 
 log = structlog.get_logger(__name__)
@@ -242,10 +242,6 @@ class NotificationDelivery:
             await session.execute(
                 update(NotificationRow).where(NotificationRow.id == outbox_id).values(last_error=error[:2000])
             )
-
-
-def notification_activities(delivery: NotificationDelivery) -> list[object]:
-    return [delivery.plan_delivery, delivery.deliver, delivery.mark_failed, delivery.build_daily_digests]
 
 
 def delivery_from_settings(

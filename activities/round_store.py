@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.case_store import record_openings
-from activities.inputs import (
+from contracts import (
     OpenCasesInput,
     OpenedCase,
     OpenedCases,

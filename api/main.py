@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
@@ -22,10 +22,10 @@ from infra.settings import Settings, get_settings
 from infra.temporal import connect
 
 
-def create_app(
-    settings: Settings | None = None, *, temporal: Client | None = None, configure_logs: bool = False
-) -> FastAPI:
-    settings = settings or get_settings()
+def _lifespan(
+    settings: Settings, temporal: Client | None, *, configure_logs: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up and shut-down: the token verifier, the database pool and the Temporal client on `app.state`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,6 +59,14 @@ def create_app(
             await engine.dispose()
             await http.aclose()
 
+    return lifespan
+
+
+def create_app(
+    settings: Settings | None = None, *, temporal: Client | None = None, configure_logs: bool = False
+) -> FastAPI:
+    settings = settings or get_settings()
+
     app = FastAPI(
         title="xptt",
         summary="Recognition of child-friendly communes: tasks, cases, decisions",
@@ -68,19 +76,12 @@ def create_app(
             "from the database. Errors are application/problem+json with a stable `code`."
         ),
         version="0.1.0",
-        lifespan=lifespan,
+        lifespan=_lifespan(settings, temporal, configure_logs=configure_logs),
     )
     problems.install(app)
     app.add_middleware(RequestHygiene)
-    app.include_router(health.router)
-    app.include_router(me.router)
-    app.include_router(my_notifications.router)
-    app.include_router(tasks.router)
-    app.include_router(cases.router)
-    app.include_router(audit_routes.router)
-    app.include_router(board.router)
-    app.include_router(bulk.router)
-    app.include_router(rounds.router)
+    for feature in (health, me, my_notifications, tasks, cases, audit_routes, board, bulk, rounds):
+        app.include_router(feature.router)
     web.install(app)  # the officials' and administrators' pages (web/)
     return app
 

@@ -107,11 +107,47 @@ def verify_bundle(raw: bytes) -> BundleReport:
         return report()
     case = body.get("case") or {}
     case_id = case.get("id")
+    if not _check_encoding(body, raw, checks, problems):
+        return report(case_id)
+    claimed = body.get("bundle_sha256")
+    try:
+        records = [JournalRecord.model_validate(r) for r in body.get("journal", [])]
+    except ValidationError as exc:
+        problems.append(f"a journal row is malformed: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
+        return report(case_id, claimed)
+    chain = body.get("chain") or {}
+    head = records[-1] if records else None
+    if (chain.get("head_seq"), chain.get("head_hash")) != ((head.seq, head.hash) if head else (None, None)):
+        problems.append(f"the chain head {chain.get('head_seq')}/{chain.get('head_hash')} is not the last journal row")
+    anchors, histories = _check_histories(body.get("histories", []), checks, problems)
+    if case_id is None:
+        problems.append("the bundle names no case")
+        return report(None, claimed)
+    verification = verify_records(case_id, records, last_seq=case.get("last_seq"), anchors=anchors, histories=histories)
+    if verification.ok:
+        checks.append(
+            f"journal chain holds: {verification.rows} rows, head seq {verification.head_seq}"
+            f", {verification.histories_checked} history witness(es) agree"
+        )
+    problems.extend(f"journal: case {f.case_id} seq {f.seq}: {f.kind}: {f.detail}" for f in verification.problems)
+    if not _check_recomputation(body, records, checks, problems):
+        return report(case_id, claimed)
+    replay = body.get("replay")
+    if replay is not None:
+        if replay.get("ok"):
+            checks.append("the exporter's replay of the history matched the workflow code")
+        else:
+            problems.append(f"the exporter's replay did not match: {replay.get('failure')}")
+    return report(case_id, claimed)
+
+
+def _check_encoding(body: dict[str, Any], raw: bytes, checks: list[str], problems: list[str]) -> bool:
+    """The bytes are the body's canonical encoding and its hash is the one it claims; False: no canonical form."""
     try:
         canonical = canonical_bytes(body)
     except CanonicalError as exc:
         problems.append(f"the bundle holds a value with no canonical form: {exc}")
-        return report(case_id)
+        return False
     if canonical != raw:
         at = next(
             (i for i, (a, b) in enumerate(zip(canonical, raw, strict=False)) if a != b), min(len(canonical), len(raw))
@@ -125,20 +161,17 @@ def verify_bundle(raw: bytes) -> BundleReport:
         problems.append(f"bundle hash mismatch: the content hashes to {digest}, the bundle says {claimed}")
     else:
         checks.append(f"bundle hash {digest}")
+    return True
 
-    try:
-        records = [JournalRecord.model_validate(r) for r in body.get("journal", [])]
-    except ValidationError as exc:
-        problems.append(f"a journal row is malformed: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
-        return report(case_id, claimed)
-    chain = body.get("chain") or {}
-    head = records[-1] if records else None
-    if (chain.get("head_seq"), chain.get("head_hash")) != ((head.seq, head.hash) if head else (None, None)):
-        problems.append(f"the chain head {chain.get('head_seq')}/{chain.get('head_hash')} is not the last journal row")
 
+def _check_histories(
+    entries: list[dict[str, Any]], checks: list[str], problems: list[str]
+) -> tuple[list[HeadAnchor], list[tuple[str, dict[str, Any]]]]:
+    """Each history's hash, count and completeness against the bundle's account; the journal heads the archives
+    saw, and the histories to witness the journal with."""
     anchors: list[HeadAnchor] = []
     histories: list[tuple[str, dict[str, Any]]] = []
-    for i, h in enumerate(body.get("histories", [])):
+    for i, h in enumerate(entries):
         facts = history_facts(h.get("history") or {})
         where = f"history {i} (run {h.get('run_id')})"
         if facts.sha256 != h.get("sha256"):
@@ -154,17 +187,15 @@ def verify_bundle(raw: bytes) -> BundleReport:
                     source=f"archive of run {h.get('run_id')}", seq=h["journal_head_seq"], hash=h["journal_head_hash"]
                 )
             )
-    if case_id is None:
-        problems.append("the bundle names no case")
-        return report(None, claimed)
-    verification = verify_records(case_id, records, last_seq=case.get("last_seq"), anchors=anchors, histories=histories)
-    if verification.ok:
-        checks.append(
-            f"journal chain holds: {verification.rows} rows, head seq {verification.head_seq}"
-            f", {verification.histories_checked} history witness(es) agree"
-        )
-    problems.extend(f"journal: case {f.case_id} seq {f.seq}: {f.kind}: {f.detail}" for f in verification.problems)
+    return anchors, histories
 
+
+def _check_recomputation(
+    body: dict[str, Any], records: list[JournalRecord], checks: list[str], problems: list[str]
+) -> bool:
+    """Every verdict recomputed with this build's rule sets, against the recorded ones and the bundle's account;
+    False: the case names no rule set or locality type to recompute them with."""
+    case = body.get("case") or {}
     try:
         again = recompute(
             records,
@@ -174,7 +205,7 @@ def verify_bundle(raw: bytes) -> BundleReport:
         )
     except (KeyError, ValueError) as exc:
         problems.append(f"verdicts cannot be recomputed: {exc}")
-        return report(case_id, claimed)
+        return False
     if not again.verdicts_match:
         bad = [d.seq for d in again.decisions if d.verdict is not None and not d.verdict.matches]
         problems.append(f"recomputed verdicts differ from the recorded ones at seq {bad or '(case verdict)'}")
@@ -182,10 +213,4 @@ def verify_bundle(raw: bytes) -> BundleReport:
         problems.append("the bundle's recomputation differs from the one made now")
     else:
         checks.append(f"{again.verdicts_checked} verdict(s) recomputed under {again.rule_set_id}: all match")
-    replay = body.get("replay")
-    if replay is not None:
-        if replay.get("ok"):
-            checks.append("the exporter's replay of the history matched the workflow code")
-        else:
-            problems.append(f"the exporter's replay did not match: {replay.get('failure')}")
-    return report(case_id, claimed)
+    return True

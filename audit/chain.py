@@ -79,8 +79,12 @@ def row_hash(values: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(canonical_bytes(hashed_object(values, prev_hash))).hexdigest()
 
 
-class JournalRecord(BaseModel):
-    """A journal row as stored (or as carried in a bundle): the hashed values, its `prev_hash` and `hash`."""
+class JournalFields(BaseModel):
+    """The hashed values of a journal row but `occurred_at`, which each form below types its own way.
+
+    `before` and `after` hold the values an action changed (e.g. a due date, an assignee); a stage transition's are
+    its `from_stage` and `to_stage`.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -101,6 +105,11 @@ class JournalRecord(BaseModel):
     workflow_id: str
     run_id: str | None = None
     update_id: str | None = None
+
+
+class JournalRecord(JournalFields):
+    """A journal row as stored (or as carried in a bundle): the hashed values, its `prev_hash` and `hash`."""
+
     occurred_at: str  # as hashed: timestamp_text(...)
     prev_hash: str
     hash: str
@@ -145,7 +154,6 @@ def check_chain(case_id: str, records: Iterable[JournalRecord]) -> list[Finding]
     """
     breaks: list[Finding] = []
     expected_seq = 1
-    expected_prev = GENESIS
     previous: JournalRecord | None = None
     for rec in sorted(records, key=lambda r: r.seq):
         if rec.case_id != case_id:
@@ -163,37 +171,38 @@ def check_chain(case_id: str, records: Iterable[JournalRecord]) -> list[Finding]
                     detail=f"row {missing} is missing from the journal (the next row present is seq {rec.seq})",
                 )
             )
-        computed = rec.computed_hash()
-        if computed != rec.hash:
-            breaks.append(
-                Finding(
-                    case_id=case_id,
-                    seq=rec.seq,
-                    kind="altered",
-                    detail=f"row seq {rec.seq} was altered: its content hashes to {computed[:16]}…, "
-                    f"the stored hash is {rec.hash[:16]}…",
-                )
-            )
-        elif rec.seq == 1 and rec.prev_hash != GENESIS:
-            breaks.append(
-                Finding(
-                    case_id=case_id,
-                    seq=1,
-                    kind="bad_genesis",
-                    detail=f"row seq 1 points at {rec.prev_hash[:16]}…, not at the genesis value",
-                )
-            )
-        elif rec.seq > 1 and previous is not None and rec.seq == previous.seq + 1 and rec.prev_hash != expected_prev:
-            breaks.append(
-                Finding(
-                    case_id=case_id,
-                    seq=previous.seq,
-                    kind="broken_link",
-                    detail=f"row seq {previous.seq} was replaced: row seq {rec.seq} points at "
-                    f"{rec.prev_hash[:16]}…, but seq {previous.seq} hashes to {expected_prev[:16]}…",
-                )
-            )
+        problem = _row_problem(rec, previous)
+        if problem is not None:
+            breaks.append(problem)
         expected_seq = rec.seq + 1
-        expected_prev = rec.hash
         previous = rec
     return sorted(breaks, key=lambda b: b.seq)
+
+
+def _row_problem(rec: JournalRecord, previous: JournalRecord | None) -> Finding | None:
+    """`altered`, `bad_genesis` or `broken_link` for one row, given the row read before it (None: the first)."""
+    computed = rec.computed_hash()
+    if computed != rec.hash:
+        return Finding(
+            case_id=rec.case_id,
+            seq=rec.seq,
+            kind="altered",
+            detail=f"row seq {rec.seq} was altered: its content hashes to {computed[:16]}…, "
+            f"the stored hash is {rec.hash[:16]}…",
+        )
+    if rec.seq == 1 and rec.prev_hash != GENESIS:
+        return Finding(
+            case_id=rec.case_id,
+            seq=1,
+            kind="bad_genesis",
+            detail=f"row seq 1 points at {rec.prev_hash[:16]}…, not at the genesis value",
+        )
+    if rec.seq > 1 and previous is not None and rec.seq == previous.seq + 1 and rec.prev_hash != previous.hash:
+        return Finding(
+            case_id=rec.case_id,
+            seq=previous.seq,
+            kind="broken_link",
+            detail=f"row seq {previous.seq} was replaced: row seq {rec.seq} points at "
+            f"{rec.prev_hash[:16]}…, but seq {previous.seq} hashes to {previous.hash[:16]}…",
+        )
+    return None

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 
 from audit.chain import JournalRecord
 from domain.errors import DomainError
-from domain.rulesets import load_rule_set
+from domain.rulesets import RuleSet, load_rule_set
 from domain.stages import LocalityType
 from domain.verdict import evaluate
 
@@ -95,32 +95,7 @@ def recompute(
                 detail=f"row names rule set {rec.rule_set_id}, the case is pinned to {rule_set_id}",
             )
         elif "scores" in rec.payload and "verdict" in rec.payload:
-            recorded = verdict_substance(rec.payload["verdict"] or {})
-            try:
-                scores = {int(k): v for k, v in rec.payload["scores"].items()}
-                latest = verdict_substance(evaluate(rule_set, locality, scores).model_dump(mode="json"))
-            except (DomainError, ValueError, TypeError, AttributeError) as exc:
-                latest = None
-                check = VerdictCheck(
-                    kind="council_scores",
-                    recorded=recorded,
-                    recomputed=None,
-                    matches=False,
-                    detail=f"the recorded scores cannot be evaluated under {rule_set_id}: {exc}",
-                )
-            else:
-                same = latest == recorded
-                check = VerdictCheck(
-                    kind="council_scores",
-                    recorded=recorded,
-                    recomputed=latest,
-                    matches=same,
-                    detail=(
-                        f"{'recognised' if latest['recognised'] else 'not recognised'}, "
-                        f"{latest['total']}/{latest['max_total']} against {latest['threshold']}"
-                        + ("" if same else f"; recorded {recorded['recognised']}, total {recorded['total']}")
-                    ),
-                )
+            check, latest = _council_check(rec, rule_set, locality)
         elif rec.action == "decision_completed" and rec.payload.get("recognised") is True:
             ok = latest is not None and latest["recognised"] is True
             check = VerdictCheck(
@@ -156,3 +131,34 @@ def recompute(
         case_verdict_matches=case_matches,
         verdicts_match=all(c.matches for c in checks) and case_matches is not False,
     )
+
+
+def _council_check(
+    rec: JournalRecord, rule_set: RuleSet, locality: LocalityType
+) -> tuple[VerdictCheck, dict[str, Any] | None]:
+    """A council assessment row: its verdict against the one its scores give now, and the substance of that one
+    (None when the scores cannot be evaluated)."""
+    recorded = verdict_substance(rec.payload["verdict"] or {})
+    try:
+        scores = {int(k): v for k, v in rec.payload["scores"].items()}
+        latest = verdict_substance(evaluate(rule_set, locality, scores).model_dump(mode="json"))
+    except (DomainError, ValueError, TypeError, AttributeError) as exc:
+        return VerdictCheck(
+            kind="council_scores",
+            recorded=recorded,
+            recomputed=None,
+            matches=False,
+            detail=f"the recorded scores cannot be evaluated under {rule_set.id}: {exc}",
+        ), None
+    same = latest == recorded
+    return VerdictCheck(
+        kind="council_scores",
+        recorded=recorded,
+        recomputed=latest,
+        matches=same,
+        detail=(
+            f"{'recognised' if latest['recognised'] else 'not recognised'}, "
+            f"{latest['total']}/{latest['max_total']} against {latest['threshold']}"
+            + ("" if same else f"; recorded {recorded['recognised']}, total {recorded['total']}")
+        ),
+    ), latest

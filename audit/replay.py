@@ -25,8 +25,7 @@ class ReplayOutcome(BaseModel):
 async def replay_history(
     workflow_id: str, history: Mapping[str, Any], *, workflows: Sequence[type] | None = None
 ) -> ReplayOutcome:
-    from worker import warm_domain, workflow_runner
-    from workflows.registry import WORKFLOWS
+    from workflows.registry import WORKFLOWS, warm_domain, workflow_runner
 
     warm_domain()
     replayer = Replayer(

@@ -17,7 +17,6 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.archive import archive_case_history
-from activities.archive_inputs import ArchiveHistoryInput, ArchiveHistoryResult
 from audit.bundle import build_bundle
 from audit.chain import Finding, JournalRecord
 from audit.recompute import DecisionLine, Recomputation, recompute
@@ -25,6 +24,7 @@ from audit.replay import replay_history
 from audit.store import case_anchors, load_case, load_histories, load_journal, stream_journals
 from audit.verify import CaseVerification, HeadAnchor, verify_records
 from audit.witness import compare_with_history, history_facts, witnesses
+from contracts import ArchiveHistoryInput, ArchiveHistoryResult
 from db.models import CaseRow
 from db.models_audit import WorkflowHistoryRow
 from services.errors import Refusal

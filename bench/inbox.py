@@ -50,8 +50,6 @@ from sqlalchemy import Select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api import cursor as cursors
-from api.routes.tasks import inbox_statement
 from bench.profile import PROFILES, Profile, py_spy
 from bench.round_open import synthetic_units
 from bench.stack import JWT_SECRET, Stack, bench_stack, cpu_seconds, cpu_seconds_by_process, write_result
@@ -60,6 +58,8 @@ from domain.stages import Stage
 from domain.units import load_provinces
 from infra.tokens import issue_token
 from services.access import principal_of
+from services.inbox import cursor as cursors
+from services.inbox.queries import inbox_statement
 
 UNITS = 10035
 FIRST_YEAR = 2027

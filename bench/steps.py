@@ -28,12 +28,12 @@ from bench.bare import BareStepsWorkflow
 from bench.profile import Profile
 from bench.round_open import seed, synthetic_units
 from bench.stack import Stack, bench_stack, cpu_delta, cpu_seconds_by_process, running_workflows, write_result
+from contracts import Actor, CompleteTaskInput, OpenRoundInput
 from domain.access import RoleScope
 from domain.case import case_id_for
 from domain.stages import Stage
 from tests.support import HUMAN_PATH, form_for
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROUND_ID = "qd06-2019:2027"

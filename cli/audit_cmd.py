@@ -22,9 +22,8 @@ from temporalio.client import Client
 from audit.bundle import verify_bundle
 from audit.service import AuditError, ReplayReport, archive_case, export_case, replay_case, verify_all, verify_case
 from audit.verify import CaseVerification
-from cli.common import console, err_console, fail, settings_with_database
+from cli.common import console, database, err_console, fail, settings_with_database
 from db.models import AuditEventRow
-from db.session import make_engine, make_session_factory
 from infra.settings import Settings
 from infra.temporal import connect
 
@@ -38,11 +37,8 @@ T = TypeVar("T")
 
 def _run(settings: Settings, work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
     async def main() -> T:
-        engine = make_engine(settings.database_url, pool_size=2)
-        try:
-            return await work(make_session_factory(engine))
-        finally:
-            await engine.dispose()
+        async with database(settings) as sessions:
+            return await work(sessions)
 
     try:
         return asyncio.run(main())

@@ -1,48 +1,135 @@
-"""`xptt bulk`: administrators' bulk actions by filter — the API's own bulk routes, run from the command line.
+"""`xptt bulk`: administrators' bulk actions by filter — the actions of services/bulk, run from the command line.
 
 Every command is a dry run unless given --apply: it prints how many open cases match and a sample; with --apply it
 acts on every match in batches, each change journalled with the reason and the administrator (--as).
 Exit codes: 0 done, 1 done but some cases were refused or failed, 2 could not run.
+
+Each command takes the same options — who acts, where, why, which cases, whether to apply — around its own (the new
+due time, the official taking the tasks): the commands are made from one table, each with its own options added.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import datetime
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
-from api.bulk import BulkFilter, BulkResult
-from api.routes import bulk as routes
-from cli.common import console, fail
+from cli.common import console, fail, time_cell, unit_cell
 from cli.ops import EXIT_PARTIAL, EXIT_USAGE, run
 from domain.stages import Stage
+from services.bulk import service as bulk
+from services.bulk.schemas import Action, BulkFilter, BulkRequest, BulkResult
 
 app = typer.Typer(
     help="Bulk actions on open cases by filter (dry run unless --apply): extend, reassign, remind, hold, release.",
     no_args_is_help=True,
 )
 
-PROVINCE = typer.Option(..., help="two-digit province code, e.g. 33")
-AS = typer.Option(..., "--as", help="the administrator acting (an official id with the admin role in the province)")
-REASON = typer.Option(..., help="why: journalled with each change")
-UNIT = typer.Option(None, "--unit", help="only these unit codes (repeatable)")
-STAGE = typer.Option(None, "--stage", help="only cases at these stages (repeatable)")
-ROUND = typer.Option(None, "--round", help="only this round, e.g. qd06-2019:2027")
-OVERDUE = typer.Option(None, "--overdue/--not-overdue", help="only tasks past (or not past) their due time")
-ESCALATED = typer.Option(None, "--escalated/--not-escalated", help="only escalated (or not escalated) tasks")
-APPLY = typer.Option(False, "--apply", help="act on every match (without it: a dry run)")
-KEY = typer.Option(None, "--key", help="idempotency key: running the same command with it again changes nothing")
 
+def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+WHO = [
+    _option("province", str, typer.Option(..., help="two-digit province code, e.g. 33")),
+    _option(
+        "as_",
+        str,
+        typer.Option(..., "--as", help="the administrator acting (an official id with the admin role in the province)"),
+    ),
+]
+WHY = _option("reason", str, typer.Option(..., help="why: journalled with each change"))
+WHICH = [
+    _option("unit", list[str], typer.Option(None, "--unit", help="only these unit codes (repeatable)")),
+    _option("stage", list[Stage], typer.Option(None, "--stage", help="only cases at these stages (repeatable)")),
+    _option("round_id", str, typer.Option(None, "--round", help="only this round, e.g. qd06-2019:2027")),
+    _option(
+        "overdue",
+        bool,
+        typer.Option(None, "--overdue/--not-overdue", help="only tasks past (or not past) their due time"),
+    ),
+    _option(
+        "escalated",
+        bool,
+        typer.Option(None, "--escalated/--not-escalated", help="only escalated (or not escalated) tasks"),
+    ),
+]
+HOW = [
+    _option("apply", bool, typer.Option(False, "--apply", help="act on every match (without it: a dry run)")),
+    _option(
+        "key",
+        str,
+        typer.Option(None, "--key", help="idempotency key: running the same command with it again changes nothing"),
+    ),
+]
+
+
+def _extend_fields(options: dict[str, Any]) -> dict[str, Any]:
+    new_due_at, add_working_days = options["new_due_at"], options["add_working_days"]
+    if (new_due_at is None) == (add_working_days is None):
+        fail("give exactly one of --new-due-at and --add-working-days", EXIT_USAGE)
+    due = None
+    if new_due_at is not None:
+        try:
+            due = datetime.fromisoformat(new_due_at)
+        except ValueError:
+            fail(f"--new-due-at: {new_due_at!r} is not an ISO date-time", EXIT_USAGE)
+        if due.tzinfo is None:
+            fail("--new-due-at needs its time zone, e.g. +07:00", EXIT_USAGE)
+    return {"new_due_at": due, "add_working_days": add_working_days}
+
+
+@dataclass(frozen=True)
+class Command:
+    """A bulk command: its action, its help, its own options and the request fields they make."""
+
+    action: Action
+    help: str
+    options: list[inspect.Parameter] = field(default_factory=list)
+    fields: Callable[[dict[str, Any]], dict[str, Any]] = lambda _: {}
+    reason: bool = True
+
+
+COMMANDS = {
+    "extend": Command(
+        "extend_due",
+        "Move the due time of every matched open task (its reminder and ladder start again from it).",
+        [
+            _option(
+                "new_due_at",
+                str,
+                typer.Option(None, help="the new due time, with its zone, e.g. 2027-12-01T17:00:00+07:00"),
+            ),
+            _option(
+                "add_working_days",
+                int,
+                typer.Option(None, min=1, max=250, help="or: move each due time by working days"),
+            ),
+        ],
+        _extend_fields,
+    ),
+    "reassign": Command(
+        "reassign",
+        "Give every matched open task to one official.",
+        [_option("to", str, typer.Option(..., help="the official who takes the tasks (must hold each task's role)"))],
+        lambda options: {"official_id": options["to"]},
+    ),
+    "remind": Command("remind", "Send whoever holds each matched open task a reminder now.", reason=False),
+    "hold": Command("hold", "Put every matched case on hold (its deadlines pause)."),
+    "release": Command("release", "Release every matched case on hold (its deadlines move by the time held)."),
+}
 
 R = TypeVar("R", bound=BaseModel)
 
 
 def _request(model: type[R], **fields: Any) -> R:
-    """The route's own request model: a bad option gets the model's reason, naming the field."""
+    """The action's own request model: a bad option gets the model's reason, naming the field."""
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
@@ -50,28 +137,37 @@ def _request(model: type[R], **fields: Any) -> R:
         fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", EXIT_USAGE)
 
 
-def _filter(
-    province: str,
-    units: list[str] | None,
-    stages: list[Stage] | None,
-    round_id: str | None,
-    overdue: bool | None,
-    escalated: bool | None,
-) -> BulkFilter:
-    return _request(
-        BulkFilter,
-        province=province,
-        units=units or None,
-        stages=stages or None,
-        round=round_id,
-        overdue=overdue,
-        escalated=escalated,
+def _command(command: Command) -> Callable[..., None]:
+    def bulk_command(**options: Any) -> None:
+        own = command.fields(options)
+        filt = _request(
+            BulkFilter,
+            province=options["province"],
+            units=options["unit"] or None,
+            stages=options["stage"] or None,
+            round=options["round_id"],
+            overdue=options["overdue"],
+            escalated=options["escalated"],
+        )
+        why = {"reason": options["reason"]} if command.reason else {}
+        req = _request(bulk.ACTIONS[command.action].request, filter=filt, dry_run=not options["apply"], **why, **own)
+        _execute(options["as_"], command.action, req, key=options["key"])
+
+    # Typer reads the options from the signature: the shared ones around the command's own.
+    bulk_command.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [*WHO, *([WHY] if command.reason else []), *command.options, *WHICH, *HOW]
     )
+    return bulk_command
 
 
-def _execute(official: str, call: Callable[[Any, Any, Any], Awaitable[BulkResult]], *, apply: bool) -> None:
-    with console.status("applying to every match…" if apply else "counting the matches…"):
-        result: BulkResult = run(call, official=official)
+def _execute(official: str, action: Action, req: BulkRequest, *, key: str | None) -> None:
+    with console.status("counting the matches…" if req.dry_run else "applying to every match…"):
+        result: BulkResult = run(
+            lambda session, client, principal: bulk.run(
+                session, client, principal, action, req, idempotency_key=key, now=datetime.now(UTC)
+            ),
+            official=official,
+        )
     summary = Table(title=f"{result.action} — {'applied' if not result.dry_run else 'dry run'}")
     for col in ("matched", "applied", "refused", "failed", "batches"):
         summary.add_column(col, justify="right")
@@ -85,9 +181,9 @@ def _execute(official: str, call: Callable[[Any, Any, Any], Awaitable[BulkResult
         for i in result.sample:
             sample.add_row(
                 i.case_id,
-                f"{i.unit_name} ({i.unit_code})",
+                unit_cell(i.unit_name, i.unit_code),
                 i.stage,
-                i.due_at.strftime("%Y-%m-%d %H:%M") if i.due_at else "",
+                time_cell(i.due_at),
                 str(i.escalation_level or 0),
             )
         console.print(sample)
@@ -97,128 +193,5 @@ def _execute(official: str, call: Callable[[Any, Any, Any], Awaitable[BulkResult
         raise typer.Exit(EXIT_PARTIAL)
 
 
-@app.command("extend")
-def extend(
-    province: str = PROVINCE,
-    as_: str = AS,
-    reason: str = REASON,
-    new_due_at: str = typer.Option(None, help="the new due time, with its zone, e.g. 2027-12-01T17:00:00+07:00"),
-    add_working_days: int = typer.Option(None, min=1, max=250, help="or: move each due time by working days"),
-    unit: list[str] = UNIT,
-    stage: list[Stage] = STAGE,
-    round_id: str = ROUND,
-    overdue: bool = OVERDUE,
-    escalated: bool = ESCALATED,
-    apply: bool = APPLY,
-    key: str = KEY,
-) -> None:
-    """Move the due time of every matched open task (its reminder and ladder start again from it)."""
-    if (new_due_at is None) == (add_working_days is None):
-        fail("give exactly one of --new-due-at and --add-working-days", EXIT_USAGE)
-    due = None
-    if new_due_at is not None:
-        try:
-            due = datetime.fromisoformat(new_due_at)
-        except ValueError:
-            fail(f"--new-due-at: {new_due_at!r} is not an ISO date-time", EXIT_USAGE)
-        if due.tzinfo is None:
-            fail("--new-due-at needs its time zone, e.g. +07:00", EXIT_USAGE)
-    req = _request(
-        routes.ExtendDueRequest,
-        filter=_filter(province, unit, stage, round_id, overdue, escalated),
-        dry_run=not apply,
-        reason=reason,
-        new_due_at=due,
-        add_working_days=add_working_days,
-    )
-    _execute(as_, lambda s, c, p: routes.extend_due(req, p, s, c, key), apply=apply)
-
-
-@app.command("reassign")
-def reassign(
-    province: str = PROVINCE,
-    as_: str = AS,
-    reason: str = REASON,
-    to: str = typer.Option(..., help="the official who takes the tasks (must hold each task's role)"),
-    unit: list[str] = UNIT,
-    stage: list[Stage] = STAGE,
-    round_id: str = ROUND,
-    overdue: bool = OVERDUE,
-    escalated: bool = ESCALATED,
-    apply: bool = APPLY,
-    key: str = KEY,
-) -> None:
-    """Give every matched open task to one official."""
-    req = _request(
-        routes.ReassignRequest,
-        filter=_filter(province, unit, stage, round_id, overdue, escalated),
-        dry_run=not apply,
-        reason=reason,
-        official_id=to,
-    )
-    _execute(as_, lambda s, c, p: routes.reassign(req, p, s, c, key), apply=apply)
-
-
-@app.command("remind")
-def remind(
-    province: str = PROVINCE,
-    as_: str = AS,
-    unit: list[str] = UNIT,
-    stage: list[Stage] = STAGE,
-    round_id: str = ROUND,
-    overdue: bool = OVERDUE,
-    escalated: bool = ESCALATED,
-    apply: bool = APPLY,
-    key: str = KEY,
-) -> None:
-    """Send whoever holds each matched open task a reminder now."""
-    req = _request(
-        routes.RemindRequest, filter=_filter(province, unit, stage, round_id, overdue, escalated), dry_run=not apply
-    )
-    _execute(as_, lambda s, c, p: routes.remind(req, p, s, c, key), apply=apply)
-
-
-@app.command("hold")
-def hold(
-    province: str = PROVINCE,
-    as_: str = AS,
-    reason: str = REASON,
-    unit: list[str] = UNIT,
-    stage: list[Stage] = STAGE,
-    round_id: str = ROUND,
-    overdue: bool = OVERDUE,
-    escalated: bool = ESCALATED,
-    apply: bool = APPLY,
-    key: str = KEY,
-) -> None:
-    """Put every matched case on hold (its deadlines pause)."""
-    req = _request(
-        routes.HoldRequest,
-        filter=_filter(province, unit, stage, round_id, overdue, escalated),
-        dry_run=not apply,
-        reason=reason,
-    )
-    _execute(as_, lambda s, c, p: routes.hold(req, p, s, c, key), apply=apply)
-
-
-@app.command("release")
-def release(
-    province: str = PROVINCE,
-    as_: str = AS,
-    reason: str = REASON,
-    unit: list[str] = UNIT,
-    stage: list[Stage] = STAGE,
-    round_id: str = ROUND,
-    overdue: bool = OVERDUE,
-    escalated: bool = ESCALATED,
-    apply: bool = APPLY,
-    key: str = KEY,
-) -> None:
-    """Release every matched case on hold (its deadlines move by the time held)."""
-    req = _request(
-        routes.ReleaseRequest,
-        filter=_filter(province, unit, stage, round_id, overdue, escalated),
-        dry_run=not apply,
-        reason=reason,
-    )
-    _execute(as_, lambda s, c, p: routes.release(req, p, s, c, key), apply=apply)
+for _name, _spec in COMMANDS.items():
+    app.command(_name, help=_spec.help)(_command(_spec))

@@ -1,12 +1,17 @@
-"""Shared helpers for commands: settings, one-line errors, running coroutines."""
+"""Shared helpers for commands: settings, the database, one-line errors, table cells."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import NoReturn
 
 from rich.console import Console
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.session import make_engine, make_session_factory
 from infra.settings import Settings, get_settings
 
 console = Console()
@@ -23,3 +28,21 @@ def settings_with_database() -> Settings:
     if not s.database_url:
         fail("DATABASE_URL is not set (the dev stack sets it; in production point it at PostgreSQL)", 2)
     return s
+
+
+@asynccontextmanager
+async def database(settings: Settings, *, pool_size: int = 2) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on DATABASE_URL for one command; the connections close when it ends."""
+    engine = make_engine(settings.database_url, pool_size=pool_size)
+    try:
+        yield make_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+def unit_cell(name: str, code: str) -> str:
+    return f"{name} ({code})"
+
+
+def time_cell(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at else ""

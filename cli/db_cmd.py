@@ -6,9 +6,8 @@ import asyncio
 
 import typer
 
-from cli.common import console, fail, settings_with_database
+from cli.common import console, database, fail, settings_with_database
 from db.migrate import upgrade
-from db.session import make_engine, make_session_factory
 from services.seed import SeedError, seed_units
 
 app = typer.Typer(help="Database: apply migrations, seed provinces and units.", no_args_is_help=True)
@@ -30,12 +29,8 @@ def seed_units_cmd(
     s = settings_with_database()
 
     async def run() -> int:
-        engine = make_engine(s.database_url, pool_size=1)
-        try:
-            async with make_session_factory(engine)() as session, session.begin():
-                return await seed_units(session, province)
-        finally:
-            await engine.dispose()
+        async with database(s, pool_size=1) as sessions, sessions() as session, session.begin():
+            return await seed_units(session, province)
 
     try:
         n = asyncio.run(run())

@@ -1,5 +1,5 @@
-"""Running the API's own route functions from the command line: a session, a Temporal client and the principal
-(an official named with --as, resolved like a request's token; or, for reading, the operator over one province)."""
+"""Running a service from the command line, in process: a session, a Temporal client and the principal — an
+official named with --as (resolved as a request's token is), or the operator over one province."""
 
 from __future__ import annotations
 
@@ -10,8 +10,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from cli.common import fail, settings_with_database
-from db.session import make_engine, make_session_factory
+from cli.common import database, fail, settings_with_database
 from domain.access import RoleScope
 from domain.stages import Role
 from infra.temporal import connect
@@ -33,22 +32,25 @@ def operator(province: str) -> Principal:
     )
 
 
-def run(work: Callable[[AsyncSession, Client, Principal | None], Awaitable[T]], *, official: str | None = None) -> T:
+def run(
+    work: Callable[[AsyncSession, Client, Principal], Awaitable[T]],
+    *,
+    official: str | None = None,
+    province: str | None = None,
+) -> T:
+    """`work(session, client, principal)`: the principal is the active official `official`, else the operator over
+    `province`. A refusal ends the command with its reason (exit 3 not found, else 2)."""
+    if (official is None) == (province is None):
+        raise ValueError("run as an official or as the operator over a province")
     s = settings_with_database()
 
     async def main() -> T:
-        engine = make_engine(s.database_url, pool_size=2)
-        try:
-            async with make_session_factory(engine)() as session:
-                principal = None
-                if official is not None:
-                    principal = await principal_of(session, official)
-                    if principal is None:
-                        fail(f"official {official} is not registered or not active", EXIT_USAGE)
-                client = await connect(s)
-                return await work(session, client, principal)
-        finally:
-            await engine.dispose()
+        async with database(s) as sessions, sessions() as session:
+            principal = operator(province) if province is not None else await principal_of(session, official or "")
+            if principal is None:
+                fail(f"official {official} is not registered or not active", EXIT_USAGE)
+            client = await connect(s)
+            return await work(session, client, principal)
 
     try:
         return asyncio.run(main())

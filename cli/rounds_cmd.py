@@ -1,43 +1,45 @@
-"""`xptt round`: open an assessment round for a province (one case per unit)."""
+"""`xptt round`: open an assessment round for a province (one case per unit), follow its progress, print its
+report."""
 
 from __future__ import annotations
 
 import asyncio
+import sys
+from datetime import UTC, datetime
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import func, select
 
-from cli.common import console, fail, settings_with_database
-from db.models import UnitRow
-from db.session import make_engine, make_session_factory
+from cli.common import console, database, fail, settings_with_database
+from cli.ops import EXIT_USAGE, run
 from domain.errors import DomainError
 from infra.temporal import connect
-from services.rounds import open_round
+from services.rounds import queries, service
+from services.rounds.opening import open_round
+from services.rounds.report import report_csv
 
 app = typer.Typer(
     help="Assessment rounds: open one for a province, follow its progress, print its report.", no_args_is_help=True
 )
 
+ROUND = typer.Argument(..., help="round id, e.g. qd06-2019:2027")
+PROVINCE = typer.Option(..., help="two-digit province code, e.g. 33")
+
 
 @app.command("open")
 def open_cmd(
     round_id: str = typer.Argument(..., help="round id '<rule set>:<assessment year>', e.g. qd06-2019:2027"),
-    province: str = typer.Option(..., help="two-digit province code, e.g. 33"),
+    province: str = PROVINCE,
     concurrency: int = typer.Option(20, min=1, max=500, help="case starts in flight at once"),
 ) -> None:
     """Start one recognition case per unit of the province (idempotent: running it again starts nothing twice)."""
     s = settings_with_database()
 
-    async def run() -> int:
-        engine = make_engine(s.database_url, pool_size=2)
-        sessions = make_session_factory(engine)
-        try:
+    async def opening() -> int:
+        async with database(s) as sessions:
             async with sessions() as session:
-                total = await session.scalar(
-                    select(func.count()).select_from(UnitRow).where(UnitRow.province_code == province)
-                )
+                total = await queries.unit_count(session, province)
             if not total:
                 fail(f"province {province} has no units seeded (xptt db seed-units --province {province})", 2)
             client = await connect(s)
@@ -59,11 +61,9 @@ def open_cmd(
                     progress=lambda n: bar.advance(task, n),
                 )
             return len(opened.cases)
-        finally:
-            await engine.dispose()
 
     try:
-        n = asyncio.run(run())
+        n = asyncio.run(opening())
     except DomainError as exc:
         fail(str(exc), 2)
     summary = Table(title=f"Round {round_id} opened")
@@ -74,20 +74,14 @@ def open_cmd(
 
 
 @app.command("progress")
-def progress_cmd(
-    round_id: str = typer.Argument(..., help="round id, e.g. qd06-2019:2027"),
-    province: str = typer.Option(..., help="two-digit province code, e.g. 33"),
-) -> None:
+def progress_cmd(round_id: str = ROUND, province: str = PROVINCE) -> None:
     """Where the round's cases stand in the province: by stage and outcome, overdue, escalated, on hold."""
-    from api.routes.rounds import progress as progress_route
-    from cli.ops import operator, run
-
-    async def work(session, client, _):  # type: ignore[no-untyped-def]
-        return await progress_route(
-            round_id=round_id, principal=operator(province), session=session, temporal=client, province=province
-        )
-
-    out = run(work)
+    out = run(
+        lambda session, client, principal: service.progress(
+            session, client, principal, round_id, province, now=datetime.now(UTC)
+        ),
+        province=province,
+    )
     table = Table(title=f"Round {round_id}, province {province}: {out.cases} cases of {out.units} units")
     table.add_column("stage")
     table.add_column("cases", justify="right")
@@ -108,36 +102,22 @@ def progress_cmd(
 
 @app.command("report")
 def report_cmd(
-    round_id: str = typer.Argument(..., help="round id, e.g. qd06-2019:2027"),
-    province: str = typer.Option(..., help="two-digit province code, e.g. 33"),
+    round_id: str = ROUND,
+    province: str = PROVINCE,
     format: str = typer.Option("table", "--format", help="table, csv or json"),
 ) -> None:
     """The round's report for the province: counts, share recognised, one row per unit."""
-    import csv
-    import sys
-
-    from api.round_reports import CSV_COLUMNS, ReportOut
-    from api.routes.rounds import report as report_route
-    from cli.ops import EXIT_USAGE, operator, run
-
     if format not in ("table", "csv", "json"):
         fail("--format takes table, csv or json", EXIT_USAGE)
-
-    async def work(session, client, _):  # type: ignore[no-untyped-def]
-        return await report_route(
-            round_id=round_id, principal=operator(province), session=session, province=province, format="json"
-        )
-
-    out = run(work)
-    assert isinstance(out, ReportOut)
+    out = run(
+        lambda session, _, principal: service.report(session, principal, round_id, province, now=datetime.now(UTC)),
+        province=province,
+    )
     if format == "json":
         sys.stdout.write(out.model_dump_json(indent=2) + "\n")
         return
     if format == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for r in out.results:
-            writer.writerow(r.model_dump())
+        sys.stdout.write(report_csv(out))
         return
     summary = Table(title=f"Round {round_id}, province {province}" + (" (final)" if out.final else " (open)"))
     for col in ("units", "registered", "assessed", "submitted", "recognised", "not recognised", "share %"):

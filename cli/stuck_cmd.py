@@ -1,15 +1,16 @@
-"""`xptt stuck`: what is stuck in a province — the board's own query (overdue, escalated, held, failed notices,
-failing activities)."""
+"""`xptt stuck`: what is stuck in a province — the board (overdue, escalated, held, failed notices, failing
+activities)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import typer
 from rich.table import Table
 
-from api.routes.board import BoardOut
-from api.routes.board import board as board_route
-from cli.common import console
-from cli.ops import operator, run
+from cli.common import console, time_cell, unit_cell
+from cli.ops import run
+from services.board import service
 
 
 def stuck(
@@ -19,19 +20,19 @@ def stuck(
     limit: int = typer.Option(200, min=0, max=1000, help="items listed (the counts cover everything)"),
 ) -> None:
     """List what is stuck in a province, grouped by unit and stage; exit 1 when anything is stuck."""
-
-    async def work(session, client, _):  # type: ignore[no-untyped-def]
-        return await board_route(
-            principal=operator(province),
-            session=session,
-            temporal=client,
+    out = run(
+        lambda session, client, principal: service.board(
+            session,
+            client,
+            principal,
             province=province,
             min_attempts=min_attempts,
             failing=failing,
             limit=limit,
-        )
-
-    out: BoardOut = run(work)
+            now=datetime.now(UTC),
+        ),
+        province=province,
+    )
     totals = Table(title=f"Stuck in province {province}")
     for reason in out.totals:
         totals.add_column(reason, justify="right")
@@ -43,9 +44,9 @@ def stuck(
     for i in out.items:
         items.add_row(
             i.reason,
-            f"{i.unit_name} ({i.unit_code})",
+            unit_cell(i.unit_name, i.unit_code),
             i.stage,
-            i.due_at.strftime("%Y-%m-%d %H:%M") if i.due_at else "",
+            time_cell(i.due_at),
             f"{(i.seconds_in_stage or 0) / 86400:.1f}",
             i.case_id,
             i.detail or "",

@@ -10,10 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from domain.case import CaseState, Transition
-from domain.deadlines import schedule
 from domain.errors import DomainError
 from domain.procedure import ProcedureProfile
 from domain.stages import Outcome, Stage
+from domain.tasks import schedule
 
 
 class AdminActionError(DomainError):

@@ -2,7 +2,7 @@
 
 Each function takes the state and returns the new state and the transition to record. Nothing here reads a clock:
 times come in as parameters; ids are derived from the case id and counters, so a replay yields the same ones.
-Deadlines (reminder, escalation rungs, final policy) live in domain/deadlines.py.
+Deadlines (reminder, escalation rungs, final policy) act through domain/deadlines.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.deadlines import first_task
 from domain.forms import (
     AppraisalForm,
     CommendationForm,
@@ -28,7 +27,7 @@ from domain.forms import (
 from domain.procedure import CommendationLevel, ProcedureProfile
 from domain.rulesets import RuleSet
 from domain.stages import LocalityType, Outcome, Role, Stage
-from domain.tasks import OpenTask
+from domain.tasks import OpenTask, first_task
 from domain.verdict import Verdict, evaluate
 
 
@@ -40,7 +39,9 @@ class ScoreSheet(BaseModel):
     sources: dict[int, str] = Field(default_factory=dict)
 
 
-class CaseState(BaseModel):
+class CaseIdentity(BaseModel):
+    """What a case is, fixed when it starts: its unit, its round and the rules it is assessed under."""
+
     model_config = ConfigDict(frozen=True)
 
     case_id: str
@@ -50,6 +51,13 @@ class CaseState(BaseModel):
     rule_set_id: str
     profile_id: str
     locality_type: LocalityType
+
+    def identity(self) -> dict[str, Any]:
+        """These fields, to build another model of the same case from (a state from a start, a snapshot)."""
+        return {name: getattr(self, name) for name in CaseIdentity.model_fields}
+
+
+class CaseState(CaseIdentity):
     stage: Stage = Stage.REGISTRATION
     status: Literal["open", "closed"] = "open"
     outcome: Outcome | None = None

@@ -6,6 +6,7 @@ import csv
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from domain.datafiles import read_data_file
 from domain.errors import UnitsFileError
 
 
@@ -13,12 +14,7 @@ def read_csv_rows(path: Path, columns: Sequence[str]) -> Iterator[tuple[int, dic
     """Yield (line number, row) for each data line, values stripped. The first line that is neither blank nor a
     comment (starting with #) is the header and must name every column in `columns`; other columns are ignored.
     A row is one physical line (no quoted line breaks)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UnitsFileError(path, "(file)", "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UnitsFileError(path, "(file)", f"cannot read: {exc}") from None
+    text = read_data_file(path, UnitsFileError, encoding="utf-8-sig")
     header: list[str] | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip() or raw.lstrip().startswith("#"):

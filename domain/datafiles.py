@@ -108,14 +108,19 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
     return where, reason
 
 
-def load_yaml_model(path: Path, model: type[M], error: type[DataFileError]) -> M:
-    """Read a YAML file and validate it as `model`; every failure becomes `error(path, field, reason)`."""
+def read_data_file(path: Path, error: type[DataFileError], *, encoding: str = "utf-8") -> str:
+    """A data file's text; a file that is absent or unreadable becomes `error(path, "(file)", reason)`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding=encoding)
     except FileNotFoundError:
         raise error(path, "(file)", "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise error(path, "(file)", f"cannot read: {exc}") from None
+
+
+def load_yaml_model(path: Path, model: type[M], error: type[DataFileError]) -> M:
+    """Read a YAML file and validate it as `model`; every failure becomes `error(path, field, reason)`."""
+    text = read_data_file(path, error)
     try:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

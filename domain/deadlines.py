@@ -1,22 +1,20 @@
 """Deadlines that act: a reminder before the due time, one escalation rung at each step, the final policy at the end.
 
 `next_deadline(task)` says what happens next and when; `deadline_passed(...)` applies it. A case on hold has none.
-Authorities are never auto-approved: their final policy leaves the case open and flags it stuck.
+Authorities are never auto-approved: their final policy leaves the case open and flags it stuck. (A task's deadlines
+are set when it opens: domain/tasks.py.)
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from domain.calendar import reminder_at
-from domain.procedure import FinalPolicy, StageSpec, escalation_due_times, stage_due_at
-from domain.stages import Outcome, Role, Stage
-from domain.tasks import EscalationStep, OpenTask
-
-if TYPE_CHECKING:
-    from domain.case import CaseState, Transition
+from domain.case import CaseState, Transition
+from domain.procedure import FinalPolicy, StageSpec
+from domain.stages import Outcome, Stage
+from domain.tasks import OpenTask
 
 
 class DeadlineKind(StrEnum):
@@ -29,28 +27,6 @@ FINAL_OUTCOMES = {
     FinalPolicy.CLOSE_NOT_REGISTERED: Outcome.NOT_REGISTERED,
     FinalPolicy.CLOSE_NOT_SUBMITTED: Outcome.NOT_SUBMITTED,
 }
-
-
-def schedule(task: OpenTask, spec: StageSpec, due: datetime) -> OpenTask:
-    """The task with its due time, reminder and ladder set from `due` (climbing starts again from the bottom)."""
-    remind = reminder_at(due, spec.reminder_working_days_before) if spec.reminder_working_days_before else None
-    ladder = tuple(EscalationStep(role=r, ends_at=t) for r, t in escalation_due_times(spec, due))
-    return task.model_copy(
-        update={
-            "due_at": due,
-            "reminder_at": remind,
-            "ladder": ladder,
-            "escalation_level": 0,
-            "reminded": False,
-            "final_applied": False,
-        }
-    )
-
-
-def first_task(*, task_id: str, stage: Stage, role: Role, spec: StageSpec, started_at: datetime, year: int) -> OpenTask:
-    due = stage_due_at(spec, started_at, year=year)
-    task = OpenTask(task_id=task_id, stage=stage, role=role, started_at=started_at, due_at=due)
-    return schedule(task, spec, due)
 
 
 def next_deadline(task: OpenTask | None, *, on_hold: bool) -> tuple[datetime, DeadlineKind] | None:
@@ -69,8 +45,6 @@ def deadline_passed(
     state: CaseState, kind: DeadlineKind, spec: StageSpec, *, now: datetime
 ) -> tuple[CaseState, Transition]:
     """Apply the deadline `kind` to the open task of `state`."""
-    from domain.case import Transition
-
     task = state.task
     if task is None or state.status != "open":
         raise ValueError("no open task to act on")
@@ -110,8 +84,6 @@ def _task_changed(
     state: CaseState, task: OpenTask, action: str, now: datetime, details: dict[str, Any], reason: str | None = None
 ) -> tuple[CaseState, Transition]:
     """The case stays at its stage; its open task changes (reminded, climbed a rung, flagged stuck)."""
-    from domain.case import Transition
-
     new = state.model_copy(update={"seq": state.seq + 1, "task": task})
     transition = Transition(
         seq=new.seq,

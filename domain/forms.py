@@ -186,6 +186,14 @@ def _check_scores(field: str, scores: Mapping[int, int], rule_set: RuleSet) -> N
 
 
 def _check(form: _Form, ctx: FormContext) -> None:
+    if isinstance(form, SelfAssessmentForm | CouncilAssessmentForm | PublicPostingForm):
+        _check_assessment(form, ctx)
+    else:
+        _check_decision(form, ctx)
+
+
+def _check_assessment(form: _Form, ctx: FormContext) -> None:
+    """The commune's stages: its own scores, the council's, the public posting."""
     match form:
         case SelfAssessmentForm(scores=scores, sources=sources):
             _check_scores("scores", scores, ctx.rule_set)
@@ -213,6 +221,13 @@ def _check(form: _Form, ctx: FormContext) -> None:
             ids = [o.id for o in objections]
             if len(ids) != len(set(ids)):
                 raise FormError("objections", "objection ids repeat")
+        case _:
+            pass
+
+
+def _check_decision(form: _Form, ctx: FormContext) -> None:
+    """The dossier and what the authorities decide on it: appraisal, decision, commendation."""
+    match form:
         case DossierForm(documents=documents):
             kinds = [d.kind for d in documents]
             absent = [k for k in REQUIRED_DOSSIER if k not in kinds]

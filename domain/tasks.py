@@ -1,4 +1,7 @@
-"""A human task as the procedure sees it: who acts, by when, and where it stands on its escalation ladder."""
+"""A human task as the procedure sees it: who acts, by when, and where it stands on its escalation ladder.
+
+`first_task` opens a stage's task; `schedule` sets its due time, reminder and ladder (again, when the due time moves).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from domain.calendar import reminder_at
+from domain.procedure import StageSpec, escalation_due_times, stage_due_at
 from domain.stages import Role, Stage
 
 
@@ -51,3 +56,25 @@ class OpenTask(BaseModel):
                 "ladder": tuple(s.model_copy(update={"ends_at": s.ends_at + delta}) for s in self.ladder),
             }
         )
+
+
+def schedule(task: OpenTask, spec: StageSpec, due: datetime) -> OpenTask:
+    """The task with its due time, reminder and ladder set from `due` (climbing starts again from the bottom)."""
+    remind = reminder_at(due, spec.reminder_working_days_before) if spec.reminder_working_days_before else None
+    ladder = tuple(EscalationStep(role=r, ends_at=t) for r, t in escalation_due_times(spec, due))
+    return task.model_copy(
+        update={
+            "due_at": due,
+            "reminder_at": remind,
+            "ladder": ladder,
+            "escalation_level": 0,
+            "reminded": False,
+            "final_applied": False,
+        }
+    )
+
+
+def first_task(*, task_id: str, stage: Stage, role: Role, spec: StageSpec, started_at: datetime, year: int) -> OpenTask:
+    due = stage_due_at(spec, started_at, year=year)
+    task = OpenTask(task_id=task_id, stage=stage, role=role, started_at=started_at, due_at=due)
+    return schedule(task, spec, due)

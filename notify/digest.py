@@ -57,54 +57,7 @@ async def build_digests(session: AsyncSession, *, day: date, hour: int) -> tuple
         by_official[row.official_id].append(row)
     gathered = 0
     for official_id, items in by_official.items():
-        person = await session.get(OfficialRow, official_id)
-        if person is None or not person.email:
-            log.warning("digest_skipped", official_id=official_id, reason="no email address", items=len(items))
-            continue
-        prefs = preferences_of(await session.get(NotificationPreferenceRow, official_id))
-        key = digest_key(official_id, day)
-        did = outbox_id(key, official_id, Channel.EMAIL)
-        context: dict[str, Any] = {
-            "recipient": person.full_name,
-            "link": None,
-            "day_start": datetime.combine(day, time(0), tzinfo=TZ).isoformat(),
-            "cutoff": cutoff.isoformat(),
-            "items": [
-                {"id": i.id, "subject": i.subject, "link": i.link, "created_at": i.created_at.isoformat()}
-                for i in items
-            ],
-        }
-        rendered = render(NotificationKind.DAILY_DIGEST.value, context, locale=prefs.locale)
-        inserted = await session.scalar(
-            insert(NotificationRow)
-            .values(
-                id=did,
-                kind=NotificationKind.DAILY_DIGEST.value,
-                channel=Channel.EMAIL.value,
-                official_id=official_id,
-                address=person.email,
-                locale=rendered.locale,
-                dedup_key=key,
-                province_code=items[0].province_code,
-                subject=rendered.subject,
-                body=rendered.body,
-                payload={"kind": NotificationKind.DAILY_DIGEST.value, "items": [i.id for i in items]},
-                status="pending",
-                digest_day=day,
-                deliver_after=end_of_quiet_hours(cutoff, prefs),
-                created_at=cutoff,
-            )
-            .on_conflict_do_nothing(index_elements=["id"])
-            .returning(NotificationRow.id)
-        )
-        if inserted is None:
-            continue  # built by an earlier run; these items wait for tomorrow's digest
-        await session.execute(
-            update(NotificationRow)
-            .where(NotificationRow.id.in_([i.id for i in items]), NotificationRow.status == "held")
-            .values(status="digested", digest_id=did)
-        )
-        gathered += len(items)
+        gathered += await _gather(session, official_id, items, day=day, cutoff=cutoff)
     pending = (
         await session.execute(
             select(NotificationRow.id)
@@ -119,3 +72,57 @@ async def build_digests(session: AsyncSession, *, day: date, hour: int) -> tuple
     ids = list(pending)
     log.info("digests_built", day=day.isoformat(), digests=len(ids), items=gathered)
     return ids, gathered
+
+
+async def _gather(
+    session: AsyncSession, official_id: str, items: list[NotificationRow], *, day: date, cutoff: datetime
+) -> int:
+    """Write the official's digest of `day` and mark its items `digested`; the number of items it gathered (none
+    when the official has no address, or when an earlier run wrote the digest)."""
+    person = await session.get(OfficialRow, official_id)
+    if person is None or not person.email:
+        log.warning("digest_skipped", official_id=official_id, reason="no email address", items=len(items))
+        return 0
+    prefs = preferences_of(await session.get(NotificationPreferenceRow, official_id))
+    key = digest_key(official_id, day)
+    did = outbox_id(key, official_id, Channel.EMAIL)
+    context: dict[str, Any] = {
+        "recipient": person.full_name,
+        "link": None,
+        "day_start": datetime.combine(day, time(0), tzinfo=TZ).isoformat(),
+        "cutoff": cutoff.isoformat(),
+        "items": [
+            {"id": i.id, "subject": i.subject, "link": i.link, "created_at": i.created_at.isoformat()} for i in items
+        ],
+    }
+    rendered = render(NotificationKind.DAILY_DIGEST.value, context, locale=prefs.locale)
+    inserted = await session.scalar(
+        insert(NotificationRow)
+        .values(
+            id=did,
+            kind=NotificationKind.DAILY_DIGEST.value,
+            channel=Channel.EMAIL.value,
+            official_id=official_id,
+            address=person.email,
+            locale=rendered.locale,
+            dedup_key=key,
+            province_code=items[0].province_code,
+            subject=rendered.subject,
+            body=rendered.body,
+            payload={"kind": NotificationKind.DAILY_DIGEST.value, "items": [i.id for i in items]},
+            status="pending",
+            digest_day=day,
+            deliver_after=end_of_quiet_hours(cutoff, prefs),
+            created_at=cutoff,
+        )
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(NotificationRow.id)
+    )
+    if inserted is None:
+        return 0  # built by an earlier run; these items wait for tomorrow's digest
+    await session.execute(
+        update(NotificationRow)
+        .where(NotificationRow.id.in_([i.id for i in items]), NotificationRow.status == "held")
+        .values(status="digested", digest_id=did)
+    )
+    return len(items)

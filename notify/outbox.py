@@ -5,7 +5,7 @@ Use it from any activity that changes state people must hear about:
     async with sessions() as session, session.begin():
         ...  # the state change
         ids = await enqueue(session, OutboxEvent(kind=NotificationKind.TASK_ESCALATED, dedup_key=..., ...))
-    # hand `ids` to the workflow, which calls `workflows.notification.dispatch_notifications(ids)`
+    # hand `ids` to the workflow, which calls `workflows.dispatch.dispatch_notifications(ids)`
 
 `enqueue` resolves the recipients (role holders from `role_assignments`, or named officials), reads their
 preferences, renders each message in the official's language, and inserts one row per (recipient, channel) with
@@ -28,12 +28,12 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.inputs import RecordTransitionInput
+from contracts import RecordTransitionInput
 from db.models import OfficialRow, RoleAssignmentRow, UnitRow
 from db.models_notify import NotificationPreferenceRow, NotificationRow
 from notify.events import Channel, OutboxEvent, outbox_id
-from notify.preferences import DEFAULT, Preferences, plan
-from notify.templates import render
+from notify.preferences import DEFAULT, ChannelPlan, Preferences, plan
+from notify.templates import Rendered, render
 from notify.transitions import events_for_transition
 
 log = structlog.get_logger(__name__)
@@ -239,38 +239,10 @@ def _messages(
                 rendered = render(
                     event.kind.value, {**context, "recipient": person.full_name, "link": link}, locale=prefs.locale
                 )
-            oid = outbox_id(event.dedup_key, person.official_id, step.channel)
-            if step.channel == Channel.IN_APP:
-                status = "delivered"
-            elif step.held_for_digest:
-                status = "held"
-            else:
-                status = "pending"
-                dispatch.append(oid)
-            rows.append(
-                {
-                    "id": oid,
-                    "kind": event.kind.value,
-                    "channel": step.channel.value,
-                    "official_id": person.official_id,
-                    "address": address,
-                    "locale": rendered.locale,
-                    "dedup_key": event.dedup_key,
-                    "case_id": event.case_id,
-                    "task_id": event.task_id,
-                    "unit_code": event.unit_code,
-                    "province_code": event.province_code,
-                    "subject": rendered.subject,
-                    "body": rendered.body,
-                    "link": link,
-                    "payload": {"kind": event.kind.value, **context},
-                    "status": status,
-                    "digest_day": step.digest_day,
-                    "deliver_after": step.deliver_after,
-                    "created_at": event.occurred_at,
-                    "delivered_at": event.occurred_at if status == "delivered" else None,
-                }
-            )
+            row = _row(event, person.official_id, step, address, rendered, link=link, context=context)
+            rows.append(row)
+            if row["status"] == "pending":
+                dispatch.append(row["id"])
     log.info(
         "notifications_enqueued",
         kind=event.kind.value,
@@ -280,6 +252,47 @@ def _messages(
         to_dispatch=len(dispatch),
     )
     return rows, dispatch
+
+
+def _row(
+    event: OutboxEvent,
+    official_id: str,
+    step: ChannelPlan,
+    address: str | None,
+    rendered: Rendered,
+    *,
+    link: str | None,
+    context: dict[str, Any],
+) -> dict[str, Any]:
+    """One outbox row: in-app is delivered by being written, email for the digest is held, the rest is pending."""
+    if step.channel == Channel.IN_APP:
+        status = "delivered"
+    elif step.held_for_digest:
+        status = "held"
+    else:
+        status = "pending"
+    return {
+        "id": outbox_id(event.dedup_key, official_id, step.channel),
+        "kind": event.kind.value,
+        "channel": step.channel.value,
+        "official_id": official_id,
+        "address": address,
+        "locale": rendered.locale,
+        "dedup_key": event.dedup_key,
+        "case_id": event.case_id,
+        "task_id": event.task_id,
+        "unit_code": event.unit_code,
+        "province_code": event.province_code,
+        "subject": rendered.subject,
+        "body": rendered.body,
+        "link": link,
+        "payload": {"kind": event.kind.value, **context},
+        "status": status,
+        "digest_day": step.digest_day,
+        "deliver_after": step.deliver_after,
+        "created_at": event.occurred_at,
+        "delivered_at": event.occurred_at if status == "delivered" else None,
+    }
 
 
 async def enqueue_for_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:

@@ -1,5 +1,7 @@
 """A local SMTP sink (aiosmtpd) for development: accepts every message and keeps it as an .eml file.
 
+aiosmtpd is a development package (the `stack` extra): it is imported when a sink starts, not with this module.
+
 Files are named after the Message-ID, so a notification delivered twice (a retry after a crash between the send and
 the `delivered` mark) is stored once: the sink collapses by Message-ID, as mail stores do.
 
@@ -16,11 +18,13 @@ import signal
 import threading
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+
+if TYPE_CHECKING:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +73,8 @@ class MailSink:
 
 
 def start_sink(handler: Any, *, host: str = "127.0.0.1", port: int) -> Controller:
+    from aiosmtpd.controller import Controller
+
     controller = Controller(handler, hostname=host, port=port, decode_data=False)
     controller.start()
     return controller

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.inputs import RecordTransitionInput
+from contracts import RecordTransitionInput
 from domain.procedure import load_profile
 from domain.stages import Role, Stage
 from notify.events import NotificationKind, OutboxEvent, Recipients
@@ -41,122 +41,153 @@ def _new_task_kind(inp: RecordTransitionInput) -> NotificationKind:
 
 
 def events_for_transition(inp: RecordTransitionInput) -> list[OutboxEvent]:
-    case, tr = inp.case, inp.transition
-    common: dict[str, Any] = {"case_id": case.case_id, "unit_code": case.unit_code, "round_id": case.round_id}
-    base: dict[str, Any] = {
-        "occurred_at": tr.occurred_at,
-        "province_code": case.province_code,
-        "unit_code": case.unit_code,
-        "case_id": case.case_id,
-    }
+    found = (
+        _new_task(inp),
+        _reminder(inp),
+        _escalation(inp),
+        _reassignment(inp),
+        _decision(inp),
+        _commendation_found(inp),
+    )
+    return [e for e in found if e is not None]
 
-    def over_unit(*roles: Role) -> Recipients:
-        return Recipients(roles=roles, province_code=case.province_code, unit_code=case.unit_code)
 
-    def event(
-        kind: NotificationKind, recipients: Recipients, link: str, task_id: str | None = None, **context: Any
-    ) -> OutboxEvent:
-        return OutboxEvent(
-            kind=kind,
-            dedup_key=_key(inp, kind),
-            recipients=recipients,
-            task_id=task_id,
-            link_path=link,
-            context={**common, "task_id": task_id, **context},
-            **base,
-        )
+def _over_unit(inp: RecordTransitionInput, *roles: Role) -> Recipients:
+    return Recipients(roles=roles, province_code=inp.case.province_code, unit_code=inp.case.unit_code)
 
-    events: list[OutboxEvent] = []
-    if inp.new_task is not None:
-        task = inp.new_task
-        kind = _new_task_kind(inp)
-        commendation = tr.details.get("commendation") if kind == NotificationKind.COMMENDATION_DUE else None
-        found = commendation if isinstance(commendation, dict) else {}
-        events.append(
-            event(
-                kind,
-                over_unit(task.role),
-                f"/v1/tasks/{task.task_id}",
-                task_id=task.task_id,
-                stage=task.stage.value,
-                role=task.role.value,
-                due_at=task.due_at.isoformat() if task.due_at else None,
-                reason=tr.reason,
-                consecutive=found.get("consecutive"),
-                title_vi=found.get("title_vi"),
-                title_en=found.get("title_en"),
-            )
-        )
-    update = inp.task_update
-    if tr.action in REMINDERS:
-        task_id = update.task_id if update else str(tr.details.get("task_id") or "") or None
-        role = load_profile(case.profile_id).stage(case.stage).role
-        recipients = (
-            Recipients(official_ids=(update.assignee_id,)) if update and update.assignee_id else over_unit(role)
-        )
-        due = update.due_at.isoformat() if update else tr.details.get("due_at")
-        events.append(
-            event(
-                NotificationKind.TASK_REMINDER,
-                recipients,
-                f"/v1/tasks/{task_id}" if task_id else f"/v1/cases/{case.case_id}",
-                task_id=task_id,
-                stage=case.stage.value,
-                role=role.value,
-                due_at=due,
-                reason=tr.reason,
-            )
-        )
-    if tr.action == "task_escalated" and update is not None and update.escalated_to is not None:
-        events.append(
-            event(
-                NotificationKind.TASK_ESCALATED,
-                over_unit(update.escalated_to),
-                f"/v1/tasks/{update.task_id}",
-                task_id=update.task_id,
-                stage=case.stage.value,
-                role=update.escalated_to.value,
-                due_at=tr.details.get("due_at"),
-                level=update.escalation_level,
-                reason=tr.reason,
-            )
-        )
-    if tr.action == "task_reassigned" and update is not None and update.assignee_id:
-        role = load_profile(case.profile_id).stage(case.stage).role
-        events.append(
-            event(
-                NotificationKind.TASK_ASSIGNED,
-                Recipients(official_ids=(update.assignee_id,)),
-                f"/v1/tasks/{update.task_id}",
-                task_id=update.task_id,
-                stage=case.stage.value,
-                role=role.value,
-                due_at=update.due_at.isoformat(),
-                reason=tr.reason,
-            )
-        )
-    if tr.outcome is not None and tr.action not in NOT_NEWS_OUTCOMES:
-        events.append(
-            event(
-                NotificationKind.DECISION_MADE,
-                over_unit(Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN),
-                f"/v1/cases/{case.case_id}",
-                outcome=tr.outcome.value,
-                reason=tr.reason,
-                decision_number=tr.details.get("decision_number"),
-                decision_date=tr.details.get("decision_date"),
-            )
-        )
+
+def _event(
+    inp: RecordTransitionInput,
+    kind: NotificationKind,
+    recipients: Recipients,
+    link: str,
+    task_id: str | None = None,
+    **context: Any,
+) -> OutboxEvent:
+    case = inp.case
+    return OutboxEvent(
+        kind=kind,
+        dedup_key=_key(inp, kind),
+        recipients=recipients,
+        task_id=task_id,
+        link_path=link,
+        context={"case_id": case.case_id, "unit_code": case.unit_code, "round_id": case.round_id, "task_id": task_id}
+        | context,
+        occurred_at=inp.transition.occurred_at,
+        province_code=case.province_code,
+        unit_code=case.unit_code,
+        case_id=case.case_id,
+    )
+
+
+def _new_task(inp: RecordTransitionInput) -> OutboxEvent | None:
+    task, tr = inp.new_task, inp.transition
+    if task is None:
+        return None
+    kind = _new_task_kind(inp)
+    commendation = tr.details.get("commendation") if kind == NotificationKind.COMMENDATION_DUE else None
+    found = commendation if isinstance(commendation, dict) else {}
+    return _event(
+        inp,
+        kind,
+        _over_unit(inp, task.role),
+        f"/v1/tasks/{task.task_id}",
+        task_id=task.task_id,
+        stage=task.stage.value,
+        role=task.role.value,
+        due_at=task.due_at.isoformat() if task.due_at else None,
+        reason=tr.reason,
+        consecutive=found.get("consecutive"),
+        title_vi=found.get("title_vi"),
+        title_en=found.get("title_en"),
+    )
+
+
+def _reminder(inp: RecordTransitionInput) -> OutboxEvent | None:
+    case, tr, update = inp.case, inp.transition, inp.task_update
+    if tr.action not in REMINDERS:
+        return None
+    task_id = update.task_id if update else str(tr.details.get("task_id") or "") or None
+    role = load_profile(case.profile_id).stage(case.stage).role
+    recipients = (
+        Recipients(official_ids=(update.assignee_id,)) if update and update.assignee_id else _over_unit(inp, role)
+    )
+    return _event(
+        inp,
+        NotificationKind.TASK_REMINDER,
+        recipients,
+        f"/v1/tasks/{task_id}" if task_id else f"/v1/cases/{case.case_id}",
+        task_id=task_id,
+        stage=case.stage.value,
+        role=role.value,
+        due_at=update.due_at.isoformat() if update else tr.details.get("due_at"),
+        reason=tr.reason,
+    )
+
+
+def _escalation(inp: RecordTransitionInput) -> OutboxEvent | None:
+    tr, update = inp.transition, inp.task_update
+    if tr.action != "task_escalated" or update is None or update.escalated_to is None:
+        return None
+    return _event(
+        inp,
+        NotificationKind.TASK_ESCALATED,
+        _over_unit(inp, update.escalated_to),
+        f"/v1/tasks/{update.task_id}",
+        task_id=update.task_id,
+        stage=inp.case.stage.value,
+        role=update.escalated_to.value,
+        due_at=tr.details.get("due_at"),
+        level=update.escalation_level,
+        reason=tr.reason,
+    )
+
+
+def _reassignment(inp: RecordTransitionInput) -> OutboxEvent | None:
+    case, tr, update = inp.case, inp.transition, inp.task_update
+    if tr.action != "task_reassigned" or update is None or not update.assignee_id:
+        return None
+    return _event(
+        inp,
+        NotificationKind.TASK_ASSIGNED,
+        Recipients(official_ids=(update.assignee_id,)),
+        f"/v1/tasks/{update.task_id}",
+        task_id=update.task_id,
+        stage=case.stage.value,
+        role=load_profile(case.profile_id).stage(case.stage).role.value,
+        due_at=update.due_at.isoformat(),
+        reason=tr.reason,
+    )
+
+
+def _decision(inp: RecordTransitionInput) -> OutboxEvent | None:
+    tr = inp.transition
+    if tr.outcome is None or tr.action in NOT_NEWS_OUTCOMES:
+        return None
+    return _event(
+        inp,
+        NotificationKind.DECISION_MADE,
+        _over_unit(inp, Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN),
+        f"/v1/cases/{inp.case.case_id}",
+        outcome=tr.outcome.value,
+        reason=tr.reason,
+        decision_number=tr.details.get("decision_number"),
+        decision_date=tr.details.get("decision_date"),
+    )
+
+
+def _commendation_found(inp: RecordTransitionInput) -> OutboxEvent | None:
+    """The older commendation check, which carried its finding in `details` instead of opening a task."""
+    tr = inp.transition
     old_style = tr.details.get("commendation") if tr.action == "commendation_checked" else None
-    if isinstance(old_style, dict) and old_style.get("authority_role"):
-        events.append(
-            event(
-                NotificationKind.COMMENDATION_DUE,
-                over_unit(Role(old_style["authority_role"]), Role.COMMUNE_CHAIRMAN),
-                f"/v1/cases/{case.case_id}",
-                consecutive=old_style.get("consecutive"),
-                title_vi=old_style.get("title_vi"),
-                title_en=old_style.get("title_en"),
-            )
-        )
-    return events
+    if not isinstance(old_style, dict) or not old_style.get("authority_role"):
+        return None
+    return _event(
+        inp,
+        NotificationKind.COMMENDATION_DUE,
+        _over_unit(inp, Role(old_style["authority_role"]), Role.COMMUNE_CHAIRMAN),
+        f"/v1/cases/{inp.case.case_id}",
+        consecutive=old_style.get("consecutive"),
+        title_vi=old_style.get("title_vi"),
+        title_en=old_style.get("title_en"),
+    )

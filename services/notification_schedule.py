@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import structlog
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleCalendarSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleRange,
-    ScheduleSpec,
-)
+from temporalio.client import Client, Schedule, ScheduleCalendarSpec, ScheduleRange
 
-from notify.payloads import DigestInput
-from services.schedules import ensure_schedule
+from contracts import DigestInput
+from services.schedules import ensure_schedule, local_schedule
 from workflows.notification import NotificationDigestWorkflow, notify_task_queue
 
 log = structlog.get_logger(__name__)
@@ -24,18 +15,12 @@ DIGEST_SCHEDULE_ID = "xptt-notification-digest"
 
 
 def digest_schedule(task_queue: str, hour: int) -> Schedule:
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            NotificationDigestWorkflow.run,
-            DigestInput(hour=hour),
-            id="xptt-notification-digest-run",
-            task_queue=notify_task_queue(task_queue),
-        ),
-        spec=ScheduleSpec(
-            calendars=[ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(0)])],
-            time_zone_name="Asia/Ho_Chi_Minh",
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    return local_schedule(
+        NotificationDigestWorkflow.run,
+        DigestInput(hour=hour),
+        run_id="xptt-notification-digest-run",
+        task_queue=notify_task_queue(task_queue),
+        at=ScheduleCalendarSpec(hour=[ScheduleRange(hour)], minute=[ScheduleRange(0)]),
     )
 
 

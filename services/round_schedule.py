@@ -7,20 +7,11 @@ from __future__ import annotations
 from datetime import date
 
 import structlog
-from temporalio.client import (
-    Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleCalendarSpec,
-    ScheduleOverlapPolicy,
-    SchedulePolicy,
-    ScheduleRange,
-    ScheduleSpec,
-)
+from temporalio.client import Client, Schedule, ScheduleCalendarSpec, ScheduleRange
 
+from contracts import ScheduledRoundsInput
 from domain.rulesets import rule_set_in_force
-from services.schedules import ensure_schedule
-from workflows.inputs import ScheduledRoundsInput
+from services.schedules import ensure_schedule, local_schedule
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
 
 log = structlog.get_logger(__name__)
@@ -30,25 +21,17 @@ ROUND_SCHEDULE_ID = "xptt-round-opening"
 
 def round_schedule(task_queue: str, *, today: date, hour: int = 7) -> Schedule:
     start = rule_set_in_force(today).rhythm.assessment_start
-    return Schedule(
-        action=ScheduleActionStartWorkflow(
-            ScheduledRoundOpeningWorkflow.run,
-            ScheduledRoundsInput(),
-            id="xptt-round-opening-run",
-            task_queue=task_queue,
+    return local_schedule(
+        ScheduledRoundOpeningWorkflow.run,
+        ScheduledRoundsInput(),
+        run_id="xptt-round-opening-run",
+        task_queue=task_queue,
+        at=ScheduleCalendarSpec(
+            month=[ScheduleRange(start.month)],
+            day_of_month=[ScheduleRange(start.day)],
+            hour=[ScheduleRange(hour)],
+            minute=[ScheduleRange(0)],
         ),
-        spec=ScheduleSpec(
-            calendars=[
-                ScheduleCalendarSpec(
-                    month=[ScheduleRange(start.month)],
-                    day_of_month=[ScheduleRange(start.day)],
-                    hour=[ScheduleRange(hour)],
-                    minute=[ScheduleRange(0)],
-                )
-            ],
-            time_zone_name="Asia/Ho_Chi_Minh",
-        ),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
     )
 
 

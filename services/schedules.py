@@ -1,8 +1,41 @@
-"""Temporal Schedules the worker keeps: create one, or bring an existing one to the wanted shape."""
+"""Temporal Schedules the worker keeps: each starts one workflow at a local time (Asia/Ho_Chi_Minh), skipping a
+firing while the previous run still goes on; created once, or brought to the wanted shape."""
 
 from __future__ import annotations
 
-from temporalio.client import Client, Schedule, ScheduleAlreadyRunningError, ScheduleUpdate, ScheduleUpdateInput
+from typing import Any
+
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.types import MethodAsyncSingleParam, ParamType
+
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+
+
+def local_schedule(
+    workflow: MethodAsyncSingleParam[Any, ParamType, Any],
+    arg: ParamType,
+    *,
+    run_id: str,
+    task_queue: str,
+    at: ScheduleCalendarSpec,
+) -> Schedule:
+    """Start `workflow(arg)` as `run_id` at the local times `at` names; a firing while it runs is skipped."""
+    return Schedule(
+        action=ScheduleActionStartWorkflow(workflow, arg, id=run_id, task_queue=task_queue),
+        spec=ScheduleSpec(calendars=[at], time_zone_name=TIME_ZONE),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
 
 
 async def ensure_schedule(client: Client, schedule_id: str, wanted: Schedule) -> bool:

@@ -21,23 +21,25 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.migrate import upgrade_async
 from db.session import async_url, make_engine
-from infra.embedded import SEARCH_ATTRIBUTES, start_postgres, temporal_binary, temporal_test_server_binary
+from infra.databases import Postgres
+from infra.embedded import SEARCH_ATTRIBUTES, temporal_binary, temporal_test_server_binary
 
 TEMPLATE = f"xptt_template_{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
-    """The server the tests use: TEST_DATABASE_URL when set, else an embedded PostgreSQL deleted at the end."""
+    """The server the tests use: TEST_DATABASE_URL when set, else an embedded PostgreSQL deleted at the end (and
+    stopped by its guard should this process be killed)."""
     given = os.environ.get("TEST_DATABASE_URL")
     if given:
         yield given
         return
     root = Path(tempfile.mkdtemp(prefix="xptt-pg-"))
     root.chmod(0o755)
-    server, url = start_postgres(root / "data", delete_on_exit=True)
-    yield url
-    server.cleanup()  # now, while logging still has somewhere to write
+    server = Postgres.start_embedded(root / "data", delete=True)
+    yield server.url
+    server.stop()  # now, while logging still has somewhere to write
     shutil.rmtree(root, ignore_errors=True)
 
 

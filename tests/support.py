@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -20,18 +19,19 @@ from temporalio.worker import Worker
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
 from activities.round_store import RoundStore
+from contracts import StartCaseInput
 from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType, Role, Stage
 from domain.units import load_units
-from infra.embedded import free_port
 from infra.settings import Settings
+from infra.stack import serve_app
 from infra.tokens import issue_token, utcnow
-from services.rounds import ensure_round, start_case
+from services.rounds.opening import ensure_round, start_case
 from services.seed import DemoOfficial, demo_officials, seed_officials, seed_units
-from worker import audit_activities, build_worker, case_activities, round_activities
-from workflows.inputs import StartCaseInput
+from worker import build_worker
+from workflows.registry import audit_activities, case_activities, round_activities
 
 PROVINCE = "33"  # Hưng Yên
 ROUND_ID = "qd06-2019:2027"
@@ -194,21 +194,8 @@ async def running_stack(
         {"DATABASE_URL": database_url, "XPTT_JWT_SECRET": SECRET, "TEMPORAL_TASK_QUEUE": task_queue}
         | dict(settings or {})
     )
-    port = port or free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(app_settings, temporal=client), host="127.0.0.1", port=port, log_level="warning")
-    )
-    async with worker:
-        serving = asyncio.create_task(server.serve())
-        while not server.started:
-            if serving.done():
-                serving.result()
-            await asyncio.sleep(0.02)
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            stack = Stack(client, sessions, http, task_queue, unit, officials)
-            stack.tokens = {o.role.value: token_for(o.id) for o in officials}
-            try:
-                yield stack
-            finally:
-                server.should_exit = True
-                await serving
+    app = create_app(app_settings, temporal=client)
+    async with worker, serve_app(app, port=port) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        stack = Stack(client, sessions, http, task_queue, unit, officials)
+        stack.tokens = {o.role.value: token_for(o.id) for o in officials}
+        yield stack

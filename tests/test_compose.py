@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from tests.dockerfile import read_dockerfile
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -420,19 +422,7 @@ def test_migrate_runs_the_declared_console_script(services: dict[str, Any]) -> N
 
 def dockerfile_instructions() -> list[tuple[str, str]]:
     assert DOCKERFILE.is_file(), "Dockerfile is missing"
-    instructions, buffer = [], ""
-    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if line.startswith("#") or (not line and not buffer):
-            continue
-        if line.endswith("\\"):
-            buffer += line[:-1] + " "
-            continue
-        buffer += line
-        keyword, _, rest = buffer.partition(" ")
-        instructions.append((keyword.upper(), rest.strip()))
-        buffer = ""
-    return instructions
+    return read_dockerfile(DOCKERFILE)
 
 
 def final_stage() -> tuple[str, list[tuple[str, str]]]:

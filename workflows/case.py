@@ -1,7 +1,8 @@
 """RecognitionCaseWorkflow: one per (unit, round), from registration to the decision and the commendation.
 
 Orchestration only: the rules are domain functions, the writes are activities. Human input arrives as Updates whose
-validators refuse a wrong role, another unit, a task that is not open or a bad form before anything is recorded.
+validators refuse a wrong role, another unit, a task that is not open or a bad form before anything is recorded
+(administrators' actions: workflows/case_admin.py).
 Deadlines act: the main loop sleeps until the open task's next deadline (reminder, escalation rung, final policy)
 and wakes early whenever the case changes, so a moved due date or a hold re-arms the wait.
 """
@@ -18,15 +19,21 @@ from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePa
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.archive_inputs import ArchiveHistoryInput, ArchiveHistoryResult
-    from activities.inputs import (
+    from activities.archive import HistoryArchive
+    from activities.case_store import CaseStore
+    from contracts import (
+        ArchiveHistoryInput,
+        CaseProgress,
+        CaseResult,
+        CaseStatus,
         CompletedTask,
-        RecognitionHistory,
+        CompleteTaskInput,
+        CompleteTaskResult,
         RecognitionHistoryInput,
         RecordTransitionInput,
-        RecordTransitionResult,
+        StartCaseInput,
+        TaskView,
     )
-    from domain import admin
     from domain.access import may_act
     from domain.case import CaseState, Transition, commendation_checked, complete_stage, open_case
     from domain.deadlines import deadline_passed, next_deadline
@@ -37,25 +44,9 @@ with workflow.unsafe.imports_passed_through():
     from domain.rulesets import RuleSet, load_rule_set
     from domain.stages import Outcome, Role, Stage
     from domain.streaks import RoundResult, commendation_due
-    from domain.tasks import OpenTask
     from workflows.dispatch import dispatch_notifications
-    from workflows.inputs import (
-        Actor,
-        AdminActionInput,
-        CaseProgress,
-        CaseResult,
-        CaseStatus,
-        CompleteTaskInput,
-        CompleteTaskResult,
-        ExtendDueInput,
-        HoldInput,
-        NudgeInput,
-        ReassignInput,
-        ReleaseInput,
-        StartCaseInput,
-        TaskView,
-        WithdrawInput,
-    )
+
+from workflows.case_admin import CaseAdministration, Change, given, refuse
 
 STAGE = SearchAttributeKey.for_keyword("Stage")
 UNIT_CODE = SearchAttributeKey.for_keyword("UnitCode")
@@ -80,31 +71,6 @@ def case_search_attributes(inp: StartCaseInput, due_at: datetime | None = None) 
     if due_at is not None:
         pairs += [SearchAttributePair(DUE_AT, due_at), SearchAttributePair(ESCALATION_LEVEL, 0)]
     return TypedSearchAttributes(pairs)
-
-
-def _task_view(task: OpenTask | None) -> TaskView | None:
-    if task is None:
-        return None
-    return TaskView(
-        task_id=task.task_id,
-        stage=task.stage,
-        role=task.role,
-        due_at=task.due_at,
-        escalation_level=task.escalation_level,
-        escalated_to=task.escalated_to,
-        assignee_id=task.assignee_id,
-    )
-
-
-def _refuse(code: str, message: str, field: str | None = None) -> ApplicationError:
-    details = (field,) if field else ()
-    return ApplicationError(message, *details, type=code, non_retryable=True)
-
-
-def _given(inp: object, model: type) -> None:
-    """Refuse an Update whose argument is not its model: a client may send JSON null, which decodes to None."""
-    if not isinstance(inp, model):
-        raise _refuse("invalid_payload", f"the update takes a {model.__name__} object", "input")
 
 
 def _progress(state: CaseState, action: str) -> CaseProgress:
@@ -141,7 +107,7 @@ def _milestone(progress: CaseProgress) -> tuple[object, ...]:
 
 
 @workflow.defn
-class RecognitionCaseWorkflow:
+class RecognitionCaseWorkflow(CaseAdministration):
     @workflow.init
     def __init__(self, inp: StartCaseInput) -> None:
         """Before any handler runs: an Update that arrives with the case's first task (the round's inbox shows it
@@ -151,15 +117,7 @@ class RecognitionCaseWorkflow:
         self._year = parse_round(inp.round_id).year
         self._version = 0  # bumped on every recorded transition: wakes the deadline wait
         self._lock = asyncio.Lock()
-        self._initial = CaseState(
-            case_id=inp.case_id,
-            unit_code=inp.unit_code,
-            province_code=inp.province_code,
-            round_id=inp.round_id,
-            rule_set_id=inp.rule_set_id,
-            profile_id=inp.profile_id,
-            locality_type=inp.locality_type,
-        )
+        self._initial = CaseState(**inp.identity())
         self._state: CaseState | None = None
         self._recording: CaseState | None = None  # the state a transition being recorded leads to
         # What the round last heard from this case (see _report_progress); a case its round opened starts where the
@@ -194,10 +152,9 @@ class RecognitionCaseWorkflow:
             # Keep the history in PostgreSQL beyond Temporal's retention. It ends here: a history cannot hold its
             # own completion (`xptt audit archive` stores the complete one later; activities/archive.py).
             info = workflow.info()
-            await workflow.execute_activity(
-                "archive_history",
+            await workflow.execute_activity_method(
+                HistoryArchive.archive_history,
                 ArchiveHistoryInput(case_id=self.state.case_id, workflow_id=info.workflow_id, run_id=info.run_id),
-                result_type=ArchiveHistoryResult,
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=ACTIVITY_RETRY,
             )
@@ -226,10 +183,9 @@ class RecognitionCaseWorkflow:
             await self._apply(lambda s: self._calendar(deadline_passed, s, kind, spec))
 
     async def _check_commendation(self) -> None:
-        history: RecognitionHistory = await workflow.execute_activity(
-            "load_recognition_history",
+        history = await workflow.execute_activity_method(
+            CaseStore.load_recognition_history,
             RecognitionHistoryInput(unit_code=self.state.unit_code, round_id=self.state.round_id),
-            result_type=RecognitionHistory,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
@@ -271,12 +227,12 @@ class RecognitionCaseWorkflow:
                 stage=state.stage,
                 status=state.status,
                 outcome=state.outcome,
-                next_task=_task_view(state.task),
+                next_task=TaskView.of(state.task),
             )
 
     @complete_task.validator
     def _validate_complete_task(self, inp: CompleteTaskInput) -> None:
-        _given(inp, CompleteTaskInput)
+        given(inp, CompleteTaskInput)
         # Against the transition being recorded, if one is: its new task is in the inbox as soon as the recording
         # commits, before the workflow hears back, and an official may act on it at once. The handler checks again
         # under the lock, once that transition is the case's state.
@@ -286,123 +242,25 @@ class RecognitionCaseWorkflow:
         state = state or self._state
         task = state.task if state else None
         if state is None or task is None or state.status != "open":
-            raise _refuse("task_not_open", "the case has no open task")
+            raise refuse("task_not_open", "the case has no open task")
         if inp.task_id != task.task_id:
-            raise _refuse("task_not_open", f"task {inp.task_id} is not the open task of this case ({task.task_id})")
+            raise refuse("task_not_open", f"task {inp.task_id} is not the open task of this case ({task.task_id})")
         if state.on_hold:
-            raise _refuse("case_on_hold", f"case {state.case_id} is on hold; an administrator must release it first")
+            raise refuse("case_on_hold", f"case {state.case_id} is on hold; an administrator must release it first")
         if not may_act(inp.actor.scopes, task.role, state.unit_code, state.province_code):
-            raise _refuse(
+            raise refuse(
                 "forbidden",
                 f"official {inp.actor.official_id} does not hold role {task.role.value} for unit {state.unit_code}",
             )
         if task.assignee_id is not None and inp.actor.official_id != task.assignee_id:
-            raise _refuse("forbidden", f"task {task.task_id} is assigned to official {task.assignee_id}")
+            raise refuse("forbidden", f"task {task.task_id} is assigned to official {task.assignee_id}")
         try:
             with workflow.unsafe.sandbox_unrestricted():  # posting days are counted on the holiday calendar
                 return parse_form(task.stage, inp.payload, state.form_context(self.rule_set, self.profile))
         except FormError as exc:
-            raise _refuse("invalid_payload", exc.reason, exc.field) from None
+            raise refuse("invalid_payload", exc.reason, exc.field) from None
         except DomainError as exc:
-            raise _refuse("invalid_payload", str(exc)) from None
-
-    # -- administrators' actions ----------------------------------------------------------------------------------
-    def _check_admin(self, actor: Actor) -> CaseState:
-        state = self.state
-        if not may_act(actor.scopes, Role.ADMIN, state.unit_code, state.province_code):
-            raise _refuse(
-                "forbidden", f"official {actor.official_id} is not an administrator of unit {state.unit_code}"
-            )
-        return state
-
-    async def _admin(
-        self, inp: AdminActionInput, change: Callable[[CaseState], tuple[CaseState, Transition]]
-    ) -> CaseStatus:
-        async with self._lock:
-            self._check_admin(inp.actor)
-            try:
-                await self._apply(change, actor_id=inp.actor.official_id, actor_role=Role.ADMIN)
-            except admin.AdminActionError as exc:
-                raise _refuse(exc.code, str(exc), exc.field) from None
-            return self.status()
-
-    def _dry_run(self, inp: AdminActionInput, change: Callable[[CaseState], tuple[CaseState, Transition]]) -> None:
-        state = self._check_admin(inp.actor)
-        try:
-            change(state)
-        except admin.AdminActionError as exc:
-            raise _refuse(exc.code, str(exc), exc.field) from None
-
-    def _extend(self, inp: ExtendDueInput) -> Callable[[CaseState], tuple[CaseState, Transition]]:
-        return lambda s: self._calendar(
-            admin.extend_due, s, inp.task_id, inp.new_due_at, self.profile, reason=inp.reason
-        )
-
-    @workflow.update
-    async def extend_due(self, inp: ExtendDueInput) -> CaseStatus:
-        return await self._admin(inp, self._extend(inp))
-
-    @extend_due.validator
-    def _validate_extend_due(self, inp: ExtendDueInput) -> None:
-        _given(inp, ExtendDueInput)
-        self._dry_run(inp, self._extend(inp))
-
-    @workflow.update
-    async def reassign(self, inp: ReassignInput) -> CaseStatus:
-        return await self._admin(
-            inp, lambda s: admin.reassign(s, inp.task_id, inp.official_id, reason=inp.reason, now=workflow.now())
-        )
-
-    @reassign.validator
-    def _validate_reassign(self, inp: ReassignInput) -> None:
-        _given(inp, ReassignInput)
-        self._dry_run(
-            inp, lambda s: admin.reassign(s, inp.task_id, inp.official_id, reason=inp.reason, now=workflow.now())
-        )
-
-    @workflow.update
-    async def hold(self, inp: HoldInput) -> CaseStatus:
-        return await self._admin(inp, lambda s: admin.hold(s, reason=inp.reason, now=workflow.now()))
-
-    @hold.validator
-    def _validate_hold(self, inp: HoldInput) -> None:
-        _given(inp, HoldInput)
-        self._dry_run(inp, lambda s: admin.hold(s, reason=inp.reason, now=workflow.now()))
-
-    @workflow.update
-    async def release(self, inp: ReleaseInput) -> CaseStatus:
-        return await self._admin(inp, lambda s: admin.release(s, reason=inp.reason, now=workflow.now()))
-
-    @release.validator
-    def _validate_release(self, inp: ReleaseInput) -> None:
-        _given(inp, ReleaseInput)
-        self._dry_run(inp, lambda s: admin.release(s, reason=inp.reason, now=workflow.now()))
-
-    @workflow.update
-    async def withdraw(self, inp: WithdrawInput) -> CaseStatus:
-        return await self._admin(inp, lambda s: admin.withdraw(s, reason=inp.reason, now=workflow.now()))
-
-    @withdraw.validator
-    def _validate_withdraw(self, inp: WithdrawInput) -> None:
-        _given(inp, WithdrawInput)
-        self._dry_run(inp, lambda s: admin.withdraw(s, reason=inp.reason, now=workflow.now()))
-
-    @workflow.signal
-    async def nudge(self, inp: NudgeInput) -> None:
-        """Fire and forget: a reminder now. A nudge that does not fit the case is dropped with a log line."""
-        if not isinstance(inp, NudgeInput):  # e.g. JSON null: raising here would fail every workflow task of the case
-            workflow.logger.info("nudge ignored: no NudgeInput given")
-            return
-        async with self._lock:
-            try:
-                self._check_admin(inp.actor)
-                await self._apply(
-                    lambda s: admin.nudge(s, inp.task_id, reason="reminder requested", now=workflow.now()),
-                    actor_id=inp.actor.official_id,
-                    actor_role=Role.ADMIN,
-                )
-            except (ApplicationError, admin.AdminActionError) as exc:
-                workflow.logger.info("nudge ignored: %s", exc)
+            raise refuse("invalid_payload", str(exc)) from None
 
     @workflow.query
     def status(self) -> CaseStatus:
@@ -412,7 +270,7 @@ class RecognitionCaseWorkflow:
             stage=state.stage,
             status=state.status,
             outcome=state.outcome,
-            open_task=_task_view(state.task),
+            open_task=TaskView.of(state.task),
             on_hold=state.on_hold,
             problem=state.problem,
         )
@@ -420,7 +278,7 @@ class RecognitionCaseWorkflow:
     # -- recording -------------------------------------------------------------------------------------------------
     async def _apply(
         self,
-        change: Callable[[CaseState], tuple[CaseState, Transition]],
+        change: Change,
         *,
         actor_id: str | None = None,
         actor_role: Role | None = None,
@@ -434,8 +292,8 @@ class RecognitionCaseWorkflow:
         self._recording = state
         info = workflow.info()
         update_info = workflow.current_update_info()
-        recorded = await workflow.execute_activity(
-            "record_transition",
+        recorded = await workflow.execute_activity_method(
+            CaseStore.record_transition,
             RecordTransitionInput.of(
                 state,
                 transition,
@@ -446,7 +304,6 @@ class RecognitionCaseWorkflow:
                 update_id=update_info.id if update_info else None,
                 completed=completed,
             ),
-            result_type=RecordTransitionResult,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )

@@ -16,17 +16,17 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.calendar import local_date
-    from notify.payloads import (
+    from activities.notify import NotificationDelivery
+    from contracts import (
         BuildDigestsInput,
         BuildDigestsResult,
         DeliverNotificationInput,
         DeliveryOutcome,
-        DeliveryPlan,
         DigestInput,
         MarkFailedInput,
         NotificationRef,
     )
+    from domain.calendar import local_date
     from workflows.dispatch import NOTIFY_QUEUE_SUFFIX, dispatch_notifications, notify_task_queue
 
 DB_TIMEOUT = timedelta(seconds=30)
@@ -44,10 +44,9 @@ class NotificationDeliveryWorkflow:
     @workflow.run
     async def run(self, inp: DeliverNotificationInput) -> DeliveryOutcome:
         ref = NotificationRef(outbox_id=inp.outbox_id)
-        plan: DeliveryPlan = await workflow.execute_activity(
-            "plan_notification_delivery",
+        plan = await workflow.execute_activity_method(
+            NotificationDelivery.plan_delivery,
             ref,
-            result_type=DeliveryPlan,
             start_to_close_timeout=DB_TIMEOUT,
             retry_policy=DB_RETRY,
         )
@@ -65,28 +64,24 @@ class NotificationDeliveryWorkflow:
             non_retryable_error_types=["notification_missing"],
         )
         try:
-            outcome: DeliveryOutcome = await workflow.execute_activity(
-                "deliver_notification",
+            return await workflow.execute_activity_method(
+                NotificationDelivery.deliver,
                 ref,
-                result_type=DeliveryOutcome,
                 start_to_close_timeout=SEND_TIMEOUT,
                 heartbeat_timeout=SEND_HEARTBEAT_TIMEOUT,
                 schedule_to_close_timeout=timedelta(seconds=inp.give_up_after_seconds),
                 retry_policy=retry,
             )
-            return outcome
         except ActivityError as exc:
             cause = exc.cause
             reason = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
             workflow.logger.warning("delivery of %s gave up: %s", inp.outbox_id, reason)
-            failed: DeliveryOutcome = await workflow.execute_activity(
-                "mark_notification_failed",
+            return await workflow.execute_activity_method(
+                NotificationDelivery.mark_failed,
                 MarkFailedInput(outbox_id=inp.outbox_id, error=f"retries exhausted: {reason}"),
-                result_type=DeliveryOutcome,
                 start_to_close_timeout=DB_TIMEOUT,
                 retry_policy=DB_RETRY,
             )
-            return failed
 
 
 @workflow.defn
@@ -97,10 +92,9 @@ class NotificationDigestWorkflow:
     @workflow.run
     async def run(self, inp: DigestInput) -> BuildDigestsResult:
         day = inp.day or local_date(workflow.now())
-        built: BuildDigestsResult = await workflow.execute_activity(
-            "build_daily_digests",
+        built = await workflow.execute_activity_method(
+            NotificationDelivery.build_daily_digests,
             BuildDigestsInput(day=day, hour=inp.hour),
-            result_type=BuildDigestsResult,
             start_to_close_timeout=timedelta(minutes=5),
             retry_policy=DB_RETRY,
         )

@@ -1,9 +1,23 @@
-"""Every workflow the worker runs (and the replayers replay).
+"""What the worker runs and the replayers replay: every workflow, the activities of each store, and the sandbox the
+workflows run in.
 
 Kept apart from `workflows/__init__.py` on purpose: the sandbox imports a workflow's package afresh for every run,
 so the package itself imports nothing and each run loads only its own workflow's module.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.archive import HistoryArchive
+from activities.case_store import CaseStore
+from activities.notify import NotificationDelivery
+from activities.round_store import RoundStore
+from domain.procedure import PROFILE_IDS, load_profile
+from domain.rulesets import all_rule_sets
 from workflows.case import RecognitionCaseWorkflow
 from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
 from workflows.round import AssessmentRoundWorkflow
@@ -16,3 +30,43 @@ WORKFLOWS = (
     NotificationDeliveryWorkflow,
     NotificationDigestWorkflow,
 )
+
+# Deterministic libraries the domain uses, loaded once outside the sandbox instead of once per workflow run
+# (the holiday calendars read the clock at import time, which the sandbox rightly refuses).
+PASSTHROUGH = ("domain", "holidays", "dateutil", "six", "yaml", "vietnam_provinces")
+
+Activity = Callable[..., Any]
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+
+
+def warm_domain() -> None:
+    """Read the rule sets and profiles once, here, so no workflow task ever reads a file."""
+    all_rule_sets()
+    for profile_id in PROFILE_IDS:
+        load_profile(profile_id)
+
+
+def case_activities(store: CaseStore) -> list[Activity]:
+    return [store.record_transition, store.load_recognition_history]
+
+
+def round_activities(rounds: RoundStore) -> list[Activity]:
+    return [
+        rounds.record_round_opened,
+        rounds.record_cases_opened,
+        rounds.record_round_report,
+        rounds.list_provinces_with_units,
+    ]
+
+
+def audit_activities(archive: HistoryArchive) -> list[Activity]:
+    """The archive of a closed case's history (the case workflow's last step)."""
+    return [archive.archive_history]
+
+
+def notification_activities(delivery: NotificationDelivery) -> list[Activity]:
+    """Deliveries run on their own task queue (workflows/dispatch.py, `notify_task_queue`)."""
+    return [delivery.plan_delivery, delivery.deliver, delivery.mark_failed, delivery.build_daily_digests]

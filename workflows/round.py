@@ -16,21 +16,23 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.inputs import (
+    from activities.round_store import RoundStore
+    from contracts import (
+        CaseProgress,
         OpenCasesInput,
         OpenedCase,
         OpenedCases,
+        OpenRoundInput,
         OpenRoundRecordInput,
-        RoundReportRecorded,
         RoundUnit,
         RoundUnits,
+        StartCaseInput,
     )
     from domain.case import case_id_for
     from domain.round_report import DEFAULT_TARGET_SHARE, RoundProgress, RoundReport, progress_of, report
     from domain.rounds import Round, parse_round
     from domain.stages import Stage
     from workflows.dispatch import dispatch_notifications
-    from workflows.inputs import CaseProgress, OpenRoundInput, StartCaseInput
 
 from workflows.case import RecognitionCaseWorkflow, case_search_attributes
 
@@ -60,34 +62,36 @@ class AssessmentRoundWorkflow:
     @workflow.run
     async def run(self, inp: OpenRoundInput) -> RoundReport:
         rnd = parse_round(inp.round_id)
-        opened: RoundUnits = await workflow.execute_activity(
-            "record_round_opened",
+        opened = await workflow.execute_activity_method(
+            RoundStore.record_round_opened,
             OpenRoundRecordInput(round_id=rnd.id, province_code=inp.province_code),
-            result_type=RoundUnits,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
         self._units = len(opened.units)
         await dispatch_notifications(opened.outbox_ids)
-        gate = asyncio.Semaphore(inp.concurrency)
+        await self._start_cases(rnd, inp, opened)
+        self._opening = False
+        workflow.logger.info("round %s opened %d cases in %s", rnd.id, len(self._started), inp.province_code)
+        await self._wait_for_cases(rnd, inp.closes_at)
+        target = inp.target_share if inp.target_share is not None else DEFAULT_TARGET_SHARE
+        self._report = report(
+            rnd.id, inp.province_code, self._units, self._standings.values(), target_share=target, now=workflow.now()
+        )
+        recorded = await workflow.execute_activity_method(
+            RoundStore.record_round_report,
+            self._report,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        if recorded is not None:  # None in histories recorded before rounds were announced
+            await dispatch_notifications(recorded.outbox_ids)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._report
 
-        async def start(case: StartCaseInput, due_at: datetime | None = None) -> None:
-            async with gate:
-                try:
-                    await workflow.start_child_workflow(
-                        RecognitionCaseWorkflow.run,
-                        case,
-                        id=case.case_id,
-                        parent_close_policy=workflow.ParentClosePolicy.ABANDON,
-                        search_attributes=case_search_attributes(case, due_at),
-                    )
-                except WorkflowAlreadyStartedError:
-                    # Started outside this round (by hand): it runs on, but does not report here.
-                    workflow.logger.info("case %s runs already; it is not started twice", case.case_id)
-                    self._outside.append(case.case_id)
-                    self._standings.pop(case.case_id, None)
-                    return
-                self._started.append(case.case_id)
+    async def _start_cases(self, rnd: Round, inp: OpenRoundInput, opened: RoundUnits) -> None:
+        """A case workflow per unit of the province, `inp.concurrency` starts in flight at once."""
+        gate = asyncio.Semaphore(inp.concurrency)
 
         def case_input(u: RoundUnit, **opening: object) -> StartCaseInput:
             return StartCaseInput(
@@ -109,42 +113,48 @@ class AssessmentRoundWorkflow:
             units = {u.unit_code: u for u in opened.units}
             await asyncio.gather(
                 *(
-                    start(case_input(units[c.unit_code], opened_at=opened_at, outbox_ids=c.outbox_ids), c.due_at)
+                    self._start_case(
+                        gate, case_input(units[c.unit_code], opened_at=opened_at, outbox_ids=c.outbox_ids), c.due_at
+                    )
                     for c in cases
                 )
             )
         else:
-            await asyncio.gather(*(start(case_input(u)) for u in opened.units))
-        self._opening = False
-        workflow.logger.info("round %s opened %d cases in %s", rnd.id, len(self._started), inp.province_code)
+            await asyncio.gather(*(self._start_case(gate, case_input(u)) for u in opened.units))
+
+    async def _start_case(self, gate: asyncio.Semaphore, case: StartCaseInput, due_at: datetime | None = None) -> None:
+        async with gate:
+            try:
+                await workflow.start_child_workflow(
+                    RecognitionCaseWorkflow.run,
+                    case,
+                    id=case.case_id,
+                    parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+                    search_attributes=case_search_attributes(case, due_at),
+                )
+            except WorkflowAlreadyStartedError:
+                # Started outside this round (by hand): it runs on, but does not report here.
+                workflow.logger.info("case %s runs already; it is not started twice", case.case_id)
+                self._outside.append(case.case_id)
+                self._standings.pop(case.case_id, None)
+                return
+            self._started.append(case.case_id)
+
+    async def _wait_for_cases(self, rnd: Round, closes_at: datetime | None) -> None:
+        """Until every case started has closed, or the round's end (`closes_at`) comes first."""
 
         def all_closed() -> bool:
             return len(self._standings) >= len(self._started) and all(
                 s.status == "closed" for s in self._standings.values()
             )
 
-        if inp.closes_at is None:
+        if closes_at is None:
             await workflow.wait_condition(all_closed)
-        else:
-            try:
-                await workflow.wait_condition(all_closed, timeout=max(inp.closes_at - workflow.now(), timedelta(0)))
-            except TimeoutError:
-                workflow.logger.info("round %s reached its end with cases still open", rnd.id)
-        target = inp.target_share if inp.target_share is not None else DEFAULT_TARGET_SHARE
-        self._report = report(
-            rnd.id, inp.province_code, self._units, self._standings.values(), target_share=target, now=workflow.now()
-        )
-        recorded = await workflow.execute_activity(
-            "record_round_report",
-            self._report,
-            result_type=RoundReportRecorded,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
-        if recorded is not None:  # None in histories recorded before rounds were announced
-            await dispatch_notifications(recorded.outbox_ids)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self._report
+            return
+        try:
+            await workflow.wait_condition(all_closed, timeout=max(closes_at - workflow.now(), timedelta(0)))
+        except TimeoutError:
+            workflow.logger.info("round %s reached its end with cases still open", rnd.id)
 
     async def _open_in_bulk(
         self, rnd: Round, province_code: str, opened: RoundUnits, opened_at: datetime
@@ -154,8 +164,8 @@ class AssessmentRoundWorkflow:
         batches = [opened.units[i : i + OPEN_BATCH] for i in range(0, len(opened.units), OPEN_BATCH)]
         results: list[OpenedCases] = await asyncio.gather(
             *(
-                workflow.execute_activity(
-                    "record_cases_opened",
+                workflow.execute_activity_method(
+                    RoundStore.record_cases_opened,
                     OpenCasesInput(
                         round_id=rnd.id,
                         province_code=province_code,
@@ -164,7 +174,6 @@ class AssessmentRoundWorkflow:
                         opened_at=opened_at,
                         units=batch,
                     ),
-                    result_type=OpenedCases,
                     start_to_close_timeout=OPEN_TIMEOUT,
                     retry_policy=ACTIVITY_RETRY,
                 )

@@ -12,10 +12,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.inputs import ProvincesWithUnits
+    from activities.round_store import RoundStore
+    from contracts import OpenRoundInput, ScheduledRoundsInput, ScheduledRoundsResult
     from domain.calendar import local_date
     from domain.rounds import round_assessed_on
-    from workflows.inputs import OpenRoundInput, ScheduledRoundsInput, ScheduledRoundsResult
 
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
@@ -30,11 +30,10 @@ class ScheduledRoundOpeningWorkflow:
         if rnd is None:
             workflow.logger.info("no round is assessed on %s", today.isoformat())
             return ScheduledRoundsResult(round_id=None, started=[])
-        provinces: ProvincesWithUnits = await workflow.execute_activity(
-            "list_provinces_with_units",
+        provinces = await workflow.execute_activity_method(
+            RoundStore.list_provinces_with_units,
             start_to_close_timeout=timedelta(seconds=30),
             retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=1)),
-            result_type=ProvincesWithUnits,
         )
         wanted = [p for p in provinces.codes if not inp.province_codes or p in inp.province_codes]
         started: list[str] = []

@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.archive_inputs import ArchiveHistoryResult
 from api.deps import PrincipalDep, SessionDep, TemporalDep
 from audit.service import ReplayReport, archive_case, export_case, replay_case, verify_case
 from audit.verify import CaseVerification
+from contracts import ArchiveHistoryResult
 from db.models import CaseRow
 from services.access import require_audit
 from services.errors import Refusal

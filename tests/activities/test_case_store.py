@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_store import CaseStore
-from activities.inputs import (
-    CaseSnapshot,
+from contracts import (
     CompletedTask,
     NewTask,
     RecognitionHistoryInput,
@@ -19,82 +19,50 @@ from activities.inputs import (
 )
 from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow
 from domain.case import ScoreSheet, Transition
-from domain.stages import LocalityType, Outcome, Role, Stage
-from tests.support import ROUND_ID, seed
+from domain.procedure import load_profile
+from domain.stages import Outcome, Role, Stage
+from tests.builders import case_opened, snapshot
+from tests.support import HUMAN_PATH, ROUND_ID, seed
 
 T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
 
 
-def _snapshot(unit: str, stage: Stage, seq: int, **kw: Any) -> CaseSnapshot:
-    return CaseSnapshot(
-        case_id=f"{ROUND_ID}-{unit}",
-        unit_code=unit,
-        province_code="33",
-        round_id=ROUND_ID,
-        rule_set_id="qd06-2019",
-        profile_id="two-tier",
-        locality_type=LocalityType.OTHER,
-        stage=stage,
-        status=kw.get("status", "open"),
-        outcome=kw.get("outcome"),
-        verdict=None,
-        last_seq=seq,
+def _completed(
+    unit: str, seq: int, done: Stage, completion: dict[str, Any], **transition: Any
+) -> RecordTransitionInput:
+    """The commune officer completes the task of `done` (transition `seq`); the next stage's task opens."""
+    case_id = f"{ROUND_ID}-{unit}"
+    to = load_profile("two-tier").next_stage(done)
+    return RecordTransitionInput(
+        case=snapshot(unit, to, seq),
+        transition=Transition(
+            seq=seq,
+            action=f"{done.value}_completed",
+            from_stage=done,
+            to_stage=to,
+            occurred_at=T0 + timedelta(hours=seq - 1),
+            **transition,
+        ),
+        actor_id="officer",
+        actor_role=Role.COMMUNE_OFFICER,
+        update_id=f"u-{seq - 1}",
+        completed_task=CompletedTask(
+            task_id=f"{case_id}-t{seq - 1:02d}", completed_by="officer", completion=completion
+        ),
+        new_task=NewTask(task_id=f"{case_id}-t{seq:02d}", stage=to, role=dict(HUMAN_PATH)[to], due_at=None),
+        workflow_id=case_id,
+        run_id="run-1",
     )
 
 
 def _inputs(unit: str) -> list[RecordTransitionInput]:
-    case_id = f"{ROUND_ID}-{unit}"
-    common = {"workflow_id": case_id, "run_id": "run-1"}
-    opened = RecordTransitionInput(
-        case=_snapshot(unit, Stage.REGISTRATION, 1),
-        transition=Transition(
-            seq=1, action="case_opened", from_stage=None, to_stage=Stage.REGISTRATION, occurred_at=T0
-        ),
-        new_task=NewTask(
-            task_id=f"{case_id}-t01",
-            stage=Stage.REGISTRATION,
-            role=Role.COMMUNE_OFFICER,
-            due_at=T0 + timedelta(days=28),
-        ),
-        **common,
-    )
-    registered = RecordTransitionInput(
-        case=_snapshot(unit, Stage.SELF_ASSESSMENT, 2),
-        transition=Transition(
-            seq=2,
-            action="registration_completed",
-            from_stage=Stage.REGISTRATION,
-            to_stage=Stage.SELF_ASSESSMENT,
-            occurred_at=T0 + timedelta(hours=1),
-            details={"registered": True},
-        ),
-        actor_id="officer",
-        actor_role=Role.COMMUNE_OFFICER,
-        update_id="u-1",
-        completed_task=CompletedTask(task_id=f"{case_id}-t01", completed_by="officer", completion={"registered": True}),
-        new_task=NewTask(task_id=f"{case_id}-t02", stage=Stage.SELF_ASSESSMENT, role=Role.COMMUNE_OFFICER, due_at=None),
-        **common,
-    )
-    assessed = RecordTransitionInput(
-        case=_snapshot(unit, Stage.COUNCIL_ASSESSMENT, 3),
-        transition=Transition(
-            seq=3,
-            action="self_assessment_completed",
-            from_stage=Stage.SELF_ASSESSMENT,
-            to_stage=Stage.COUNCIL_ASSESSMENT,
-            occurred_at=T0 + timedelta(hours=2),
-            score_sheet=ScoreSheet(kind="self", scores={c: 50 for c in range(1, 14)}, sources={2: "sổ hộ tịch"}),
-        ),
-        actor_id="officer",
-        actor_role=Role.COMMUNE_OFFICER,
-        update_id="u-2",
-        completed_task=CompletedTask(task_id=f"{case_id}-t02", completed_by="officer", completion={}),
-        new_task=NewTask(
-            task_id=f"{case_id}-t03", stage=Stage.COUNCIL_ASSESSMENT, role=Role.COUNCIL_CHAIR, due_at=None
-        ),
-        **common,
-    )
-    return [opened, registered, assessed]
+    """Opened, registered, self-assessed."""
+    sheet = ScoreSheet(kind="self", scores={c: 50 for c in range(1, 14)}, sources={2: "sổ hộ tịch"})
+    return [
+        case_opened(unit, T0, due_at=T0 + timedelta(days=28)),
+        _completed(unit, 2, Stage.REGISTRATION, {"registered": True}, details={"registered": True}),
+        _completed(unit, 3, Stage.SELF_ASSESSMENT, {}, score_sheet=sheet),
+    ]
 
 
 async def _rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[Any, ...]]]:
@@ -107,8 +75,16 @@ async def _rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[tu
         return out
 
 
-async def test_record_transition_twice_leaves_the_same_rows(sessions: async_sessionmaker[AsyncSession]) -> None:
-    unit, _ = await seed(sessions)
+@pytest.fixture
+async def unit(sessions: async_sessionmaker[AsyncSession]) -> str:
+    """A unit of PROVINCE with its demo officials, and the round of its cases."""
+    code, _ = await seed(sessions)
+    return code
+
+
+async def test_record_transition_twice_leaves_the_same_rows(
+    sessions: async_sessionmaker[AsyncSession], unit: str
+) -> None:
     store = CaseStore(sessions)
     env = ActivityEnvironment()
     for inp in _inputs(unit):
@@ -123,9 +99,8 @@ async def test_record_transition_twice_leaves_the_same_rows(sessions: async_sess
 
 
 async def test_a_late_retry_of_an_older_transition_does_not_move_the_case_back(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], unit: str
 ) -> None:
-    unit, _ = await seed(sessions)
     store = CaseStore(sessions)
     env = ActivityEnvironment()
     inputs = _inputs(unit)
@@ -140,21 +115,18 @@ async def test_a_late_retry_of_an_older_transition_does_not_move_the_case_back(
 
 
 async def test_recognition_history_lists_the_units_closed_rounds_oldest_first(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], unit: str
 ) -> None:
-    unit, _ = await seed(sessions)
     store = CaseStore(sessions)
     env = ActivityEnvironment()
     from domain.rounds import parse_round
-    from services.rounds import ensure_round
+    from services.rounds.opening import ensure_round
 
     async with sessions() as session, session.begin():
         for rid in ("qd06-2019:2022", "qd06-2019:2024"):
             await ensure_round(session, parse_round(rid), "district")
     for rid, outcome in (("qd06-2019:2024", Outcome.RECOGNISED), ("qd06-2019:2022", Outcome.NOT_RECOGNISED)):
-        snap = _snapshot(unit, Stage.CLOSED, 1, status="closed", outcome=outcome).model_copy(
-            update={"case_id": f"{rid}-{unit}", "round_id": rid}
-        )
+        snap = snapshot(unit, Stage.CLOSED, 1, round_id=rid, status="closed", outcome=outcome)
         await env.run(
             store.record_transition,
             RecordTransitionInput(

@@ -19,7 +19,8 @@ from db.models import AuditEventRow, CaseRow, TaskRow
 from domain.stages import Role, Stage
 from infra.tokens import issue_token, utcnow
 from tests.api.helpers import ROLES, problem, seed_other_scopes
-from tests.support import PROVINCE, SECRET, Stack, form_for, fresh_unit, running_stack, token_for
+from tests.builders import case_at_registration
+from tests.support import PROVINCE, SECRET, Stack, form_for, fresh_unit, token_for
 
 ADMIN_AUDIT = {Role.ADMIN, Role.AUDITOR}
 ANY = set(ROLES)
@@ -133,9 +134,7 @@ BAD_TOKENS = {
 async def test_every_route_admits_exactly_its_roles_in_their_own_scope(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        task = await stack.open_task(case_id, "commune_officer")
+    async with case_at_registration(temporal_env, database_url, sessions) as (stack, case_id, task):
         own = {o.role: o.id for o in stack.officials}
         other = await seed_other_scopes(sessions, other_unit=fresh_unit())
         ctx = {"case": case_id, "task": task["id"], "round": "qd06-2019:2027", "officer_id": own[Role.COMMUNE_OFFICER]}

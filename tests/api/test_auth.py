@@ -3,11 +3,8 @@ in the test), development tokens with the shared secret, and every way a token c
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -23,6 +20,7 @@ from api.main import create_app
 from infra.settings import Settings
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.api.helpers import problem, serve
+from tests.loopback import JsonHandler, serve_in_thread
 from tests.support import SECRET, token_for
 
 ISSUER = "https://sso.example.gov.vn/realms/xptt"
@@ -38,26 +36,17 @@ class Jwks:
         self.down = False
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 outer.fetches += 1
                 if outer.down:
                     self.send_response(503)
                     self.end_headers()
                     return
-                body = json.dumps({"keys": outer.keys}).encode()
-                self.send_response(200)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_json(200, {"keys": outer.keys})
 
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = serve_in_thread(Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/.well-known/jwks.json"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def publish(self, kid: str, key: Any, alg: str) -> None:
         tool = RSAAlgorithm if alg == "RS256" else ECAlgorithm

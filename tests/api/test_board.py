@@ -14,15 +14,14 @@ from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
 from activities.case_store import CaseStore
-from activities.inputs import RecordTransitionInput
+from contracts import RecordTransitionInput, StartCaseInput
 from db.models import TaskRow
 from db.models_notify import NotificationRow
 from domain.case import case_id_for
 from domain.stages import LocalityType
-from services.rounds import start_case
+from services.rounds.opening import start_case
 from tests.support import PROVINCE, ROUND_ID, fresh_unit, running_stack
 from worker import build_worker
-from workflows.inputs import StartCaseInput
 
 
 @activity.defn(name="record_transition")

@@ -12,15 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import StartCaseInput
 from db.models import AuditEventRow, CaseRow, TaskRow
 from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.stages import LocalityType, Stage
 from domain.units import load_units
-from services.rounds import ensure_round, start_case
+from services.rounds.opening import ensure_round, start_case
 from tests.api.helpers import problem
 from tests.support import PROVINCE, Stack, form_for, running_stack
-from workflows.inputs import StartCaseInput
 
 # 100 units x 5 rounds = 500 cases; other tests use round 2027 (cases) and 2034 (opening by the API)
 BULK_ROUNDS = ["qd06-2019:2029", "qd06-2019:2032", "qd06-2019:2037", "qd06-2019:2039", "qd06-2019:2042"]

@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.main import create_app
 from db.models import TaskRow
+from domain.stages import Stage
 from domain.units import load_units
 from infra.settings import Settings
 from services.seed import demo_officials, seed_officials, seed_units
@@ -28,16 +29,7 @@ from tests.support import SECRET, token_for
 UNIT = "11953"
 NEIGHBOUR = load_units("33")[5].code
 ROUNDS = 121  # x 104 units = 12,584 cases, 8 tasks each: 100,672 tasks
-STAGES = [
-    "registration",
-    "self_assessment",
-    "council_assessment",
-    "public_posting",
-    "dossier_submission",
-    "appraisal",
-    "decision",
-    "commendation",
-]
+STAGES = [stage.value for stage in Stage if stage is not Stage.CLOSED]  # each stage a task can be at
 ROLE_OF = {
     "council_assessment": "council_chair",
     "appraisal": "appraiser",

@@ -11,16 +11,15 @@ from temporalio.testing import WorkflowEnvironment
 from domain.rulesets import load_rule_set
 from domain.stages import Stage
 from tests.api.helpers import problem
-from tests.support import form_for, running_stack
+from tests.builders import case_at_registration, complete
+from tests.support import form_for
 
 
 async def test_task_detail_carries_the_form_and_the_pinned_criteria_and_the_timeline_the_decisions(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     rule_set = load_rule_set("qd06-2019")
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        task = await stack.open_task(case_id, "commune_officer")
+    async with case_at_registration(temporal_env, database_url, sessions) as (stack, case_id, task):
         detail = (await stack.http.get(f"/v1/tasks/{task['id']}", headers=stack.headers("commune_officer"))).json()
         assert detail["case"]["id"] == case_id and detail["case"]["rule_set_id"] == "qd06-2019"
         assert detail["form"]["stage"] == "registration" and detail["form"]["scoring"] is None
@@ -29,12 +28,7 @@ async def test_task_detail_carries_the_form_and_the_pinned_criteria_and_the_time
         council = await stack.http.get(f"/v1/tasks/{task['id']}", headers=stack.headers("council_chair"))
         assert council.json()["may_complete"] is False
 
-        resp = await stack.http.post(
-            f"/v1/tasks/{task['id']}/complete",
-            json=form_for(Stage.REGISTRATION),
-            headers=stack.headers("commune_officer"),
-        )
-        assert resp.status_code == 200, resp.text
+        await complete(stack, task, "commune_officer", form_for(Stage.REGISTRATION))
         task = await stack.open_task(case_id, "commune_officer")
         form = (await stack.http.get(f"/v1/tasks/{task['id']}", headers=stack.headers("commune_officer"))).json()[
             "form"
@@ -49,10 +43,7 @@ async def test_task_detail_carries_the_form_and_the_pinned_criteria_and_the_time
         assert "scores" in form["json_schema"]["properties"]
 
         scores = form_for(Stage.SELF_ASSESSMENT)
-        resp = await stack.http.post(
-            f"/v1/tasks/{task['id']}/complete", json=scores, headers=stack.headers("commune_officer")
-        )
-        assert resp.status_code == 200, resp.text
+        await complete(stack, task, "commune_officer", scores)
         task = await stack.open_task(case_id, "council_chair")
         form = (await stack.http.get(f"/v1/tasks/{task['id']}", headers=stack.headers("council_chair"))).json()["form"]
         assert form["stage"] == "council_assessment"
@@ -89,9 +80,7 @@ async def test_task_detail_carries_the_form_and_the_pinned_criteria_and_the_time
 async def test_my_notifications_list_and_mark_read_only_my_own(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        await stack.open_task(case_id, "commune_officer")
+    async with case_at_registration(temporal_env, database_url, sessions) as (stack, case_id, _):
         deadline = asyncio.get_running_loop().time() + 15
         while True:
             mine = (await stack.http.get("/v1/me/notifications", headers=stack.headers("commune_officer"))).json()

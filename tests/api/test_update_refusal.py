@@ -9,35 +9,21 @@ import uuid
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from domain.case import case_id_for
-from domain.stages import LocalityType
-from services.rounds import start_case
+from services.rounds.opening import start_case
 from services.updates import update_refusal
-from tests.support import PROVINCE, ROUND_ID, fresh_unit
+from tests.builders import start_input
+from tests.support import ROUND_ID, fresh_unit
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import StartCaseInput
 
 
 async def test_a_lost_update_of_a_running_case_is_sent_again_and_a_closed_one_is_refused(
     temporal_env: WorkflowEnvironment,
 ) -> None:
     client = temporal_env.client
-    unit = fresh_unit()
-    case_id = case_id_for(ROUND_ID, unit)
+    inp = start_input(fresh_unit())
+    case_id = inp.case_id
     # No worker polls this queue: the case runs (as far as Temporal knows) and takes no update.
-    await start_case(
-        client,
-        StartCaseInput(
-            case_id=case_id,
-            unit_code=unit,
-            province_code=PROVINCE,
-            round_id=ROUND_ID,
-            rule_set_id="qd06-2019",
-            profile_id="two-tier",
-            locality_type=LocalityType.OTHER,
-        ),
-        task_queue=f"nobody-{uuid.uuid4()}",
-    )
+    await start_case(client, inp, task_queue=f"nobody-{uuid.uuid4()}")
     lost = RPCError(f"workflow not found for ID: {case_id}", RPCStatusCode.NOT_FOUND, b"")
     handle = client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
     problem = await update_refusal(lost, handle, case_id=case_id)

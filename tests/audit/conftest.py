@@ -6,26 +6,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from infra.embedded import SEARCH_ATTRIBUTES, temporal_binary
+from tests.builders import start_dev_server
 
 
 @pytest.fixture(scope="session")
 async def forgetful_temporal() -> AsyncIterator[WorkflowEnvironment]:
     extra: list[str] = []
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        extra += ["--search-attribute", f"{name}={kind}"]
     for key in (
         "history.transferProcessorEnsureCloseBeforeDelete",
         "history.visibilityProcessorEnsureCloseBeforeDelete",
     ):
         extra += ["--dynamic-config-value", f"{key}=false"]
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
-        dev_server_extra_args=extra,
-    )
+    env = await start_dev_server(*extra)
     yield env
     await env.shutdown()

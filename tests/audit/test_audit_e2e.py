@@ -27,29 +27,17 @@ from audit.store import load_journal
 from db.models_audit import WorkflowHistoryRow
 from domain.rounds import parse_round
 from domain.stages import Stage
-from services.rounds import ensure_round
+from services.rounds.opening import ensure_round
 from tests.audit.changed_workflow import ChangedRecognitionCaseWorkflow
+from tests.builders import HUMAN_STAGES, case_at_registration, complete_human_stages
 from tests.support import Stack, form_for, full_scores, running_stack
 
 ROOT = Path(__file__).resolve().parents[2]
-HUMAN_STAGES = [
-    (Stage.REGISTRATION, "commune_officer"),
-    (Stage.SELF_ASSESSMENT, "commune_officer"),
-    (Stage.COUNCIL_ASSESSMENT, "council_chair"),
-    (Stage.PUBLIC_POSTING, "commune_officer"),
-    (Stage.DOSSIER_SUBMISSION, "commune_officer"),
-    (Stage.APPRAISAL, "appraiser"),
-    (Stage.DECISION, "chairman"),
-]
 
 
 async def decide(stack: Stack, case_id: str, forms: dict[Stage, dict[str, Any]]) -> dict[str, Any]:
     """Complete every human stage through the API; the case's result once it closes."""
-    for stage, role in HUMAN_STAGES:
-        task = await stack.open_task(case_id, role)
-        assert task["stage"] == stage.value
-        resp = await stack.http.post(f"/v1/tasks/{task['id']}/complete", json=forms[stage], headers=stack.headers(role))
-        assert resp.status_code == 200, resp.text
+    await complete_human_stages(stack, case_id, forms)
     result: dict[str, Any] = await asyncio.wait_for(stack.client.get_workflow_handle(case_id).result(), 30)
     return result
 
@@ -256,9 +244,7 @@ async def test_a_case_refused_under_qd34_2014_replays_every_decision_and_recompu
 async def test_a_case_without_any_history_is_reported_not_guessed(
     forgetful_temporal: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with running_stack(forgetful_temporal.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        await stack.open_task(case_id, "commune_officer")
+    async with case_at_registration(forgetful_temporal, database_url, sessions) as (stack, case_id, _):
         # Open, not archived: the live history is replayed.
         live = await replay_case(sessions, stack.client, case_id)
         assert (live.source, live.replay_ok, live.history_complete) == ("live", True, False)

@@ -11,43 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activities.journal import AuditEntry
 from audit.canonical import CanonicalError, canonical_bytes, number_text
 from audit.chain import GENESIS, HASHED_FIELDS, JournalRecord, check_chain, hashed_object, row_hash, timestamp_text
+from audit.journal import AuditEntry
+from tests.builders import journal_values
 
-T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
 CASE = "qd06-2019:2027-11953"
-
-
-def _values(seq: int, **over: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "case_id": CASE,
-        "seq": seq,
-        "action": "case_opened" if seq == 1 else f"step_{seq}_completed",
-        "actor_id": None if seq == 1 else "officer-1",
-        "actor_role": None if seq == 1 else "commune_officer",
-        "unit_code": "11953",
-        "from_stage": None if seq == 1 else "registration",
-        "to_stage": "registration" if seq == 1 else "self_assessment",
-        "task_id": None,
-        "payload": {} if seq == 1 else {"registered": True, "note": "UBND xã đăng ký", "scores": {"1": 50, "2": 75}},
-        "before": {},
-        "after": {},
-        "reason": None,
-        "rule_set_id": "qd06-2019",
-        "workflow_id": CASE,
-        "run_id": "run-1",
-        "update_id": None if seq == 1 else f"u-{seq}",
-        "occurred_at": T0 + timedelta(hours=seq),
-    }
-    values.update(over)
-    return values
 
 
 def chain_of(n: int) -> list[JournalRecord]:
     records, prev = [], GENESIS
     for seq in range(1, n + 1):
-        values = _values(seq)
+        values = journal_values(seq)
         digest = row_hash(values, prev)
         records.append(JournalRecord.from_values({**values, "prev_hash": prev, "hash": digest}))
         prev = digest
@@ -63,7 +38,7 @@ def test_every_field_of_a_journal_entry_is_hashed() -> None:
 def test_a_row_hash_can_be_recomputed_with_plain_json_and_sha256() -> None:
     # What an auditor writes without our code: for ASCII-sorted names and no fractional numbers, JCS is
     # json.dumps with sorted keys, no spaces and UTF-8 text.
-    values = _values(2)
+    values = journal_values(2)
     obj = {**values, "occurred_at": "2027-10-01T04:00:00.000000Z", "prev_hash": GENESIS, "format": "xptt-audit-v1"}
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert row_hash(values, GENESIS) == hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -81,8 +56,8 @@ VECTOR = (
 
 def test_a_known_row_has_known_bytes_and_a_known_hash() -> None:
     # The test vector of the README (checked with `sha256sum`): if it changes, stored chains stop verifying.
-    assert canonical_bytes(hashed_object(_values(1), GENESIS)) == VECTOR.encode()
-    assert row_hash(_values(1), GENESIS) == "873996754ad006dfa4575edf11cb35124c2723817c4df5b1722a6863672cc9ea"
+    assert canonical_bytes(hashed_object(journal_values(1), GENESIS)) == VECTOR.encode()
+    assert row_hash(journal_values(1), GENESIS) == "873996754ad006dfa4575edf11cb35124c2723817c4df5b1722a6863672cc9ea"
 
 
 @pytest.mark.parametrize(
@@ -162,7 +137,7 @@ def test_a_deleted_row_is_named() -> None:
 
 def test_a_replaced_row_with_its_hash_recomputed_is_named() -> None:
     records = chain_of(6)
-    forged = {**_values(3), "reason": "forged", "prev_hash": records[1].hash}
+    forged = {**journal_values(3), "reason": "forged", "prev_hash": records[1].hash}
     records[2] = JournalRecord.from_values({**forged, "hash": row_hash(forged, forged["prev_hash"])})
     breaks = check_chain(CASE, records)
     assert [(b.seq, b.kind) for b in breaks] == [(3, "broken_link")]
@@ -172,14 +147,14 @@ def test_a_row_inserted_between_two_others_is_caught() -> None:
     records = chain_of(5)
     # Make room (renumber 3.. to 4..) and insert a well-formed row at seq 3 linked to seq 2.
     shifted = [r.model_copy(update={"seq": r.seq + 1}) if r.seq >= 3 else r for r in records]
-    forged = {**_values(3), "action": "forged", "prev_hash": records[1].hash}
+    forged = {**journal_values(3), "action": "forged", "prev_hash": records[1].hash}
     shifted.insert(2, JournalRecord.from_values({**forged, "hash": row_hash(forged, records[1].hash)}))
     breaks = check_chain(CASE, shifted)
     assert breaks and breaks[0].seq == 4 and breaks[0].kind == "altered"
 
 
 def test_a_first_row_not_at_genesis_is_named() -> None:
-    values = _values(1)
+    values = journal_values(1)
     bad = JournalRecord.from_values({**values, "prev_hash": "1" * 64, "hash": row_hash(values, "1" * 64)})
     assert [(b.seq, b.kind) for b in check_chain(CASE, [bad])] == [(1, "bad_genesis")]
 

@@ -21,18 +21,11 @@ from domain.procedure import (
     stage_due_at,
 )
 from domain.stages import Role, Stage
+from tests.support import HUMAN_PATH
 
 PROFILES = ["district", "two-tier"]
-ACTING_ROLE = {
-    Stage.REGISTRATION: Role.COMMUNE_OFFICER,
-    Stage.SELF_ASSESSMENT: Role.COMMUNE_OFFICER,
-    Stage.COUNCIL_ASSESSMENT: Role.COUNCIL_CHAIR,
-    Stage.PUBLIC_POSTING: Role.COMMUNE_OFFICER,
-    Stage.DOSSIER_SUBMISSION: Role.COMMUNE_OFFICER,
-    Stage.APPRAISAL: Role.APPRAISER,
-    Stage.DECISION: Role.CHAIRMAN,
-    Stage.COMMENDATION: Role.CHAIRMAN,
-}
+# The role of each human stage as the procedure runs it, and the district chairman's commendation.
+ACTING_ROLE = dict(HUMAN_PATH) | {Stage.COMMENDATION: Role.CHAIRMAN}
 
 
 def test_profile_in_force_switches_to_two_tier_on_1_july_2025() -> None:
@@ -107,22 +100,22 @@ def test_two_tier_appraising_office_and_deciding_authority_are_provincial_and_as
     assert "huyện" in load_profile("district").deciding_authority
 
 
-def test_dossier_is_due_on_15_november_when_that_comes_first() -> None:
+def _hanoi(year: int, month: int, day: int, hour: int) -> datetime:
+    return datetime(year, month, day, hour, 0, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("started", "due"),
+    [
+        pytest.param(_hanoi(2024, 11, 4, 9), _hanoi(2024, 11, 15, 17), id="due_on_15_november_when_that_comes_first"),
+        # 15 Nov 2025 is a Saturday
+        pytest.param(_hanoi(2025, 11, 10, 9), _hanoi(2025, 11, 17, 17), id="a_saturday_runs_to_the_next_working_day"),
+        pytest.param(_hanoi(2024, 11, 20, 9), _hanoi(2024, 12, 4, 17), id="started_after_15_november_working_days"),
+    ],
+)
+def test_the_dossier_is_due_on_15_november_or_after_its_working_days(started: datetime, due: datetime) -> None:
     spec = load_profile("district").stage(Stage.DOSSIER_SUBMISSION)
-    started = datetime(2024, 11, 4, 9, 0, tzinfo=TZ)
-    assert stage_due_at(spec, started, year=2024) == datetime(2024, 11, 15, 17, 0, tzinfo=TZ)
-
-
-def test_fixed_deadline_on_a_saturday_runs_to_the_next_working_day() -> None:
-    spec = load_profile("district").stage(Stage.DOSSIER_SUBMISSION)
-    started = datetime(2025, 11, 10, 9, 0, tzinfo=TZ)  # 15 Nov 2025 is a Saturday
-    assert stage_due_at(spec, started, year=2025) == datetime(2025, 11, 17, 17, 0, tzinfo=TZ)
-
-
-def test_dossier_stage_started_after_15_november_gets_its_working_days() -> None:
-    spec = load_profile("district").stage(Stage.DOSSIER_SUBMISSION)
-    started = datetime(2024, 11, 20, 9, 0, tzinfo=TZ)
-    assert stage_due_at(spec, started, year=2024) == datetime(2024, 12, 4, 17, 0, tzinfo=TZ)
+    assert stage_due_at(spec, started, year=started.year) == due
 
 
 def test_escalation_rungs_take_over_one_after_another() -> None:

@@ -105,24 +105,6 @@ def test_override_file_rows_are_read_with_comments_skipped(tmp_path: Path) -> No
     assert load_locality_overrides(path) == {"00070": MOUNTAIN}
 
 
-@pytest.mark.parametrize(
-    ("body", "where", "reason"),
-    [
-        ("abc,other,src\n", "line 2, field code", "up to 5 digits"),
-        ("00070,urban,src\n", "line 2, field locality_type", "'urban' is not one of"),
-        ("00070,other,\n", "line 2, field source", "where this locality type comes from"),
-        ("00070,other,a\n00070,other,b\n", "line 3, field code", "listed twice"),
-        ("00070,other\n", "line 2", "expected 3 fields, got 2"),
-    ],
-)
-def test_bad_override_file_names_file_line_and_field(tmp_path: Path, body: str, where: str, reason: str) -> None:
-    path = _csv(tmp_path, "code,locality_type,source\n" + body)
-    with pytest.raises(UnitsFileError) as caught:
-        load_locality_overrides(path)
-    assert str(caught.value).startswith(f"{path}: {where}: ")
-    assert reason in str(caught.value)
-
-
 def test_override_file_without_a_column_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnitsFileError, match=r"line 1, header: missing column\(s\): source"):
         load_locality_overrides(_csv(tmp_path, "code,locality_type\n70,other\n"))
@@ -147,20 +129,33 @@ def test_pre_2025_units_import_with_derived_or_given_locality_types(tmp_path: Pa
     ]
 
 
-@pytest.mark.parametrize(
-    ("row", "where", "reason"),
-    [
-        ("12a,X,xã,1,P,\n", "line 2, field code", "up to 5 digits"),
-        ("1,X,huyện,1,P,\n", "line 2, field division_type", "'huyện' is not one of"),
-        ("1,X,xã,123,P,\n", "line 2, field province_code", "up to 2 digits"),
-        ("1,,xã,1,P,\n", "line 2, field name", "must not be empty"),
-        ("1,X,xã,1,P,rural\n", "line 2, field locality_type", "'rural' is not one of"),
-    ],
-)
-def test_bad_pre_2025_row_names_file_line_and_field(tmp_path: Path, row: str, where: str, reason: str) -> None:
-    path = _csv(tmp_path, PRE_2025_HEADER + row)
+# A file of each kind with one bad row: (kind, row, where the error points, what it says).
+BAD_ROWS = [
+    ("override", "abc,other,src\n", "line 2, field code", "up to 5 digits"),
+    ("override", "00070,urban,src\n", "line 2, field locality_type", "'urban' is not one of"),
+    ("override", "00070,other,\n", "line 2, field source", "where this locality type comes from"),
+    ("override", "00070,other,a\n00070,other,b\n", "line 3, field code", "listed twice"),
+    ("override", "00070,other\n", "line 2", "expected 3 fields, got 2"),
+    ("pre-2025", "12a,X,xã,1,P,\n", "line 2, field code", "up to 5 digits"),
+    ("pre-2025", "1,X,huyện,1,P,\n", "line 2, field division_type", "'huyện' is not one of"),
+    ("pre-2025", "1,X,xã,123,P,\n", "line 2, field province_code", "up to 2 digits"),
+    ("pre-2025", "1,,xã,1,P,\n", "line 2, field name", "must not be empty"),
+    ("pre-2025", "1,X,xã,1,P,rural\n", "line 2, field locality_type", "'rural' is not one of"),
+]
+READERS = {
+    "override": ("code,locality_type,source\n", load_locality_overrides),
+    "pre-2025": (PRE_2025_HEADER, import_units_csv),
+}
+
+
+@pytest.mark.parametrize(("kind", "row", "where", "reason"), BAD_ROWS)
+def test_a_bad_override_or_pre_2025_row_names_file_line_and_field(
+    tmp_path: Path, kind: str, row: str, where: str, reason: str
+) -> None:
+    header, read = READERS[kind]
+    path = _csv(tmp_path, header + row)
     with pytest.raises(UnitsFileError) as caught:
-        import_units_csv(path)
+        read(path)
     assert str(caught.value).startswith(f"{path}: {where}: ")
     assert reason in str(caught.value)
 

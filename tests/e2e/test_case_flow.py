@@ -11,19 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow
-from domain.stages import Stage
-from tests.support import form_for, running_stack
+from tests.builders import HUMAN_STAGES, case_at_registration, complete, complete_human_stages
+from tests.support import running_stack
 from workflows.case import RecognitionCaseWorkflow
-
-HUMAN_STAGES = [
-    (Stage.REGISTRATION, "commune_officer"),
-    (Stage.SELF_ASSESSMENT, "commune_officer"),
-    (Stage.COUNCIL_ASSESSMENT, "council_chair"),
-    (Stage.PUBLIC_POSTING, "commune_officer"),
-    (Stage.DOSSIER_SUBMISSION, "commune_officer"),
-    (Stage.APPRAISAL, "appraiser"),
-    (Stage.DECISION, "chairman"),
-]
 
 
 async def test_case_runs_from_registration_to_recognition_through_the_api(
@@ -31,14 +21,7 @@ async def test_case_runs_from_registration_to_recognition_through_the_api(
 ) -> None:
     async with running_stack(temporal_env.client, database_url, sessions) as stack:
         case_id = await stack.start_case()
-        for stage, role in HUMAN_STAGES:
-            task = await stack.open_task(case_id, role)
-            assert task["stage"] == stage.value
-            resp = await stack.http.post(
-                f"/v1/tasks/{task['id']}/complete", json=form_for(stage), headers=stack.headers(role)
-            )
-            assert resp.status_code == 200, resp.text
-            assert resp.json()["completed_task_id"] == task["id"]
+        await complete_human_stages(stack, case_id)
 
         handle = temporal_env.client.get_workflow_handle(case_id)
         result = await handle.result()
@@ -94,15 +77,8 @@ async def test_case_runs_from_registration_to_recognition_through_the_api(
 async def test_a_unit_that_declines_to_register_is_closed_not_registered(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        task = await stack.open_task(case_id, "commune_officer")
-        resp = await stack.http.post(
-            f"/v1/tasks/{task['id']}/complete",
-            json={"registered": False, "note": "Chưa đủ điều kiện"},
-            headers=stack.headers("commune_officer"),
-        )
-        assert resp.status_code == 200, resp.text
-        assert resp.json()["outcome"] == "not_registered"
+    async with case_at_registration(temporal_env, database_url, sessions) as (stack, case_id, task):
+        declined = {"registered": False, "note": "Chưa đủ điều kiện"}
+        assert (await complete(stack, task, "commune_officer", declined))["outcome"] == "not_registered"
         result = await temporal_env.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id).result()
         assert result.outcome == "not_registered"

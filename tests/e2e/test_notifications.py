@@ -4,36 +4,17 @@ channel: counted at a real SMTP server (aiosmtpd) and a real webhook receiver, w
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from notify.events import Channel
 from notify.inbox import list_notifications, set_preferences
 from notify.preferences import Preferences
-from tests.e2e.test_case_flow import HUMAN_STAGES
+from tests.builders import complete_human_stages
 from tests.notify.support import SmtpServer, WebhookReceiver, delivery, notify_worker, wait_rows
-from tests.support import PROVINCE, form_for, running_stack
-
-
-@pytest.fixture
-def smtp(tmp_path: Path) -> Iterator[SmtpServer]:
-    server = SmtpServer(tmp_path / "mail")
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    r = WebhookReceiver()
-    r.start()
-    yield r
-    r.stop()
+from tests.support import PROVINCE, running_stack
 
 
 async def test_driving_a_case_delivers_one_message_per_event_and_channel(
@@ -57,13 +38,7 @@ async def test_driving_a_case_delivers_one_message_per_event_and_channel(
             )
         async with notify_worker(temporal_env.client, stack.task_queue, delivery(sessions, smtp)):
             case_id = await stack.start_case()
-            for stage, role in HUMAN_STAGES:
-                task = await stack.open_task(case_id, role)
-                assert task["stage"] == stage.value
-                resp = await stack.http.post(
-                    f"/v1/tasks/{task['id']}/complete", json=form_for(stage), headers=stack.headers(role)
-                )
-                assert resp.status_code == 200, resp.text
+            await complete_human_stages(stack, case_id)
             result = await temporal_env.client.get_workflow_handle(case_id).result()
             assert result["outcome"] == "recognised"
             # 9 emails, 5 webhooks (the officer chose them), 9 in-app rows

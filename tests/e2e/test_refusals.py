@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import AuditEventRow, TaskRow
 from domain.stages import Stage
-from tests.support import Stack, form_for, fresh_unit, running_stack
+from tests.api.helpers import problem
+from tests.builders import case_at_registration, post_completion
+from tests.support import Stack, form_for, fresh_unit
 
 
 async def _journal_and_tasks(stack: Stack, case_id: str) -> tuple[int, list[tuple[str, str]]]:
@@ -26,52 +26,41 @@ async def _journal_and_tasks(stack: Stack, case_id: str) -> tuple[int, list[tupl
     return int(journal or 0), [(t, s) for t, s in tasks]
 
 
-def _problem(resp: Any, status: int, code: str) -> dict[str, Any]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = resp.json()
-    assert body["code"] == code, body
-    assert body["detail"]
-    return body
-
-
 async def test_bad_submissions_are_refused_with_a_reason_and_change_nothing(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        task = await stack.open_task(case_id, "commune_officer")
+    async with case_at_registration(temporal_env, database_url, sessions) as (stack, case_id, task):
         url = f"/v1/tasks/{task['id']}/complete"
         before = await _journal_and_tasks(stack, case_id)
 
         # a wrong role: the council chair of the same unit cannot register the unit
-        body = _problem(
+        body = problem(
             await stack.http.post(url, json=form_for(Stage.REGISTRATION), headers=stack.headers("council_chair")),
             403,
             "forbidden",
         )
         assert "commune_officer" in body["detail"]
         # an auditor reads but never acts
-        _problem(
+        problem(
             await stack.http.post(url, json=form_for(Stage.REGISTRATION), headers=stack.headers("auditor")),
             403,
             "forbidden",
         )
         # a malformed payload: unknown field, wrong type, missing field
-        body = _problem(
+        body = problem(
             await stack.http.post(url, json={"registered": True, "extra": 1}, headers=stack.headers("commune_officer")),
             422,
             "invalid_payload",
         )
         assert body["field"] == "extra"
-        body = _problem(
+        body = problem(
             await stack.http.post(url, json={"registered": "perhaps"}, headers=stack.headers("commune_officer")),
             422,
             "invalid_payload",
         )
         assert body["field"] == "registered"
-        _problem(await stack.http.post(url, json={}, headers=stack.headers("commune_officer")), 422, "invalid_payload")
-        _problem(
+        problem(await stack.http.post(url, json={}, headers=stack.headers("commune_officer")), 422, "invalid_payload")
+        problem(
             await stack.http.post(
                 url,
                 content=b"not json",
@@ -81,8 +70,8 @@ async def test_bad_submissions_are_refused_with_a_reason_and_change_nothing(
             "invalid_request",
         )
         # no token, a forged token
-        _problem(await stack.http.post(url, json=form_for(Stage.REGISTRATION)), 401, "unauthenticated")
-        _problem(
+        problem(await stack.http.post(url, json=form_for(Stage.REGISTRATION)), 401, "unauthenticated")
+        problem(
             await stack.http.post(
                 url, json=form_for(Stage.REGISTRATION), headers={"Authorization": "Bearer abc.def.ghi"}
             ),
@@ -90,7 +79,7 @@ async def test_bad_submissions_are_refused_with_a_reason_and_change_nothing(
             "invalid_token",
         )
         # a task that does not exist
-        _problem(
+        problem(
             await stack.http.post("/v1/tasks/nope/complete", json={}, headers=stack.headers("commune_officer")),
             404,
             "task_not_found",
@@ -102,7 +91,7 @@ async def test_bad_submissions_are_refused_with_a_reason_and_change_nothing(
         resp = await stack.http.post(url, json=form_for(Stage.REGISTRATION), headers=stack.headers("commune_officer"))
         assert resp.status_code == 200, resp.text
         after_registration = await _journal_and_tasks(stack, case_id)
-        _problem(
+        problem(
             await stack.http.post(url, json=form_for(Stage.REGISTRATION), headers=stack.headers("commune_officer")),
             409,
             "task_not_open",
@@ -113,13 +102,13 @@ async def test_bad_submissions_are_refused_with_a_reason_and_change_nothing(
         url = f"/v1/tasks/{task['id']}/complete"
         too_many = form_for(Stage.SELF_ASSESSMENT)
         too_many["scores"] = {**too_many["scores"], "6": 126}
-        body = _problem(
+        body = problem(
             await stack.http.post(url, json=too_many, headers=stack.headers("commune_officer")), 422, "invalid_payload"
         )
         assert body["field"] == "scores.6"
         missing = form_for(Stage.SELF_ASSESSMENT)
         del missing["scores"]["3"]
-        body = _problem(
+        body = problem(
             await stack.http.post(url, json=missing, headers=stack.headers("commune_officer")), 422, "invalid_payload"
         )
         assert "3" in body["detail"]
@@ -129,9 +118,7 @@ async def test_bad_submissions_are_refused_with_a_reason_and_change_nothing(
 async def test_another_units_task_is_not_visible_nor_completable(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        own_case = await stack.start_case()
-        await stack.open_task(own_case, "commune_officer")
+    async with case_at_registration(temporal_env, database_url, sessions) as (stack, _, _):
         other_case = await stack.start_case(unit_code=fresh_unit())
         other_task = await stack.open_task(other_case, "admin", mine=False)  # the province's admin sees every unit
         listed = (
@@ -139,16 +126,9 @@ async def test_another_units_task_is_not_visible_nor_completable(
         ).json()
         assert other_case not in {t["case_id"] for t in listed}
         before = await _journal_and_tasks(stack, other_case)
-        _problem(
-            await stack.http.post(
-                f"/v1/tasks/{other_task['id']}/complete",
-                json=form_for(Stage.REGISTRATION),
-                headers=stack.headers("commune_officer"),
-            ),
-            404,
-            "task_not_found",
-        )
-        _problem(
+        refused = await post_completion(stack, other_task, "commune_officer", form_for(Stage.REGISTRATION))
+        problem(refused, 404, "task_not_found")
+        problem(
             await stack.http.get(f"/v1/cases/{other_case}", headers=stack.headers("commune_officer")),
             404,
             "case_not_found",

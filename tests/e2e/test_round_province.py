@@ -10,18 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from activities.archive import HistoryArchive
-from activities.case_store import CaseStore
-from activities.round_store import RoundStore
 from audit.service import verify_case
+from contracts import Actor, CompleteTaskInput, OpenRoundInput
 from db.models import RoundReportRow, TaskRow
 from domain.access import RoleScope
-from domain.units import load_units
-from services.seed import seed_units
+from tests.builders import seed_province, stack_worker
 from tests.support import HUMAN_PATH, ROUND_ID, form_for
-from worker import audit_activities, build_worker, case_activities, round_activities
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 PROVINCE = "12"
@@ -49,17 +44,10 @@ async def _drive(env: WorkflowEnvironment, case_id: str, unit: str, *, register:
 async def test_a_real_province_runs_its_round_to_the_report(
     temporal_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with sessions() as session, session.begin():
-        await seed_units(session, PROVINCE)
-    units = [u.code for u in load_units(PROVINCE)]
+    units = await seed_province(sessions, PROVINCE)
     queue = f"province-{uuid.uuid4()}"
     client = temporal_env.client
-    activities = (
-        case_activities(CaseStore(sessions))
-        + round_activities(RoundStore(sessions))
-        + audit_activities(HistoryArchive(client, sessions))
-    )
-    async with build_worker(client, queue, activities):
+    async with stack_worker(client, queue, sessions):
         handle = await client.start_workflow(
             AssessmentRoundWorkflow.run,
             OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, target_share=0.5),

@@ -22,6 +22,7 @@ from temporalio import workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
+from contracts import Actor, CaseResult, StartCaseInput
 from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow
 from db.models_notify import NotificationRow
 from domain.access import RoleScope, may_act, may_read
@@ -29,11 +30,10 @@ from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType, Role, Stage
-from services.rounds import ensure_round
+from services.rounds.opening import ensure_round
 from services.seed import demo_officials, seed_officials
 from tests.support import PROVINCE, Stack, form_for, fresh_unit, token_for
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import Actor, CaseResult, StartCaseInput
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OTHER_PROVINCE = "12"  # Lai Châu: no test starts cases there

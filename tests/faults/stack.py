@@ -1,6 +1,7 @@
 """The stack as separate processes, for fault scenarios: a Temporal dev server with a file database that can be
 stopped and started again, the worker as `python -m worker` (so SIGKILL is real), a TCP proxy in front of
-PostgreSQL that can be cut, a real SMTP receiver, and the HTTP API on a loopback port.
+PostgreSQL that can be cut, a real SMTP receiver, and the HTTP API on a loopback port. The processes, the
+databases and the API's server are infra/stack.py's.
 
 `run_round` opens a round of a real province, drives every case through its stages over the HTTP API (retrying
 with the same Idempotency-Key, as a client would), lets a fault plan run alongside, waits until everything has
@@ -12,10 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,26 +23,27 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from sqlalchemy import delete, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from audit.service import verify_all
+from contracts import OpenRoundInput
 from db.models import AuditEventRow, CaseRow, RoundReportRow, TaskRow, UnitRow
 from db.models_audit import WorkflowHistoryRow
 from db.models_notify import NotificationRow
 from db.session import async_url, make_engine, make_session_factory
 from domain.stages import Role, Stage
 from domain.units import load_units
-from infra.embedded import free_port, port_open, start_temporal
+from infra.databases import create_database, drop_database
+from infra.embedded import free_port
+from infra.processes import Child, TemporalServer
 from infra.settings import Settings
+from infra.stack import Launcher, serve_app
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.notify.support import SENDER, SmtpServer
 from tests.support import HUMAN_PATH, ROUND_ID, SECRET, form_for, token_for
-from workflows.inputs import OpenRoundInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,116 +56,8 @@ def log(message: str) -> None:
 
 
 # -- processes ---------------------------------------------------------------------------------------------------------
-class TemporalServer:
-    """`temporal server start-dev` on a free port with a file database: stop it (SIGTERM or SIGKILL) and start it
-    again on the same port with the same data."""
-
-    def __init__(self, directory: Path, *, file_database: bool) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.db_file = directory / "temporal.db" if file_database else None
-        self.log_file = directory / "temporal.log"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.proc = start_temporal(self.db_file, port=self.port, ui_port=None, log_file=self.log_file)
-
-    async def connect(self, timeout: float = 30) -> Client:
-        """A client, once the frontend answers (its port opens before it is healthy)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return await Client.connect(self.address, data_converter=pydantic_data_converter)
-            except RuntimeError:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.2)
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, sig)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-        self.proc = None
-        deadline = time.monotonic() + 10
-        while port_open("127.0.0.1", self.port):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"port {self.port} still open after the Temporal server stopped")
-            time.sleep(0.05)
-
-
-class WorkerProcess:
-    """The worker as its own OS process (`python -m worker`), started again after each kill; its log is kept."""
-
-    def __init__(self, env: dict[str, str], log_file: Path) -> None:
-        self.env = env
-        self.log_file = log_file
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
-        self.kills = 0
-
-    def start(self) -> None:
-        assert self.proc is None or self.proc.poll() is not None, "the worker is running already"
-        out = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child
-        self._mark = self.log_file.stat().st_size
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "worker"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        out.close()
-        self.starts += 1
-
-    async def wait_ready(self, timeout: float = 60) -> None:
-        """Until this start has logged `worker_started` (connected to Temporal, about to poll)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self.proc is not None
-            if b"worker_started" in self.log_file.read_bytes()[self._mark :]:
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(f"the worker exited with {self.proc.returncode} while starting: {self.tail()}")
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the worker did not start within {timeout} s: {self.tail()}")
-            await asyncio.sleep(0.05)
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown, no finally blocks, in-flight activities and workflow tasks die with it."""
-        assert self.proc is not None and self.proc.poll() is None, f"the worker is not running: {self.tail()}"
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(timeout=10)
-        self.kills += 1
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+# The Temporal dev server (a file database: stop it, SIGTERM or SIGKILL, and start it again on the same port with the
+# same data) and the worker (`python -m worker`, killed and started again) are infra/stack.py's processes.
 
 
 class TcpProxy:
@@ -273,28 +163,7 @@ class TcpProxy:
 
 
 # -- databases --------------------------------------------------------------------------------------------------------
-async def create_database(server_url: str, template: str) -> str:
-    """A fresh copy of the migrated template on the test server; returns its URL."""
-    name = f"xptt_faults_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(
-        make_url(async_url(server_url)).set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    await admin.dispose()
-    return make_url(async_url(server_url)).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_database(server_url: str, url: str) -> None:
-    name = make_url(url).database
-    admin = create_async_engine(
-        make_url(async_url(server_url)).set(database="postgres").render_as_string(hide_password=False),
-        isolation_level="AUTOCOMMIT",
-    )
-    async with admin.connect() as conn:
-        await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
+# Each run's database is a fresh copy of the migrated template on the test server (infra/stack.create_database).
 
 
 # -- the round --------------------------------------------------------------------------------------------------------
@@ -409,8 +278,9 @@ class RoundRun:
     directory: Path
     proxy_postgres: bool = False
     temporal_file_database: bool = False
+    launcher: Launcher = field(init=False)
     temporal: TemporalServer = field(init=False)
-    worker: WorkerProcess = field(init=False)
+    worker: Child = field(init=False)
     smtp: SmtpServer = field(init=False)
     proxy: TcpProxy | None = field(init=False, default=None)
     client: Client = field(init=False)
@@ -427,7 +297,7 @@ class RoundRun:
         from api.main import create_app  # here: only these scenarios need the API
 
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.database_url = await create_database(self.server_url, self.template)
+        self.database_url = await create_database(self.server_url, prefix="xptt_faults", template=self.template)
         engine = make_engine(self.database_url, pool_size=4)
         self.sessions = make_session_factory(engine)
         await self._seed()
@@ -436,56 +306,43 @@ class RoundRun:
             self.proxy = TcpProxy.for_url(self.server_url)
             self.proxy.start()
             app_url = self.proxy.url(self.database_url)
-        self.temporal = TemporalServer(self.directory, file_database=self.temporal_file_database)
-        self.temporal.start()
+        self.launcher = Launcher(self.directory)
         self.smtp = SmtpServer()
-        self.smtp.start()
         self.task_queue = f"faults-{uuid.uuid4().hex[:8]}"
-        env = {
-            **os.environ,
-            "DATABASE_URL": app_url,
-            "DB_POOL_SIZE": "5",
-            "TEMPORAL_ADDRESS": self.temporal.address,
-            "TEMPORAL_TASK_QUEUE": self.task_queue,
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": str(self.smtp.port),
-            "SMTP_TLS": "none",
-            "SMTP_TIMEOUT": "10",
-            "MAIL_FROM": SENDER,
-            "LOG_FORMAT": "json",
-            "LOG_LEVEL": "INFO",
-        }
-        self.client = await self.temporal.connect()
-        self.worker = WorkerProcess(env, self.directory / "worker.log")
-        self.worker.start()
-        settings = Settings.model_validate(
-            {
-                "DATABASE_URL": app_url,
-                "DB_POOL_SIZE": 5,
-                "XPTT_JWT_SECRET": SECRET,
-                "TEMPORAL_ADDRESS": self.temporal.address,
-                "TEMPORAL_TASK_QUEUE": self.task_queue,
-            }
-        )
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, temporal=self.client), host="127.0.0.1", port=port, log_level="error")
-        )
-        serving = asyncio.create_task(server.serve())
         try:
-            while not server.started:
-                if serving.done():
-                    serving.result()
-                await asyncio.sleep(0.02)
-            await self.worker.wait_ready()
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as self.http:
-                yield self
+            db_file = self.directory / "temporal.db" if self.temporal_file_database else None
+            self.temporal = self.launcher.temporal(db_file=db_file)
+            self.smtp.start()
+            self.launcher.env.update(
+                DATABASE_URL=app_url,
+                DB_POOL_SIZE="5",
+                TEMPORAL_TASK_QUEUE=self.task_queue,
+                SMTP_HOST="127.0.0.1",
+                SMTP_PORT=str(self.smtp.port),
+                SMTP_TLS="none",
+                SMTP_TIMEOUT="10",
+                MAIL_FROM=SENDER,
+                LOG_FORMAT="json",
+                LOG_LEVEL="INFO",
+            )
+            self.client = await self.temporal.connect()
+            self.worker = self.launcher.worker(cwd=ROOT, wait=False)
+            settings = Settings.model_validate(
+                {
+                    "DATABASE_URL": app_url,
+                    "DB_POOL_SIZE": 5,
+                    "XPTT_JWT_SECRET": SECRET,
+                    "TEMPORAL_ADDRESS": self.temporal.address,
+                    "TEMPORAL_TASK_QUEUE": self.task_queue,
+                }
+            )
+            app = create_app(settings, temporal=self.client)
+            async with serve_app(app, log_level="error", stop_timeout=20) as base_url:
+                await self.worker.wait_ready()
+                async with httpx.AsyncClient(base_url=base_url, timeout=60) as self.http:
+                    yield self
         finally:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(serving, timeout=20)
-            self.worker.stop()
-            self.temporal.stop()
+            self.launcher.stop(timeout=20)
             self.smtp.stop()
             if self.proxy is not None:
                 self.proxy.close()

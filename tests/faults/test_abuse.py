@@ -32,8 +32,8 @@ from temporalio.worker import Replayer
 from temporalio.workflow import NondeterminismError
 
 from activities.case_store import CaseStore
-from activities.inputs import RecordTransitionInput, RecordTransitionResult
 from audit.service import verify_all, verify_case
+from contracts import CompleteTaskInput, RecordTransitionInput, RecordTransitionResult
 from db.session import make_engine, make_session_factory
 from domain.access import RoleScope
 from domain.stages import Role, Stage
@@ -75,10 +75,8 @@ from tests.faults.abuse_support import (
 )
 from tests.support import Stack, form_for, fresh_unit, running_stack, token_for
 from web.pages import TOKEN_COOKIE, csrf_of
-from worker import warm_domain, workflow_runner
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import CompleteTaskInput
-from workflows.registry import WORKFLOWS
+from workflows.registry import WORKFLOWS, warm_domain, workflow_runner
 
 QUICK = 25  # per Update and route: make test
 HISTORY_EVERY = 20

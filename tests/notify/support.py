@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.notify import NotificationDelivery, notification_activities
+from activities.notify import NotificationDelivery
 from db.models_notify import NotificationRow
+from domain.case import case_id_for
+from domain.stages import Role
 from infra.embedded import free_port
+from notify.events import NotificationKind, OutboxEvent, Recipients
 from notify.mailer import Mailer
+from notify.outbox import enqueue
 from notify.sink import MailSink, start_sink
 from notify.webhook import MemorySeenIds, WebhookRejected, WebhookSender, verify
+from tests.loopback import JsonHandler, serve_in_thread
+from tests.support import PROVINCE, ROUND_ID
 from worker import build_worker
 from workflows.notification import notify_task_queue
+from workflows.registry import notification_activities
 
 WEBHOOK_SECRET = "webhook-test-secret-" + "y" * 24
 SENDER = "xptt <no-reply@xptt.test>"
@@ -118,23 +124,13 @@ class WebhookReceiver:
     def start(self) -> None:
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status, answer = receiver.handle(dict(self.headers.items()), body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_json(*receiver.handle(dict(self.headers.items()), body))
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server = serve_in_thread(Handler, self.port)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
         if self._server is not None:
@@ -187,3 +183,34 @@ async def wait_rows(
             states = [(r.id, r.channel, r.status, r.last_error) for r in found]
             raise AssertionError(f"notifications did not reach the expected state within {timeout} s: {states}")
         await asyncio.sleep(0.1)
+
+
+def outbox_event(
+    unit: str,
+    key: str,
+    at: datetime,
+    *,
+    role: Role = Role.COMMUNE_OFFICER,
+    kind: NotificationKind = NotificationKind.TASK_ASSIGNED,
+    context: dict[str, Any] | None = None,
+    **fields: Any,
+) -> OutboxEvent:
+    """An event at `at` about the case of `unit` in ROUND_ID, for the unit's officials of `role` unless `recipients`
+    names others; `context` adds to (or replaces) the stage, round and due time the messages show."""
+    return OutboxEvent(
+        kind=kind,
+        dedup_key=key,
+        recipients=fields.pop("recipients", Recipients(roles=(role,), province_code=PROVINCE, unit_code=unit)),
+        occurred_at=at,
+        province_code=PROVINCE,
+        unit_code=unit,
+        case_id=case_id_for(ROUND_ID, unit),
+        context={"stage": "self_assessment", "round_id": ROUND_ID, "due_at": None} | (context or {}),
+        **fields,
+    )
+
+
+async def enqueue_committed(sessions: async_sessionmaker[AsyncSession], event: OutboxEvent) -> list[str]:
+    """`event` enqueued in a transaction of its own; the ids of the rows to deliver."""
+    async with sessions() as session, session.begin():
+        return await enqueue(session, event)

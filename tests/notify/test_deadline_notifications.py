@@ -9,14 +9,10 @@ from collections import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from activities.archive import HistoryArchive
-from activities.case_store import CaseStore
-from domain.stages import LocalityType
+from tests.builders import stack_worker, start_input
 from tests.notify.support import SmtpServer, delivery, notify_worker, wait_rows
 from tests.support import PROVINCE, ROUND_ID, seed
-from worker import audit_activities, build_worker, case_activities
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import StartCaseInput
 
 
 async def test_reminder_escalations_and_closure_are_each_mailed_once(
@@ -26,18 +22,9 @@ async def test_reminder_escalations_and_closure_are_each_mailed_once(
     officer, commune_chairman = f"demo-officer-{unit}", f"demo-commune-chairman-{unit}"
     appraiser = f"demo-appraiser-{PROVINCE}"
     queue = f"deadline-notices-{uuid.uuid4()}"
-    inp = StartCaseInput(
-        case_id=f"{ROUND_ID}-{unit}-{uuid.uuid4().hex[:6]}",
-        unit_code=unit,
-        province_code=PROVINCE,
-        round_id=ROUND_ID,
-        rule_set_id="qd06-2019",
-        profile_id="two-tier",
-        locality_type=LocalityType.OTHER,
-    )
-    activities = case_activities(CaseStore(sessions)) + audit_activities(HistoryArchive(time_env.client, sessions))
+    inp = start_input(unit, case_id=f"{ROUND_ID}-{unit}-{uuid.uuid4().hex[:6]}")
     async with (
-        build_worker(time_env.client, queue, activities),
+        stack_worker(time_env.client, queue, sessions),
         notify_worker(time_env.client, queue, delivery(sessions, smtp)),
     ):
         result = await time_env.client.execute_workflow(

@@ -11,15 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from contracts import MarkFailedInput, NotificationRef
 from db.models import OfficialRow
 from db.models_notify import NotificationRow
-from domain.stages import Role
-from notify.events import Channel, NotificationKind, OutboxEvent, Recipients
+from notify.events import Channel
 from notify.inbox import failed_notifications, set_preferences
-from notify.outbox import enqueue
-from notify.payloads import MarkFailedInput, NotificationRef
 from notify.preferences import Preferences
-from tests.notify.support import REFUSED_DOMAIN, SmtpServer, WebhookReceiver, delivery, rows
+from tests.notify.support import (
+    REFUSED_DOMAIN,
+    SmtpServer,
+    WebhookReceiver,
+    delivery,
+    enqueue_committed,
+    outbox_event,
+    rows,
+)
 from tests.support import PROVINCE, ROUND_ID, seed
 
 T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
@@ -30,22 +36,12 @@ class Crash(Exception):
 
 
 async def enqueue_one(sessions: async_sessionmaker[AsyncSession], unit: str, key: str = "k1") -> list[str]:
-    async with sessions() as session, session.begin():
-        return await enqueue(
-            session,
-            OutboxEvent(
-                kind=NotificationKind.TASK_ASSIGNED,
-                dedup_key=key,
-                recipients=Recipients(roles=(Role.COMMUNE_OFFICER,), province_code=PROVINCE, unit_code=unit),
-                occurred_at=T0,
-                province_code=PROVINCE,
-                unit_code=unit,
-                case_id=f"{ROUND_ID}-{unit}",
-                task_id=f"{ROUND_ID}-{unit}-t02",
-                link_path=f"/v1/tasks/{ROUND_ID}-{unit}-t02",
-                context={"stage": "self_assessment", "role": "commune_officer", "round_id": ROUND_ID, "due_at": None},
-            ),
-        )
+    """The self-assessment task of the unit's case assigned to its commune officer, enqueued."""
+    task_id = f"{ROUND_ID}-{unit}-t02"
+    event = outbox_event(
+        unit, key, T0, task_id=task_id, link_path=f"/v1/tasks/{task_id}", context={"role": "commune_officer"}
+    )
+    return await enqueue_committed(sessions, event)
 
 
 async def test_an_email_goes_out_once_with_the_outbox_id_as_message_id(

@@ -15,15 +15,21 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from contracts import DeliverNotificationInput, DigestInput
 from db.models_notify import NotificationRow
 from domain.stages import Role
 from infra.embedded import temporal_test_server_binary
-from notify.events import NotificationKind, OutboxEvent, Recipients
 from notify.inbox import failed_notifications, set_preferences
-from notify.outbox import enqueue
-from notify.payloads import DeliverNotificationInput, DigestInput
 from notify.preferences import Preferences
-from tests.notify.support import SmtpServer, delivery, notify_worker, rows, wait_rows
+from tests.notify.support import (
+    SmtpServer,
+    delivery,
+    enqueue_committed,
+    notify_worker,
+    outbox_event,
+    rows,
+    wait_rows,
+)
 from tests.support import PROVINCE, ROUND_ID, seed
 from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
 
@@ -42,21 +48,10 @@ async def skipping_env() -> AsyncIterator[WorkflowEnvironment]:
 async def enqueue_for(
     sessions: async_sessionmaker[AsyncSession], unit: str, role: Role, key: str, at: datetime = T0
 ) -> list[str]:
-    async with sessions() as session, session.begin():
-        return await enqueue(
-            session,
-            OutboxEvent(
-                kind=NotificationKind.TASK_ASSIGNED,
-                dedup_key=key,
-                recipients=Recipients(roles=(role,), province_code=PROVINCE, unit_code=unit),
-                occurred_at=at,
-                province_code=PROVINCE,
-                unit_code=unit,
-                case_id=f"{ROUND_ID}-{unit}",
-                link_path=f"/v1/cases/{ROUND_ID}-{unit}",
-                context={"stage": "council_assessment", "role": role.value, "round_id": ROUND_ID, "due_at": None},
-            ),
-        )
+    """A council-assessment task of the unit's case assigned to its officials of `role`, enqueued."""
+    context = {"stage": "council_assessment", "role": role.value}
+    event = outbox_event(unit, key, at, role=role, link_path=f"/v1/cases/{ROUND_ID}-{unit}", context=context)
+    return await enqueue_committed(sessions, event)
 
 
 async def test_mail_is_delivered_after_the_smtp_server_comes_back_and_nothing_is_lost(

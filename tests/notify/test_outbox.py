@@ -4,6 +4,7 @@ channels; in-app read/unread; preferences; the failed list of a province."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -13,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
 from activities.case_store import CaseStore
-from activities.inputs import CaseSnapshot, NewTask, RecordTransitionInput
+from contracts import RecordTransitionInput
 from db.models import OfficialRow, RoleAssignmentRow, UnitRow
 from db.models_notify import NotificationRow
-from domain.case import Transition
-from domain.stages import LocalityType, Role, Stage
+from domain.stages import Role
 from notify.events import Channel, NotificationKind, OutboxEvent, Recipients, outbox_id
 from notify.inbox import (
     count_unread,
@@ -29,54 +29,48 @@ from notify.inbox import (
 )
 from notify.outbox import enqueue, enqueue_many
 from notify.preferences import Preferences
-from tests.notify.support import rows
+from tests.builders import case_opened
+from tests.notify.support import outbox_event, rows
 from tests.support import PROVINCE, ROUND_ID, isolated_unit, seed
 
 T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
 
 
 def opened(unit: str) -> RecordTransitionInput:
-    case_id = f"{ROUND_ID}-{unit}"
-    return RecordTransitionInput(
-        case=CaseSnapshot(
-            case_id=case_id,
-            unit_code=unit,
-            province_code=PROVINCE,
-            round_id=ROUND_ID,
-            rule_set_id="qd06-2019",
-            profile_id="two-tier",
-            locality_type=LocalityType.OTHER,
-            stage=Stage.REGISTRATION,
-            status="open",
-            outcome=None,
-            verdict=None,
-            last_seq=1,
-        ),
-        transition=Transition(
-            seq=1, action="case_opened", from_stage=None, to_stage=Stage.REGISTRATION, occurred_at=T0
-        ),
-        workflow_id=case_id,
-        run_id="run-1",
-        new_task=NewTask(
-            task_id=f"{case_id}-t01", stage=Stage.REGISTRATION, role=Role.COMMUNE_OFFICER, due_at=T0 + timedelta(days=9)
-        ),
-    )
+    return case_opened(unit, T0, due_at=T0 + timedelta(days=9))
 
 
-def event(unit: str, key: str = "k1", **kw: object) -> OutboxEvent:
-    return OutboxEvent(
-        kind=kw.pop("kind", NotificationKind.TASK_REMINDER),  # type: ignore[arg-type]
-        dedup_key=key,
-        recipients=kw.pop(
-            "recipients", Recipients(roles=(Role.COMMUNE_OFFICER,), province_code=PROVINCE, unit_code=unit)
-        ),  # type: ignore[arg-type]
-        occurred_at=kw.pop("occurred_at", T0),  # type: ignore[arg-type]
-        province_code=PROVINCE,
-        unit_code=unit,
-        case_id=f"{ROUND_ID}-{unit}",
-        context={"stage": "self_assessment", "round_id": ROUND_ID, "due_at": None},
-        **kw,  # type: ignore[arg-type]
-    )
+def event(unit: str, key: str = "k1", **kw: Any) -> OutboxEvent:
+    """A reminder about the unit's case at T0, to its commune officers unless `recipients` says otherwise."""
+    return outbox_event(unit, key, kw.pop("occurred_at", T0), kind=kw.pop("kind", NotificationKind.TASK_REMINDER), **kw)
+
+
+async def add_commune_officers(
+    sessions: async_sessionmaker[AsyncSession], unit: str, elsewhere: dict[str, tuple[str, str | None]]
+) -> None:
+    """Commune officers besides the unit's own: `prov-officer` over all of PROVINCE, `gone-officer` of the unit, who
+    is no longer active, and one of each `elsewhere` entry (official id: its province and unit)."""
+    async with sessions() as session, session.begin():
+        session.add_all(
+            [
+                OfficialRow(id="prov-officer", full_name="Cán bộ tỉnh", email="prov@example.invalid"),
+                OfficialRow(id="gone-officer", full_name="Đã nghỉ", email="gone@example.invalid", active=False),
+                *(OfficialRow(id=o, full_name="Nơi khác", email=f"{o}@example.invalid") for o in elsewhere),
+            ]
+        )
+        await session.flush()
+        scopes = {"prov-officer": (PROVINCE, None), "gone-officer": (PROVINCE, unit), **elsewhere}
+        session.add_all(
+            RoleAssignmentRow(official_id=o, role="commune_officer", province_code=p, unit_code=u)
+            for o, (p, u) in scopes.items()
+        )
+
+
+@pytest.fixture
+async def unit(sessions: async_sessionmaker[AsyncSession]) -> str:
+    """A unit of PROVINCE with its demo officials, and the round of its cases."""
+    code, _ = await seed(sessions, isolated_unit())
+    return code
 
 
 async def test_recording_a_transition_writes_its_notifications_once_and_returns_the_same_ids(
@@ -104,27 +98,9 @@ async def test_recording_a_transition_writes_its_notifications_once_and_returns_
 
 
 async def test_recipients_by_role_cover_unit_and_province_scopes_and_skip_inactive_officials(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], unit: str
 ) -> None:
-    unit, _ = await seed(sessions, isolated_unit())
-    async with sessions() as session, session.begin():
-        session.add_all(
-            [
-                OfficialRow(id="prov-officer", full_name="Cán bộ tỉnh", email="prov@example.invalid"),
-                OfficialRow(id="gone-officer", full_name="Đã nghỉ", email="gone@example.invalid", active=False),
-                OfficialRow(id="other-unit", full_name="Xã khác", email="other@example.invalid"),
-            ]
-        )
-        await session.flush()
-        session.add_all(
-            [
-                RoleAssignmentRow(official_id="prov-officer", role="commune_officer", province_code=PROVINCE),
-                RoleAssignmentRow(
-                    official_id="gone-officer", role="commune_officer", province_code=PROVINCE, unit_code=unit
-                ),
-                RoleAssignmentRow(official_id="other-unit", role="commune_officer", province_code="01"),
-            ]
-        )
+    await add_commune_officers(sessions, unit, {"other-unit": ("01", None)})
     async with sessions() as session, session.begin():
         ids = await enqueue(session, event(unit))
     emails = await rows(sessions, channel="email")
@@ -133,9 +109,8 @@ async def test_recipients_by_role_cover_unit_and_province_scopes_and_skip_inacti
 
 
 async def test_many_events_at_once_write_what_one_at_a_time_writes(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], unit: str
 ) -> None:
-    unit, _ = await seed(sessions, isolated_unit())
     other = "40001"
     async with sessions() as session, session.begin():
         await session.execute(
@@ -143,27 +118,7 @@ async def test_many_events_at_once_write_what_one_at_a_time_writes(
                 code=other, name="Xã Thử Nghiệm", division_type="xã", province_code=PROVINCE, locality_type="other"
             )
         )
-        session.add_all(
-            [
-                OfficialRow(id="prov-officer", full_name="Cán bộ tỉnh", email="prov@example.invalid"),
-                OfficialRow(id="gone-officer", full_name="Đã nghỉ", email="gone@example.invalid", active=False),
-                OfficialRow(id="far-officer", full_name="Tỉnh khác", email="far@example.invalid"),
-                OfficialRow(id="other-officer", full_name="Xã khác", email="other@example.invalid"),
-            ]
-        )
-        await session.flush()
-        session.add_all(
-            [
-                RoleAssignmentRow(official_id="prov-officer", role="commune_officer", province_code=PROVINCE),
-                RoleAssignmentRow(
-                    official_id="gone-officer", role="commune_officer", province_code=PROVINCE, unit_code=unit
-                ),
-                RoleAssignmentRow(official_id="far-officer", role="commune_officer", province_code="01"),
-                RoleAssignmentRow(
-                    official_id="other-officer", role="commune_officer", province_code=PROVINCE, unit_code=other
-                ),
-            ]
-        )
+    await add_commune_officers(sessions, unit, {"far-officer": ("01", None), "other-officer": (PROVINCE, other)})
     whole_province = Recipients(roles=(Role.COMMUNE_OFFICER, Role.ADMIN), province_code=PROVINCE)
     named = Recipients(official_ids=(f"demo-admin-{PROVINCE}", "gone-officer", "nobody"))
 
@@ -200,17 +155,15 @@ async def test_many_events_at_once_write_what_one_at_a_time_writes(
     assert {r.official_id for r in written} & {"gone-officer", "far-officer", "nobody"} == set()
 
 
-async def test_named_officials_receive_without_a_role(sessions: async_sessionmaker[AsyncSession]) -> None:
-    unit, _ = await seed(sessions, isolated_unit())
+async def test_named_officials_receive_without_a_role(sessions: async_sessionmaker[AsyncSession], unit: str) -> None:
     async with sessions() as session, session.begin():
         await enqueue(session, event(unit, recipients=Recipients(official_ids=(f"demo-admin-{PROVINCE}",))))
     assert {r.official_id for r in await rows(sessions)} == {f"demo-admin-{PROVINCE}"}
 
 
 async def test_preferences_choose_channels_digest_language_and_quiet_hours(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], unit: str
 ) -> None:
-    unit, _ = await seed(sessions, isolated_unit())
     officer = f"demo-officer-{unit}"
     async with sessions() as session, session.begin():
         await set_preferences(
@@ -240,8 +193,9 @@ async def test_preferences_choose_channels_digest_language_and_quiet_hours(
     assert ids == [by_channel["webhook"].id]
 
 
-async def test_a_webhook_without_any_url_is_skipped_not_failed(sessions: async_sessionmaker[AsyncSession]) -> None:
-    unit, _ = await seed(sessions, isolated_unit())
+async def test_a_webhook_without_any_url_is_skipped_not_failed(
+    sessions: async_sessionmaker[AsyncSession], unit: str
+) -> None:
     async with sessions() as session, session.begin():
         await set_preferences(
             session, f"demo-officer-{unit}", Preferences(channels=frozenset({Channel.WEBHOOK})), at=T0
@@ -251,9 +205,8 @@ async def test_a_webhook_without_any_url_is_skipped_not_failed(sessions: async_s
 
 
 async def test_in_app_notifications_are_listed_newest_first_and_marked_read_by_their_owner_only(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], unit: str
 ) -> None:
-    unit, _ = await seed(sessions, isolated_unit())
     officer = f"demo-officer-{unit}"
     async with sessions() as session, session.begin():
         for n in range(3):
@@ -273,8 +226,9 @@ async def test_in_app_notifications_are_listed_newest_first_and_marked_read_by_t
     assert len(everything) == 2
 
 
-async def test_failed_notifications_are_listed_by_province(sessions: async_sessionmaker[AsyncSession]) -> None:
-    unit, _ = await seed(sessions, isolated_unit())
+async def test_failed_notifications_are_listed_by_province(
+    sessions: async_sessionmaker[AsyncSession], unit: str
+) -> None:
     async with sessions() as session, session.begin():
         [oid] = await enqueue(session, event(unit))
         row = await session.get(NotificationRow, oid)
@@ -289,9 +243,8 @@ async def test_failed_notifications_are_listed_by_province(sessions: async_sessi
 
 
 async def test_notifications_are_written_with_the_transition_or_not_at_all(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: async_sessionmaker[AsyncSession], unit: str
 ) -> None:
-    unit, _ = await seed(sessions, isolated_unit())
     store = CaseStore(sessions)
     good = opened(unit)
     broken = good.model_copy(update={"case": good.case.model_copy(update={"round_id": "no-such-round"})})

@@ -10,14 +10,11 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from activities.archive import HistoryArchive
-from activities.case_store import CaseStore
-from activities.round_store import RoundStore
+from contracts import OpenRoundInput
 from services.seed import demo_officials, seed_officials, seed_units
+from tests.builders import stack_worker
 from tests.notify.support import SmtpServer, delivery, notify_worker, wait_rows
 from tests.support import ROUND_ID
-from worker import audit_activities, build_worker, case_activities, round_activities
-from workflows.inputs import OpenRoundInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 PROVINCE = "12"  # Lai Châu, 38 units
@@ -31,14 +28,9 @@ async def test_a_round_is_announced_when_it_opens_and_when_it_closes(
         overseers = [o for o in demo_officials(PROVINCE, "00000") if o.unit_code is None]
         await seed_officials(session, overseers, PROVINCE)
     queue = f"round-notices-{uuid.uuid4()}"
-    activities = (
-        case_activities(CaseStore(sessions))
-        + round_activities(RoundStore(sessions))
-        + audit_activities(HistoryArchive(time_env.client, sessions))
-    )
     closes_at = await time_env.get_current_time() + timedelta(days=1)
     async with (
-        build_worker(time_env.client, queue, activities),
+        stack_worker(time_env.client, queue, sessions),
         notify_worker(time_env.client, queue, delivery(sessions, smtp)),
     ):
         report = await time_env.client.execute_workflow(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from activities.inputs import CaseSnapshot, NewTask, RecordTransitionInput, TaskUpdate
+from contracts import NewTask, RecordTransitionInput, TaskUpdate
 from domain.case import Transition
-from domain.stages import LocalityType, Outcome, Role, Stage
+from domain.stages import Outcome, Role, Stage
 from notify.events import NotificationKind
 from notify.transitions import events_for_transition
+from tests.builders import snapshot
 
 T0 = datetime(2027, 10, 1, 2, 0, tzinfo=UTC)
 CASE = "qd06-2019:2027-11953"
@@ -21,20 +22,7 @@ def record(
     outcome = kw.pop("outcome", None)
     update = kw.pop("task_update", None)
     return RecordTransitionInput(
-        case=CaseSnapshot(
-            case_id=CASE,
-            unit_code="11953",
-            province_code="33",
-            round_id="qd06-2019:2027",
-            rule_set_id="qd06-2019",
-            profile_id="two-tier",
-            locality_type=LocalityType.OTHER,
-            stage=to,
-            status="closed" if to == Stage.CLOSED else "open",
-            outcome=outcome,
-            verdict=None,
-            last_seq=seq,
-        ),
+        case=snapshot("11953", to, seq, status="closed" if to == Stage.CLOSED else "open", outcome=outcome),
         transition=Transition(
             seq=seq,
             action=kw.pop("action", f"{frm.value if frm else 'case'}_completed"),

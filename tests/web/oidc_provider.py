@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.loopback import JsonHandler, serve_in_thread
 
 CLIENT_ID = "xptt-web"
 CLIENT_SECRET = "client-secret-" + "z" * 24
@@ -54,40 +53,32 @@ class Provider:
     def start(self) -> Provider:
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_GET(self) -> None:
                 url = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 if url.path == "/.well-known/openid-configuration":
-                    self._json(200, outer.discovery())
+                    self.send_json(200, outer.discovery())
                 elif url.path == "/jwks":
                     jwk = RSAAlgorithm.to_jwk(outer.key.public_key(), as_dict=True)
-                    self._json(200, {"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]})
+                    self.send_json(200, {"keys": [{**jwk, "kid": "k1", "alg": "RS256", "use": "sig"}]})
                 elif url.path == "/authorize":
                     location = outer.authorize(query)
                     if location is None:
-                        self._json(400, {"error": "invalid_request"})  # a real provider shows its own error page
+                        self.send_json(400, {"error": "invalid_request"})  # a real provider shows its own error page
                     else:
                         self._redirect(location)
                 else:
-                    self._json(404, {"error": "not_found"})
+                    self.send_json(404, {"error": "not_found"})
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
                 if urlsplit(self.path).path != "/token":
-                    self._json(404, {"error": "not_found"})
+                    self.send_json(404, {"error": "not_found"})
                     return
                 status, body = outer.token(form, self.headers.get("authorization", ""))
-                self._json(status, body)
-
-            def _json(self, status: int, body: dict[str, Any]) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                self.send_json(status, body)
 
             def _redirect(self, location: str) -> None:
                 self.send_response(302)
@@ -95,12 +86,8 @@ class Provider:
                 self.send_header("content-length", "0")
                 self.end_headers()
 
-            def log_message(self, *_: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = serve_in_thread(Handler)
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.models import CaseRow, TaskRow
 from domain.rulesets import load_rule_set
 from domain.stages import Stage
+from tests.builders import complete
 from tests.support import form_for
 from tests.web.test_oidc import PROVIDER_NAME, oidc_stack
 
@@ -53,12 +54,7 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
     async with oidc_stack(temporal_env, database_url, sessions) as (stack, provider):
         case_id = await stack.start_case()
         reg = await stack.open_task(case_id, "commune_officer")
-        resp = await stack.http.post(
-            f"/v1/tasks/{reg['id']}/complete",
-            json=form_for(Stage.REGISTRATION),
-            headers=stack.headers("commune_officer"),
-        )
-        assert resp.status_code == 200, resp.text
+        await complete(stack, reg, "commune_officer", form_for(Stage.REGISTRATION))
         task = await stack.open_task(case_id, "commune_officer")
         assert task["stage"] == "self_assessment"
         base = str(stack.http.base_url).rstrip("/")

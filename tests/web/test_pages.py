@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.rulesets import load_rule_set
 from domain.stages import Stage
+from tests.builders import complete
 from tests.support import Stack, form_for, running_stack
 
 
@@ -67,11 +68,7 @@ async def test_pages_read_and_submit_without_javascript(
 
         case_id = await stack.start_case()
         reg = await stack.open_task(case_id, "commune_officer")
-        await stack.http.post(
-            f"/v1/tasks/{reg['id']}/complete",
-            json=form_for(Stage.REGISTRATION),
-            headers=stack.headers("commune_officer"),
-        )
+        await complete(stack, reg, "commune_officer", form_for(Stage.REGISTRATION))
         task = await stack.open_task(case_id, "commune_officer")
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             await sign_in(web, stack, "commune_officer")

@@ -7,7 +7,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from services.rounds import open_round
+from services.rounds.opening import open_round
 from tests.support import PROVINCE, running_stack
 from tests.web.test_pages import sign_in
 

@@ -16,14 +16,14 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.case_store import CaseStore
-from activities.inputs import RecordTransitionInput, RecordTransitionResult
+from contracts import Actor, CompleteTaskInput, RecordTransitionInput, RecordTransitionResult
 from db.models import AuditEventRow, TaskRow
 from domain.access import RoleScope
-from domain.stages import LocalityType, Role, Stage
-from tests.support import PROVINCE, ROUND_ID, form_for, isolated_unit, running_stack, seed_reference
+from domain.stages import Role, Stage
+from tests.builders import case_at_registration, start_input
+from tests.support import PROVINCE, ROUND_ID, form_for, isolated_unit, seed_reference
 from worker import build_worker
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import Actor, CompleteTaskInput, StartCaseInput
 
 
 def _actor(role: Role, unit: str | None) -> Actor:
@@ -40,9 +40,7 @@ async def _refusal(handle, inp: CompleteTaskInput) -> ApplicationError:  # type:
 async def test_validator_refuses_wrong_role_other_unit_wrong_task_and_bad_form_before_recording(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        task = await stack.open_task(case_id, "commune_officer")
+    async with case_at_registration(temporal_env, database_url, sessions) as (stack, case_id, task):
         handle = temporal_env.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
         good = form_for(Stage.REGISTRATION)
 
@@ -81,9 +79,7 @@ async def test_validator_refuses_wrong_role_other_unit_wrong_task_and_bad_form_b
 async def test_two_racing_completions_of_one_task_have_one_effect(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        task = await stack.open_task(case_id, "commune_officer")
+    async with case_at_registration(temporal_env, database_url, sessions) as (stack, case_id, task):
         handle = temporal_env.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
         inp = CompleteTaskInput(
             task_id=task["id"],
@@ -143,15 +139,7 @@ async def test_a_task_completed_the_moment_it_reaches_the_inbox_is_taken(
     async with build_worker(temporal_env.client, queue, [record_then_linger, store.load_recognition_history]):
         handle = await temporal_env.client.start_workflow(
             RecognitionCaseWorkflow.run,
-            StartCaseInput(
-                case_id=case_id,
-                unit_code=unit,
-                province_code=PROVINCE,
-                round_id=ROUND_ID,
-                rule_set_id="qd06-2019",
-                profile_id="two-tier",
-                locality_type=LocalityType.OTHER,
-            ),
+            start_input(unit, case_id=case_id),
             id=case_id,
             task_queue=queue,
         )

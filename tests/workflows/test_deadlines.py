@@ -20,28 +20,25 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
-from activities.archive import HistoryArchive
-from activities.case_store import CaseStore
-from db.models import AuditEventRow, CaseRow, TaskRow
-from domain import calendar
-from domain.access import RoleScope
-from domain.procedure import load_profile
-from domain.rounds import parse_round, previous_round
-from domain.stages import LocalityType, Role, Stage
-from services.rounds import ensure_round
-from tests.support import PROVINCE, ROUND_ID, form_for, isolated_unit, seed_reference
-from worker import audit_activities, build_worker, case_activities
-from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import (
+from contracts import (
     Actor,
     CompleteTaskInput,
     ExtendDueInput,
     HoldInput,
     ReassignInput,
     ReleaseInput,
-    StartCaseInput,
     WithdrawInput,
 )
+from db.models import AuditEventRow, CaseRow, TaskRow
+from domain import calendar
+from domain.access import RoleScope
+from domain.procedure import load_profile
+from domain.rounds import parse_round, previous_round
+from domain.stages import Role, Stage
+from services.rounds.opening import ensure_round
+from tests.builders import case_row, stack_worker, start_input
+from tests.support import HUMAN_PATH, PROVINCE, ROUND_ID, form_for, isolated_unit, seed_reference
+from workflows.case import RecognitionCaseWorkflow
 
 
 class Case:
@@ -89,15 +86,7 @@ async def start(time_env: WorkflowEnvironment, sessions: async_sessionmaker[Asyn
 
     async def _start(unit: str | None = None, round_id: str = ROUND_ID) -> Case:
         unit = unit or isolated_unit()
-        inp = StartCaseInput(
-            case_id=f"{round_id}-{unit}-{uuid.uuid4().hex[:6]}",
-            unit_code=unit,
-            province_code=PROVINCE,
-            round_id=round_id,
-            rule_set_id="qd06-2019",
-            profile_id="two-tier",
-            locality_type=LocalityType.OTHER,
-        )
+        inp = start_input(unit, round_id=round_id, case_id=f"{round_id}-{unit}-{uuid.uuid4().hex[:6]}")
         handle = await time_env.client.start_workflow(
             RecognitionCaseWorkflow.run, inp, id=inp.case_id, task_queue=task_queue
         )
@@ -109,8 +98,7 @@ async def start(time_env: WorkflowEnvironment, sessions: async_sessionmaker[Asyn
             await asyncio.sleep(0.05)
         raise AssertionError(f"case {inp.case_id} opened no task")
 
-    activities = case_activities(CaseStore(sessions)) + audit_activities(HistoryArchive(time_env.client, sessions))
-    async with build_worker(time_env.client, task_queue, activities):
+    async with stack_worker(time_env.client, task_queue, sessions):
         yield _start
         # A case left running would wake later with no worker to serve it, and the server cannot skip time
         # while its task waits: end what this test started.
@@ -120,16 +108,7 @@ async def start(time_env: WorkflowEnvironment, sessions: async_sessionmaker[Asyn
 
 
 async def _drive_to(case: Case, stage: Stage) -> None:
-    path = [
-        (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
-        (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
-        (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
-        (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
-        (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
-        (Stage.APPRAISAL, Role.APPRAISER),
-        (Stage.DECISION, Role.CHAIRMAN),
-    ]
-    for s, role in path:
+    for s, role in HUMAN_PATH:
         if s == stage:
             return
         await case.complete(s, role)
@@ -383,25 +362,11 @@ async def test_a_fifth_consecutive_recognition_raises_a_provincial_commendation_
 
 
 def _closed_case(round_id: str, unit: str) -> CaseRow:
+    """The unit's case of an earlier round, recognised under the district procedure."""
     at = datetime(2020, 1, 1, tzinfo=UTC)
-    return CaseRow(
-        id=f"{round_id}-{unit}",
-        unit_code=unit,
-        province_code=PROVINCE,
-        round_id=round_id,
-        rule_set_id=parse_round(round_id).rule_set_id,
-        profile_id="district",
-        locality_type="other",
-        stage="closed",
-        status="closed",
-        outcome="recognised",
-        verdict=None,
-        run_id=None,
-        last_seq=9,
-        opened_at=at,
-        updated_at=at,
-        closed_at=at,
-    )
+    closed = {"stage": "closed", "status": "closed", "outcome": "recognised", "verdict": None, "run_id": None}
+    times = {"opened_at": at, "updated_at": at, "closed_at": at}
+    return CaseRow(**case_row(unit, round_id=round_id, profile_id="district", last_seq=9, **closed, **times))
 
 
 async def test_refused_admin_updates_leave_no_event_in_the_history(start: Any) -> None:

@@ -10,8 +10,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from worker import warm_domain, workflow_runner
-from workflows.registry import WORKFLOWS
+from workflows.registry import WORKFLOWS, warm_domain, workflow_runner
 
 HISTORIES = sorted((Path(__file__).parent.parent / "histories").glob("*.json"))
 

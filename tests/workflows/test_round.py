@@ -14,32 +14,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from activities.archive import HistoryArchive
-from activities.case_store import CaseStore
-from activities.round_store import RoundStore
+from contracts import Actor, CompleteTaskInput, OpenRoundInput, ScheduledRoundsInput
 from db.models import CaseRow, RoundReportRow
 from domain.access import RoleScope
 from domain.case import case_id_for
 from domain.stages import Role, Stage
 from domain.units import load_units
 from services.round_schedule import round_schedule
-from services.seed import seed_units
-from tests.support import ROUND_ID, form_for
-from worker import audit_activities, build_worker, case_activities, round_activities
+from tests.builders import seed_province, stack_worker
+from tests.support import HUMAN_PATH, ROUND_ID, form_for
 from workflows.case import RecognitionCaseWorkflow
-from workflows.inputs import Actor, CompleteTaskInput, OpenRoundInput, ScheduledRoundsInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
 
 PROVINCE = "12"  # Lai Châu, 38 units
-PATH = [
-    (Stage.REGISTRATION, Role.COMMUNE_OFFICER),
-    (Stage.SELF_ASSESSMENT, Role.COMMUNE_OFFICER),
-    (Stage.COUNCIL_ASSESSMENT, Role.COUNCIL_CHAIR),
-    (Stage.PUBLIC_POSTING, Role.COMMUNE_OFFICER),
-    (Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
-    (Stage.APPRAISAL, Role.APPRAISER),
-]
+PATH = HUMAN_PATH[:-1]  # up to the decision
 
 
 async def _complete(env: WorkflowEnvironment, case_id: str, unit: str, stage: Stage, role: Role, **kw: Any) -> None:
@@ -59,16 +48,9 @@ async def _complete(env: WorkflowEnvironment, case_id: str, unit: str, stage: St
 async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_cases_close(
     time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with sessions() as session, session.begin():
-        await seed_units(session, PROVINCE)
-    units = [u.code for u in load_units(PROVINCE)]
+    units = await seed_province(sessions, PROVINCE)
     task_queue = f"round-{uuid.uuid4()}"
-    activities = (
-        case_activities(CaseStore(sessions))
-        + round_activities(RoundStore(sessions))
-        + audit_activities(HistoryArchive(time_env.client, sessions))
-    )
-    async with build_worker(time_env.client, task_queue, activities):
+    async with stack_worker(time_env.client, task_queue, sessions):
         handle = await time_env.client.start_workflow(
             AssessmentRoundWorkflow.run,
             OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, concurrency=5, target_share=0.05),
@@ -140,15 +122,9 @@ async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_ca
 async def test_the_scheduled_opening_starts_the_round_the_rhythm_assesses_and_nothing_in_other_years(
     time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async with sessions() as session, session.begin():
-        await seed_units(session, PROVINCE)
+    await seed_province(sessions, PROVINCE)
     task_queue = f"opening-{uuid.uuid4()}"
-    activities = (
-        case_activities(CaseStore(sessions))
-        + round_activities(RoundStore(sessions))
-        + audit_activities(HistoryArchive(time_env.client, sessions))
-    )
-    async with build_worker(time_env.client, task_queue, activities):
+    async with stack_worker(time_env.client, task_queue, sessions):
         # 1 November 2026: QĐ 06/2019 assesses in years 2 and 4 of a five-year plan (2027, 2029), not in 2026.
         now = await time_env.get_current_time()
         await time_env.sleep(

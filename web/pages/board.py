@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
-from sqlalchemy import func, select
 
-from api.bulk import BulkFilter
 from api.deps import SessionDep, TemporalDep
-from api.routes import board as board_routes
-from api.routes import bulk as bulk_routes
-from db.models import CaseRow, ProvinceRow
 from domain.stages import Stage
-from services.access import admin_provinces, overseen_provinces
+from services.access import admin_provinces
+from services.board.service import board_view
+from services.bulk import service as bulk
+from services.bulk.schemas import BulkFilter, ExtendDueRequest
 from services.errors import Refusal
 from web.pages.common import WebPrincipal, check_csrf, error_page, form_of, render
 
@@ -27,40 +26,17 @@ async def board_page(
     request: Request, principal: WebPrincipal, session: SessionDep, temporal: TemporalDep, province: str | None = None
 ) -> HTMLResponse:
     try:
-        provinces = sorted(overseen_provinces(principal)) if province is None else [province]
-        counts = (
-            await session.execute(
-                select(CaseRow.stage, func.count())
-                .where(CaseRow.province_code.in_(provinces), CaseRow.status == "open")
-                .group_by(CaseRow.stage)
-            )
-        ).all()
-        rounds = (
-            await session.execute(
-                select(CaseRow.round_id, CaseRow.province_code)
-                .where(CaseRow.province_code.in_(provinces))
-                .distinct()
-                .order_by(CaseRow.round_id.desc(), CaseRow.province_code)
-            )
-        ).all()
-        stuck = await board_routes.board(principal=principal, session=session, temporal=temporal, province=province)
-        names = dict(
-            (await session.execute(select(ProvinceRow.code, ProvinceRow.name).where(ProvinceRow.code.in_(provinces))))
-            .tuples()
-            .all()
-        )
+        view = await board_view(session, temporal, principal, province=province, now=datetime.now(UTC))
     except Refusal as exc:
         return error_page(request, principal, exc)
-    order = [s.value for s in Stage]
-    by_stage = sorted(counts, key=lambda r: order.index(r[0]) if r[0] in order else 99)
     return render(
         request,
         "board.html",
         principal=principal,
-        board=stuck,
-        by_stage=by_stage,
-        rounds=rounds,
-        province_names=names,
+        board=view.board,
+        by_stage=view.by_stage,
+        rounds=view.rounds,
+        province_names=view.province_names,
         admin=bool(admin_provinces(principal)),
         stages=[s.value for s in Stage if s not in (Stage.CLOSED,)],
     )
@@ -82,14 +58,14 @@ async def bulk_extend(
             units=[form["unit"].strip()] if form.get("unit", "").strip() else None,
             overdue=True if form.get("overdue") == "yes" else None,
         )
-        req = bulk_routes.ExtendDueRequest(
+        req = ExtendDueRequest(
             filter=filt,
             dry_run=dry_run,
             reason=form.get("reason", "").strip(),
             add_working_days=int(form.get("add_working_days") or 0) or None,
         )
-        result = await bulk_routes.extend_due(
-            req=req, principal=principal, session=session, temporal=temporal, idempotency_key=operation
+        result = await bulk.run(
+            session, temporal, principal, "extend_due", req, idempotency_key=operation, now=datetime.now(UTC)
         )
     except ValidationError as exc:
         first = exc.errors()[0]

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
-from api.routes import cases as case_routes
+from services.cases import service as cases
 from services.errors import Refusal
 from web.pages.common import WebPrincipal, error_page, render
 
@@ -16,8 +16,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/web/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(request: Request, case_id: str, principal: WebPrincipal, session: SessionDep) -> HTMLResponse:
     try:
-        case = await case_routes.get_case(case_id=case_id, principal=principal, session=session)
-        timeline = await case_routes.get_timeline(case_id=case_id, principal=principal, session=session)
+        case = await cases.get_case(session, principal, case_id)
+        timeline = await cases.get_timeline(session, principal, case_id)
     except Refusal as exc:
         return error_page(request, principal, exc)
     return render(

@@ -137,4 +137,4 @@ async def form_of(request: Request) -> dict[str, str]:
 
 def error_page(request: Request, principal: Principal | None, exc: Refusal) -> HTMLResponse:
     """A service's refusal as a page, with its status."""
-    return error_page(request, principal, exc)
+    return render(request, "error.html", status=exc.status, principal=principal, problem=exc)

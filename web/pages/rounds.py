@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep, TemporalDep
-from api.round_reports import ReportOut
-from api.routes import rounds as round_routes
 from domain.round_report import DEFAULT_TARGET_SHARE
 from domain.stages import Stage
 from services.errors import Refusal
+from services.rounds import service as rounds
 from web.pages.common import WebPrincipal, error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -20,16 +21,12 @@ router = APIRouter(include_in_schema=False)
 async def round_page(
     request: Request, round_id: str, province: str, principal: WebPrincipal, session: SessionDep, temporal: TemporalDep
 ) -> HTMLResponse:
+    now = datetime.now(UTC)
     try:
-        progress = await round_routes.progress(
-            round_id=round_id, principal=principal, session=session, temporal=temporal, province=province
-        )
-        report = await round_routes.report(
-            round_id=round_id, principal=principal, session=session, province=province, format="json"
-        )
+        progress = await rounds.progress(session, temporal, principal, round_id, province, now=now)
+        report = await rounds.report(session, principal, round_id, province, now=now)
     except Refusal as exc:
         return error_page(request, principal, exc)
-    assert isinstance(report, ReportOut)
     target = report.recorded.target_share if report.recorded else DEFAULT_TARGET_SHARE
     share = (report.recognised / report.units) if report.units else 0.0
     return render(

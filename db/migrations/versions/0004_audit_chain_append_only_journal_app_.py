@@ -1,7 +1,8 @@
 """audit chain, append-only journal, app role, workflow histories
 
-- audit_events gains `before`, `after` (JSONB, default {}) and the hash chain `prev_hash`, `hash` (audit/chain.py);
-  rows already there are chained here, in (case, seq) order.
+- audit_events gains `before`, `after` (JSONB, default {}) and the hash chain `prev_hash`, `hash` (format
+  `xptt-audit-v1`, audit/chain.py); rows already there are chained here, in (case, seq) order, with the hashing
+  written out below (a migration never changes when the code does).
 - A trigger refuses UPDATE and DELETE (per row) and TRUNCATE (per statement) on audit_events, for every role,
   the owner included (only a superuser can disable it, and that is what `verify` is for).
 - `xptt_app`: a NOLOGIN group role for the API and the workers (the deployment grants it to their login role):
@@ -16,14 +17,17 @@ Create Date: 2026-11-25 16:02:41.118031
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
-
-from audit.chain import GENESIS, row_hash
 
 revision: str = "0004"
 down_revision: str | None = "0002"
@@ -69,6 +73,85 @@ HASHED = (
     "case_id, seq, action, actor_id, actor_role, unit_code, from_stage, to_stage, task_id, payload::text AS payload, "
     "before::text AS before, after::text AS after, reason, rule_set_id, workflow_id, run_id, update_id, occurred_at"
 )
+
+# -- the row hash, format xptt-audit-v1: SHA-256 of the JSON Canonicalization Scheme (RFC 8785) of the row's values,
+# -- with "format" and "prev_hash" (the genesis value for seq 1)
+FORMAT = "xptt-audit-v1"
+GENESIS = "0" * 64
+HASHED_FIELDS = (
+    "case_id",
+    "seq",
+    "action",
+    "actor_id",
+    "actor_role",
+    "unit_code",
+    "from_stage",
+    "to_stage",
+    "task_id",
+    "payload",
+    "before",
+    "after",
+    "reason",
+    "rule_set_id",
+    "workflow_id",
+    "run_id",
+    "update_id",
+    "occurred_at",
+)
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _number(x: float) -> str:
+    """ECMAScript Number::toString of a finite double (RFC 8785 §3.2.2.3)."""
+    if math.isnan(x) or math.isinf(x):
+        raise ValueError(f"{x} is not a JSON number")
+    if x == 0:
+        return "0"
+    if x < 0:
+        return "-" + _number(-x)
+    _, digit_tuple, exponent = Decimal(repr(x)).as_tuple()
+    written = "".join(map(str, digit_tuple))
+    digits = written.rstrip("0")
+    assert isinstance(exponent, int)
+    k = len(digits)
+    n = len(written) + exponent  # x = 0.d1d2...dk × 10^n
+    if k <= n <= 21:
+        return digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return "0." + "0" * (-n) + digits
+    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
+    return f"{mantissa}e{'+' if n - 1 >= 0 else '-'}{abs(n - 1)}"
+
+
+def _jcs(value: Any) -> str:
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise ValueError(f"integer {value} is beyond ±(2^53 − 1)")
+        return str(value)
+    if isinstance(value, float):
+        return _number(value)
+    if isinstance(value, Mapping):
+        names = sorted(value, key=lambda name: name.encode("utf-16-be", "surrogatepass"))
+        return "{" + ",".join(json.dumps(k, ensure_ascii=False) + ":" + _jcs(value[k]) for k in names) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_jcs(v) for v in value) + "]"
+    raise ValueError(f"a {type(value).__name__} is not a JSON value")
+
+
+def row_hash(values: Mapping[str, Any], prev_hash: str) -> str:
+    obj: dict[str, Any] = {"format": FORMAT, **{name: values[name] for name in HASHED_FIELDS}, "prev_hash": prev_hash}
+    when = obj["occurred_at"]
+    if isinstance(when, datetime):
+        if when.tzinfo is None or when.utcoffset() is None:
+            raise ValueError(f"occurred_at {when.isoformat()} has no time zone")
+        obj["occurred_at"] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return hashlib.sha256(_jcs(obj).encode("utf-8")).hexdigest()
 
 
 def _chain_existing_rows() -> None:

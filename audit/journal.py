@@ -1,23 +1,22 @@
-"""The audit journal: every activity that records a decision, transition or action appends through here.
+"""Appending to the audit journal: every activity that records a decision, transition or action appends here.
 
 Each row carries `prev_hash` (the hash of the case's row with seq − 1, or the genesis value for seq 1) and `hash`
 (SHA-256 over the canonical encoding of its content and `prev_hash`, format `xptt-audit-v1`: audit/chain.py says
-exactly what is hashed). PostgreSQL refuses UPDATE, DELETE and TRUNCATE on the table, and the application's role may
-only INSERT and SELECT (migration 0002).
+exactly what is hashed, and hashes). PostgreSQL refuses UPDATE, DELETE and TRUNCATE on the table, and the
+application's role may only INSERT and SELECT (migration 0004).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from audit.chain import GENESIS, row_hash
+from audit.chain import GENESIS, JournalFields, row_hash
 from db.models import AuditEventRow, CaseRow
 
 log = structlog.get_logger(__name__)
@@ -27,33 +26,16 @@ class JournalGapError(RuntimeError):
     """The predecessor of a row is not in the journal yet: appends of a case must come in seq order (retryable)."""
 
 
-class AuditEntry(BaseModel):
-    """One journal row. (case_id, seq) is its business key: appending it twice stores it once.
+class AuditEntry(JournalFields):
+    """One journal row to append. (case_id, seq) is its business key: appending it twice stores it once. Every
+    field is hashed (audit/chain.py, HASHED_FIELDS)."""
 
-    `before` and `after` hold the values an action changed (e.g. a due date, an assignee); a stage transition's are
-    its `from_stage` and `to_stage`. Every field is hashed (audit/chain.py, HASHED_FIELDS).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    case_id: str
     seq: int = Field(ge=1)
-    action: str
-    actor_id: str | None = None
-    actor_role: str | None = None
-    unit_code: str
-    from_stage: str | None = None
-    to_stage: str
-    task_id: str | None = None
-    payload: dict[str, Any] = Field(default_factory=dict)
-    before: dict[str, Any] = Field(default_factory=dict)
-    after: dict[str, Any] = Field(default_factory=dict)
-    reason: str | None = None
-    rule_set_id: str
-    workflow_id: str
-    run_id: str | None = None
-    update_id: str | None = None
     occurred_at: datetime
+
+    def hash_after(self, prev_hash: str) -> str:
+        """This row's hash when it follows the row hashed `prev_hash`."""
+        return row_hash(self.model_dump(), prev_hash)
 
 
 async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> str:
@@ -77,7 +59,7 @@ async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> str:
     }
     stored = found.get(entry.seq)
     if stored is not None:
-        if stored.hash != row_hash(entry.model_dump(), stored.prev_hash):
+        if stored.hash != entry.hash_after(stored.prev_hash):
             # A different entry under a recorded (case, seq): the first one stays; say so.
             log.warning("audit_append_differs_from_stored", case_id=entry.case_id, seq=entry.seq, action=entry.action)
         return str(stored.hash)
@@ -91,7 +73,7 @@ async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> str:
                 "is not in the journal yet"
             )
         prev_hash = prev.hash
-    digest = row_hash(entry.model_dump(), prev_hash)
+    digest = entry.hash_after(prev_hash)
     await session.execute(
         insert(AuditEventRow)
         .values(**entry.model_dump(), prev_hash=prev_hash, hash=digest)
@@ -108,7 +90,7 @@ async def append_first_audit_events(session: AsyncSession, entries: list[AuditEn
         raise ValueError("append_first_audit_events takes only first rows (seq 1)")
     if not entries:
         return
-    rows = [{**e.model_dump(), "prev_hash": GENESIS, "hash": row_hash(e.model_dump(), GENESIS)} for e in entries]
+    rows = [{**e.model_dump(), "prev_hash": GENESIS, "hash": e.hash_after(GENESIS)} for e in entries]
     await session.execute(
         insert(AuditEventRow)
         .values(rows)

@@ -20,11 +20,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from contracts import OpenRoundInput, StartCaseInput
 from db.models import RoundRow
 from domain.procedure import profile_in_force
 from domain.rounds import Round, parse_round
 from workflows.case import RecognitionCaseWorkflow, case_search_attributes
-from workflows.inputs import OpenRoundInput, StartCaseInput
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 log = structlog.get_logger(__name__)

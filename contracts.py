@@ -1,0 +1,386 @@
+"""What crosses the Temporal boundary: one frozen pydantic model per workflow input, update, signal, query result,
+activity input and activity result, shared by the workflows, the activities and every client.
+
+New fields get defaults, so histories recorded by older code still load and replay. A payload that is the same
+thing as a domain type is that type (a case's identity, a case's standing for its round).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.access import RoleScope
+from domain.case import CaseIdentity, CaseState, Transition
+from domain.round_report import CaseStanding
+from domain.stages import LocalityType, Outcome, Role, Stage
+from domain.streaks import RoundResult
+from domain.tasks import OpenTask
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# -- the case workflow -------------------------------------------------------------------------------------------------
+class StartCaseInput(CaseIdentity):
+    """A case workflow's input: the case's identity and, when its round opened it, that opening."""
+
+    # Set when the round recorded the opening in bulk (activities/round_store.py record_cases_opened): the case
+    # takes the state that opening gives and sends the first task's news; None: the case records its own opening.
+    opened_at: datetime | None = None
+    outbox_ids: tuple[str, ...] = ()
+
+
+class Actor(_Payload):
+    """The official acting, with the role assignments the API read for them from the database."""
+
+    official_id: str = Field(min_length=1)
+    scopes: list[RoleScope]
+
+
+class CompleteTaskInput(_Payload):
+    task_id: str
+    actor: Actor
+    payload: dict[str, Any]
+
+
+class NewTask(_Payload):
+    task_id: str
+    stage: Stage
+    role: Role
+    due_at: datetime | None
+
+    @classmethod
+    def of(cls, task: OpenTask | None) -> Self | None:
+        """The task as this model carries it (its fields are the task's own)."""
+        if task is None:
+            return None
+        return cls(**{name: getattr(task, name) for name in cls.model_fields})
+
+
+class TaskView(NewTask):
+    """The open task as clients see it: who acts by when, how far it has escalated, who holds it."""
+
+    escalation_level: int = 0
+    escalated_to: Role | None = None
+    assignee_id: str | None = None
+
+
+class CompleteTaskResult(_Payload):
+    case_id: str
+    completed_task_id: str
+    stage: Stage
+    status: str
+    outcome: Outcome | None
+    next_task: TaskView | None
+
+
+class CaseStatus(_Payload):
+    case_id: str
+    stage: Stage
+    status: str
+    outcome: Outcome | None
+    open_task: TaskView | None
+    on_hold: bool = False
+    problem: str | None = None
+
+
+# Signalled by a case to the round that started it, at the milestones the round counts.
+CaseProgress = CaseStanding
+
+
+class CaseResult(_Payload):
+    case_id: str
+    outcome: Outcome | None
+
+
+# -- administrators' actions on a running case (validated Updates; the actor must be an admin of the province) ---------
+class AdminActionInput(_Payload):
+    actor: Actor
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ExtendDueInput(AdminActionInput):
+    """Move the open task's due date; the deadline wait re-arms from the new time."""
+
+    task_id: str
+    new_due_at: datetime
+
+
+class ReassignInput(AdminActionInput):
+    """Give the open task to one named official (who must hold the task's role over the unit)."""
+
+    task_id: str
+    official_id: str = Field(min_length=1)
+
+
+class HoldInput(AdminActionInput):
+    """Put the case on hold: deadlines pause until release."""
+
+
+class ReleaseInput(AdminActionInput):
+    """Release a case on hold: the open task's due time moves by the time spent on hold."""
+
+
+class WithdrawInput(AdminActionInput):
+    """Withdraw the case from the round, with a reason; it closes as withdrawn."""
+
+
+class NudgeInput(_Payload):
+    """Signal: send the open task's assignee a reminder now (fire and forget)."""
+
+    actor: Actor
+    task_id: str
+
+
+# -- the case's activities ---------------------------------------------------------------------------------------------
+class CaseSnapshot(CaseIdentity):
+    """The case as the read model stores it after a transition."""
+
+    stage: Stage
+    status: str
+    outcome: Outcome | None
+    verdict: dict[str, Any] | None
+    last_seq: int
+    on_hold: bool = False
+    problem: str | None = None
+
+
+class CompletedTask(_Payload):
+    task_id: str
+    completed_by: str
+    completion: dict[str, Any]
+
+
+class TaskUpdate(_Payload):
+    """The open task's deadlines and holder after a transition (escalation, new due date, reassignment)."""
+
+    task_id: str
+    due_at: datetime
+    escalation_level: int
+    escalated_to: Role | None
+    assignee_id: str | None
+    stuck: bool
+
+    @classmethod
+    def of(cls, task: OpenTask | None) -> TaskUpdate | None:
+        if task is None:
+            return None
+        return cls(
+            task_id=task.task_id,
+            due_at=task.due_at,
+            escalation_level=task.escalation_level,
+            escalated_to=task.escalated_to,
+            assignee_id=task.assignee_id,
+            stuck=task.final_applied,
+        )
+
+
+class RecordTransitionInput(_Payload):
+    """Everything one transition changes in the read model, applied in one transaction."""
+
+    case: CaseSnapshot
+    transition: Transition
+    workflow_id: str
+    run_id: str | None  # None: a case opened in bulk by its round, before its workflow ran
+    actor_id: str | None = None
+    actor_role: Role | None = None
+    update_id: str | None = None
+    completed_task: CompletedTask | None = None
+    new_task: NewTask | None = None
+    task_update: TaskUpdate | None = None
+    cancelled_task_id: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        state: CaseState,
+        transition: Transition,
+        *,
+        workflow_id: str,
+        run_id: str | None,
+        actor_id: str | None = None,
+        actor_role: Role | None = None,
+        update_id: str | None = None,
+        completed: CompletedTask | None = None,
+    ) -> RecordTransitionInput:
+        """What recording `transition` (which took the case to `state`) writes."""
+        return cls(
+            case=CaseSnapshot(
+                **state.identity(),
+                stage=state.stage,
+                status=state.status,
+                outcome=state.outcome,
+                verdict=state.verdict.model_dump(mode="json") if state.verdict else None,
+                last_seq=state.seq,
+                on_hold=state.on_hold,
+                problem=state.problem,
+            ),
+            transition=transition,
+            workflow_id=workflow_id,
+            run_id=run_id,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            update_id=update_id,
+            completed_task=completed,
+            new_task=NewTask.of(transition.new_task),
+            task_update=TaskUpdate.of(transition.task_update),
+            cancelled_task_id=transition.cancelled_task_id,
+        )
+
+
+class RecordTransitionResult(_Payload):
+    """What recording a transition wrote besides the read model: the outbox ids the workflow hands to
+    `workflows.dispatch.dispatch_notifications` (see notify/outbox.py)."""
+
+    outbox_ids: tuple[str, ...] = ()
+
+
+class RecognitionHistoryInput(_Payload):
+    unit_code: str
+    round_id: str
+
+
+class RecognitionHistory(_Payload):
+    """The unit's closed rounds before this one, oldest first."""
+
+    rounds: list[RoundResult]
+
+
+class ArchiveHistoryInput(_Payload):
+    case_id: str
+    workflow_id: str
+    run_id: str | None = None  # None: the latest run
+
+
+class ArchiveHistoryResult(_Payload):
+    case_id: str
+    workflow_id: str
+    run_id: str
+    sha256: str  # of the stored version
+    event_count: int  # of the stored version
+    complete: bool  # the stored version holds the execution's close event
+    replaced: bool  # this call stored its fetch (first archive, or longer than the one stored)
+
+
+# -- rounds ------------------------------------------------------------------------------------------------------------
+class OpenRoundInput(_Payload):
+    round_id: str
+    province_code: str
+    target_share: float | None = Field(default=None, ge=0, le=1)  # None: domain.round_report.DEFAULT_TARGET_SHARE
+    concurrency: int = Field(default=20, ge=1, le=500)  # case starts in flight at once
+    closes_at: datetime | None = None  # None: when every case has closed
+
+
+class ScheduledRoundsInput(_Payload):
+    province_codes: list[str] = Field(default_factory=list)  # empty: every province with units
+    concurrency: int = Field(default=20, ge=1, le=500)
+
+
+class ScheduledRoundsResult(_Payload):
+    round_id: str | None
+    started: list[str]
+
+
+class OpenRoundRecordInput(_Payload):
+    round_id: str
+    province_code: str
+
+
+class RoundUnit(_Payload):
+    unit_code: str
+    locality_type: LocalityType
+
+
+class RoundUnits(_Payload):
+    profile_id: str
+    units: list[RoundUnit]
+    outbox_ids: tuple[str, ...] = ()  # the round's announcement, to dispatch (notify/rounds.py)
+
+
+class OpenCasesInput(_Payload):
+    """A batch of a round's cases, opened together in one transaction at the round's `opened_at`."""
+
+    round_id: str
+    province_code: str
+    rule_set_id: str
+    profile_id: str
+    opened_at: datetime
+    units: list[RoundUnit]
+
+
+class OpenedCase(_Payload):
+    case_id: str
+    unit_code: str
+    due_at: datetime | None
+    outbox_ids: tuple[str, ...] = ()  # the first task's news, dispatched by the case workflow
+
+
+class OpenedCases(_Payload):
+    cases: list[OpenedCase]
+
+
+class RoundReportRecorded(_Payload):
+    outbox_ids: tuple[str, ...] = ()  # the round's closing news, to dispatch (notify/rounds.py)
+
+
+class ProvincesWithUnits(_Payload):
+    codes: list[str]
+
+
+# -- notifications -----------------------------------------------------------------------------------------------------
+class NotificationRef(_Payload):
+    outbox_id: str
+
+
+class DeliverNotificationInput(_Payload):
+    """One delivery workflow per outbox row (workflow id = outbox id). Retries back off from `retry_initial_seconds`
+    doubling up to `retry_max_interval_seconds`; after `give_up_after_seconds` (or `max_attempts`, 0 = unbounded)
+    the row ends `failed`."""
+
+    outbox_id: str
+    retry_initial_seconds: float = Field(default=10, gt=0)
+    retry_max_interval_seconds: float = Field(default=15 * 60, gt=0)
+    max_attempts: int = Field(default=0, ge=0)
+    give_up_after_seconds: float = Field(default=48 * 3600, gt=0)
+
+
+class DeliveryPlan(_Payload):
+    outbox_id: str
+    send: bool
+    status: str
+    deliver_after: datetime | None = None
+
+
+class DeliveryOutcome(_Payload):
+    outbox_id: str
+    status: Literal["pending", "held", "sending", "delivered", "failed", "digested", "missing"]
+    attempts: int = 0
+    error: str | None = None
+
+
+class MarkFailedInput(_Payload):
+    outbox_id: str
+    error: str
+
+
+class DigestInput(_Payload):
+    """The digest of `day` (local date; None: today in Asia/Ho_Chi_Minh at the time the workflow runs) carries
+    the email held before `hour`:00 local time of that day."""
+
+    day: date | None = None
+    hour: int = Field(default=7, ge=0, le=23)
+
+
+class BuildDigestsInput(_Payload):
+    day: date
+    hour: int = Field(default=7, ge=0, le=23)
+
+
+class BuildDigestsResult(_Payload):
+    day: date
+    outbox_ids: list[str] = Field(default_factory=list)
+    items: int = 0

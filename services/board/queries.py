@@ -1,0 +1,80 @@
+"""What the read model and the outbox know is stuck in some provinces, and what the board page shows besides."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import CaseRow, ProvinceRow, TaskRow, UnitRow
+from db.models_notify import NotificationRow
+
+
+async def late_tasks(session: AsyncSession, provinces: list[str], now: datetime) -> list[tuple[TaskRow, str]]:
+    """Open tasks past their due time, escalated or stuck, each with its unit's name."""
+    rows = await session.execute(
+        select(TaskRow, UnitRow.name)
+        .join(UnitRow, UnitRow.code == TaskRow.unit_code)
+        .where(
+            TaskRow.province_code.in_(provinces),
+            TaskRow.status == "open",
+            (TaskRow.due_at < now) | (TaskRow.escalation_level > 0) | TaskRow.stuck,
+        )
+    )
+    return [(task, name) for task, name in rows.all()]
+
+
+async def held_cases(session: AsyncSession, provinces: list[str]) -> list[tuple[CaseRow, str, datetime | None]]:
+    """Open cases on hold, with their unit's name and when their open task was created (None: no open task)."""
+    rows = await session.execute(
+        select(CaseRow, UnitRow.name, func.max(TaskRow.created_at))
+        .join(UnitRow, UnitRow.code == CaseRow.unit_code)
+        .outerjoin(TaskRow, (TaskRow.case_id == CaseRow.id) & (TaskRow.status == "open"))
+        .where(CaseRow.province_code.in_(provinces), CaseRow.status == "open", CaseRow.on_hold)
+        .group_by(CaseRow.id, UnitRow.name)
+    )
+    return [(case, name, since) for case, name, since in rows.all()]
+
+
+async def failed_notifications(
+    session: AsyncSession, provinces: list[str]
+) -> list[tuple[NotificationRow, str | None, str | None]]:
+    """Notifications the outbox gave up on, with their case's stage and their unit's name (when they have them)."""
+    rows = await session.execute(
+        select(NotificationRow, CaseRow.stage, UnitRow.name)
+        .outerjoin(CaseRow, CaseRow.id == NotificationRow.case_id)
+        .outerjoin(UnitRow, UnitRow.code == NotificationRow.unit_code)
+        .where(NotificationRow.province_code.in_(provinces), NotificationRow.status == "failed")
+    )
+    return [(note, stage, name) for note, stage, name in rows.all()]
+
+
+async def unit_names(session: AsyncSession, provinces: list[str]) -> dict[str, str]:
+    rows = await session.execute(select(UnitRow.code, UnitRow.name).where(UnitRow.province_code.in_(provinces)))
+    return {code: name for code, name in rows.all()}
+
+
+async def open_cases_by_stage(session: AsyncSession, provinces: list[str]) -> list[tuple[str, int]]:
+    rows = await session.execute(
+        select(CaseRow.stage, func.count())
+        .where(CaseRow.province_code.in_(provinces), CaseRow.status == "open")
+        .group_by(CaseRow.stage)
+    )
+    return [(stage, n) for stage, n in rows.all()]
+
+
+async def rounds_with_cases(session: AsyncSession, provinces: list[str]) -> list[tuple[str, str]]:
+    """(round, province) pairs that have cases, latest round first."""
+    rows = await session.execute(
+        select(CaseRow.round_id, CaseRow.province_code)
+        .where(CaseRow.province_code.in_(provinces))
+        .distinct()
+        .order_by(CaseRow.round_id.desc(), CaseRow.province_code)
+    )
+    return [(round_id, province) for round_id, province in rows.all()]
+
+
+async def province_names(session: AsyncSession, provinces: list[str]) -> dict[str, str]:
+    rows = await session.execute(select(ProvinceRow.code, ProvinceRow.name).where(ProvinceRow.code.in_(provinces)))
+    return {code: name for code, name in rows.all()}

@@ -1,0 +1,54 @@
+"""The stuck-approvals board: each stuck thing, the counts by unit and stage, and what the board page shows besides."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Reason = Literal["overdue", "escalated", "stuck", "on_hold", "failed_notification", "failing_activity"]
+
+
+class StuckItem(BaseModel):
+    reason: Reason
+    case_id: str
+    task_id: str | None
+    unit_code: str
+    unit_name: str
+    stage: str
+    since: datetime | None = Field(description="when the case entered its stage (or the failing run started)")
+    seconds_in_stage: int | None
+    due_at: datetime | None
+    escalation_level: int | None
+    detail: str | None = Field(description="e.g. the failing activity and its last error")
+
+
+class BoardGroup(BaseModel):
+    unit_code: str
+    unit_name: str
+    stage: str
+    overdue: int
+    escalated: int
+    stuck: int
+    on_hold: int
+    failed_notifications: int
+    failing_activities: int
+    max_seconds_in_stage: int | None
+
+
+class BoardOut(BaseModel):
+    generated_at: datetime
+    provinces: list[str]
+    totals: dict[Reason, int]
+    groups: list[BoardGroup] = Field(description="one per (unit, stage) with anything stuck, most stuck first")
+    items: list[StuckItem] = Field(description="the stuck things themselves, longest in stage first (up to `limit`)")
+
+
+class BoardView(BaseModel):
+    """The board page: the board, with the open cases by stage, the rounds of the provinces and their names."""
+
+    board: BoardOut
+    by_stage: list[tuple[str, int]] = Field(description="open cases by stage, in the order of the procedure")
+    rounds: list[tuple[str, str]] = Field(description="(round, province) pairs with cases, latest round first")
+    province_names: dict[str, str]

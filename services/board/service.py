@@ -1,0 +1,222 @@
+"""The administrators' stuck-approvals board: what is overdue, escalated, on hold, undelivered or failing, grouped and
+counted by unit and stage, with the time each has spent in its stage.
+
+Overdue, escalated and held come from the read model (one query each); failed notifications from the outbox;
+cases whose activities keep failing from Temporal (the running cases of the provinces, described for pending
+activities whose attempt has reached `min_attempts`): the read model cannot know what never reached it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowExecutionDescription
+from temporalio.service import RPCError
+
+from db.models import CaseRow, TaskRow
+from db.models_notify import NotificationRow
+from domain.stages import Stage
+from services.access import Principal, require_oversight
+from services.board import queries
+from services.board.schemas import BoardGroup, BoardOut, BoardView, Reason, StuckItem
+from services.errors import Refusal
+from workflows.case import STAGE, UNIT_CODE
+
+FAILING_SCAN_LIMIT = 5000
+DESCRIBE_CONCURRENCY = 16
+
+COLUMN: dict[Reason, str] = {
+    "overdue": "overdue",
+    "escalated": "escalated",
+    "stuck": "stuck",
+    "on_hold": "on_hold",
+    "failed_notification": "failed_notifications",
+    "failing_activity": "failing_activities",
+}
+
+
+async def board(
+    session: AsyncSession,
+    temporal: Client,
+    principal: Principal,
+    *,
+    province: str | None = None,
+    min_attempts: int = 3,
+    failing: bool = True,
+    limit: int = 200,
+    now: datetime,
+) -> BoardOut:
+    """What is stuck in one of the official's provinces (None: all of them); `failing` asks Temporal too."""
+    provinces = sorted(require_oversight(principal, province))
+    late = await queries.late_tasks(session, provinces, now)
+    held = await queries.held_cases(session, provinces)
+    undelivered = await queries.failed_notifications(session, provinces)
+    items = [
+        *(_task_item(task, unit_name, now) for task, unit_name in late),
+        *(_held_item(case, unit_name, since, now) for case, unit_name, since in held),
+        *(_notification_item(note, stage, unit_name) for note, stage, unit_name in undelivered),
+    ]
+    if failing:
+        names = await queries.unit_names(session, provinces)
+        await session.rollback()  # release the connection while Temporal answers
+        items += await failing_cases(temporal, provinces, min_attempts=min_attempts, now=now, unit_names=names)
+    return _assemble(now, provinces, items, limit)
+
+
+async def board_view(
+    session: AsyncSession, temporal: Client, principal: Principal, *, province: str | None, now: datetime
+) -> BoardView:
+    """The board page: the board, the open cases by stage, the rounds of the provinces and the provinces' names."""
+    stuck = await board(session, temporal, principal, province=province, now=now)
+    order = [s.value for s in Stage]
+    counts = await queries.open_cases_by_stage(session, stuck.provinces)
+    return BoardView(
+        board=stuck,
+        by_stage=sorted(counts, key=lambda r: order.index(r[0]) if r[0] in order else 99),
+        rounds=await queries.rounds_with_cases(session, stuck.provinces),
+        province_names=await queries.province_names(session, stuck.provinces),
+    )
+
+
+def _seconds(since: datetime | None, now: datetime) -> int | None:
+    return int((now - since).total_seconds()) if since else None
+
+
+def _item(
+    reason: Reason,
+    case_id: str,
+    unit_code: str,
+    unit_name: str,
+    stage: str,
+    since: datetime | None,
+    seconds_in_stage: int | None,
+    *,
+    task_id: str | None = None,
+    due_at: datetime | None = None,
+    escalation_level: int | None = None,
+    detail: str | None = None,
+) -> StuckItem:
+    return StuckItem(
+        reason=reason,
+        case_id=case_id,
+        task_id=task_id,
+        unit_code=unit_code,
+        unit_name=unit_name,
+        stage=stage,
+        since=since,
+        seconds_in_stage=seconds_in_stage,
+        due_at=due_at,
+        escalation_level=escalation_level,
+        detail=detail,
+    )
+
+
+def _task_item(task: TaskRow, unit_name: str, now: datetime) -> StuckItem:
+    reason: Reason = "stuck" if task.stuck else "escalated" if task.escalation_level else "overdue"
+    return _item(
+        reason,
+        task.case_id,
+        task.unit_code,
+        unit_name,
+        task.stage,
+        task.created_at,
+        _seconds(task.created_at, now),
+        task_id=task.id,
+        due_at=task.due_at,
+        escalation_level=task.escalation_level,
+        detail=f"escalated to {task.escalated_to}" if task.escalated_to else None,
+    )
+
+
+def _held_item(case: CaseRow, unit_name: str, task_since: datetime | None, now: datetime) -> StuckItem:
+    since = task_since or case.updated_at
+    return _item(
+        "on_hold", case.id, case.unit_code, unit_name, case.stage, since, _seconds(since, now), detail=case.problem
+    )
+
+
+def _notification_item(note: NotificationRow, stage: str | None, unit_name: str | None) -> StuckItem:
+    unit = note.unit_code or ""
+    return _item(
+        "failed_notification",
+        note.case_id or "",
+        unit,
+        unit_name or unit,
+        stage or "",
+        note.failed_at or note.created_at,
+        None,
+        task_id=note.task_id,
+        detail=f"{note.kind} to {note.official_id} by {note.channel}: {note.last_error or 'failed'}",
+    )
+
+
+def _assemble(now: datetime, provinces: list[str], items: list[StuckItem], limit: int) -> BoardOut:
+    counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMN.values(), 0))
+    names: dict[str, str] = {}
+    oldest: dict[tuple[str, str], int] = {}
+    totals: dict[Reason, int] = dict.fromkeys(COLUMN, 0)
+    for item in items:
+        key = (item.unit_code, item.stage)
+        counts[key][COLUMN[item.reason]] += 1
+        totals[item.reason] += 1
+        names[item.unit_code] = item.unit_name
+        if item.seconds_in_stage is not None:
+            oldest[key] = max(oldest.get(key, 0), item.seconds_in_stage)
+    groups = [
+        BoardGroup(
+            unit_code=unit, unit_name=names[unit], stage=stage, max_seconds_in_stage=oldest.get((unit, stage)), **c
+        )
+        for (unit, stage), c in counts.items()
+    ]
+    groups.sort(key=lambda g: (-sum(counts[(g.unit_code, g.stage)].values()), g.unit_code, g.stage))
+    items.sort(key=lambda i: (-(i.seconds_in_stage or 0), i.case_id, i.reason))
+    return BoardOut(generated_at=now, provinces=provinces, totals=totals, groups=groups, items=items[:limit])
+
+
+def _failures(desc: WorkflowExecutionDescription, min_attempts: int) -> list[str]:
+    """The pending activities (and workflow task) of a run at attempt `min_attempts` or later, with their last error."""
+    raw = desc.raw_description
+    failures = [
+        f"{p.activity_type.name} attempt {p.attempt}: "
+        + (p.last_failure.message if p.HasField("last_failure") else "no error recorded")
+        for p in raw.pending_activities
+        if p.attempt >= min_attempts
+    ]
+    if raw.HasField("pending_workflow_task") and raw.pending_workflow_task.attempt >= min_attempts:
+        failures.append(f"workflow task attempt {raw.pending_workflow_task.attempt}")
+    return failures
+
+
+async def failing_cases(
+    client: Client, provinces: list[str], *, min_attempts: int, now: datetime, unit_names: dict[str, str]
+) -> list[StuckItem]:
+    """Running cases of the provinces with a pending activity at attempt `min_attempts` or later."""
+    quoted = ", ".join(f"'{p}'" for p in provinces if p.isdigit())
+    query = f"WorkflowType = 'RecognitionCaseWorkflow' AND ExecutionStatus = 'Running' AND ProvinceCode IN ({quoted})"
+    gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
+    found: list[StuckItem] = []
+
+    async def describe(workflow_id: str, run_id: str | None) -> None:
+        async with gate:
+            try:
+                desc = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
+            except RPCError:
+                return  # closed or gone since it was listed
+        unit = desc.typed_search_attributes.get(UNIT_CODE) or ""
+        stage = desc.typed_search_attributes.get(STAGE) or ""
+        since = desc.start_time
+        name = unit_names.get(unit, unit)
+        found.extend(
+            _item("failing_activity", workflow_id, unit, name, stage, since, _seconds(since, now), detail=detail)
+            for detail in _failures(desc, min_attempts)
+        )
+
+    try:
+        listed = [(w.id, w.run_id) async for w in client.list_workflows(query, limit=FAILING_SCAN_LIMIT)]
+    except RPCError as exc:
+        raise Refusal(503, "temporal_unavailable", f"Temporal cannot list the running cases: {exc.message}") from None
+    await asyncio.gather(*(describe(wid, rid) for wid, rid in listed))
+    return found

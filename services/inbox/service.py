@@ -1,0 +1,97 @@
+"""Officials' tasks: a page of the inbox, one task with its case and the form it expects, and completing a task (a
+Temporal Update the case workflow validates)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from contracts import Actor, CompleteTaskInput, CompleteTaskResult
+from db.models import CaseRow, TaskRow
+from services.access import Principal, require_complete, require_read
+from services.cases.schemas import from_row
+from services.errors import Refusal
+from services.inbox import cursor as cursors
+from services.inbox.forms import form_spec
+from services.inbox.queries import inbox_statement, task_with_case
+from services.inbox.schemas import CaseContext, InboxPage, InboxQuery, TaskDetailOut, task_out
+from services.updates import update_refusal
+from workflows.case import RecognitionCaseWorkflow
+
+
+async def list_tasks(session: AsyncSession, principal: Principal, query: InboxQuery, *, now: datetime) -> InboxPage:
+    """A page of the official's tasks under the query's filters, in due-time order, from the query's cursor on."""
+    after = cursors.decode(query.cursor, sort=query.sort) if query.cursor is not None else None
+    stmt = inbox_statement(principal, now=now, after=after, **query.model_dump(exclude={"limit", "cursor"}))
+    rows = (await session.execute(stmt.limit(query.limit + 1))).all()
+    items = [task_out(row, row.unit_name, row.round_id, now=now) for row in rows[: query.limit]]
+    if len(rows) <= query.limit:
+        return InboxPage(items=items)
+    last = cursors.Cursor(sort=query.sort, key=items[-1].due_at, id=items[-1].id)
+    return InboxPage(items=items, next_cursor=cursors.encode(last))
+
+
+def _readable(
+    principal: Principal, task_id: str, found: tuple[TaskRow, CaseRow, str] | None
+) -> tuple[TaskRow, CaseRow, str]:
+    """The task found, when the official's scope covers its unit; absent otherwise."""
+    if found is None:
+        raise Refusal(404, "task_not_found", f"no task {task_id} in your units")
+    task = found[0]
+    require_read(principal, task.unit_code, task.province_code, what=f"task {task_id}", code="task_not_found")
+    return found
+
+
+def _may_complete(principal: Principal, task: TaskRow) -> bool:
+    try:
+        require_complete(principal, task.role, task.unit_code, task.province_code, task_id=task.id)
+    except Refusal:
+        return False
+    return task.status == "open" and task.assignee_id in (None, principal.official_id)
+
+
+async def get_task(session: AsyncSession, principal: Principal, task_id: str, *, now: datetime) -> TaskDetailOut:
+    """The task, its case, and the form completing it takes (none once it is not open)."""
+    task, case, unit_name = _readable(principal, task_id, await task_with_case(session, task_id))
+    return TaskDetailOut(
+        **task_out(task, unit_name, case.round_id, now=now).model_dump(),
+        case=from_row(CaseContext, case, unit_name=unit_name),
+        form=await form_spec(session, task, case) if task.status == "open" else None,
+        may_complete=_may_complete(principal, task),
+    )
+
+
+async def complete_task(
+    session: AsyncSession,
+    temporal: Client,
+    principal: Principal,
+    task_id: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+) -> CompleteTaskResult:
+    """Send the task's form to its case; the same idempotency key sends the same update again."""
+    found = await task_with_case(session, task_id)
+    session.expunge_all()  # keep the rows readable after the rollback
+    await session.rollback()  # release the connection before waiting on Temporal
+    task, _, _ = _readable(principal, task_id, found)
+    require_complete(principal, task.role, task.unit_code, task.province_code, task_id=task_id)
+    update_id = f"{task_id}:{idempotency_key}" if idempotency_key else f"{task_id}:{uuid.uuid4()}"
+    # A retry of the update that completed the task goes to the case again, which answers it with the same result.
+    retry = idempotency_key is not None and task.status == "completed" and task.update_id == update_id
+    if task.status != "open" and not retry:
+        raise Refusal(409, "task_not_open", f"task {task_id} is {task.status}")
+    if task.assignee_id is not None and task.assignee_id != principal.official_id:
+        raise Refusal(403, "forbidden", f"task {task_id} is assigned to official {task.assignee_id}")
+    handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, task.case_id)
+    update = CompleteTaskInput(
+        task_id=task_id, actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), payload=payload
+    )
+    try:
+        return await handle.execute_update(RecognitionCaseWorkflow.complete_task, update, id=update_id)
+    except (WorkflowUpdateFailedError, RPCError) as exc:
+        raise await update_refusal(exc, handle, case_id=task.case_id) from None

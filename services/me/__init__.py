@@ -1,0 +1,1 @@
+"""The caller: who they are, the roles they hold, and their in-app notifications."""

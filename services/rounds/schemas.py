@@ -1,0 +1,81 @@
+"""What the round front doors take and answer: an opening, where the cases of a round stand, its report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.round_report import RoundProgress, RoundReport
+from services.fields import PROVINCE_PATTERN, ROUND_PATTERN
+
+
+class OpenRoundRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target_share: float | None = Field(
+        default=None, ge=0, le=1, description="share of units the province means to see recognised (default 0.8)"
+    )
+
+    round_id: str = Field(pattern=ROUND_PATTERN, description="<rule set id>:<assessment year>, e.g. qd06-2019:2027")
+    province: str = Field(pattern=PROVINCE_PATTERN)
+
+
+class OpenRoundOut(BaseModel):
+    round_id: str
+    province: str
+    opening: bool = Field(description="true: the round workflow is still starting cases (answered 202)")
+    cases: int = Field(description="cases started so far, one per unit of the province")
+
+
+class ProgressOut(BaseModel):
+    round_id: str
+    province: str
+    units: int = Field(description="units of the province")
+    cases: int
+    open: int
+    closed: int
+    by_stage: dict[str, int]
+    by_outcome: dict[str, int]
+    overdue: int
+    escalated: int
+    on_hold: int
+    generated_at: datetime
+    workflow: RoundProgress | None = Field(
+        description="the round workflow's own count, from the milestones each case signals it (registered, submitted, "
+        "escalated, stuck, on hold, closed; a case's stage as of its last milestone; null: no round workflow)"
+    )
+
+
+class UnitResult(BaseModel):
+    unit_code: str
+    unit_name: str
+    locality_type: str
+    stage: str
+    status: str
+    outcome: str | None
+    total: int | None = Field(description="the council's total score, when assessed")
+    threshold: int | None
+
+
+class ReportOut(BaseModel):
+    round_id: str
+    province: str
+    rule_set_id: str
+    final: bool = Field(description="true when every case of the round is closed")
+    units: int
+    registered: int = Field(description="cases that registered (did not decline or miss registration)")
+    assessed: int = Field(description="cases whose council approved scores")
+    submitted: int = Field(description="cases whose dossier reached appraisal")
+    recognised: int
+    not_recognised: int
+    not_registered: int
+    not_submitted: int
+    withdrawn: int
+    recognised_share: float | None = Field(description="recognised / units of the province, in percent")
+    results: list[UnitResult]
+    generated_at: datetime
+    recorded: RoundReport | None = Field(
+        description="the report the round workflow recorded when the round closed, with the share recognised against "
+        "the province's target (null while the round is open)"
+    )

@@ -1,0 +1,175 @@
+"""Administrators' actions on a running case, as the case workflow's validated Updates (and the nudge signal).
+
+Each action is a domain function of `domain.admin`: the validator runs it on the case as it stands and refuses what
+it refuses, before anything is recorded; the handler runs it again under the case's lock and records it. The actor
+must be an administrator of the case's unit. `RecognitionCaseWorkflow` (workflows/case.py) takes these handlers from
+`CaseAdministration`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from contracts import (
+        Actor,
+        AdminActionInput,
+        CaseStatus,
+        CompletedTask,
+        ExtendDueInput,
+        HoldInput,
+        NudgeInput,
+        ReassignInput,
+        ReleaseInput,
+        WithdrawInput,
+    )
+    from domain import admin
+    from domain.access import may_act
+    from domain.case import CaseState, Transition
+    from domain.procedure import ProcedureProfile
+    from domain.stages import Role
+
+Change = Callable[[CaseState], tuple[CaseState, Transition]]
+
+
+def refuse(code: str, message: str, field: str | None = None) -> ApplicationError:
+    details = (field,) if field else ()
+    return ApplicationError(message, *details, type=code, non_retryable=True)
+
+
+def given(inp: object, model: type) -> None:
+    """Refuse an Update whose argument is not its model: a client may send JSON null, which decodes to None."""
+    if not isinstance(inp, model):
+        raise refuse("invalid_payload", f"the update takes a {model.__name__} object", "input")
+
+
+def _with_reason(action: Callable[..., tuple[CaseState, Transition]], inp: AdminActionInput) -> Change:
+    """An action that takes nothing but the case, the reason and the time."""
+    return lambda s: action(s, reason=inp.reason, now=workflow.now())
+
+
+class CaseAdministration:
+    if TYPE_CHECKING:  # provided by the workflow class
+
+        _lock: asyncio.Lock
+
+        @property
+        def state(self) -> CaseState: ...
+
+        @property
+        def profile(self) -> ProcedureProfile: ...
+
+        async def _apply(
+            self,
+            change: Change,
+            *,
+            actor_id: str | None = None,
+            actor_role: Role | None = None,
+            completed: CompletedTask | None = None,
+        ) -> None: ...
+
+        def _calendar(
+            self, fn: Callable[..., tuple[CaseState, Transition]], *args: Any, **kw: Any
+        ) -> tuple[CaseState, Transition]: ...
+
+        def status(self) -> CaseStatus: ...
+
+    def _check_admin(self, actor: Actor) -> CaseState:
+        state = self.state
+        if not may_act(actor.scopes, Role.ADMIN, state.unit_code, state.province_code):
+            raise refuse(
+                "forbidden", f"official {actor.official_id} is not an administrator of unit {state.unit_code}"
+            )
+        return state
+
+    async def _admin(self, inp: AdminActionInput, change: Change) -> CaseStatus:
+        async with self._lock:
+            self._check_admin(inp.actor)
+            try:
+                await self._apply(change, actor_id=inp.actor.official_id, actor_role=Role.ADMIN)
+            except admin.AdminActionError as exc:
+                raise refuse(exc.code, str(exc), exc.field) from None
+            return self.status()
+
+    def _dry_run(self, inp: AdminActionInput, change: Change) -> None:
+        state = self._check_admin(inp.actor)
+        try:
+            change(state)
+        except admin.AdminActionError as exc:
+            raise refuse(exc.code, str(exc), exc.field) from None
+
+    def _extend(self, inp: ExtendDueInput) -> Change:
+        return lambda s: self._calendar(
+            admin.extend_due, s, inp.task_id, inp.new_due_at, self.profile, reason=inp.reason
+        )
+
+    @staticmethod
+    def _reassign(inp: ReassignInput) -> Change:
+        return lambda s: admin.reassign(s, inp.task_id, inp.official_id, reason=inp.reason, now=workflow.now())
+
+    @workflow.update
+    async def extend_due(self, inp: ExtendDueInput) -> CaseStatus:
+        return await self._admin(inp, self._extend(inp))
+
+    @extend_due.validator
+    def _validate_extend_due(self, inp: ExtendDueInput) -> None:
+        given(inp, ExtendDueInput)
+        self._dry_run(inp, self._extend(inp))
+
+    @workflow.update
+    async def reassign(self, inp: ReassignInput) -> CaseStatus:
+        return await self._admin(inp, self._reassign(inp))
+
+    @reassign.validator
+    def _validate_reassign(self, inp: ReassignInput) -> None:
+        given(inp, ReassignInput)
+        self._dry_run(inp, self._reassign(inp))
+
+    @workflow.update
+    async def hold(self, inp: HoldInput) -> CaseStatus:
+        return await self._admin(inp, _with_reason(admin.hold, inp))
+
+    @hold.validator
+    def _validate_hold(self, inp: HoldInput) -> None:
+        given(inp, HoldInput)
+        self._dry_run(inp, _with_reason(admin.hold, inp))
+
+    @workflow.update
+    async def release(self, inp: ReleaseInput) -> CaseStatus:
+        return await self._admin(inp, _with_reason(admin.release, inp))
+
+    @release.validator
+    def _validate_release(self, inp: ReleaseInput) -> None:
+        given(inp, ReleaseInput)
+        self._dry_run(inp, _with_reason(admin.release, inp))
+
+    @workflow.update
+    async def withdraw(self, inp: WithdrawInput) -> CaseStatus:
+        return await self._admin(inp, _with_reason(admin.withdraw, inp))
+
+    @withdraw.validator
+    def _validate_withdraw(self, inp: WithdrawInput) -> None:
+        given(inp, WithdrawInput)
+        self._dry_run(inp, _with_reason(admin.withdraw, inp))
+
+    @workflow.signal
+    async def nudge(self, inp: NudgeInput) -> None:
+        """Fire and forget: a reminder now. A nudge that does not fit the case is dropped with a log line."""
+        if not isinstance(inp, NudgeInput):  # e.g. JSON null: raising here would fail every workflow task of the case
+            workflow.logger.info("nudge ignored: no NudgeInput given")
+            return
+        async with self._lock:
+            try:
+                self._check_admin(inp.actor)
+                await self._apply(
+                    lambda s: admin.nudge(s, inp.task_id, reason="reminder requested", now=workflow.now()),
+                    actor_id=inp.actor.official_id,
+                    actor_role=Role.ADMIN,
+                )
+            except (ApplicationError, admin.AdminActionError) as exc:
+                workflow.logger.info("nudge ignored: %s", exc)
