@@ -13,12 +13,12 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.models import RoundRow
 from domain.errors import DomainError
-from domain.round_report import RoundProgress
+from domain.round_report import RoundProgress, RoundReport
 from domain.rounds import parse_round
 from services.access import Principal, require_admin, require_oversight
 from services.errors import Refusal
@@ -68,8 +68,16 @@ async def open_(
     return OpenRoundOut(round_id=opened.round_id, province=req.province, opening=False, cases=len(opened.cases))
 
 
+def _round_workflow(
+    temporal: Client, round_id: str, province: str
+) -> WorkflowHandle[AssessmentRoundWorkflow, RoundReport]:
+    """The province's round workflow (typed by hand: mypy infers `get_workflow_handle_for` of this workflow's run
+    differently depending on the order it checks the modules in)."""
+    return temporal.get_workflow_handle(round_workflow_id(round_id, province))
+
+
 async def _started_cases(temporal: Client, round_id: str, province: str) -> int:
-    handle = temporal.get_workflow_handle_for(AssessmentRoundWorkflow.run, round_workflow_id(round_id, province))
+    handle = _round_workflow(temporal, round_id, province)
     try:
         return len(await handle.query(AssessmentRoundWorkflow.started_cases))
     except (RPCError, WorkflowQueryFailedError):
@@ -114,7 +122,7 @@ async def _workflow_progress(
     session: AsyncSession, temporal: Client, round_id: str, province: str
 ) -> RoundProgress | None:
     await session.rollback()  # hold no connection while Temporal answers
-    handle = temporal.get_workflow_handle_for(AssessmentRoundWorkflow.run, round_workflow_id(round_id, province))
+    handle = _round_workflow(temporal, round_id, province)
     try:
         return await handle.query(AssessmentRoundWorkflow.progress)
     except RPCError as exc:
