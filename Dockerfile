@@ -49,4 +49,6 @@ RUN python -m compileall -q domain workflows activities notify audit api web inf
 # Numeric so that orchestrators enforcing runAsNonRoot can verify it.
 USER 10001:10001
 EXPOSE 8000
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
+# uvicorn's limits (as infra/stack.py's API_LIMITS): idle keep-alive 5 s, an incomplete request head buffered up to
+# 16 KiB, 503 past 1000 connections or requests in flight.
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--http", "h11", "--timeout-keep-alive", "5", "--h11-max-incomplete-event-size", "16384", "--limit-concurrency", "1000"]

@@ -8,11 +8,12 @@ thing as a domain type is that type (a case's identity, a case's standing for it
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import RoleScope
+from domain.actor_assertion import ActorAssertion, target_of
 from domain.case import CaseIdentity, CaseState, Transition
 from domain.round_report import CaseStanding
 from domain.stages import LocalityType, Outcome, Role, Stage
@@ -35,15 +36,35 @@ class StartCaseInput(CaseIdentity):
 
 
 class Actor(_Payload):
-    """The official acting, with the role assignments the API read for them from the database."""
+    """The official acting, with the role assignments the API read for them from the database, and the assertion
+    that binds them to one case, target and payload (domain/actor_assertion.py; signed by services/access.py).
+    The case refuses an Update whose actor has no valid assertion; None is what older histories carry."""
 
     official_id: str = Field(min_length=1)
     scopes: list[RoleScope]
+    assertion: ActorAssertion | None = None
 
 
-class CompleteTaskInput(_Payload):
-    task_id: str
+class Acting(_Payload):
+    """An input that carries the acting official. `UPDATE` names the Update (or signal) it is the input of; the
+    assertion is for `target()` and for `signed_content()`, the input without its actor."""
+
+    UPDATE: ClassVar[str]
+
     actor: Actor
+
+    def target(self) -> str:
+        task_id = getattr(self, "task_id", None)
+        return target_of(self.UPDATE, task_id if isinstance(task_id, str) else None)
+
+    def signed_content(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude={"actor"})
+
+
+class CompleteTaskInput(Acting):
+    UPDATE = "complete_task"
+
+    task_id: str
     payload: dict[str, Any]
 
 
@@ -98,13 +119,14 @@ class CaseResult(_Payload):
 
 
 # -- administrators' actions on a running case (validated Updates; the actor must be an admin of the province) ---------
-class AdminActionInput(_Payload):
-    actor: Actor
+class AdminActionInput(Acting):
     reason: str = Field(min_length=1, max_length=2000)
 
 
 class ExtendDueInput(AdminActionInput):
     """Move the open task's due date; the deadline wait re-arms from the new time."""
+
+    UPDATE = "extend_due"
 
     task_id: str
     new_due_at: datetime
@@ -113,6 +135,8 @@ class ExtendDueInput(AdminActionInput):
 class ReassignInput(AdminActionInput):
     """Give the open task to one named official (who must hold the task's role over the unit)."""
 
+    UPDATE = "reassign"
+
     task_id: str
     official_id: str = Field(min_length=1)
 
@@ -120,19 +144,26 @@ class ReassignInput(AdminActionInput):
 class HoldInput(AdminActionInput):
     """Put the case on hold: deadlines pause until release."""
 
+    UPDATE = "hold"
+
 
 class ReleaseInput(AdminActionInput):
     """Release a case on hold: the open task's due time moves by the time spent on hold."""
+
+    UPDATE = "release"
 
 
 class WithdrawInput(AdminActionInput):
     """Withdraw the case from the round, with a reason; it closes as withdrawn."""
 
+    UPDATE = "withdraw"
 
-class NudgeInput(_Payload):
+
+class NudgeInput(Acting):
     """Signal: send the open task's assignee a reminder now (fire and forget)."""
 
-    actor: Actor
+    UPDATE = "nudge"
+
     task_id: str
 
 

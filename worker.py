@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -16,11 +17,13 @@ from activities.case_store import CaseStore
 from activities.notify import delivery_from_settings
 from activities.round_store import RoundStore
 from db.session import make_engine, make_session_factory
+from domain.actor_assertion import KeyRingError, parse_key_ring
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
 from services.notification_schedule import ensure_digest_schedule
 from services.round_schedule import ensure_round_schedule
+from workflows import actor_keys
 from workflows.dispatch import notify_task_queue
 from workflows.registry import (
     WORKFLOWS,
@@ -48,9 +51,23 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Any], **o
     )
 
 
+def install_actor_keys(settings: Settings) -> None:
+    """The key ring the case workflows check actor assertions with (XPTT_ACTOR_KEYS), installed for this process's
+    workflows; without it every official's action would be refused, so the worker does not start."""
+    if not settings.actor_keys:
+        raise SystemExit("XPTT_ACTOR_KEYS is not set: the worker checks every official's action with it")
+    try:
+        ring = parse_key_ring(settings.actor_keys)
+    except KeyRingError as exc:
+        raise SystemExit(f"XPTT_ACTOR_KEYS: {exc}") from None
+    actor_keys.install(ring, max_age=timedelta(seconds=settings.actor_assertion_max_age_seconds))
+    log.info("actor_keys_installed", key_ids=list(ring.key_ids), signing_key=ring.signing_key_id)
+
+
 async def main(settings: Settings) -> None:
     if not settings.database_url:
         raise SystemExit("DATABASE_URL is not set: the worker needs the PostgreSQL it writes to")
+    install_actor_keys(settings)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
     client = await connect(settings)
     store = CaseStore(make_session_factory(engine))

@@ -5,13 +5,19 @@ Two ways, chosen by the token's `alg`:
   (`XPTT_JWKS_URL`). Keys are cached for `XPTT_JWKS_CACHE_SECONDS`; a token naming an unknown key makes the cache
   fetch the JWKS again (key rotation), at most once per `XPTT_JWKS_MIN_REFRESH_SECONDS` so random key ids cannot
   make us hammer the provider.
-- HS256 — a development token signed with the shared secret (`XPTT_JWT_SECRET`, `xptt token`).
+- HS256 — a token the product issued with the shared secret (`XPTT_JWT_SECRET`, `xptt token`). It must carry a jti;
+  with `XPTT_JWT_SERVICE_ONLY` only service tokens (`kind: service`) are accepted.
 Each way is accepted only when it is configured. The token names the official in `sub`; roles and scopes are read
 from the database, never from the token.
 
+Every token must carry `sub`, `aud` (`XPTT_JWT_AUDIENCE`; an ID token: the OIDC client id) and an integer `exp`, and
+live no longer than its cap: exp − iat (exp − now without iat, and never counted from a future iat) at most
+`XPTT_TOKEN_MAX_HOURS`, or `XPTT_SERVICE_TOKEN_MAX_DAYS` for a service token. A token whose jti is on the revoked
+list (`xptt token revoke`) is refused (`authenticate`, which reads the list in the request's database session).
+
 With OIDC sign-in on the web pages (`XPTT_OIDC_ISSUER`, `XPTT_OIDC_CLIENT_ID`), the provider's ID token is checked
-once at the callback (its issuer, the client id as audience, its nonce, expiry and signature) and then kept in the
-pages' session cookie; the pages (never the API's bearer header) accept it until it expires.
+once at the callback (its issuer, the client id as audience, its nonce, expiry, lifetime and signature); the pages
+then keep a server-side session (`web.sessions`), never the token.
 """
 
 from __future__ import annotations
@@ -21,19 +27,25 @@ import hmac
 import re
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import jwt
 import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from infra.settings import Settings
+from infra.tokens import KIND_CLAIM, SERVICE, is_revoked
 from services.fields import ID_PATTERN
 
 log = structlog.get_logger(__name__)
 
 ASYMMETRIC = ("RS256", "ES256")
 SHARED = "HS256"
+LEEWAY_SECONDS = 30  # clock skew allowed on exp, iat and the lifetime cap
+MAX_JTI = 200
 
 
 class AuthError(Exception):
@@ -122,44 +134,69 @@ def _parse_jwks(body: Any) -> dict[str, jwt.PyJWK]:
     return keys
 
 
+@dataclass(frozen=True)
+class Verified:
+    """What a verified token says: the official, its jti (None: a provider's token without one), when it expires,
+    and whether it is a service token."""
+
+    official_id: str
+    jti: str | None
+    expires_at: datetime
+    service: bool = False
+
+
 class TokenVerifier:
     def __init__(self, settings: Settings, *, jwks: JwksCache | None = None) -> None:
         if not settings.jwt_secret and not settings.jwks_url and not settings.oidc_enabled:
             raise RuntimeError("set XPTT_JWKS_URL (OIDC provider) or XPTT_JWT_SECRET (development) to verify tokens")
+        if settings.jwt_service_only and not settings.jwks_url and not settings.oidc_enabled:
+            raise RuntimeError(
+                "XPTT_JWT_SERVICE_ONLY: people sign in through the OIDC provider; set XPTT_OIDC_ISSUER and "
+                "XPTT_OIDC_CLIENT_ID (or XPTT_JWKS_URL)"
+            )
         self._secret = settings.jwt_secret
+        self._service_only = settings.jwt_service_only
         self._issuer = settings.jwt_issuer or None
-        self._audience = settings.jwt_audience or None
+        self._audience = settings.jwt_audience
+        self._person_cap = settings.token_max_hours * 3600
+        self._service_cap = settings.service_token_max_days * 86400
         # The web pages' sign-in: ID tokens of the provider, issued to this client.
         self._oidc = (settings.oidc_issuer, settings.oidc_client_id) if settings.oidc_enabled else None
         self._jwks = jwks
 
-    async def official_id(self, token: str, *, id_tokens: bool = False) -> str:
-        """The official the token names, or AuthError with the reason. `id_tokens`: an ID token of the OIDC sign-in
-        is accepted too (the web pages' session cookie)."""
-        expected = [(self._issuer, self._audience)]
-        if id_tokens and self._oidc is not None:
-            expected.append(self._oidc)
-        claims = await self._claims(token, expected)
-        return _subject(claims)
+    async def authenticate(self, token: str, session: AsyncSession) -> Verified:
+        """A bearer token of the API (or the pages' token sign-in): verified, and its jti not revoked."""
+        verified = await self.verify(token)
+        await self.not_revoked(verified, session)
+        return verified
 
-    async def id_token_subject(self, token: str, *, nonce: str) -> str:
-        """The official an OIDC ID token names, after checking its signature, expiry, issuer, audience (the client
-        id; `azp` too when several audiences are named) and that its nonce is the one this sign-in sent."""
+    async def verify(self, token: str) -> Verified:
+        """The token's signature, claims and lifetime, or AuthError with the reason (the revoked list aside)."""
+        _, verified = await self._claims(token, self._issuer, self._audience)
+        return verified
+
+    async def not_revoked(self, verified: Verified, session: AsyncSession) -> None:
+        if verified.jti is not None and await is_revoked(session, verified.jti):
+            raise AuthError("token_revoked", "this token was revoked; get a new one")
+
+    async def id_token_subject(self, token: str, *, nonce: str) -> Verified:
+        """The official an OIDC ID token names, after checking its signature, expiry, lifetime, issuer, audience (the
+        client id; `azp` too when several audiences are named) and that its nonce is the one this sign-in sent."""
         if self._oidc is None:
             raise AuthError("invalid_token", "OIDC sign-in is not configured")
         issuer, client_id = self._oidc
-        claims = await self._claims(token, [(issuer, client_id)], asymmetric_only=True)
+        claims, verified = await self._claims(token, issuer, client_id, asymmetric_only=True)
         found = claims.get("nonce")
         if not isinstance(found, str) or not hmac.compare_digest(found.encode(), nonce.encode()):
             raise AuthError("invalid_token", "the ID token's nonce is not the one this sign-in sent")
         aud = claims.get("aud")
         if isinstance(aud, list) and len(aud) > 1 and claims.get("azp") != client_id:
             raise AuthError("invalid_token", f"the ID token names several audiences and its azp is not {client_id}")
-        return _subject(claims)
+        return verified
 
     async def _claims(
-        self, token: str, expected: list[tuple[str | None, str | None]], *, asymmetric_only: bool = False
-    ) -> dict[str, Any]:
+        self, token: str, issuer: str | None, audience: str, *, asymmetric_only: bool = False
+    ) -> tuple[dict[str, Any], Verified]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
@@ -177,27 +214,51 @@ class TokenVerifier:
             shared = [SHARED] if self._secret and not asymmetric_only else []
             accepted = shared + (list(ASYMMETRIC) if self._jwks else [])
             raise AuthError("invalid_token", f"tokens signed with {alg!r} are not accepted (accepted: {accepted})")
-        first: jwt.InvalidTokenError | None = None
-        for issuer, audience in expected:  # the first (issuer, audience) the token matches
-            required = ["sub", "exp"] + (["iss"] if issuer else []) + (["aud"] if audience else [])
-            try:
-                claims: dict[str, Any] = jwt.decode(
-                    token,
-                    key,
-                    algorithms=[alg],
-                    issuer=issuer,
-                    audience=audience,
-                    options={"require": required, "verify_aud": audience is not None},
-                    leeway=30,
-                )
-                return claims
-            except jwt.ExpiredSignatureError:
-                raise AuthError("token_expired", "the token has expired; get a new one") from None
-            except (jwt.InvalidIssuerError, jwt.InvalidAudienceError) as exc:
-                first = first or exc  # perhaps the next pair's
-            except jwt.InvalidTokenError as exc:
-                raise AuthError("invalid_token", f"the token is not valid: {exc}") from None
-        raise AuthError("invalid_token", f"the token is not valid: {first}")
+        ours = alg == SHARED  # issued by the product: a jti always
+        required = ["sub", "exp", "aud"] + (["iss"] if issuer else []) + (["jti"] if ours else [])
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[alg],
+                issuer=issuer,
+                audience=audience,
+                options={"require": required},
+                leeway=LEEWAY_SECONDS,
+            )
+        except jwt.ExpiredSignatureError:
+            raise AuthError("token_expired", "the token has expired; get a new one") from None
+        except jwt.InvalidTokenError as exc:
+            raise AuthError("invalid_token", f"the token is not valid: {exc}") from None
+        service = ours and claims.get(KIND_CLAIM) == SERVICE
+        if ours and self._service_only and not service:
+            raise AuthError(
+                "invalid_token", "only service tokens are signed with the shared secret here; sign in with the provider"
+            )
+        exp = _lifetime(claims, self._service_cap if service else self._person_cap, service=service)
+        jti = claims.get("jti")
+        if jti is not None and (not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI):
+            raise AuthError("invalid_token", "the token's jti must be a string of at most 200 characters")
+        return claims, Verified(_subject(claims), jti, datetime.fromtimestamp(exp, UTC), service)
+
+
+def _lifetime(claims: dict[str, Any], cap: int, *, service: bool) -> int:
+    """The token's exp, after checking it is an integer (PyJWT takes "9999999999" and 1.5e9 alike) and that the
+    token lives no longer than `cap` seconds, counted from its iat or from now, whichever is earlier."""
+    exp, iat = claims.get("exp"), claims.get("iat")
+    if type(exp) is not int:
+        raise AuthError("invalid_token", f"the token's exp must be an integer NumericDate, not {type(exp).__name__}")
+    if iat is not None and type(iat) is not int:
+        raise AuthError("invalid_token", f"the token's iat must be an integer NumericDate, not {type(iat).__name__}")
+    now = int(time.time())
+    start = now if iat is None else min(iat, now)
+    if exp - start > cap + LEEWAY_SECONDS:
+        kind = "a service token" if service else "a person's token"
+        raise AuthError(
+            "token_lifetime_exceeded",
+            f"the token lives {exp - start} s; {kind} may live at most {cap} s: get a shorter-lived one",
+        )
+    return exp
 
 
 def _subject(claims: dict[str, Any]) -> str:

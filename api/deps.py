@@ -10,17 +10,20 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api.auth import AuthError, TokenVerifier
+from api.auth import AuthError, TokenVerifier, Verified
 from infra.settings import Settings
 from services.access import Principal, principal_of
 from services.errors import Refusal
 
-__all__ = ["Principal", "PrincipalDep", "SessionDep", "TemporalDep", "get_principal"]
+__all__ = ["Principal", "PrincipalDep", "SessionDep", "TemporalDep", "authenticate", "get_principal"]
 
 bearer = HTTPBearer(
     auto_error=False,
     bearerFormat="JWT",
-    description="A JWT naming the official in `sub`: from the OIDC provider (RS256/ES256) or `xptt token` (HS256)",
+    description=(
+        "A JWT naming the official in `sub`, with `aud`, an integer `exp` within the lifetime cap: from the OIDC "
+        "provider (RS256/ES256) or `xptt token` (HS256, with a `jti`)"
+    ),
 )
 
 
@@ -58,16 +61,21 @@ async def get_principal(
             "send an Authorization: Bearer <token> header",
             headers={"WWW-Authenticate": _CHALLENGE},
         )
+    verified = await authenticate(request, session, credentials.credentials.strip())
+    principal = await principal_of(session, verified.official_id)
+    if principal is None:
+        raise Refusal(401, "unknown_official", f"official {verified.official_id} is not registered or not active")
+    return principal
+
+
+async def authenticate(request: Request, session: AsyncSession, token: str) -> Verified:
+    """The token verified (signature, claims, lifetime cap, not revoked), or the refusal with its code."""
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        official_id = await verifier.official_id(credentials.credentials.strip())
+        return await verifier.authenticate(token, session)
     except AuthError as exc:
         headers = {"WWW-Authenticate": f'{_CHALLENGE}, error="invalid_token"'} if exc.status == 401 else None
         raise Refusal(exc.status, exc.code, exc.detail, headers=headers) from None
-    principal = await principal_of(session, official_id)
-    if principal is None:
-        raise Refusal(401, "unknown_official", f"official {official_id} is not registered or not active")
-    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 import web
-from api import problems
+from api import headers, problems
 from api.auth import JwksCache, TokenVerifier
 from api.hygiene import RequestHygiene
 from api.oidc import OidcProvider
@@ -80,6 +80,7 @@ def create_app(
     )
     problems.install(app)
     app.add_middleware(RequestHygiene)
+    headers.install(app)  # outermost: CSP, framing, referrer, nosniff on every response, errors included
     for feature in (health, me, my_notifications, tasks, cases, audit_routes, board, bulk, rounds):
         app.include_router(feature.router)
     web.install(app)  # the officials' and administrators' pages (web/)

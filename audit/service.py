@@ -21,7 +21,15 @@ from audit.bundle import build_bundle
 from audit.chain import Finding, JournalRecord
 from audit.recompute import DecisionLine, Recomputation, recompute
 from audit.replay import replay_history
-from audit.store import case_anchors, load_case, load_histories, load_journal, stream_journals
+from audit.store import (
+    case_anchors,
+    case_provinces,
+    load_case,
+    load_histories,
+    load_journal,
+    officials_on_record,
+    stream_journals,
+)
 from audit.verify import CaseVerification, HeadAnchor, verify_records
 from audit.witness import compare_with_history, history_facts, witnesses
 from contracts import ArchiveHistoryInput, ArchiveHistoryResult
@@ -56,17 +64,20 @@ async def _case(session: AsyncSession, case_id: str) -> CaseRow:
 
 
 async def verify_case(sessions: async_sessionmaker[AsyncSession], case_id: str) -> CaseVerification:
-    """The chain, the anchors and every archived history's witnesses for one case."""
+    """The chain, the anchors, every archived history's witnesses and every row's actor for one case (actors
+    against the officials and role assignments as they stand: assignments carry no validity dates yet)."""
     async with sessions() as session:
         case = await _case(session, case_id)
         records = await load_journal(session, case_id)
         archived = await load_histories(session, case_id)
+        officials = await officials_on_record(session, {r.actor_id for r in records if r.actor_id is not None})
     result = verify_records(
         case_id,
         records,
         last_seq=case.last_seq,
         anchors=_anchors(archived),
         histories=[(h.run_id, h.history) for h in archived],
+        actors=(case.province_code, officials),
     )
     log.info("journal_verified", case_id=case_id, rows=result.rows, ok=result.ok)
     return result
@@ -75,9 +86,11 @@ async def verify_case(sessions: async_sessionmaker[AsyncSession], case_id: str) 
 async def verify_all(
     sessions: async_sessionmaker[AsyncSession], *, progress: Callable[[int], None] | None = None
 ) -> list[CaseVerification]:
-    """Every case: chain and anchors (archived histories' witnesses: `verify_case`), in one ordered pass."""
+    """Every case: chain, anchors and actors (archived histories' witnesses: `verify_case`), in one ordered pass."""
     async with sessions() as session:
         anchors = await case_anchors(session)
+        provinces = await case_provinces(session)
+        officials = await officials_on_record(session)
         results: list[CaseVerification] = []
         seen: set[str] = set()
         async for case_id, records in stream_journals(session):
@@ -92,6 +105,7 @@ async def verify_all(
                         for run, seq, digest in heads
                         if seq is not None and digest is not None
                     ],
+                    actors=(provinces[case_id], officials) if case_id in provinces else None,
                 )
             )
             seen.add(case_id)

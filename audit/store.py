@@ -10,8 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from audit.chain import JournalRecord
-from db.models import AuditEventRow, CaseRow
+from audit.verify import OfficialOnRecord
+from db.models import AuditEventRow, CaseRow, OfficialRow, RoleAssignmentRow
 from db.models_audit import WorkflowHistoryRow
+from domain.access import RoleScope
+from domain.stages import Role
 
 JOURNAL_COLUMNS = [c for c in AuditEventRow.__table__.columns if c.key != "id"]
 
@@ -75,3 +78,31 @@ async def case_anchors(session: AsyncSession) -> dict[str, tuple[int, list[tuple
         if case_id in out:
             out[case_id][1].append((run_id, seq, digest))
     return out
+
+
+async def case_provinces(session: AsyncSession) -> dict[str, str]:
+    """Every case's province (a journal row names the unit only)."""
+    return {case_id: province for case_id, province in await session.execute(select(CaseRow.id, CaseRow.province_code))}
+
+
+async def officials_on_record(session: AsyncSession, ids: set[str] | None = None) -> dict[str, OfficialOnRecord]:
+    """The officials named by `ids` (every official when None), with their role assignments as they stand."""
+    stmt = select(
+        OfficialRow.id,
+        OfficialRow.created_at,
+        RoleAssignmentRow.role,
+        RoleAssignmentRow.province_code,
+        RoleAssignmentRow.unit_code,
+    ).outerjoin(RoleAssignmentRow, RoleAssignmentRow.official_id == OfficialRow.id)
+    if ids is not None:
+        stmt = stmt.where(OfficialRow.id.in_(sorted(ids)))
+    created: dict[str, Any] = {}
+    scopes: dict[str, list[RoleScope]] = {}
+    for official_id, created_at, role, province, unit in await session.execute(stmt.order_by(RoleAssignmentRow.id)):
+        created[official_id] = created_at
+        held = scopes.setdefault(official_id, [])
+        if role in {r.value for r in Role} and province is not None:
+            held.append(RoleScope(role=Role(role), province_code=province, unit_code=unit))
+    return {
+        oid: OfficialOnRecord(official_id=oid, created_at=at, scopes=tuple(scopes[oid])) for oid, at in created.items()
+    }

@@ -3,7 +3,11 @@
 - the chain (audit/chain.py): every row hashes to its stored hash and points at its predecessor, seqs 1..n;
 - anchors: the case row's `last_seq` (the journal reaches it) and each archive's journal head (the row it saw at
   that seq still has the hash it saw) — these catch rows removed from, or rewritten at, the end of the chain;
-- witnesses (audit/witness.py): each transition in an archived history matches its journal row.
+- witnesses (audit/witness.py): each transition in an archived history matches its journal row;
+- actors (when the officials are given: `verify_case`, `verify_all`; not an offline bundle): every row's actor is an
+  official who existed at the row's time and holds the row's role over its unit. Role assignments carry no validity
+  dates yet, so the role is checked against the assignments as they stand when verifying: a role withdrawn since is
+  reported, a role granted after the fact is not.
 A superuser who rewrites the journal, the case row and the archives consistently is caught only by a copy kept
 outside the database: an exported bundle, or a published head hash.
 """
@@ -11,12 +15,15 @@ outside the database: an exported bundle, or a published head hash.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from audit.chain import Finding, JournalRecord, check_chain
 from audit.witness import compare_with_history, witnesses
+from domain.access import RoleScope, may_act
+from domain.stages import Role
 
 
 class HeadAnchor(BaseModel):
@@ -27,6 +34,54 @@ class HeadAnchor(BaseModel):
     source: str  # e.g. "archive of run 1f2e…"
     seq: int
     hash: str
+
+
+class OfficialOnRecord(BaseModel):
+    """An official as the `officials` and `role_assignments` tables hold them when verifying."""
+
+    model_config = ConfigDict(frozen=True)
+
+    official_id: str
+    created_at: datetime
+    scopes: tuple[RoleScope, ...] = ()
+
+
+def check_actors(
+    case_id: str, records: Iterable[JournalRecord], *, province_code: str, officials: Mapping[str, OfficialOnRecord]
+) -> list[Finding]:
+    """Every row whose actor is not an official who existed at the row's time (`unknown_actor`), or who holds no
+    assignment of the row's role over its unit (`actor_without_role`). Rows without an actor (deadlines, the round)
+    are the procedure's own. The assignments are those of today: they carry no validity dates yet."""
+    problems: list[Finding] = []
+    for rec in records:
+        if rec.actor_id is None:
+            continue
+        official = officials.get(rec.actor_id)
+        at = datetime.fromisoformat(rec.occurred_at)
+        if official is None or official.created_at > at:
+            when = "" if official is None else f" before {official.created_at.isoformat()}"
+            problems.append(
+                Finding(
+                    case_id=case_id,
+                    seq=rec.seq,
+                    kind="unknown_actor",
+                    detail=f"row seq {rec.seq} names official {rec.actor_id} as its actor at {rec.occurred_at}; "
+                    f"no such official existed{when}",
+                )
+            )
+            continue
+        role = Role(rec.actor_role) if rec.actor_role in {r.value for r in Role} else None
+        if role is None or not may_act(official.scopes, role, rec.unit_code, province_code):
+            problems.append(
+                Finding(
+                    case_id=case_id,
+                    seq=rec.seq,
+                    kind="actor_without_role",
+                    detail=f"row seq {rec.seq}: official {rec.actor_id} holds no role {rec.actor_role} over unit "
+                    f"{rec.unit_code} (province {province_code}) in the role assignments",
+                )
+            )
+    return problems
 
 
 class CaseVerification(BaseModel):
@@ -56,8 +111,10 @@ def verify_records(
     last_seq: int | None = None,
     anchors: Iterable[HeadAnchor] = (),
     histories: Iterable[tuple[str, Mapping[str, Any]]] = (),
+    actors: tuple[str, Mapping[str, OfficialOnRecord]] | None = None,
 ) -> CaseVerification:
-    """Check one case's rows. `histories`: (run id, history JSON) of its archived runs."""
+    """Check one case's rows. `histories`: (run id, history JSON) of its archived runs; `actors`: the case's
+    province and the officials on record (None: the actors are not checked, e.g. in an offline bundle)."""
     problems = list(check_chain(case_id, records))
     by_seq = {r.seq: r for r in records}
     end = max(by_seq) if by_seq else 0
@@ -86,6 +143,9 @@ def verify_records(
     for run_id, history in histories:
         problems.extend(compare_with_history(case_id, records, witnesses(history), run_id=run_id))
         checked += 1
+    if actors is not None:
+        province_code, officials = actors
+        problems.extend(check_actors(case_id, records, province_code=province_code, officials=officials))
     problems.sort(key=lambda f: f.seq)
     head = by_seq.get(end)
     return CaseVerification(

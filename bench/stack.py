@@ -27,6 +27,7 @@ from db.session import make_engine, make_session_factory
 from infra.databases import create_database, drop_database
 from infra.embedded import free_port
 from infra.stack import Launcher
+from tests.support import ACTOR_KEYS
 
 RESULTS = Path(__file__).parent / "results"
 JWT_SECRET = "bench-" + "s" * 40
@@ -103,6 +104,7 @@ async def bench_stack(*, keep_logs: bool = bool(os.environ.get("XPTT_BENCH_KEEP_
                 DATABASE_URL=url,
                 TEMPORAL_TASK_QUEUE=queue,
                 XPTT_JWT_SECRET=JWT_SECRET,
+                XPTT_ACTOR_KEYS=ACTOR_KEYS,  # the worker checks the Updates the benchmarks sign (tests/support.py)
                 LOG_FORMAT="json",
                 SMTP_HOST="127.0.0.1",
                 SMTP_PORT=str(free_port()),  # nobody listens: no official is seeded, so nothing is mailed

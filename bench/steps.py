@@ -32,7 +32,7 @@ from contracts import Actor, CompleteTaskInput, OpenRoundInput
 from domain.access import RoleScope
 from domain.case import case_id_for
 from domain.stages import Stage
-from tests.support import HUMAN_PATH, form_for
+from tests.support import HUMAN_PATH, form_for, sign
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
@@ -117,7 +117,7 @@ async def our_phase(stack: Stack, cases: int, clients: int, profile: bool = Fals
                 try:
                     result = await handle.execute_update(
                         RecognitionCaseWorkflow.complete_task,
-                        CompleteTaskInput(task_id=task_id, actor=actor, payload=forms[stage]),
+                        sign(CompleteTaskInput(task_id=task_id, actor=actor, payload=forms[stage]), case_id),
                     )
                     break
                 except WorkflowUpdateFailedError as exc:

@@ -1,7 +1,8 @@
 """`xptt bulk`: administrators' bulk actions by filter — the actions of services/bulk, run from the command line.
 
 Every command is a dry run unless given --apply: it prints how many open cases match and a sample; with --apply it
-acts on every match in batches, each change journalled with the reason and the administrator (--as).
+acts on every match in batches, each change journalled with the reason and the administrator (--as). Without any of
+--unit, --stage, --round, --overdue, --escalated the filter is the whole province: --apply then also needs --all.
 Exit codes: 0 done, 1 done but some cases were refused or failed, 2 could not run.
 
 Each command takes the same options — who acts, where, why, which cases, whether to apply — around its own (the new
@@ -62,6 +63,11 @@ WHICH = [
 ]
 HOW = [
     _option("apply", bool, typer.Option(False, "--apply", help="act on every match (without it: a dry run)")),
+    _option(
+        "all_",
+        bool,
+        typer.Option(False, "--all", help="with --apply and no other filter: yes, every open case of the province"),
+    ),
     _option(
         "key",
         str,
@@ -150,7 +156,14 @@ def _command(command: Command) -> Callable[..., None]:
             escalated=options["escalated"],
         )
         why = {"reason": options["reason"]} if command.reason else {}
-        req = _request(bulk.ACTIONS[command.action].request, filter=filt, dry_run=not options["apply"], **why, **own)
+        req = _request(
+            bulk.ACTIONS[command.action].request,
+            filter=filt,
+            dry_run=not options["apply"],
+            all=options["all_"],
+            **why,
+            **own,
+        )
         _execute(options["as_"], command.action, req, key=options["key"])
 
     # Typer reads the options from the signature: the shared ones around the command's own.
@@ -189,6 +202,11 @@ def _execute(official: str, action: Action, req: BulkRequest, *, key: str | None
         console.print(sample)
     for r in result.refusals:
         console.print(f"refused {r.case_id}: {r.code} — {r.detail}", highlight=False)
+    if result.dry_run and not req.filter.conditions() and result.matched:
+        console.print(
+            f"no filter but the province: --apply acts on all {result.matched} open cases only with --all",
+            highlight=False,
+        )
     if not result.dry_run and (refused or result.failed):
         raise typer.Exit(EXIT_PARTIAL)
 

@@ -1,9 +1,12 @@
 """`xptt dev up`: the whole stack on one machine, from wheels, with data kept under var/ across restarts.
 
 PostgreSQL (embedded, unless DATABASE_URL is set) → migrations → seed of one province and demo officials →
-Temporal dev server (file database, UI, search attributes) → worker and API → the demo round → URLs and tokens.
-The processes are infra/stack.py's: Ctrl-C, SIGTERM or SIGHUP stops everything (also when started in the
-background, where the shell leaves SIGINT ignored).
+Temporal dev server (file database, search attributes; its UI read-only behind cli/dev_ui.py) → worker and API →
+the demo round → URLs and tokens. The processes are infra/stack.py's: Ctrl-C, SIGTERM or SIGHUP stops everything
+(also when started in the background, where the shell leaves SIGINT ignored).
+
+The secrets it makes once and keeps under var/ (the JWT secret, the actor key ring) and the demo tokens it writes
+there are files only their owner reads (0600).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import sys
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,8 +27,8 @@ from cli.common import console, fail
 from db.session import make_engine, make_session_factory
 from domain.rounds import Round, rounds_of
 from domain.rulesets import rule_set_in_force
-from infra.embedded import port_open
-from infra.processes import StackError, Stopped
+from infra.embedded import free_port, port_open
+from infra.processes import StackError, Stopped, listens
 from infra.settings import Settings, get_settings
 from infra.stack import Launcher, chosen_port
 from infra.temporal import connect
@@ -34,15 +39,35 @@ from services.seed import demo_officials, first_unit, seed_officials, seed_units
 app = typer.Typer(help="The development stack on this machine.", no_args_is_help=True)
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write `text` to `path`, a file only its owner reads and writes (0600) from its first byte on."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        os.fchmod(out.fileno(), 0o600)  # a file an earlier run left readable to others
+        out.write(text)
+
+
+def kept_secret(path: Path, make: Callable[[], str]) -> str:
+    """The secret kept at `path`, made once (0600)."""
+    if not path.exists():
+        write_private(path, make())
+    path.chmod(0o600)
+    return path.read_text().strip()
+
+
 def jwt_secret(var: Path) -> str:
     """XPTT_JWT_SECRET if set, else a secret generated once and kept in var/ (so tokens survive restarts)."""
     if os.environ.get("XPTT_JWT_SECRET"):
         return os.environ["XPTT_JWT_SECRET"]
-    path = var / "jwt-secret"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return kept_secret(var / "jwt-secret", lambda: secrets.token_urlsafe(48))
+
+
+def actor_keys(var: Path) -> str:
+    """XPTT_ACTOR_KEYS if set, else a ring of one key generated once and kept in var/actor-keys: the API signs
+    officials' actions with it and the worker checks them (domain/actor_assertion.py)."""
+    if os.environ.get("XPTT_ACTOR_KEYS"):
+        return os.environ["XPTT_ACTOR_KEYS"]
+    return kept_secret(var / "actor-keys", lambda: f"dev1:{secrets.token_urlsafe(48)}")
 
 
 def demo_round(today: date) -> Round:
@@ -79,7 +104,7 @@ async def _seed_and_open(
         (
             o.role.value,
             o.id,
-            issue_token(o.id, secret=settings.jwt_secret, issuer=settings.jwt_issuer, now=now, ttl=timedelta(days=30)),
+            issue_token(o.id, secret=settings.jwt_secret, issuer=settings.jwt_issuer, now=now, ttl=timedelta(hours=12)),
         )
         for o in officials
     ]
@@ -104,6 +129,7 @@ def _start(
         update={
             "database_url": database_url,
             "jwt_secret": jwt_secret(var),
+            "actor_keys": actor_keys(var),
             "temporal_address": f"127.0.0.1:{temporal_port}",
             "api_port": api_port,
         }
@@ -113,11 +139,15 @@ def _start(
     launcher.env.update(
         DATABASE_URL=settings.database_url,
         XPTT_JWT_SECRET=settings.jwt_secret,
+        XPTT_ACTOR_KEYS=settings.actor_keys,
         TEMPORAL_TASK_QUEUE=settings.task_queue,
         LOG_FORMAT="json",
     )
     console.print("starting Temporal (dev server, file database", var / "temporal.db", ")")
-    launcher.temporal(port=temporal_port, ui_port=ui_port, db_file=var / "temporal.db")
+    own_ui = free_port()  # the dev server's UI, which can write: reached through the read-only gateway only
+    launcher.temporal(port=temporal_port, ui_port=own_ui, db_file=var / "temporal.db")
+    gateway = [sys.executable, "-m", "cli.dev_ui", "--port", str(ui_port), "--upstream", f"127.0.0.1:{own_ui}"]
+    launcher.spawn("temporal-ui", gateway, ready=listens(ui_port)).wait_ready_sync(30)
     if mail:
         launcher.mail_sink(var / "mail", port=chosen_port(base.mail_sink_port), wait=False)
         settings = settings.model_copy(update={"mail_sink_port": int(launcher.env["SMTP_PORT"])})
@@ -185,11 +215,12 @@ def _print_banner(
     api = f"http://127.0.0.1:{api_port}"
     console.rule("[bold]xptt is running")
     console.print(f"API          {api}   (OpenAPI: {api}/docs)")
-    console.print(f"Temporal UI  http://127.0.0.1:{ui_port}")
+    console.print(f"Temporal UI  http://127.0.0.1:{ui_port} (read-only)")
     console.print(f"Temporal     {settings.temporal_address} (task queue {settings.task_queue})")
     console.print(f"PostgreSQL   {settings.database_url}")
     console.print(f"Round        {rnd.id}: {n_cases} cases" if rnd else "Round        not opened (--no-open-round)")
     console.print(f"Logs         {var / 'logs'}")
+    console.print(f"Actor keys   {var / 'actor-keys'} (XPTT_ACTOR_KEYS for `xptt` commands that act on cases)")
     if "SMTP_HOST" in os.environ:
         console.print(f"Mail         SMTP {settings.smtp_host}:{settings.smtp_port}")
     else:
@@ -200,7 +231,7 @@ def _print_banner(
         table.add_row(role, official)
     console.print(table)
     lines = [f"XPTT_TOKEN_{role.upper()}={token}" for role, _, token in tokens]
-    (var / "demo-tokens.env").write_text("\n".join(lines) + "\n")
+    write_private(var / "demo-tokens.env", "\n".join(lines) + "\n")
     console.print("Bearer tokens (also in", var / "demo-tokens.env", "):")
     for line in lines:
         console.print("  " + line, soft_wrap=True, highlight=False)

@@ -15,7 +15,7 @@ app = typer.Typer(
 app.add_typer(dev.app, name="dev")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(rounds_cmd.app, name="round")
-app.command("token")(token_cmd.token)
+app.add_typer(token_cmd.app, name="token")
 app.command("stuck")(stuck_cmd.stuck)
 app.add_typer(rules.app, name="rules")
 app.add_typer(units.app, name="units")

@@ -13,8 +13,10 @@ from rich.table import Table
 
 from cli.common import console, database, fail, settings_with_database
 from cli.ops import EXIT_USAGE, run
+from domain.calendar import local_date
 from domain.errors import DomainError
 from infra.temporal import connect
+from services.errors import Refusal
 from services.rounds import queries, service
 from services.rounds.opening import open_round
 from services.rounds.report import report_csv
@@ -33,8 +35,14 @@ def open_cmd(
     province: str = PROVINCE,
     concurrency: int = typer.Option(20, min=1, max=500, help="case starts in flight at once"),
 ) -> None:
-    """Start one recognition case per unit of the province (idempotent: running it again starts nothing twice)."""
+    """Start one recognition case per unit of the province (idempotent: running it again starts nothing twice).
+    Only a round that lies ahead opens: the current assessment of the rule set in force or one of the next
+    XPTT_ROUNDS_OPEN_AHEAD (default 1)."""
     s = settings_with_database()
+    try:
+        service.live_round(round_id, today=local_date(datetime.now(UTC)), ahead=s.rounds_open_ahead)
+    except Refusal as exc:
+        fail(exc.detail, 2)
 
     async def opening() -> int:
         async with database(s) as sessions:

@@ -187,3 +187,39 @@ class RoundReportRow(Base):
     province_code: Mapped[str] = mapped_column(String(2), primary_key=True)
     report: Mapped[dict[str, Any]] = mapped_column(JSONB)
     closed_at: Mapped[datetime]
+
+
+class WebSessionRow(Base):
+    """A sign-in on the pages (migration 0008). The cookie holds a random id; only its SHA-256 is kept here.
+    `method`: token | oidc. Revoking the token it was opened with (`token_jti`) ends it too; sign-out sets
+    `revoked_at`."""
+
+    __tablename__ = "web_sessions"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    official_id: Mapped[str] = mapped_column(ForeignKey("officials.id"), index=True)
+    method: Mapped[str] = mapped_column(Text)
+    token_jti: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime | None]
+
+
+class RevokedTokenRow(Base):
+    """A bearer token refused before its expiry, by its jti (`xptt token revoke`; migration 0008)."""
+
+    __tablename__ = "revoked_tokens"
+    jti: Mapped[str] = mapped_column(Text, primary_key=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    revoked_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class IdempotencyKeyRow(Base):
+    """The body first sent with an Idempotency-Key, per official and route (migration 0009): `fingerprint` is the
+    SHA-256 of its canonical JSON. A retry with the same key must send the same body (services/idempotency.py)."""
+
+    __tablename__ = "idempotency_keys"
+    key: Mapped[str] = mapped_column(Text, primary_key=True)
+    official_id: Mapped[str] = mapped_column(Text, primary_key=True)
+    route: Mapped[str] = mapped_column(Text, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)

@@ -1,19 +1,23 @@
 """What each human stage expects from its official, and the checks that refuse a bad submission.
 
-A form is parsed from the JSON an official sends (unknown fields refused), then checked against the case:
-the rule set pinned to the round, the locality type, the open objections. Every refusal names the field and the reason.
+A form is parsed from the JSON an official sends (unknown fields refused; scores, flags and days of the strict types of
+domain/form_fields.py), then checked against the case: the days against the round's calendar and today
+(domain/form_dates.py), the rule set pinned to the round, the locality type, the open objections. Every refusal names
+the field and the reason.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from domain.calendar import working_days_between
 from domain.errors import DomainError, ScoreError
+from domain.form_dates import FUTURE_TOLERANCE, date_problem, date_window
+from domain.form_fields import CRITERION_KEYS_SCHEMA, CriterionKey, Day, Flag, Points
 from domain.rulesets import RuleSet
 from domain.stages import LocalityType, Stage
 from domain.verdict import Verdict, check_scores, evaluate
@@ -37,15 +41,15 @@ class _Form(BaseModel):
 class RegistrationForm(_Form):
     """Đăng ký phấn đấu: the unit commits to strive for the standard this round (or declines)."""
 
-    registered: bool
+    registered: Flag
     note: str | None = Field(default=None, max_length=2000)
 
 
 class SelfAssessmentForm(_Form):
     """Tự đánh giá: a score for every criterion of the pinned rule set, with the data source of each."""
 
-    scores: dict[int, int]
-    sources: dict[int, str] = Field(default_factory=dict)
+    scores: dict[CriterionKey, Points] = Field(json_schema_extra=CRITERION_KEYS_SCHEMA)
+    sources: dict[CriterionKey, str] = Field(default_factory=dict, json_schema_extra=CRITERION_KEYS_SCHEMA)
 
 
 class ObjectionAnswer(_Form):
@@ -56,8 +60,8 @@ class ObjectionAnswer(_Form):
 class CouncilAssessmentForm(_Form):
     """Hội đồng đánh giá cấp xã: the scores the council approves and its signed minutes (biên bản họp)."""
 
-    scores: dict[int, int]
-    meeting_date: date
+    scores: dict[CriterionKey, Points] = Field(json_schema_extra=CRITERION_KEYS_SCHEMA)
+    meeting_date: Day
     minutes_ref: str = Field(min_length=1, max_length=200)
     members: list[str] = Field(min_length=1)
     objection_answers: list[ObjectionAnswer] = Field(default_factory=list)
@@ -71,8 +75,8 @@ class Objection(_Form):
 class PublicPostingForm(_Form):
     """Niêm yết công khai: where and from when to when the result was posted, and what residents objected."""
 
-    posted_from: date
-    posted_to: date
+    posted_from: Day
+    posted_to: Day
     place: str = Field(min_length=1, max_length=500)
     objections: list[Objection] = Field(default_factory=list)
 
@@ -108,18 +112,18 @@ class AppraisalForm(_Form):
 class DecisionForm(_Form):
     """Quyết định công nhận (or not), with its number and date; a refusal carries its reasons."""
 
-    recognised: bool
+    recognised: Flag
     decision_number: str = Field(min_length=1, max_length=100)
-    decision_date: date
+    decision_date: Day
     reasons: list[str] = Field(default_factory=list)
 
 
 class CommendationForm(_Form):
     """Khen thưởng: the authority's decision on the commendation the streak made due."""
 
-    awarded: bool
+    awarded: Flag
     decision_number: str = Field(default="", max_length=100)
-    decision_date: date | None = None
+    decision_date: Day | None = None
     reasons: list[str] = Field(default_factory=list)
 
 
@@ -160,19 +164,44 @@ class FormContext(BaseModel):
     max_returns: int = 2
 
 
-def parse_form(stage: Stage, payload: Mapping[str, Any], ctx: FormContext) -> Form:
-    """Parse and check the payload for `stage`; raise FormError naming the first bad field."""
+def parse_form(
+    stage: Stage,
+    payload: Mapping[str, Any],
+    ctx: FormContext,
+    *,
+    now: datetime | None = None,
+    period_start: date | None = None,
+    tolerance: timedelta = FUTURE_TOLERANCE,
+    lax: bool = False,
+) -> Form:
+    """Parse and check the payload for `stage`; raise FormError naming the first bad field.
+
+    With `now` and the round's `period_start`, every day the form names must fall from the period start to today
+    (in Vietnam, plus `tolerance`). `lax` reads a form as forms were read before their types were strict (a case
+    recorded then replays as it ran): scores, flags and days are coerced, days are not bounded."""
     model = FORMS.get(stage)
     if model is None:
         raise FormError("stage", f"stage {stage.value} takes no form")
     try:
-        form = model.model_validate(dict(payload))
+        form = model.model_validate(dict(payload), context={"lax": lax})
     except ValidationError as exc:
         first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "payload"
-        raise FormError(field, first["msg"]) from None
+        raise FormError(_field_of(first["loc"]), first["msg"]) from None
+    if now is not None and period_start is not None and not lax:
+        problem = date_problem(form, date_window(period_start=period_start, now=now, tolerance=tolerance))
+        if problem is not None:
+            raise FormError(*problem)
     _check(form, ctx)
     return form  # type: ignore[return-value]
+
+
+_SHOWN = 40  # characters of one part of a field's path a refusal repeats (a key may be thousands long)
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str:
+    """The field a validation error names: `scores.01` for a bad key as for a bad value (pydantic adds `[key]`)."""
+    parts = [str(p) for p in loc if p != "[key]"]
+    return ".".join(p if len(p) <= _SHOWN else p[:_SHOWN] + "…" for p in parts) or "payload"
 
 
 def _check_scores(field: str, scores: Mapping[int, int], rule_set: RuleSet) -> None:

@@ -6,18 +6,24 @@ the rule set is in force. Both QĐ 34/2014 and QĐ 06/QĐ-TTg were in force in N
 set in force when the window opens (the newer one where two overlap, see `rule_set_in_force`). The national
 timeline of canonical rounds runs qd37-2010:2010..2013, qd34-2014:2014..2018, qd06-2019:2019, 2022, 2024, 2027, ...
 and is what `previous_round` walks, so rounds of different rule sets chain in date order.
+
+A round opens as live cases only while it lies ahead (`check_opening`): its rule set is the one in force today and it
+is the current assessment (the first whose assessment has not ended) or one of the next `ahead` ones. Rounds already
+assessed, and rounds of a repealed rule set, are history: they come in through an import, not as live cases.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from pydantic import BaseModel, ConfigDict
 
-from domain.errors import RoundError, UnknownRuleSetError
+from domain.errors import NoRuleSetInForceError, RoundError, UnknownRuleSetError
 from domain.rulesets import RuleSet, all_rule_sets, load_rule_set, rule_set_in_force
 
 _LOOKBACK_YEARS = 6  # longer than any gap between two assessments of the shipped rhythms
+_YEAR = re.compile(r"[0-9]{4}")  # ASCII digits only: "٢٠٢٧" is not a year of a round id
 
 
 class Round(BaseModel):
@@ -80,7 +86,7 @@ def _build(rule_set: RuleSet, year: int) -> Round:
 def parse_round(round_id: str) -> Round:
     """The round with this id; RoundError says why an id is not a round (form, rule set, year)."""
     rule_set_id, sep, year_text = round_id.partition(":")
-    if not sep or not year_text.isdigit() or len(year_text) != 4:
+    if not sep or not _YEAR.fullmatch(year_text):
         raise RoundError(round_id, "expected '<rule set id>:<year>', e.g. 'qd06-2019:2024'")
     try:
         rule_set = load_rule_set(rule_set_id)
@@ -145,3 +151,35 @@ def round_open_on(on: date) -> Round | None:
     except LookupError:
         current = None
     return min(candidates, key=lambda r: (r.rule_set_id != current, r.assessment_start))
+
+
+def live_rounds(today: date, *, ahead: int = 1) -> list[Round]:
+    """The rounds that may open as live cases on `today`: of the rule set in force today, the current assessment
+    (the first whose assessment has not ended) and the `ahead` after it; none before the first rule set."""
+    if ahead < 0:
+        raise ValueError(f"ahead must be 0 or more, got {ahead}")
+    try:
+        rule_set = rule_set_in_force(today)
+    except NoRuleSetInForceError:
+        return []
+    upcoming = rounds_of(rule_set.id, today.year, today.year + _LOOKBACK_YEARS * (ahead + 1))
+    return [r for r in upcoming if r.assessment_end >= today][: ahead + 1]
+
+
+def check_opening(round_: Round, today: date, *, ahead: int = 1) -> None:
+    """Refuse (RoundError) a round that may not open as live cases on `today` (see `live_rounds`), saying why."""
+    live = live_rounds(today, ahead=ahead)
+    if any(r.id == round_.id for r in live):
+        return
+    names = ", ".join(r.id for r in live) or "none"
+    rule_set = load_rule_set(round_.rule_set_id)
+    until = rule_set.in_force.until
+    if until is not None and until < today:
+        reason = f"{rule_set.id} is no longer in force (it was until {until.isoformat()})"
+    elif all(r.rule_set_id != round_.rule_set_id for r in live):
+        reason = f"{rule_set.id} is not the rule set in force on {today.isoformat()}"
+    elif round_.assessment_end < today:
+        reason = f"its assessment ended on {round_.assessment_end.isoformat()}"
+    else:
+        reason = f"it is assessed in {round_.year}, after the current assessment and the next {ahead}"
+    raise RoundError(round_.id, f"{reason}; rounds that open now: {names} (past rounds are not opened as live cases)")

@@ -24,15 +24,37 @@ class Settings(BaseSettings):
     api_port: int = Field(default=8000, alias="API_PORT")
     public_url: str = Field(default="http://127.0.0.1:8000", alias="PUBLIC_URL")
 
-    # Bearer tokens: HS256 with a shared secret in development; production sets a long random secret.
+    # Bearer tokens the product issues (`xptt token`): HS256 with this shared secret. Production signs only service
+    # tokens with it (`jwt_service_only`); people sign in through the OIDC provider.
     jwt_secret: str = Field(default="", alias="XPTT_JWT_SECRET")
     jwt_issuer: str = Field(default="xptt", alias="XPTT_JWT_ISSUER")
+    # The `aud` every bearer token must carry (and `xptt token` writes): a token minted for another application, or
+    # for none, is refused. Never empty.
+    jwt_audience: str = Field(default="xptt", min_length=1, alias="XPTT_JWT_AUDIENCE")
+    # true: an HS256 token is accepted only as a service token (claim `kind: service`); people's tokens come from the
+    # OIDC provider. docker-compose.yml sets it.
+    jwt_service_only: bool = Field(default=False, alias="XPTT_JWT_SERVICE_ONLY")
+    # Longest lifetime (exp − iat, or exp − now without iat) of a person's token. A token cannot be recalled from
+    # whoever copied it except by its jti: 24 h bounds a leaked token to one working day, and the provider's own
+    # tokens live minutes.
+    token_max_hours: int = Field(default=24, ge=1, alias="XPTT_TOKEN_MAX_HOURS")
+    # Longest lifetime of a service token (`xptt token --service`): a machine's credential an operator installs by
+    # hand; 30 days is a monthly rotation, short enough that a forgotten one dies on its own.
+    service_token_max_days: int = Field(default=30, ge=1, alias="XPTT_SERVICE_TOKEN_MAX_DAYS")
+    # A sign-in on the pages lasts this long at most, and never beyond the token it was opened with: a working day.
+    session_hours: int = Field(default=12, ge=1, alias="XPTT_SESSION_HOURS")
     # Production: tokens of an OIDC provider (RS256/ES256) verified against its JWKS; keys are cached and fetched
     # again when a token names an unknown key id (at most once per `jwks_min_refresh_seconds`).
     jwks_url: str = Field(default="", alias="XPTT_JWKS_URL")
-    jwt_audience: str = Field(default="", alias="XPTT_JWT_AUDIENCE")
     jwks_cache_seconds: int = Field(default=600, alias="XPTT_JWKS_CACHE_SECONDS")
     jwks_min_refresh_seconds: float = Field(default=30, alias="XPTT_JWKS_MIN_REFRESH_SECONDS")
+
+    # Actor assertions (domain/actor_assertion.py): the services sign each Update with the first key of this ring and
+    # the workers check it with any key of it (`k2:<secret>,k1:<secret>`, secrets of 32 characters or more, no
+    # comma). The API, the worker and the acting CLI commands need it; the worker refuses to start without it.
+    actor_keys: str = Field(default="", alias="XPTT_ACTOR_KEYS", repr=False)
+    # How far an assertion's issue time may be from the case's time (either side) before the case refuses it.
+    actor_assertion_max_age_seconds: int = Field(default=600, ge=1, alias="XPTT_ACTOR_ASSERTION_MAX_AGE")
 
     # Sign-in on the web pages with the OIDC provider (authorization code flow with PKCE, state and nonce); on when
     # the issuer and the client id are set. The ID token is verified with the provider's keys (`XPTT_JWKS_URL`, else
@@ -87,6 +109,14 @@ class Settings(BaseSettings):
     webhook_timeout: float = Field(default=10, alias="XPTT_WEBHOOK_TIMEOUT")
     digest_hour: int = Field(default=7, ge=0, le=23, alias="XPTT_DIGEST_HOUR")  # local hour of the daily digest
     mail_sink_port: int = Field(default=1025, alias="XPTT_MAIL_SINK_PORT")  # dev stack: local SMTP sink
+
+    # Inputs the law cannot mean. Rounds that open as live cases (`POST /v1/rounds`, `xptt round open`): of the rule
+    # set in force, the current assessment and this many after it (domain/rounds.py `live_rounds`); 1: the current
+    # and the next, the two a province plans for.
+    rounds_open_ahead: int = Field(default=1, ge=0, le=10, alias="XPTT_ROUNDS_OPEN_AHEAD")
+    # How far after now an administrator may move a task's due time (domain/admin.py `DUE_HORIZON_DAYS`: the
+    # assessment stages of a round fit in one season, October to December).
+    due_horizon_days: int = Field(default=180, ge=1, le=3660, alias="XPTT_DUE_HORIZON_DAYS")
 
 
 @lru_cache(maxsize=1)

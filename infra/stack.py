@@ -73,6 +73,13 @@ def chosen_port(port: int | None) -> int:
     return port or free_port()
 
 
+# uvicorn's limits, the same as the image's command (Dockerfile, docker-compose.yml): an idle keep-alive connection
+# closes after 5 s; a request head still arriving is buffered up to 16 KiB, then refused (h11 pinned: httptools ignores
+# the option); past 1000 connections or requests in flight, new ones are answered 503 at once instead of queueing.
+API_LIMITS: tuple[str, ...] = ("--http", "h11", "--timeout-keep-alive", "5")
+API_LIMITS += ("--h11-max-incomplete-event-size", "16384", "--limit-concurrency", "1000")
+
+
 class Launcher:
     """Starts the parts of a stack and stops all of them. Processes log to `<logs>/<name>.log`; `env` is the
     environment they get (this process's, plus what the started parts add: DATABASE_URL is the caller's to set,
@@ -206,7 +213,7 @@ class Launcher:
         """The API under uvicorn on 127.0.0.1 (port 0: a free one); with `wait`, returns once /healthz answers."""
         port = chosen_port(port)
         url = f"http://{HOST}:{port}"
-        args = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", HOST, "--port", str(port)]
+        args = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", HOST, "--port", str(port), *API_LIMITS]
         if not access_log:
             args.append("--no-access-log")
         if workers > 1:

@@ -26,3 +26,10 @@ class TransientDeliveryError(DeliveryError):
     """Retry with backoff: the next attempt may succeed."""
 
     code = "transient_delivery_failure"
+
+
+class InvalidRecipient(PermanentDeliveryError):
+    """The recipient's address is not one mailbox address (`local@domain.tld`): no server could take it, so nothing is
+    sent and the notification fails at its first attempt."""
+
+    code = "invalid_address"

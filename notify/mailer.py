@@ -20,11 +20,65 @@ import aiosmtplib
 import structlog
 
 from infra.settings import Settings
-from notify.errors import PermanentDeliveryError, TransientDeliveryError
+from notify.errors import InvalidRecipient, PermanentDeliveryError, TransientDeliveryError
 
 log = structlog.get_logger(__name__)
 
 TLS_MODES = ("none", "starttls", "tls")
+
+
+MAX_ADDRESS = 254  # RFC 5321: a path of 256 octets, angle brackets included
+MAX_LOCAL_PART = 64
+MAX_LABEL = 63
+LOCAL_SPECIALS = frozenset("!#$%&'*+/=?^_`{|}~-")  # RFC 5322 atext besides letters and digits
+
+
+def _address_problem(address: str) -> str | None:
+    """Why `address` is not one plain mailbox address, or None. Letters may be any script's (RFC 6531)."""
+    if not address:
+        return "empty"
+    if len(address) > MAX_ADDRESS:
+        return f"longer than {MAX_ADDRESS} characters"
+    if any(c.isspace() or not c.isprintable() for c in address):
+        return "contains a space or a control character"
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        return "not of the form local@domain"
+    if "@" in local:
+        return "more than one @"
+    if len(local) > MAX_LOCAL_PART:
+        return f"the part before @ is longer than {MAX_LOCAL_PART} characters"
+    if any(not part or not all(c.isalnum() or c in LOCAL_SPECIALS for c in part) for part in local.split(".")):
+        return "the part before @ holds a character or a dot that a mailbox name cannot"
+    labels = domain.split(".")
+    if len(labels) < 2:
+        return f"the domain {domain!r} has no dot"
+    for label in labels:
+        if not label or label.startswith("-") or label.endswith("-"):
+            return f"the domain {domain!r} has an empty label or one that starts or ends with a hyphen"
+        if not all(c.isalnum() or c == "-" for c in label) or not _host_label(label):
+            return f"the domain {domain!r} holds a character or a label that a host name cannot"
+    if labels[-1].isdigit():
+        return f"the domain {domain!r} is not a host name"
+    return None
+
+
+def _host_label(label: str) -> bool:
+    """A label DNS can carry: ASCII, or one IDNA encodes, in at most 63 octets."""
+    try:
+        return len(label.encode("idna")) <= MAX_LABEL
+    except UnicodeError:
+        return False
+
+
+def checked_recipient(address: str) -> str:
+    """`address` when it is one plain mailbox address; else InvalidRecipient, a permanent failure: a list, a display
+    name, a quoted or commented form, an address literal or a line break would never be sent as meant."""
+    problem = _address_problem(address)
+    if problem is not None:
+        shown = address if len(address) <= 80 else address[:80] + "…"
+        raise InvalidRecipient(f"{shown!r} is not an email address: {problem}")
+    return address
 
 
 def message_id(outbox_id: str, domain: str) -> str:
@@ -47,7 +101,9 @@ def build_email(
     created_at: datetime,
     locale: str = "vi",
 ) -> EmailMessage:
-    """The message for one outbox row; the same row always gives the same message."""
+    """The message for one outbox row; the same row always gives the same message. InvalidRecipient when `to` is
+    not one mailbox address."""
+    checked_recipient(to)
     msg = EmailMessage()
     msg["From"] = sender
     msg["To"] = Address(display_name=to_name or "", addr_spec=to) if to_name else to

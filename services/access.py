@@ -13,16 +13,23 @@ official's scope is itself private: such requests answer 404, not 403.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
+from contracts import Acting, Actor
 from db.models import OfficialRow, RoleAssignmentRow
 from domain.access import RoleScope, may_act, may_read
+from domain.actor_assertion import KeyRing, KeyRingError, parse_key_ring, payload_digest, sign
 from domain.stages import Role
+from infra.settings import get_settings
 from services.errors import Refusal
 
 WRITE_ROLES = frozenset(Role) - {Role.AUDITOR}
@@ -159,3 +166,68 @@ def require_audit(p: Principal, unit_code: str, province_code: str, *, case_id: 
     auditing = [s for s in p.scopes if s.role in AUDIT_ROLES]
     if not may_read(auditing, unit_code, province_code):
         raise Refusal(403, "forbidden", "the audit of a case is open to auditors and administrators of its unit")
+
+
+# -- vouching for the actor of an Update -------------------------------------------------------------------------------
+# Every Update the services send a case carries an assertion signed here (domain/actor_assertion.py): the case's
+# workflow takes the official, their scopes and the input only with it. This is the one place that signs.
+A = TypeVar("A", bound=Acting)
+_keys: KeyRing | None = None
+
+
+def use_actor_keys(ring: KeyRing | None) -> None:
+    """Sign with `ring` from now on, whatever the settings say (tests, tools); None: with XPTT_ACTOR_KEYS again."""
+    global _keys
+    _keys = ring
+
+
+@lru_cache(maxsize=4)
+def _ring_of(spec: str) -> KeyRing:
+    return parse_key_ring(spec)
+
+
+def signing_keys() -> KeyRing:
+    """The ring set by `use_actor_keys`, else XPTT_ACTOR_KEYS; a refusal when neither holds a key."""
+    if _keys is not None:
+        return _keys
+    spec = get_settings().actor_keys
+    if not spec:
+        raise Refusal(503, "actor_keys_missing", "XPTT_ACTOR_KEYS is not set: no action can be sent to a case")
+    try:
+        return _ring_of(spec)
+    except KeyRingError as exc:
+        raise Refusal(503, "actor_keys_invalid", f"XPTT_ACTOR_KEYS: {exc}") from None
+
+
+def actor_for(
+    who: Principal | Actor,
+    case_id: str,
+    target: str,
+    payload: Mapping[str, Any],
+    *,
+    issued_at: datetime | None = None,
+) -> Actor:
+    """The official (a principal, or an actor as a bulk run carries it) as the actor of one Update: their id and
+    scopes with an assertion for the case, the target (the Update and its task: `target_of`) and the payload (the
+    Update's input without its actor), issued now."""
+    scopes = list(who.scopes)
+    assertion = sign(
+        signing_keys(),
+        official_id=who.official_id,
+        scopes=scopes,
+        case_id=case_id,
+        target=target,
+        payload_digest=payload_digest(payload),
+        issued_at=issued_at or datetime.now(UTC),
+    )
+    return Actor(official_id=who.official_id, scopes=scopes, assertion=assertion)
+
+
+def signed(
+    who: Principal | Actor, case_id: str, model: type[A], *, issued_at: datetime | None = None, **fields: Any
+) -> A:
+    """The Update input `model(**fields)` with `who` as its actor, vouched for this case, the input's target and
+    these very fields."""
+    unsigned = model(**fields, actor=Actor(official_id=who.official_id, scopes=list(who.scopes)))
+    actor = actor_for(who, case_id, unsigned.target(), unsigned.signed_content(), issued_at=issued_at)
+    return unsigned.model_copy(update={"actor": actor})

@@ -89,9 +89,12 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
-    """A real Temporal dev server (in memory) with the case search attributes registered."""
+    """A real Temporal dev server (in memory) with the case search attributes registered, one per test module: a case
+    id runs once on a server, and one province's units (tests.support.fresh_unit) do not last the whole suite."""
+    from tests.support import renew_units  # here: the support module imports the application
+
     extra: list[str] = []
     for name, kind in SEARCH_ATTRIBUTES.items():
         extra += ["--search-attribute", f"{name}={kind}"]
@@ -100,6 +103,7 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter,
         dev_server_extra_args=extra,
     )
+    renew_units()
     yield env
     await env.shutdown()
 

@@ -1,4 +1,5 @@
-"""Test helpers: valid forms for every stage, the running stack (worker + HTTP API on a real port), seeding."""
+"""Test helpers: valid forms for every stage, the running stack (worker + HTTP API on a real port), seeding, and
+the test key that vouches for the actor of an Update a test sends straight to Temporal."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -19,7 +21,20 @@ from temporalio.worker import Worker
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
 from activities.round_store import RoundStore
-from contracts import StartCaseInput
+from contracts import (
+    Acting,
+    Actor,
+    CompleteTaskInput,
+    ExtendDueInput,
+    HoldInput,
+    NudgeInput,
+    ReassignInput,
+    ReleaseInput,
+    StartCaseInput,
+    WithdrawInput,
+)
+from domain.actor_assertion import parse_key_ring, target_of
+from domain.calendar import local_date
 from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
@@ -28,14 +43,23 @@ from domain.units import load_units
 from infra.settings import Settings
 from infra.stack import serve_app
 from infra.tokens import issue_token, utcnow
+from services.access import actor_for, signed, use_actor_keys
 from services.rounds.opening import ensure_round, start_case
 from services.seed import DemoOfficial, demo_officials, seed_officials, seed_units
 from worker import build_worker
+from workflows import actor_keys
 from workflows.registry import audit_activities, case_activities, round_activities
 
 PROVINCE = "33"  # Hưng Yên
 ROUND_ID = "qd06-2019:2027"
 SECRET = "test-secret-" + "x" * 32
+# The actor key ring of every test: the services sign with it, the workers of this process check with it (set
+# here, on import: every test that runs a worker or sends an Update imports this module), and the stacks the tests
+# start as processes get it as XPTT_ACTOR_KEYS.
+ACTOR_KEYS = "test-k1:" + "k" * 40
+ACTOR_RING = parse_key_ring(ACTOR_KEYS)
+use_actor_keys(ACTOR_RING)
+actor_keys.install(ACTOR_RING)
 
 
 # Each human stage of a case that goes all the way, with the role that completes it.
@@ -55,6 +79,11 @@ def full_scores(rule_set_id: str = "qd06-2019") -> dict[str, int]:
     return {str(c.number): c.max_points for c in load_rule_set(rule_set_id).criteria}
 
 
+def days_ago(n: int) -> str:
+    """The day `n` days before today in Vietnam: a form names days that have passed (domain/form_dates.py)."""
+    return (local_date(datetime.now(UTC)) - timedelta(days=n)).isoformat()
+
+
 def form_for(stage: Stage, *, rule_set_id: str = "qd06-2019", **overrides: Any) -> dict[str, Any]:
     scores = full_scores(rule_set_id)
     forms: dict[Stage, dict[str, Any]] = {
@@ -62,13 +91,13 @@ def form_for(stage: Stage, *, rule_set_id: str = "qd06-2019", **overrides: Any) 
         Stage.SELF_ASSESSMENT: {"scores": scores, "sources": {"2": "Sổ hộ tịch 2027"}},
         Stage.COUNCIL_ASSESSMENT: {
             "scores": scores,
-            "meeting_date": "2027-10-20",
+            "meeting_date": days_ago(40),
             "minutes_ref": "BB-01/HĐĐG",
             "members": ["Chủ tịch UBND xã", "Công chức VH-XH", "Trưởng Công an xã"],
         },
         Stage.PUBLIC_POSTING: {
-            "posted_from": "2027-10-21",
-            "posted_to": "2027-10-29",
+            "posted_from": days_ago(35),
+            "posted_to": days_ago(14),
             "place": "Trụ sở UBND xã",
             "objections": [],
         },
@@ -81,8 +110,8 @@ def form_for(stage: Stage, *, rule_set_id: str = "qd06-2019", **overrides: Any) 
             ]
         },
         Stage.APPRAISAL: {"outcome": "accept", "findings": "Hồ sơ đầy đủ"},
-        Stage.DECISION: {"recognised": True, "decision_number": "QĐ-123/UBND", "decision_date": "2027-11-30"},
-        Stage.COMMENDATION: {"awarded": True, "decision_number": "QĐ-KT-05/UBND", "decision_date": "2027-12-20"},
+        Stage.DECISION: {"recognised": True, "decision_number": "QĐ-123/UBND", "decision_date": days_ago(7)},
+        Stage.COMMENDATION: {"awarded": True, "decision_number": "QĐ-KT-05/UBND", "decision_date": days_ago(0)},
     }
     return {**forms[stage], **overrides}
 
@@ -130,12 +159,25 @@ class Stack:
             await asyncio.sleep(0.05)
 
 
-# Tests share one Temporal server, where a case id (round, unit) runs once: each stack takes units of its own.
+# The tests of one module share one Temporal server (conftest.temporal_env), where a case id (round, unit) runs
+# once: each stack takes units of its own from this pool, which starts afresh with each new server.
 _UNITS = iter([u.code for u in load_units(PROVINCE)])
 
 
 def fresh_unit() -> str:
-    return next(_UNITS)
+    try:
+        return next(_UNITS)
+    except StopIteration:
+        raise RuntimeError(
+            f"the {len(load_units(PROVINCE))} units of province {PROVINCE} are all taken on this module's Temporal "
+            "server: give the tests another module or reuse a unit where the test owns its server"
+        ) from None
+
+
+def renew_units() -> None:
+    """A new Temporal server has none of the pool's cases: every unit is fresh again."""
+    global _UNITS
+    _UNITS = iter([u.code for u in load_units(PROVINCE)])
 
 
 # A test whose Temporal server and database are its own (the time-skipping tests, the database-only tests) may
@@ -163,6 +205,46 @@ async def seed(
         officials = demo_officials(PROVINCE, unit)
         await seed_officials(session, officials, PROVINCE)
     return unit, officials
+
+
+# -- Updates sent straight to Temporal, vouched for by the test key through the services' own signing --------------
+A = TypeVar("A", bound=Acting)
+# Each Update (and the nudge signal) by name, with the input it takes.
+INPUTS: dict[str, type[Acting]] = {
+    m.UPDATE: m
+    for m in (CompleteTaskInput, ExtendDueInput, ReassignInput, HoldInput, ReleaseInput, WithdrawInput, NudgeInput)
+}
+
+
+def sign(inp: A, case_id: str, *, at: datetime | None = None) -> A:
+    """`inp` with its actor vouched for on case `case_id` (issued `at`, default now: a time-skipping test passes
+    its server's time), by `services.access.signed` as the API would send it."""
+    fields = {name: getattr(inp, name) for name in type(inp).model_fields if name != "actor"}
+    return signed(inp.actor, case_id, type(inp), issued_at=at, **fields)
+
+
+def sign_json(update: str, arg: Any, case_id: str, *, at: datetime | None = None) -> Any:
+    """A raw JSON input of `update` (as any Temporal client could send it) with its actor vouched for, so that the
+    case looks past the assertion at the rest. An input the Update's model cannot read is signed over its raw
+    fields; one without a readable actor is left as it is (the SDK refuses it before the validator)."""
+    if not isinstance(arg, dict) or not isinstance(arg.get("actor"), dict):
+        return arg
+    try:
+        actor = Actor.model_validate(arg["actor"])
+    except ValidationError:
+        return arg
+    try:
+        model = INPUTS[update].model_validate(arg)
+        target, content = model.target(), model.signed_content()
+    except ValidationError:
+        task_id = arg.get("task_id")
+        target = target_of(update, task_id if isinstance(task_id, str) else None)
+        content = {k: v for k, v in arg.items() if k != "actor"}
+    try:
+        vouched = actor_for(actor, case_id, target, content, issued_at=at)
+    except ValueError:  # content JSON cannot carry (NaN): refused before the validator anyway
+        return arg
+    return {**arg, "actor": vouched.model_dump(mode="json")}
 
 
 def token_for(official_id: str) -> str:

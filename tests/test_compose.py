@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from infra.stack import API_LIMITS
 from tests.dockerfile import read_dockerfile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,7 +46,7 @@ START_ORDER = {
 COMMANDS = {
     "migrate": ["xptt", "db", "upgrade"],
     "worker": ["python", "worker.py"],
-    "api": ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"],
+    "api": ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", *API_LIMITS],
 }
 
 SEARCH_ATTRIBUTES = {
@@ -61,6 +62,10 @@ SEARCH_ATTRIBUTES = {
 # What an operator's `.env` would hold; used to resolve ${...} the way `docker compose` does.
 OPERATOR_ENV = {
     "XPTT_JWT_SECRET": "j" * 64,
+    "XPTT_ACTOR_KEYS": "k1:" + "a" * 64,
+    "XPTT_OIDC_ISSUER": "https://sso.example.gov.vn/realms/xptt",
+    "TEMPORAL_UI_OIDC_CLIENT_ID": "temporal-ui",
+    "TEMPORAL_UI_OIDC_CLIENT_SECRET": "temporal-ui-client-secret",
     "POSTGRES_PASSWORD": "pg-superuser-secret",
     "XPTT_DB_PASSWORD": "app-db-secret",
     "TEMPORAL_DB_PASSWORD": "temporal-db-secret",
@@ -501,3 +506,64 @@ def test_dockerignore_keeps_local_state_out_and_the_code_in() -> None:
         "infra",
     ):
         assert not ignored(path), f"{path} is needed in the image"
+
+
+# ---------------------------------------------------------------- only the product's front doors act
+
+
+def networks_of(service: dict[str, Any]) -> list[str]:
+    """The service's networks, list or mapping syntax (none named: compose's `default`)."""
+    return list(service.get("networks") or ["default"])
+
+
+def is_internal(compose: dict[str, Any], network: str) -> bool:
+    return bool(((compose.get("networks") or {}).get(network) or {}).get("internal"))
+
+
+@pytest.mark.parametrize("name", ["temporal", "postgres"])
+def test_the_temporal_frontend_and_postgres_are_published_nowhere_and_sit_on_internal_networks(
+    compose: dict[str, Any], name: str
+) -> None:
+    service = compose["services"][name]
+    assert not service.get("ports"), f"{name} must publish no port: {service.get('ports')}"
+    assert service.get("network_mode") is None, f"{name} must not share the host's network"
+    networks = networks_of(service)
+    assert networks and all(is_internal(compose, n) for n in networks), (
+        f"{name} must be on internal networks only (internal: true), got {networks}"
+    )
+
+
+@pytest.mark.parametrize("name", ["temporal-setup", "temporal-ui", "worker", "api"])
+def test_the_services_that_use_temporal_reach_it_on_its_network(compose: dict[str, Any], name: str) -> None:
+    shared = set(networks_of(compose["services"][name])) & set(networks_of(compose["services"]["temporal"]))
+    assert shared, f"{name} shares no network with temporal"
+
+
+def test_the_temporal_ui_is_read_only_behind_sign_in_and_on_loopback(services: dict[str, Any]) -> None:
+    ui = services["temporal-ui"]
+    env = resolved_env(ui)
+    assert env.get("TEMPORAL_DISABLE_WRITE_ACTIONS") == "true"
+    assert env.get("TEMPORAL_AUTH_ENABLED") == "true"
+    assert env.get("TEMPORAL_AUTH_PROVIDER_URL") == OPERATOR_ENV["XPTT_OIDC_ISSUER"]
+    assert env.get("TEMPORAL_AUTH_CLIENT_ID") == OPERATOR_ENV["TEMPORAL_UI_OIDC_CLIENT_ID"]
+    assert env.get("TEMPORAL_AUTH_CLIENT_SECRET") == OPERATOR_ENV["TEMPORAL_UI_OIDC_CLIENT_SECRET"]
+    assert env.get("TEMPORAL_AUTH_CALLBACK_URL", "").endswith("/auth/sso/callback")
+    for variable in ("XPTT_OIDC_ISSUER", "TEMPORAL_UI_OIDC_CLIENT_ID", "TEMPORAL_UI_OIDC_CLIENT_SECRET"):
+        without = {k: v for k, v in OPERATOR_ENV.items() if k != variable}
+        with pytest.raises(MissingVariable, match=variable):
+            {k: interpolate(v, without) for k, v in raw_env(ui).items()}
+    published = published_ports(ui)
+    assert published and all(host == "127.0.0.1" for host, _, _ in published), published
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_the_app_services_require_the_actor_key_ring(services: dict[str, Any], name: str) -> None:
+    raw = raw_env(services[name]).get("XPTT_ACTOR_KEYS", "")
+    assert _REQUIRED_VAR.match(raw), f"{name}.XPTT_ACTOR_KEYS must be ${{XPTT_ACTOR_KEYS:?message}}, got {raw!r}"
+    assert resolved_env(services[name])["XPTT_ACTOR_KEYS"] == OPERATOR_ENV["XPTT_ACTOR_KEYS"]
+
+
+def test_the_deployment_names_how_the_frontend_authenticates_its_clients_in_production() -> None:
+    text = (ROOT / "docs" / "deployment.md").read_text(encoding="utf-8")
+    section = text.split("## The Temporal frontend", 1)[1].split("\n## ", 1)[0]
+    assert "Production requirement" in section and "mTLS" in section and "authorizer" in section

@@ -1,18 +1,18 @@
 """Sign-in with the OIDC provider: `/web/oidc/login` sends the browser to the provider's authorization endpoint (code
 flow, PKCE S256, state, nonce; the three secrets wait in a short-lived HttpOnly cookie), `/web/oidc/callback` checks the
 state, exchanges the code at the token endpoint, verifies the ID token (issuer, the client id as audience, nonce,
-expiry, signature) and signs the official in as the token sign-in does. Each refusal is a page in the page's language
-that says which step failed."""
+expiry, lifetime, signature) and signs the official in as the token sign-in does: a server-side session, never the
+token, in the cookie. Each refusal is a page in the page's language that says which step failed. Both routes are GETs
+(the provider's redirect back is a top-level navigation); the state cookie ties the callback to this browser's own
+sign-in, so another site cannot complete a sign-in in it."""
 
 from __future__ import annotations
 
 import base64
 import hmac
 import json
-import time
 from typing import Any
 
-import jwt
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -132,17 +132,17 @@ async def oidc_callback(
         return refusal(request, status, "oidc_exchange", detail=exc.detail)
     verifier: TokenVerifier = request.app.state.verifier
     try:
-        official_id = await verifier.id_token_subject(id_token, nonce=attempt.nonce)
+        verified = await verifier.id_token_subject(id_token, nonce=attempt.nonce)
+        await verifier.not_revoked(verified, session)
     except AuthError as exc:
         status = 503 if exc.status == 503 else 401
         return refusal(request, status, "oidc_token", detail=f"{exc.code}: {exc.detail}")
+    official_id = verified.official_id
     principal = await principal_of(session, official_id)
     if principal is None:
         return refusal(request, 403, "oidc_unknown", detail=f"sub {official_id}", sub=official_id)
-    expires = jwt.decode(id_token, options={"verify_signature": False}).get("exp")
-    lifetime = int(expires - time.time()) if isinstance(expires, int | float) else None
     response = RedirectResponse(next_path, status_code=303)
-    start_session(request, response, id_token, max_age=lifetime, via="oidc")
+    await start_session(request, response, session, verified, via="oidc")
     response.delete_cookie(ATTEMPT_COOKIE, path=ATTEMPT_PATH)
     log.info("web_oidc_signed_in", official_id=official_id)
     return response

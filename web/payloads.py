@@ -1,7 +1,9 @@
 """From an HTML form to the JSON a stage's Update takes, and from a refusal's field back to the form's input.
 
 Values are passed on as typed (a number that is not one stays a string): the case workflow's validator is the one
-judge, and its refusal names the field, which `input_for` maps to the input shown next to it.
+judge, and its refusal names the field, which `input_for` maps to the input shown next to it. A score becomes a number
+only when it is written in ASCII digits (with a minus, at most nine): "7_4", "٧٤" or a number of thousands of digits
+stay text, which the validator refuses by name.
 """
 
 from __future__ import annotations
@@ -9,16 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from domain.form_fields import whole_number
 from domain.forms import REQUIRED_DOSSIER
 from domain.stages import Stage
 
 
 def _int_or_raw(value: str) -> int | str:
-    v = value.strip()
-    try:
-        return int(v)
-    except ValueError:
-        return v
+    number = whole_number(value)
+    return value.strip() if number is None else number
 
 
 def _lines(value: str) -> list[str]:

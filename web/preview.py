@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from domain.errors import ScoreError
+from domain.form_fields import criterion_number, whole_number
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType
 from domain.verdict import Verdict, evaluate
@@ -15,12 +15,14 @@ from web.refusals import score_error_text
 
 
 def _score_values(form: dict[str, str]) -> dict[int, int]:
+    """The typed scores that are numbers of a criterion; the rest is left to the validator, which names it."""
     out = {}
     for name, value in form.items():
-        criterion = name.removeprefix("score-")
-        # a criterion that is not a number is left to the validator, which names it
-        if name.startswith("score-") and criterion.isdecimal() and re.fullmatch(r"-?\d+", value.strip()):
-            out[int(criterion)] = int(value)
+        if not name.startswith("score-"):
+            continue
+        criterion, points = criterion_number(name.removeprefix("score-")), whole_number(value)
+        if criterion is not None and points is not None:
+            out[criterion] = points
     return out
 
 

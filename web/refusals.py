@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from domain.errors import ScoreError
+from domain.form_fields import criterion_number, whole_number
 from domain.rulesets import RuleSet
 from domain.verdict import check_scores
 
@@ -32,16 +33,14 @@ def score_error_text(exc: ScoreError, lang: str) -> str:
 
 
 def typed_scores(form: Mapping[str, str]) -> dict[int, object]:
-    """The scores as typed on the form (`score-3` → 3), whole numbers as ints and anything else as the raw text."""
+    """The scores as typed on the form (`score-3` → 3), whole numbers as ints and anything else as the raw text;
+    inputs that name no criterion number are left out."""
     out: dict[int, object] = {}
     for name, value in form.items():
-        number = name.removeprefix("score-")
-        if name.startswith("score-") and number.isdigit() and value.strip():
-            raw = value.strip()
-            try:
-                out[int(number)] = int(raw)
-            except ValueError:
-                out[int(number)] = raw
+        number = criterion_number(name.removeprefix("score-")) if name.startswith("score-") else None
+        if number is not None and value.strip():
+            points = whole_number(value)
+            out[number] = value.strip() if points is None else points
     return out
 
 
@@ -54,8 +53,8 @@ def score_refusal_text(field: str, detail: str, form: Mapping[str, str], rule_se
     if parts == ["scores"]:
         missing = [c.number for c in rule_set.criteria if c.number not in scores]
         return MISSING_VI.format(numbers=", ".join(map(str, missing))) if missing else INVALID_VI
-    if len(parts) == 2 and parts[0] == "scores" and parts[1].isdigit():
-        number = int(parts[1])
+    number = criterion_number(parts[1]) if len(parts) == 2 and parts[0] == "scores" else None
+    if number is not None:
         if number not in scores:
             return MISSING_VI.format(numbers=number)
         try:

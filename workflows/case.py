@@ -1,8 +1,9 @@
 """RecognitionCaseWorkflow: one per (unit, round), from registration to the decision and the commendation.
 
 Orchestration only: the rules are domain functions, the writes are activities. Human input arrives as Updates whose
-validators refuse a wrong role, another unit, a task that is not open or a bad form before anything is recorded
-(administrators' actions: workflows/case_admin.py).
+validators refuse an actor the product's services did not vouch for (domain/actor_assertion.py), a wrong role,
+another unit, a task that is not open or a bad form before anything is recorded (administrators' actions:
+workflows/case_admin.py).
 Deadlines act: the main loop sleeps until the open task's next deadline (reminder, escalation rung, final policy)
 and wakes early whenever the case changes, so a moved due date or a hold re-arms the wait.
 """
@@ -233,6 +234,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
     @complete_task.validator
     def _validate_complete_task(self, inp: CompleteTaskInput) -> None:
         given(inp, CompleteTaskInput)
+        self._check_actor(inp)  # the product's services vouch for the actor, this task and this form
         # Against the transition being recorded, if one is: its new task is in the inbox as soon as the recording
         # commits, before the workflow hears back, and an official may act on it at once. The handler checks again
         # under the lock, once that transition is the case's state.
@@ -254,9 +256,20 @@ class RecognitionCaseWorkflow(CaseAdministration):
             )
         if task.assignee_id is not None and inp.actor.official_id != task.assignee_id:
             raise refuse("forbidden", f"task {task.task_id} is assigned to official {task.assignee_id}")
+        # Strict types, and days within the round's calendar: always in the validator (never run on replay); in the
+        # handler once the history carries the "strict-form-inputs" marker, so that a case recorded without it
+        # replays its forms as they were accepted then.
+        strict = workflow.unsafe.is_read_only() or workflow.patched("strict-form-inputs")
         try:
             with workflow.unsafe.sandbox_unrestricted():  # posting days are counted on the holiday calendar
-                return parse_form(task.stage, inp.payload, state.form_context(self.rule_set, self.profile))
+                return parse_form(
+                    task.stage,
+                    inp.payload,
+                    state.form_context(self.rule_set, self.profile),
+                    now=workflow.now(),
+                    period_start=parse_round(state.round_id).period_start,
+                    lax=not strict,
+                )
         except FormError as exc:
             raise refuse("invalid_payload", exc.reason, exc.field) from None
         except DomainError as exc:

@@ -2,21 +2,29 @@
 
 Each action is a domain function of `domain.admin`: the validator runs it on the case as it stands and refuses what
 it refuses, before anything is recorded; the handler runs it again under the case's lock and records it. The actor
-must be an administrator of the case's unit. `RecognitionCaseWorkflow` (workflows/case.py) takes these handlers from
+must carry a valid assertion (signed by the product's services for this case, this action and this input:
+domain/actor_assertion.py) and be an administrator of the case's unit. `RecognitionCaseWorkflow`
+(workflows/case.py) takes these handlers, and the assertion check of its own `complete_task`, from
 `CaseAdministration`.
+
+The `nudge` signal cannot be refused before it is recorded: a nudge without a valid assertion is dropped by its
+handler with a log line (the verdict comes from a local activity, so that replays take the recorded one).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from contracts import (
+        Acting,
         Actor,
         AdminActionInput,
         CaseStatus,
@@ -30,9 +38,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain import admin
     from domain.access import may_act
+    from domain.actor_assertion import AssertionRefused
     from domain.case import CaseState, Transition
     from domain.procedure import ProcedureProfile
     from domain.stages import Role
+    from workflows import actor_keys
 
 Change = Callable[[CaseState], tuple[CaseState, Transition]]
 
@@ -57,6 +67,7 @@ class CaseAdministration:
     if TYPE_CHECKING:  # provided by the workflow class
 
         _lock: asyncio.Lock
+        _initial: CaseState
 
         @property
         def state(self) -> CaseState: ...
@@ -79,6 +90,14 @@ class CaseAdministration:
 
         def status(self) -> CaseStatus: ...
 
+    def _check_actor(self, inp: Acting) -> None:
+        """Refuse an input whose actor the product's services did not vouch for: no assertion, a key the worker does
+        not hold, a signature that does not match, another case, target or payload, or a time too far from now."""
+        try:
+            actor_keys.check(inp, case_id=self._initial.case_id, now=workflow.now())
+        except AssertionRefused as exc:
+            raise refuse("unauthenticated", f"{exc.reason}: {exc.detail}") from None
+
     def _check_admin(self, actor: Actor) -> CaseState:
         state = self.state
         if not may_act(actor.scopes, Role.ADMIN, state.unit_code, state.province_code):
@@ -97,6 +116,7 @@ class CaseAdministration:
             return self.status()
 
     def _dry_run(self, inp: AdminActionInput, change: Change) -> None:
+        self._check_actor(inp)
         state = self._check_admin(inp.actor)
         try:
             change(state)
@@ -164,6 +184,8 @@ class CaseAdministration:
             workflow.logger.info("nudge ignored: no NudgeInput given")
             return
         async with self._lock:
+            if workflow.patched("nudge-actor-assertion") and not await self._nudge_vouched_for(inp):
+                return
             try:
                 self._check_admin(inp.actor)
                 await self._apply(
@@ -173,3 +195,18 @@ class CaseAdministration:
                 )
             except (ApplicationError, admin.AdminActionError) as exc:
                 workflow.logger.info("nudge ignored: %s", exc)
+
+    async def _nudge_vouched_for(self, inp: NudgeInput) -> bool:
+        try:
+            verdict = await workflow.execute_local_activity(
+                actor_keys.check_nudge_actor,
+                actor_keys.NudgeCheck(nudge=inp, case_id=self._initial.case_id, now=workflow.now()),
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(maximum_attempts=3),
+            )
+        except ActivityError as exc:  # e.g. a worker that does not run the check: no verdict, no nudge
+            workflow.logger.info("nudge ignored: its actor could not be checked: %s", exc)
+            return False
+        if verdict.reason is not None:
+            workflow.logger.info("nudge ignored: unauthenticated: %s: %s", verdict.reason, verdict.detail)
+        return verdict.reason is None

@@ -18,6 +18,7 @@ from activities.notify import NotificationDelivery
 from activities.round_store import RoundStore
 from domain.procedure import PROFILE_IDS, load_profile
 from domain.rulesets import all_rule_sets
+from workflows.actor_keys import check_nudge_actor
 from workflows.case import RecognitionCaseWorkflow
 from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
 from workflows.round import AssessmentRoundWorkflow
@@ -32,8 +33,9 @@ WORKFLOWS = (
 )
 
 # Deterministic libraries the domain uses, loaded once outside the sandbox instead of once per workflow run
-# (the holiday calendars read the clock at import time, which the sandbox rightly refuses).
-PASSTHROUGH = ("domain", "holidays", "dateutil", "six", "yaml", "vietnam_provinces")
+# (the holiday calendars read the clock at import time, which the sandbox rightly refuses); and the worker's actor
+# key ring (workflows/actor_keys.py), installed at start and read by the case workflow's validators without IO.
+PASSTHROUGH = ("domain", "holidays", "dateutil", "six", "yaml", "vietnam_provinces", "workflows.actor_keys")
 
 Activity = Callable[..., Any]
 
@@ -50,7 +52,8 @@ def warm_domain() -> None:
 
 
 def case_activities(store: CaseStore) -> list[Activity]:
-    return [store.record_transition, store.load_recognition_history]
+    """The case's store, and the check of a nudge's actor (a local activity: no IO, its verdict recorded)."""
+    return [store.record_transition, store.load_recognition_history, check_nudge_actor]
 
 
 def round_activities(rounds: RoundStore) -> list[Activity]:

@@ -1,8 +1,9 @@
 """Administrators' bulk actions by filter (services/bulk): one route per action of its table, at
 /v1/bulk/<action>, taking the action's own request model.
 
-`dry_run: true`, the default, answers how many cases match and a sample; otherwise every match is acted on. A retry
-with the same `Idempotency-Key` sends the same update ids, so cases already done are not changed twice.
+`dry_run: true`, the default, answers how many cases match and a sample; otherwise every match is acted on. A filter
+naming nothing but the province acts only with `all: true` (else 422 `empty_filter`, field `filter`). A retry with
+the same `Idempotency-Key` sends the same update ids, so cases already done are not changed twice.
 """
 
 from __future__ import annotations

@@ -27,6 +27,8 @@ OPEN_WAIT_SECONDS = 60.0  # a province opens in seconds; past this the answer is
     "",
     response_model=OpenRoundOut,
     summary="Open a round for a province: its round workflow starts one case per unit (idempotent)",
+    description="Only a round that lies ahead opens: of the rule set in force, the current assessment or one of the "
+    "next `XPTT_ROUNDS_OPEN_AHEAD` (default 1); any other round is refused with 422 naming `round_id`.",
     responses={
         202: {"model": OpenRoundOut, "description": "still opening: follow the progress route"},
         **problems(403, 503),
@@ -42,7 +44,15 @@ async def open_(
 ) -> OpenRoundOut:
     state = request.app.state
     out = await rounds.open_(
-        session, temporal, state.sessions, principal, req, task_queue=state.settings.task_queue, wait=OPEN_WAIT_SECONDS
+        session,
+        temporal,
+        state.sessions,
+        principal,
+        req,
+        task_queue=state.settings.task_queue,
+        wait=OPEN_WAIT_SECONDS,
+        now=datetime.now(UTC),
+        ahead=state.settings.rounds_open_ahead,
     )
     if out.opening:
         response.status_code = 202

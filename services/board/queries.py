@@ -40,12 +40,14 @@ async def held_cases(session: AsyncSession, provinces: list[str]) -> list[tuple[
 async def failed_notifications(
     session: AsyncSession, provinces: list[str]
 ) -> list[tuple[NotificationRow, str | None, str | None]]:
-    """Notifications the outbox gave up on, with their case's stage and their unit's name (when they have them)."""
+    """Notifications the outbox gave up on, newest first, with their case's stage and their unit's name (when they
+    have them)."""
     rows = await session.execute(
         select(NotificationRow, CaseRow.stage, UnitRow.name)
         .outerjoin(CaseRow, CaseRow.id == NotificationRow.case_id)
         .outerjoin(UnitRow, UnitRow.code == NotificationRow.unit_code)
         .where(NotificationRow.province_code.in_(provinces), NotificationRow.status == "failed")
+        .order_by(NotificationRow.failed_at.desc().nulls_last(), NotificationRow.id)
     )
     return [(note, stage, name) for note, stage, name in rows.all()]
 

@@ -45,10 +45,30 @@ class BoardOut(BaseModel):
     items: list[StuckItem] = Field(description="the stuck things themselves, longest in stage first (up to `limit`)")
 
 
+class FailedNotice(BaseModel):
+    """A notification the outbox gave up on, as the board page lists it."""
+
+    id: str
+    kind: str
+    channel: str
+    official_id: str
+    address: str | None
+    case_id: str | None
+    unit_code: str | None
+    unit_name: str | None
+    attempts: int
+    code: str = Field(description="why, as a stable code: invalid_address, smtp_recipient_refused, retries_exhausted…")
+    error: str | None = Field(description="the last error as recorded")
+    failed_at: datetime | None
+
+
 class BoardView(BaseModel):
     """The board page: the board, with the open cases by stage, the rounds of the provinces and their names."""
 
     board: BoardOut
+    failed_notifications: list[FailedNotice] = Field(
+        default_factory=list, description="notifications that failed, newest first (the page's own list)"
+    )
     by_stage: list[tuple[str, int]] = Field(description="open cases by stage, in the order of the procedure")
     rounds: list[tuple[str, str]] = Field(description="(round, province) pairs with cases, latest round first")
     province_names: dict[str, str]

@@ -9,6 +9,7 @@ activities whose attempt has reached `min_attempts`): the read model cannot know
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import defaultdict
 from datetime import datetime
 
@@ -21,11 +22,12 @@ from db.models_notify import NotificationRow
 from domain.stages import Stage
 from services.access import Principal, require_oversight
 from services.board import queries
-from services.board.schemas import BoardGroup, BoardOut, BoardView, Reason, StuckItem
+from services.board.schemas import BoardGroup, BoardOut, BoardView, FailedNotice, Reason, StuckItem
 from services.errors import Refusal
 from workflows.case import STAGE, UNIT_CODE
 
 FAILING_SCAN_LIMIT = 5000
+FAILED_NOTICES_SHOWN = 50
 DESCRIBE_CONCURRENCY = 16
 
 COLUMN: dict[Reason, str] = {
@@ -69,12 +71,15 @@ async def board(
 async def board_view(
     session: AsyncSession, temporal: Client, principal: Principal, *, province: str | None, now: datetime
 ) -> BoardView:
-    """The board page: the board, the open cases by stage, the rounds of the provinces and the provinces' names."""
+    """The board page: the board, the open cases by stage, the rounds of the provinces and the provinces' names, and
+    the notifications that failed (listed apart: they have no time in stage to rank them among the stuck cases)."""
     stuck = await board(session, temporal, principal, province=province, now=now)
     order = [s.value for s in Stage]
     counts = await queries.open_cases_by_stage(session, stuck.provinces)
+    undelivered = await queries.failed_notifications(session, stuck.provinces)
     return BoardView(
         board=stuck,
+        failed_notifications=[_notice(note, name) for note, _, name in undelivered[:FAILED_NOTICES_SHOWN]],
         by_stage=sorted(counts, key=lambda r: order.index(r[0]) if r[0] in order else 99),
         rounds=await queries.rounds_with_cases(session, stuck.provinces),
         province_names=await queries.province_names(session, stuck.provinces),
@@ -149,7 +154,37 @@ def _notification_item(note: NotificationRow, stage: str | None, unit_name: str 
         note.failed_at or note.created_at,
         None,
         task_id=note.task_id,
-        detail=f"{note.kind} to {note.official_id} by {note.channel}: {note.last_error or 'failed'}",
+        detail=_notification_detail(note),
+    )
+
+
+def _notification_detail(note: NotificationRow) -> str:
+    """E.g. `task_assigned by email to demo-officer-33001 <a@@b.vn>, 1 attempt: invalid_address: …`."""
+    to = f"{note.official_id} <{note.address}>" if note.address else note.official_id
+    attempts = f"{note.attempts} attempt{'' if note.attempts == 1 else 's'}"
+    return f"{note.kind} by {note.channel} to {to}, {attempts}: {note.last_error or 'failed'}"
+
+
+def failure_code(error: str | None) -> str:
+    """The stable code an outbox error starts with (`invalid_address: …`, `retries exhausted: …`), else `failed`."""
+    head = (error or "").split(":", 1)[0].strip()
+    return head.replace(" ", "_") if re.fullmatch(r"[a-z][a-z_ ]*", head) else "failed"
+
+
+def _notice(note: NotificationRow, unit_name: str | None) -> FailedNotice:
+    return FailedNotice(
+        id=note.id,
+        kind=note.kind,
+        channel=note.channel,
+        official_id=note.official_id,
+        address=note.address,
+        case_id=note.case_id,
+        unit_code=note.unit_code,
+        unit_name=unit_name,
+        attempts=note.attempts,
+        code=failure_code(note.last_error),
+        error=note.last_error,
+        failed_at=note.failed_at,
     )
 
 

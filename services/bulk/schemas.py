@@ -33,12 +33,21 @@ class BulkFilter(BaseModel):
     due_before: Instant | None = None
     due_after: Instant | None = None
 
+    def conditions(self) -> list[str]:
+        """The conditions given besides the province. None: the filter matches every open case of the provinces."""
+        return [name for name, value in self if name != "province" and value is not None and value != []]
+
 
 class BulkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     filter: BulkFilter = Field(default_factory=BulkFilter)
     dry_run: bool = Field(default=True, description="count and sample only; false acts on every match")
+    all: bool = Field(
+        default=False,
+        description="needed to act (dry_run false) with a filter that names nothing but the province: it confirms "
+        "every open case of the province (of all your provinces without one)",
+    )
     reason: str = Field(min_length=1, max_length=2000, description="journalled with each change")
     batch_size: int = Field(default=100, ge=1, le=500)
 

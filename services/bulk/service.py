@@ -18,7 +18,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 import structlog
@@ -28,9 +28,12 @@ from temporalio.service import RPCError
 
 from contracts import Actor, ExtendDueInput, HoldInput, NudgeInput, ReassignInput, ReleaseInput
 from domain.access import may_act
+from domain.admin import AdminActionError, check_due_horizon
 from domain.calendar import due_at
 from domain.stages import Role
-from services.access import Principal, principal_of, require_admin
+from infra.settings import get_settings
+from services import idempotency
+from services.access import Principal, principal_of, require_admin, signed
 from services.bulk import queries
 from services.bulk.schemas import (
     REFUSALS_SHOWN,
@@ -84,15 +87,25 @@ def _case(temporal: Client, case_id: str) -> WorkflowHandle[RecognitionCaseWorkf
 async def _prepare_extend(
     session: AsyncSession, principal: Principal, req: ExtendDueRequest, now: datetime
 ) -> Precheck | None:
-    if req.new_due_at is not None and req.new_due_at <= now:
-        raise Refusal(422, "invalid_request", "new_due_at: must be in the future", field="new_due_at")
-    if req.add_working_days is None:
+    horizon = timedelta(days=get_settings().due_horizon_days)
+    if req.new_due_at is not None:
+        try:
+            check_due_horizon(req.new_due_at, now=now, horizon=horizon)
+        except AdminActionError as exc:
+            raise Refusal(422, "invalid_request", f"new_due_at: {exc}", field="new_due_at") from None
+        return None
+    assert req.add_working_days is not None
+
+    def movable(item: BulkItem) -> tuple[str, str] | None:
+        if item.due_at is None:
+            return "no_due_time", f"task {item.task_id} has no due time to move"
+        try:
+            check_due_horizon(due_at(item.due_at, req.add_working_days or 0), now=now, horizon=horizon)
+        except AdminActionError as exc:  # counted as the case would refuse it
+            return exc.code, f"task {item.task_id}: {exc}"
         return None
 
-    def has_due_time(item: BulkItem) -> tuple[str, str] | None:
-        return ("no_due_time", f"task {item.task_id} has no due time to move") if item.due_at is None else None
-
-    return has_due_time
+    return movable
 
 
 async def _extend(temporal: Client, actor: Actor, req: ExtendDueRequest, item: BulkItem, update_id: str) -> None:
@@ -100,7 +113,9 @@ async def _extend(temporal: Client, actor: Actor, req: ExtendDueRequest, item: B
     if new_due is None:
         assert item.due_at is not None and req.add_working_days is not None  # the precheck saw to it
         new_due = due_at(item.due_at, req.add_working_days)
-    update = ExtendDueInput(actor=actor, reason=req.reason, task_id=item.task_id or "", new_due_at=new_due)
+    update = signed(
+        actor, item.case_id, ExtendDueInput, reason=req.reason, task_id=item.task_id or "", new_due_at=new_due
+    )
     await _case(temporal, item.case_id).execute_update(RecognitionCaseWorkflow.extend_due, update, id=update_id)
 
 
@@ -124,22 +139,24 @@ async def _prepare_reassign(
 
 
 async def _reassign(temporal: Client, actor: Actor, req: ReassignRequest, item: BulkItem, update_id: str) -> None:
-    update = ReassignInput(actor=actor, reason=req.reason, task_id=item.task_id or "", official_id=req.official_id)
+    update = signed(
+        actor, item.case_id, ReassignInput, reason=req.reason, task_id=item.task_id or "", official_id=req.official_id
+    )
     await _case(temporal, item.case_id).execute_update(RecognitionCaseWorkflow.reassign, update, id=update_id)
 
 
 async def _remind(temporal: Client, actor: Actor, req: RemindRequest, item: BulkItem, update_id: str) -> None:
-    nudge = NudgeInput(actor=actor, task_id=item.task_id or "")
+    nudge = signed(actor, item.case_id, NudgeInput, task_id=item.task_id or "")
     await _case(temporal, item.case_id).signal(RecognitionCaseWorkflow.nudge, nudge)
 
 
 async def _hold(temporal: Client, actor: Actor, req: HoldRequest, item: BulkItem, update_id: str) -> None:
-    update = HoldInput(actor=actor, reason=req.reason)
+    update = signed(actor, item.case_id, HoldInput, reason=req.reason)
     await _case(temporal, item.case_id).execute_update(RecognitionCaseWorkflow.hold, update, id=update_id)
 
 
 async def _release(temporal: Client, actor: Actor, req: ReleaseRequest, item: BulkItem, update_id: str) -> None:
-    update = ReleaseInput(actor=actor, reason=req.reason)
+    update = signed(actor, item.case_id, ReleaseInput, reason=req.reason)
     await _case(temporal, item.case_id).execute_update(RecognitionCaseWorkflow.release, update, id=update_id)
 
 
@@ -219,8 +236,20 @@ async def run(
     spec = ACTIONS[action]
     if not isinstance(req, spec.request):
         raise TypeError(f"{action} takes a {spec.request.__name__}, not a {type(req).__name__}")
+    if not req.dry_run and not req.all and not req.filter.conditions():  # a whole province only when asked for
+        raise Refusal(
+            422,
+            "empty_filter",
+            "filter: it names nothing but the province, so it would act on every open case there; narrow it, or "
+            "confirm with `all` (a dry run counts them first)",
+            field="filter",
+        )
     precheck = await spec.prepare(session, principal, req, now)
     stmt = queries.matches(require_admin(principal, req.filter.province), req.filter, action, now)
+    if idempotency_key is not None and not req.dry_run:  # one key, one request (a dry run changes nothing)
+        route = f"POST /v1/bulk/{action.replace('_', '-')}"
+        body = req.model_dump(mode="json")
+        await idempotency.claim(session, key=idempotency_key, official_id=principal.official_id, route=route, body=body)
     operation_id = idempotency_key or str(uuid.uuid4())
     actor = Actor(official_id=principal.official_id, scopes=list(principal.scopes))
     gate = asyncio.Semaphore(CONCURRENCY)

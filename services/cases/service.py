@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from contracts import Actor, CaseStatus, WithdrawInput
+from contracts import CaseStatus, WithdrawInput
 from db.models import CaseRow
-from services.access import Principal, require_admin, require_read
+from services.access import Principal, require_admin, require_read, signed
 from services.cases import queries
 from services.cases.schemas import AuditOut, CaseOut, CaseTaskOut, ScoreOut, TimelineOut, from_row
 from services.cases.timeline import timeline_of
@@ -64,7 +64,7 @@ async def withdraw(
     await session.rollback()  # release the connection before waiting on Temporal
     if status != "open":
         raise Refusal(409, "case_closed", f"case {case_id} is {status}")
-    update = WithdrawInput(actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), reason=reason)
+    update = signed(principal, case_id, WithdrawInput, reason=reason)
     handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
     try:
         return await handle.execute_update(RecognitionCaseWorkflow.withdraw, update, id=f"withdraw-{case_id}")

@@ -11,9 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from contracts import Actor, CompleteTaskInput, CompleteTaskResult
+from contracts import CompleteTaskInput, CompleteTaskResult
 from db.models import CaseRow, TaskRow
-from services.access import Principal, require_complete, require_read
+from services import idempotency
+from services.access import Principal, require_complete, require_read, signed
 from services.cases.schemas import from_row
 from services.errors import Refusal
 from services.inbox import cursor as cursors
@@ -74,12 +75,18 @@ async def complete_task(
     payload: dict[str, Any],
     idempotency_key: str | None,
 ) -> CompleteTaskResult:
-    """Send the task's form to its case; the same idempotency key sends the same update again."""
+    """Send the task's form to its case; the same idempotency key with the same form sends the same update again
+    (and with another form is refused)."""
     found = await task_with_case(session, task_id)
     session.expunge_all()  # keep the rows readable after the rollback
     await session.rollback()  # release the connection before waiting on Temporal
     task, _, _ = _readable(principal, task_id, found)
     require_complete(principal, task.role, task.unit_code, task.province_code, task_id=task_id)
+    if idempotency_key is not None:  # one key, one body: another body under the key is refused (422)
+        route = f"POST /v1/tasks/{task_id}/complete"
+        await idempotency.claim(
+            session, key=idempotency_key, official_id=principal.official_id, route=route, body=payload
+        )
     update_id = f"{task_id}:{idempotency_key}" if idempotency_key else f"{task_id}:{uuid.uuid4()}"
     # A retry of the update that completed the task goes to the case again, which answers it with the same result.
     retry = idempotency_key is not None and task.status == "completed" and task.update_id == update_id
@@ -88,9 +95,7 @@ async def complete_task(
     if task.assignee_id is not None and task.assignee_id != principal.official_id:
         raise Refusal(403, "forbidden", f"task {task_id} is assigned to official {task.assignee_id}")
     handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, task.case_id)
-    update = CompleteTaskInput(
-        task_id=task_id, actor=Actor(official_id=principal.official_id, scopes=list(principal.scopes)), payload=payload
-    )
+    update = signed(principal, task.case_id, CompleteTaskInput, task_id=task_id, payload=payload)
     try:
         return await handle.execute_update(RecognitionCaseWorkflow.complete_task, update, id=update_id)
     except (WorkflowUpdateFailedError, RPCError) as exc:

@@ -1,6 +1,9 @@
 """Assessment rounds of a province for the officials who run and oversee them: open one (its AssessmentRoundWorkflow
 starts one case per unit), follow its progress, read its report.
 
+A round opens as live cases only while it lies ahead (`live_round`: domain.rounds.check_opening); the API, the
+`xptt round open` command and the Schedule's opening (which opens the round assessed today) agree on it.
+
 Progress and the report are counted from the read model (the cases of the round in the province), so they answer
 for every round however it was opened; with them come the round workflow's own progress (its query) and, once the
 round has closed, the report it recorded (with the share recognised against the province's target).
@@ -10,16 +13,17 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from db.models import RoundRow
+from domain.calendar import local_date
 from domain.errors import DomainError
 from domain.round_report import RoundProgress, RoundReport
-from domain.rounds import parse_round
+from domain.rounds import Round, check_opening, parse_round
 from services.access import Principal, require_admin, require_oversight
 from services.errors import Refusal
 from services.rounds import queries
@@ -27,6 +31,17 @@ from services.rounds.opening import open_round
 from services.rounds.report import build_report
 from services.rounds.schemas import OpenRoundOut, OpenRoundRequest, ProgressOut, ReportOut
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
+
+
+def live_round(round_id: str, *, today: date, ahead: int) -> Round:
+    """The round `round_id` names, when it may open as live cases on `today` (the rule set in force, the current
+    assessment or one of the next `ahead`); Refusal 422 naming `round_id` otherwise."""
+    try:
+        rnd = parse_round(round_id)
+        check_opening(rnd, today, ahead=ahead)
+    except DomainError as exc:
+        raise Refusal(422, "invalid_request", f"round_id: {exc}", field="round_id") from None
+    return rnd
 
 
 async def open_(
@@ -38,14 +53,14 @@ async def open_(
     *,
     task_queue: str,
     wait: float | None,
+    now: datetime,
+    ahead: int,
 ) -> OpenRoundOut:
     """Open the round for the province (idempotent) and wait up to `wait` seconds (None: until it has opened); past
-    that the answer says it is still opening, with the cases started so far, and the opening goes on."""
+    that the answer says it is still opening, with the cases started so far, and the opening goes on. Only a round
+    that lies ahead on `now` opens (`live_round`)."""
     require_admin(principal, req.province)
-    try:
-        parse_round(req.round_id)
-    except DomainError as exc:
-        raise Refusal(422, "invalid_request", f"round_id: {exc}", field="round_id") from None
+    live_round(req.round_id, today=local_date(now), ahead=ahead)
     await session.rollback()  # hold no connection while the round opens
     opening = asyncio.ensure_future(
         open_round(

@@ -43,11 +43,11 @@ def _completed(
             occurred_at=T0 + timedelta(hours=seq - 1),
             **transition,
         ),
-        actor_id="officer",
+        actor_id=f"demo-officer-{unit}",  # the unit's commune officer (services/seed.py demo_officials)
         actor_role=Role.COMMUNE_OFFICER,
         update_id=f"u-{seq - 1}",
         completed_task=CompletedTask(
-            task_id=f"{case_id}-t{seq - 1:02d}", completed_by="officer", completion=completion
+            task_id=f"{case_id}-t{seq - 1:02d}", completed_by=f"demo-officer-{unit}", completion=completion
         ),
         new_task=NewTask(task_id=f"{case_id}-t{seq:02d}", stage=to, role=dict(HUMAN_PATH)[to], due_at=None),
         workflow_id=case_id,

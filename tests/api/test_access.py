@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -25,6 +26,7 @@ from tests.support import PROVINCE, SECRET, Stack, form_for, fresh_unit, token_f
 ADMIN_AUDIT = {Role.ADMIN, Role.AUDITOR}
 ANY = set(ROLES)
 ROUND_TO_OPEN = "qd06-2019:2034"  # no other test opens this round
+OPEN_AHEAD = "4"  # 2034 lies four assessments after the current one: XPTT_ROUNDS_OPEN_AHEAD opens it
 
 
 @dataclass(frozen=True)
@@ -132,8 +134,12 @@ BAD_TOKENS = {
 
 
 async def test_every_route_admits_exactly_its_roles_in_their_own_scope(
-    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+    temporal_env: WorkflowEnvironment,
+    database_url: str,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("XPTT_ROUNDS_OPEN_AHEAD", OPEN_AHEAD)
     async with case_at_registration(temporal_env, database_url, sessions) as (stack, case_id, task):
         own = {o.role: o.id for o in stack.officials}
         other = await seed_other_scopes(sessions, other_unit=fresh_unit())

@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 from api.auth import AuthError, JwksCache, TokenVerifier
 from api.main import create_app
 from infra.settings import Settings
+from infra.tokens import issue_token, utcnow
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.api.helpers import problem, serve
 from tests.loopback import JsonHandler, serve_in_thread
@@ -81,7 +82,7 @@ def verifier(url: str, client: httpx.AsyncClient, *, min_refresh: float = 0, sec
 
 async def refused(v: TokenVerifier, token: str, code: str = "invalid_token") -> str:
     with pytest.raises(AuthError) as info:
-        await v.official_id(token)
+        await v.verify(token)
     assert info.value.code == code, info.value.detail
     return info.value.detail
 
@@ -91,17 +92,17 @@ async def test_provider_tokens_verify_against_the_jwks_and_a_rotated_key_is_fetc
     jwks.publish("a", key_a, "RS256")
     async with httpx.AsyncClient() as client:
         v = verifier(jwks.url, client)
-        assert await v.official_id(sign(key_a, "a")) == "demo-admin-33"
-        assert await v.official_id(sign(key_a, "a", sub="demo-auditor-33")) == "demo-auditor-33"
+        assert (await v.verify(sign(key_a, "a"))).official_id == "demo-admin-33"
+        assert (await v.verify(sign(key_a, "a", sub="demo-auditor-33"))).official_id == "demo-auditor-33"
         assert jwks.fetches == 1  # cached
         # the provider rotates: a token naming the new key makes the cache fetch the set again
         jwks.publish("b", key_b, "RS256")
-        assert await v.official_id(sign(key_b, "b")) == "demo-admin-33"
+        assert (await v.verify(sign(key_b, "b"))).official_id == "demo-admin-33"
         assert jwks.fetches == 2
         # an ES256 key works the same way
         ec_key = ec.generate_private_key(ec.SECP256R1())
         jwks.publish("e", ec_key, "ES256")
-        assert await v.official_id(sign(ec_key, "e", alg="ES256")) == "demo-admin-33"
+        assert (await v.verify(sign(ec_key, "e", alg="ES256"))).official_id == "demo-admin-33"
 
 
 async def test_forged_expired_and_misdirected_provider_tokens_are_refused(jwks: Jwks) -> None:
@@ -132,7 +133,7 @@ async def test_unknown_key_ids_do_not_make_the_api_hammer_the_provider(jwks: Jwk
     jwks.publish("a", key, "RS256")
     async with httpx.AsyncClient() as client:
         v = verifier(jwks.url, client, min_refresh=60)
-        assert await v.official_id(sign(key, "a")) == "demo-admin-33"
+        assert (await v.verify(sign(key, "a"))).official_id == "demo-admin-33"
         for n in range(5):
             await refused(v, sign(key, f"random-{n}"))
         assert jwks.fetches == 1
@@ -145,12 +146,12 @@ async def test_an_unreachable_jwks_answers_503_until_it_is_back_then_cached_keys
     async with httpx.AsyncClient() as client:
         v = verifier(jwks.url, client)
         with pytest.raises(AuthError) as info:
-            await v.official_id(sign(key, "a"))
+            await v.verify(sign(key, "a"))
         assert (info.value.status, info.value.code) == (503, "auth_unavailable")
         jwks.down = False
-        assert await v.official_id(sign(key, "a")) == "demo-admin-33"
+        assert (await v.verify(sign(key, "a"))).official_id == "demo-admin-33"
         jwks.down = True
-        assert await v.official_id(sign(key, "a")) == "demo-admin-33"  # served from the cache
+        assert (await v.verify(sign(key, "a"))).official_id == "demo-admin-33"  # served from the cache
 
 
 async def test_the_api_takes_provider_tokens_and_names_each_refusal(
@@ -215,3 +216,65 @@ async def test_development_tokens_work_with_the_shared_secret_only(
 def test_the_api_refuses_to_start_without_a_way_to_verify_tokens() -> None:
     with pytest.raises(RuntimeError, match="XPTT_JWKS_URL"):
         TokenVerifier(Settings.model_validate({"DATABASE_URL": "postgresql://x/y"}))
+
+
+def shared(**env: str) -> TokenVerifier:
+    """A verifier of the product's HS256 tokens, with more settings."""
+    return TokenVerifier(Settings.model_validate({"XPTT_JWT_SECRET": SECRET, **env}))
+
+
+def product_token(ttl: timedelta, *, service: bool = False, audience: str = "xptt") -> str:
+    return issue_token(
+        "demo-admin-33", secret=SECRET, issuer="xptt", now=utcnow(), ttl=ttl, service=service, audience=audience
+    )
+
+
+async def test_lifetime_caps_follow_the_settings_and_a_service_token_has_its_own() -> None:
+    v = shared(XPTT_TOKEN_MAX_HOURS="2", XPTT_SERVICE_TOKEN_MAX_DAYS="3")
+    assert (await v.verify(product_token(timedelta(hours=2)))).service is False
+    await refused(v, product_token(timedelta(hours=3)), "token_lifetime_exceeded")
+    verified = await v.verify(product_token(timedelta(days=3), service=True))
+    assert verified.service and verified.jti and verified.official_id == "demo-admin-33"
+    await refused(v, product_token(timedelta(days=4), service=True), "token_lifetime_exceeded")
+    # the audience is the setting's
+    await refused(shared(XPTT_JWT_AUDIENCE="xptt-api"), product_token(timedelta(hours=1)))
+    ok = await shared(XPTT_JWT_AUDIENCE="xptt-api").verify(product_token(timedelta(hours=1), audience="xptt-api"))
+    assert ok.official_id == "demo-admin-33"
+
+
+async def test_service_only_accepts_the_shared_secret_for_service_tokens_alone(jwks: Jwks) -> None:
+    async with httpx.AsyncClient() as client:
+        settings = Settings.model_validate(
+            {"XPTT_JWT_SECRET": SECRET, "XPTT_JWT_SERVICE_ONLY": "true", "XPTT_JWKS_URL": jwks.url}
+        )
+        v = TokenVerifier(settings, jwks=JwksCache(jwks.url, client=client))
+        assert "service" in await refused(v, product_token(timedelta(hours=1)))
+        assert (await v.verify(product_token(timedelta(days=30), service=True))).service
+        # a provider's token never counts as a service token, whatever it claims
+        key = rsa_key()
+        jwks.publish("a", key, "RS256")
+        long = sign(key, "a", iss="xptt", aud="xptt", kind="service", exp=datetime.now(UTC) + timedelta(days=2))
+        await refused(v, long, "token_lifetime_exceeded")
+    with pytest.raises(RuntimeError, match="XPTT_OIDC_ISSUER"):
+        TokenVerifier(Settings.model_validate({"XPTT_JWT_SECRET": SECRET, "XPTT_JWT_SERVICE_ONLY": "true"}))
+
+
+async def test_provider_tokens_are_capped_and_need_an_integer_exp_and_the_audience(jwks: Jwks) -> None:
+    key = rsa_key()
+    jwks.publish("a", key, "RS256")
+    now = int(datetime.now(UTC).timestamp())
+    async with httpx.AsyncClient() as client:
+        v = verifier(jwks.url, client)
+        await refused(v, sign(key, "a", exp=now + 25 * 3600), "token_lifetime_exceeded")
+        await refused(v, sign(key, "a", iat=now - 24 * 3600, exp=now + 3600), "token_lifetime_exceeded")
+        assert "exp" in await refused(v, sign(key, "a", exp=float(now + 60)))
+        assert "exp" in await refused(v, sign(key, "a", exp=str(now + 60)))
+        assert "aud" in await refused(v, sign(key, "a", aud=None))
+        assert "JWT ID" in await refused(v, sign(key, "a", jti=17))
+        verified = await v.verify(sign(key, "a", jti="provider-jti"))  # a provider's jti is optional, kept when sent
+        assert verified.jti == "provider-jti" and not verified.service
+
+
+def test_an_empty_audience_is_not_a_setting() -> None:
+    with pytest.raises(ValueError, match="XPTT_JWT_AUDIENCE"):
+        Settings.model_validate({"XPTT_JWT_AUDIENCE": ""})

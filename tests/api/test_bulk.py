@@ -18,6 +18,7 @@ from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.stages import LocalityType, Stage
 from domain.units import load_units
+from services.bulk.schemas import BulkFilter
 from services.rounds.opening import ensure_round, start_case
 from tests.api.helpers import problem
 from tests.support import PROVINCE, Stack, form_for, running_stack
@@ -216,3 +217,64 @@ async def test_hold_release_reassign_and_remind_by_filter_with_per_item_outcomes
             "invalid_request",
         )
         assert "new_due_at" in bad["detail"]
+
+
+def test_a_filter_names_cases_only_with_a_condition_besides_the_province() -> None:
+    assert BulkFilter().conditions() == []
+    assert BulkFilter(province=PROVINCE, units=[], stages=[]).conditions() == []  # empty lists select nothing apart
+    assert BulkFilter(province=PROVINCE, overdue=False).conditions() == ["overdue"]  # "not overdue" is a condition
+    assert BulkFilter(stages=[Stage.REGISTRATION], round="qd06-2019:2027").conditions() == ["stages", "round"]
+    # every field but the province narrows the match (queries.matches reads each): a new one counts as well
+    assert set(BulkFilter.model_fields) - {"province"} == {
+        "units",
+        "stages",
+        "round",
+        "case_ids",
+        "overdue",
+        "escalated",
+        "on_hold",
+        "due_before",
+        "due_after",
+    }
+
+
+async def test_acting_on_a_whole_province_needs_all_and_a_dry_run_counts_it_first(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+        units = [u.code for u in reversed(load_units(PROVINCE)) if u.code != stack.unit_code][4:7]
+        ids = await _start_many(stack, ["qd06-2019:2044"], units)  # units the other tests of 2044 leave
+
+        async def held() -> int:
+            async with stack.sessions() as session:
+                return int(await session.scalar(select(func.count()).select_from(CaseRow).where(CaseRow.on_hold)) or 0)
+
+        async def journalled() -> int:
+            async with stack.sessions() as session:
+                query = select(func.count()).select_from(AuditEventRow).where(AuditEventRow.action == "case_held")
+                return int(await session.scalar(query) or 0)
+
+        # a dry run needs no `all`: it shows how many the whole province is
+        for body in ({"reason": "rà soát"}, {"filter": {"province": PROVINCE, "units": []}, "reason": "rà soát"}):
+            dry = await _bulk(stack, "hold", body)
+            assert (dry["dry_run"], dry["matched"], dry["applied"]) == (True, 3, 0), dry
+        journal_before = await journalled()
+        for body in (
+            {"filter": {}, "dry_run": False, "reason": "rà soát"},
+            {"filter": {"province": PROVINCE}, "dry_run": False, "reason": "rà soát"},
+            {"filter": {"province": PROVINCE, "units": [], "stages": []}, "dry_run": False, "reason": "rà soát"},
+            {"filter": {"province": PROVINCE}, "dry_run": False, "all": False, "reason": "rà soát"},
+        ):
+            resp = await stack.http.post("/v1/bulk/hold", json=body, headers=stack.headers("admin"))
+            refused = problem(resp, 422, "empty_filter")
+            assert refused["field"] == "filter" and "all" in refused["detail"], refused
+        assert (await held(), await journalled()) == (0, journal_before)  # nothing changed
+
+        # one condition besides the province is enough; `all: true` takes the whole province
+        one = await _bulk(stack, "hold", {"filter": {"units": units[:1]}, "dry_run": False, "reason": "rà soát"})
+        assert (one["matched"], one["applied"]) == (1, 1)
+        every = await _bulk(
+            stack, "hold", {"filter": {"province": PROVINCE}, "dry_run": False, "all": True, "reason": "rà soát"}
+        )
+        assert (every["matched"], every["applied"], every["refused"]) == (2, 2, {})
+        assert await held() == len(ids)

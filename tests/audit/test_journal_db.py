@@ -34,8 +34,11 @@ CHANGES = [
 
 
 def entry(case_id: str, unit: str, seq: int, **over: Any) -> AuditEntry:
-    """Journal row `seq` of the case: a payload with a fraction and Vietnamese text, a time to the microsecond."""
+    """Journal row `seq` of the case: a payload with a fraction and Vietnamese text, a time to the microsecond; the
+    steps after the opening by the unit's commune officer (seeded by `new_case`)."""
     values = journal_values(seq, case_id=case_id, workflow_id=case_id, unit_code=unit)
+    if seq > 1:
+        values["actor_id"] = f"demo-officer-{unit}"
     values["payload"] = {"n": seq, "score": 12.5, "note": "Hưng Yên"}
     values["occurred_at"] = T0 + timedelta(minutes=seq, microseconds=seq)
     return AuditEntry(**(values | over))
@@ -186,8 +189,10 @@ async def test_a_row_inserted_by_hand_is_named_by_verify(sessions: async_session
         )
     result = await verify_case(sessions, case_id)
     assert result.first_problem is not None
-    assert (result.first_problem.case_id, result.first_problem.seq) == (case_id, 4)
-    assert "row seq 4 was altered" in result.first_problem.detail
+    # the forged row names an official who does not exist; the row it displaced no longer hashes to itself
+    assert [(p.seq, p.kind) for p in result.problems[:2]] == [(3, "unknown_actor"), (4, "altered")]
+    assert "official intruder" in result.problems[0].detail
+    assert "row seq 4 was altered" in result.problems[1].detail
 
     # A forged row appended after the head with a fresh seq and a junk hash is named too.
     case_b, unit_b = await new_case(sessions, rows=2)

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
-from db.models import AuditEventRow, TaskRow
+from db.models import AuditEventRow, CaseRow, TaskRow
 from domain.stages import Role
-from tests.support import running_stack
+from tests.support import ACTOR_KEYS, running_stack
 
 XPTT = str(Path(sys.executable).with_name("xptt"))
 
@@ -31,6 +31,15 @@ async def _xptt(env: dict[str, str], *args: str) -> tuple[int, str]:
     return proc.returncode or 0, out.decode()
 
 
+def _env(temporal_env: WorkflowEnvironment, database_url: str) -> dict[str, str]:
+    """What the command needs of the stack: its database, its Temporal server, the key the services sign with."""
+    return {
+        "DATABASE_URL": database_url,
+        "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
+        "XPTT_ACTOR_KEYS": ACTOR_KEYS,
+    }
+
+
 async def test_bulk_extend_dry_run_then_apply(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -38,10 +47,7 @@ async def test_bulk_extend_dry_run_then_apply(
         case_id = await stack.start_case()
         task = await stack.open_task(case_id, "commune_officer")
         admin = next(o.id for o in stack.officials if o.role == Role.ADMIN)
-        env = {
-            "DATABASE_URL": database_url,
-            "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
-        }
+        env = _env(temporal_env, database_url)
         base = [
             "bulk",
             "extend",
@@ -90,3 +96,27 @@ async def test_bulk_extend_dry_run_then_apply(
         assert code == 2 and "time zone" in out
         code, out = await _xptt(env, "bulk", "hold", "--province", "3", "--as", admin, "--reason", "r")
         assert code == 2 and "province" in out
+
+
+async def test_bulk_apply_without_any_filter_needs_all(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+        case_id = await stack.start_case()
+        await stack.open_task(case_id, "commune_officer")
+        admin = next(o.id for o in stack.officials if o.role == Role.ADMIN)
+        env = _env(temporal_env, database_url)
+        whole = ["bulk", "hold", "--province", "33", "--as", admin, "--reason", "thanh tra toàn tỉnh"]
+
+        async def held() -> bool:
+            async with sessions() as session:
+                return bool(await session.scalar(select(CaseRow.on_hold).where(CaseRow.id == case_id)))
+
+        code, out = await _xptt(env, *whole)  # the dry run counts the whole province and says what applying needs
+        assert code == 0 and case_id in out and "--all" in out, out
+        code, out = await _xptt(env, *whole, "--apply")
+        assert code == 2 and "empty_filter" in out, out
+        assert not await held()
+        code, out = await _xptt(env, *whole, "--apply", "--all")
+        assert code == 0 and "applied" in out, out
+        assert await held()

@@ -29,6 +29,7 @@ async def test_round_open_progress_and_report_from_the_command_line(
             "DATABASE_URL": database_url,
             "TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host,
             "TEMPORAL_TASK_QUEUE": stack.task_queue,
+            "XPTT_ROUNDS_OPEN_AHEAD": "10",  # its own round lies eight assessments after the current one
         }
         units = len(load_units(PROVINCE))
         code, out = await _xptt(env, "round", "open", ROUND_ID, "--province", PROVINCE)

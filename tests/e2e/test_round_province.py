@@ -12,10 +12,10 @@ from temporalio.testing import WorkflowEnvironment
 
 from audit.service import verify_case
 from contracts import Actor, CompleteTaskInput, OpenRoundInput
-from db.models import RoundReportRow, TaskRow
+from db.models import OfficialRow, RoleAssignmentRow, RoundReportRow, TaskRow
 from domain.access import RoleScope
 from tests.builders import seed_province, stack_worker
-from tests.support import HUMAN_PATH, ROUND_ID, form_for
+from tests.support import HUMAN_PATH, ROUND_ID, form_for, sign
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
@@ -33,18 +33,21 @@ async def _drive(env: WorkflowEnvironment, case_id: str, unit: str, *, register:
             await asyncio.sleep(0.05)
         scope = RoleScope(role=role, province_code=PROVINCE, unit_code=unit)
         payload = form_for(stage) if register else {"registered": False, "note": "Chưa đủ điều kiện"}
-        await handle.execute_update(
-            RecognitionCaseWorkflow.complete_task,
-            CompleteTaskInput(
-                task_id=status.open_task.task_id, actor=Actor(official_id=f"o-{role}", scopes=[scope]), payload=payload
-            ),
-        )
+        actor = Actor(official_id=f"o-{role.value}", scopes=[scope])
+        inp = CompleteTaskInput(task_id=status.open_task.task_id, actor=actor, payload=payload)
+        await handle.execute_update(RecognitionCaseWorkflow.complete_task, sign(inp, case_id))
 
 
 async def test_a_real_province_runs_its_round_to_the_report(
     temporal_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     units = await seed_province(sessions, PROVINCE)
+    # The officials who act (the journal's verification checks that they exist and hold their roles); inactive, so
+    # that nobody is notified.
+    async with sessions() as session, session.begin():
+        for role in {role for _, role in PATH}:
+            session.add(OfficialRow(id=f"o-{role.value}", full_name=f"o-{role.value}", active=False))
+            session.add(RoleAssignmentRow(official_id=f"o-{role.value}", role=role.value, province_code=PROVINCE))
     queue = f"province-{uuid.uuid4()}"
     client = temporal_env.client
     async with stack_worker(client, queue, sessions):

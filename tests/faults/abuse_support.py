@@ -32,7 +32,7 @@ from domain.rulesets import load_rule_set
 from domain.stages import LocalityType, Role, Stage
 from services.rounds.opening import ensure_round
 from services.seed import demo_officials, seed_officials
-from tests.support import PROVINCE, Stack, form_for, fresh_unit, token_for
+from tests.support import PROVINCE, Stack, form_for, fresh_unit, sign_json, token_for
 from workflows.case import RecognitionCaseWorkflow
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -524,8 +524,13 @@ def bad_admin_update(name: str, parked: Parked) -> st.SearchStrategy[dict[str, A
 
 
 def bad_nudge(parked: Parked) -> st.SearchStrategy[Any]:
-    """A `nudge` signal the case must drop: the wrong official, the wrong task, no input, a malformed one."""
+    """A `nudge` signal the case must drop: the wrong official, the wrong task, no input, a malformed one; vouched
+    for (tests/support.py `sign_json`), so that what drops it is the case's own rule, not the missing assertion."""
     base = {"actor": _json_actor(parked.actor(Role.ADMIN)), "task_id": parked.task_id}
+    return _drops(parked, base).map(lambda arg: sign_json("nudge", arg, parked.case_id))
+
+
+def _drops(parked: Parked, base: dict[str, Any]) -> st.SearchStrategy[Any]:
     return st.one_of(
         st.just(None),
         wrong_scopes(parked, Role.ADMIN).map(

@@ -43,7 +43,7 @@ from infra.settings import Settings
 from infra.stack import Launcher, serve_app
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.notify.support import SENDER, SmtpServer
-from tests.support import HUMAN_PATH, ROUND_ID, SECRET, form_for, token_for
+from tests.support import ACTOR_KEYS, HUMAN_PATH, ROUND_ID, SECRET, form_for, token_for
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -324,6 +324,7 @@ class RoundRun:
                 MAIL_FROM=SENDER,
                 LOG_FORMAT="json",
                 LOG_LEVEL="INFO",
+                XPTT_ACTOR_KEYS=ACTOR_KEYS,  # the worker checks with the key the API here signs with
             )
             self.client = await self.temporal.connect()
             self.worker = self.launcher.worker(cwd=ROOT, wait=False)

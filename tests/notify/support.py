@@ -43,11 +43,17 @@ REFUSED_DOMAIN = "@refused.invalid"
 
 
 class RefusingSink(MailSink):
-    """Accepts everything except recipients at REFUSED_DOMAIN, which get a permanent 550."""
+    """Accepts everything except recipients at REFUSED_DOMAIN, which get a permanent 550. `asked` lists every RCPT TO
+    the server was sent, accepted or not: how many times a delivery tried each address."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        super().__init__(directory)
+        self.asked: list[str] = []
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
     ) -> str:
+        self.asked.append(address)
         if address.endswith(REFUSED_DOMAIN):
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)

@@ -1,10 +1,12 @@
 """A small OpenID Connect provider over real HTTP on 127.0.0.1, for the web sign-in tests: a discovery document,
 `/authorize` that signs in the configured subject at once and sends the browser back with a code (or with an error),
 `/token` that checks the client's secret, the redirect URI and the PKCE verifier and answers with an RS256 ID token
-carrying the nonce, and `/jwks` with the RSA key made when the provider starts.
+carrying the nonce (and a jti), and `/jwks` with the RSA key made when the provider starts. `issued` keeps every ID
+token it handed out.
 
 `misbehave` makes the next ID tokens wrong in one way (`wrong_nonce`, `wrong_audience`, `expired`, `unpublished_key`,
-`no_id_token`); `token_error` makes the token endpoint refuse; `deny` makes `/authorize` answer `access_denied`."""
+`long_lived` (a week), `no_id_token`); `token_error` makes the token endpoint refuse; `deny` makes `/authorize`
+answer `access_denied`."""
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class Provider:
     grants: dict[str, Grant] = field(default_factory=dict)
     seen: list[dict[str, str]] = field(default_factory=list)  # every request to /token, as received
     bad_requests: list[dict[str, str]] = field(default_factory=list)  # authorization requests it refused
+    issued: list[str] = field(default_factory=list)  # every ID token it handed out
     key: rsa.RSAPrivateKey = field(default_factory=lambda: rsa_key())
 
     def start(self) -> Provider:
@@ -160,6 +163,7 @@ class Provider:
             "nonce": grant.nonce,
             "iat": now,
             "exp": now + timedelta(minutes=10),
+            "jti": secrets.token_hex(12),
         }
         key: Any = self.key
         match self.misbehave:
@@ -171,4 +175,8 @@ class Provider:
                 claims |= {"iat": now - timedelta(hours=2), "exp": now - timedelta(hours=1)}
             case "unpublished_key":
                 key = rsa_key()
-        return jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+            case "long_lived":
+                claims["exp"] = now + timedelta(days=7)
+        token = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "k1"})
+        self.issued.append(token)
+        return token

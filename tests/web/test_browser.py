@@ -1,14 +1,16 @@
 """In Debian's Chromium (headless, Playwright): a commune officer signs in with the OIDC provider (a small one served
 over HTTP on 127.0.0.1), fills the self-assessment, is refused an out-of-range score next to its field in Vietnamese,
 fixes it, submits, and the case advances; an administrator signs in with a token and extends a due date in bulk after
-a dry run. Screenshots of the sign-in page, the inbox, the task form, the board and the dry run go to
-var/screenshots/."""
+a dry run, then opens the round's page. Screenshots of the sign-in page, the inbox, the task form, the board, the dry
+run and the round go to var/screenshots/. The pages run under their Content-Security-Policy: the browser reports no
+violation of it (a style attribute set at the end shows that a violation would be reported)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -19,9 +21,13 @@ from db.models import CaseRow, TaskRow
 from domain.rulesets import load_rule_set
 from domain.stages import Stage
 from tests.builders import complete
-from tests.support import form_for
+from tests.support import PROVINCE, ROUND_ID, form_for
 from tests.web.test_oidc import PROVIDER_NAME, oidc_stack
 
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+CSP = "Content Security Policy"  # in every message Chromium logs for a violation
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -33,6 +39,24 @@ def _require_chromium() -> None:
             f"{CHROMIUM} is missing: `make test` installs Debian's chromium (apt-get install -y chromium); "
             "run that as root (never `playwright install`)"
         )
+
+
+def _violations(page: Page) -> list[str]:
+    """The Content-Security-Policy violations the browser reports on `page` (its console), as they come."""
+    seen: list[str] = []
+    page.on("console", lambda message: seen.append(message.text) if CSP in message.text else None)
+    return seen
+
+
+async def _no_violation_but_the_probe(page: Page, seen: list[str]) -> None:
+    """Set a style attribute, which the policy forbids: once its violation is reported, every earlier one would have
+    been too (a page's console is in order), so the probe must be the only one."""
+    await page.evaluate("document.body.setAttribute('style', 'outline: 3px solid red')")
+    for _ in range(200):
+        if seen:
+            break
+        await asyncio.sleep(0.05)
+    assert len(seen) == 1 and "style-src" in seen[0], seen
 
 
 async def _task_due(sessions: async_sessionmaker[AsyncSession], task_id: str) -> datetime | None:
@@ -63,6 +87,7 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
             browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
             try:
                 officer = await browser.new_page(viewport={"width": 1280, "height": 900})
+                officer_violations = _violations(officer)
                 officer.set_default_timeout(60_000)  # a loaded 2-core machine renders slowly; a wrong page still fails
                 expect.set_options(timeout=60_000)
                 await officer.goto(f"{base}/web/signin")
@@ -111,7 +136,10 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                 due_before = await _task_due(sessions, council["id"])
                 assert due_before is not None
 
+                await _no_violation_but_the_probe(officer, officer_violations)
+
                 admin = await browser.new_page(viewport={"width": 1280, "height": 1000})
+                admin_violations = _violations(admin)
                 admin.set_default_timeout(60_000)
                 await admin.goto(f"{base}/web/signin")
                 await admin.get_by_label("Mã truy cập (bearer token)").fill(stack.tokens["admin"])
@@ -131,6 +159,13 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                 async with admin.expect_navigation():
                     await admin.get_by_role("button", name="Xác nhận gia hạn cho 1 hồ sơ").press("Enter")
                 await expect(admin.locator("#applied")).to_have_text("1")
+                # the round's chart: inline SVG drawn with presentation attributes, which the policy leaves alone
+                await admin.goto(f"{base}/web/rounds/{ROUND_ID}?province={PROVINCE}")
+                target = admin.locator("svg rect").nth(2)
+                await expect(target).to_be_visible()
+                assert await target.evaluate("r => getComputedStyle(r).fill") == "rgb(255, 191, 71)"
+                await admin.screenshot(path=str(SHOTS / "round.png"), full_page=True)
+                await _no_violation_but_the_probe(admin, admin_violations)
             finally:
                 await browser.close()
 

@@ -93,21 +93,29 @@ async def test_an_official_signs_in_with_the_provider_and_lands_on_their_inbox(
         assert not provider.bad_requests  # client id, redirect URI, S256 challenge, state and nonce were all sent
         assert len(provider.seen) == 1 and provider.seen[0]["code_verifier"]  # the provider checked PKCE
         session_cookie = inbox.history[-1].headers["set-cookie"].lower()
-        assert "xptt_token=" in session_cookie and "httponly" in session_cookie
+        assert "xptt_session=" in session_cookie and "httponly" in session_cookie
         assert "xptt_oidc" not in web.cookies  # the sign-in's secrets are spent
 
-        id_token = web.cookies["xptt_token"]
+        # the cookie is a session id, not the ID token; the session lasts no longer than the ID token
+        id_token = provider.issued[-1]
+        assert id_token not in session_cookie.lower() and "." not in web.cookies["xptt_session"]
+        max_age = int(session_cookie.split("max-age=")[1].split(";")[0])
+        assert 0 < max_age <= 600, max_age  # the provider's ID tokens live 10 minutes
         # the ID token signs in to the pages only; the API's bearer header still wants an API token
         assert (await stack.http.get("/v1/me", headers={"Authorization": f"Bearer {id_token}"})).status_code == 401
 
         # when the session ends, a page goes back through the provider and returns to the page asked for
-        web.cookies.delete("xptt_token")
+        web.cookies.delete("xptt_session")
         again = await web.get("/web/tasks?lang=en")
         assert again.status_code == 200 and again.url.path == "/web/tasks" and "My tasks" in again.text
         assert len(provider.seen) == 2
 
+        old = web.cookies["xptt_session"]
         signed_out = await web.post("/web/signout")
-        assert signed_out.url.path == "/web/signin" and "xptt_token" not in web.cookies
+        assert signed_out.url.path == "/web/signin" and "xptt_session" not in web.cookies
+        # the session was revoked server-side: its cookie, kept by someone, signs nobody in
+        replay = await stack.http.get("/web/tasks", headers={"Cookie": f"xptt_session={old}"})
+        assert replay.status_code == 303 and replay.headers["location"] == "/web/signin"
 
 
 async def test_each_failed_step_of_the_sign_in_is_a_page_that_says_which_and_signs_nobody_in(
@@ -119,7 +127,7 @@ async def test_each_failed_step_of_the_sign_in_is_a_page_that_says_which_and_sig
         async def browser() -> AsyncIterator[httpx.AsyncClient]:
             async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
                 yield web
-                assert "xptt_token" not in web.cookies, "a refused sign-in left a session"
+                assert "xptt_session" not in web.cookies, "a refused sign-in left a session"
 
         # state: a callback whose state is not this browser's sign-in
         async with browser() as web:
@@ -134,7 +142,7 @@ async def test_each_failed_step_of_the_sign_in_is_a_page_that_says_which_and_sig
             callback = await begin(web)
             first = await web.get(callback)
             assert first.status_code == 303 and first.headers["location"] == "/web/tasks"
-            web.cookies.delete("xptt_token")
+            web.cookies.delete("xptt_session")
             refused_page(await web.get(callback), 400, "Phiên đăng nhập không khớp")
 
         # the provider's error parameter
@@ -159,6 +167,7 @@ async def test_each_failed_step_of_the_sign_in_is_a_page_that_says_which_and_sig
             ("wrong_audience", "Audience"),
             ("expired", "token_expired"),
             ("unpublished_key", "Signature"),
+            ("long_lived", "token_lifetime_exceeded"),
         ]:
             provider.misbehave = misbehaviour
             async with browser() as web:
@@ -178,7 +187,7 @@ async def test_each_failed_step_of_the_sign_in_is_a_page_that_says_which_and_sig
         # and after all that, a good sign-in still works
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             done = await web.get(await begin(web))
-            assert done.status_code == 303 and "xptt_token" in web.cookies
+            assert done.status_code == 303 and "xptt_session" in web.cookies
 
 
 async def test_a_provider_out_of_reach_is_a_page_that_says_so(
@@ -188,4 +197,4 @@ async def test_a_provider_out_of_reach_is_a_page_that_says_so(
         provider.stop()  # before anyone has read its discovery document
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             refused_page(await web.get("/web/oidc/login"), 503, "Không kết nối được nhà cung cấp định danh")
-            assert "xptt_oidc" not in web.cookies and "xptt_token" not in web.cookies
+            assert "xptt_oidc" not in web.cookies and "xptt_session" not in web.cookies

@@ -21,6 +21,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import (
+    Acting,
     Actor,
     CompleteTaskInput,
     ExtendDueInput,
@@ -37,7 +38,7 @@ from domain.rounds import parse_round, previous_round
 from domain.stages import Role, Stage
 from services.rounds.opening import ensure_round
 from tests.builders import case_row, stack_worker, start_input
-from tests.support import HUMAN_PATH, PROVINCE, ROUND_ID, form_for, isolated_unit, seed_reference
+from tests.support import HUMAN_PATH, PROVINCE, ROUND_ID, form_for, isolated_unit, seed_reference, sign
 from workflows.case import RecognitionCaseWorkflow
 
 
@@ -52,11 +53,16 @@ class Case:
     async def status(self) -> Any:
         return await self.handle.query(RecognitionCaseWorkflow.status)
 
+    async def update(self, update: Any, inp: Acting) -> Any:
+        """Send the Update with `inp` vouched for at the server's time (the time-skipping clock runs ahead)."""
+        now = await self.env.get_current_time()
+        return await self.handle.execute_update(update, sign(inp, self.handle.id, at=now))
+
     async def complete(self, stage: Stage, role: Role, **overrides: Any) -> Any:
         status = await self.status()
         assert status.stage == stage, status
         unit_scoped = role in (Role.COMMUNE_OFFICER, Role.COUNCIL_CHAIR)
-        return await self.handle.execute_update(
+        return await self.update(
             RecognitionCaseWorkflow.complete_task,
             CompleteTaskInput(
                 task_id=status.open_task.task_id,
@@ -153,7 +159,7 @@ async def test_moving_a_due_date_rearms_the_wait(start: Any) -> None:
     case = await start()
     first = (await case.status()).open_task
     new_due = first.due_at + timedelta(days=90)
-    await case.handle.execute_update(
+    await case.update(
         RecognitionCaseWorkflow.extend_due,
         ExtendDueInput(task_id=first.task_id, new_due_at=new_due, actor=case.actor(Role.ADMIN), reason="lũ lụt"),
     )
@@ -171,11 +177,9 @@ async def test_moving_a_due_date_rearms_the_wait(start: Any) -> None:
 async def test_a_hold_pauses_deadlines_and_release_moves_them_by_the_time_held(start: Any) -> None:
     case = await start()
     before = (await case.status()).open_task
-    await case.handle.execute_update(
-        RecognitionCaseWorkflow.hold, HoldInput(actor=case.actor(Role.ADMIN), reason="thanh tra")
-    )
+    await case.update(RecognitionCaseWorkflow.hold, HoldInput(actor=case.actor(Role.ADMIN), reason="thanh tra"))
     refused = await _refusal(
-        case.handle.execute_update(
+        case.update(
             RecognitionCaseWorkflow.complete_task,
             CompleteTaskInput(
                 task_id=before.task_id,
@@ -188,9 +192,7 @@ async def test_a_hold_pauses_deadlines_and_release_moves_them_by_the_time_held(s
     await case.env.sleep(timedelta(days=200))
     status = await case.status()
     assert (status.status, status.on_hold, status.open_task.escalation_level) == ("open", True, 0)
-    await case.handle.execute_update(
-        RecognitionCaseWorkflow.release, ReleaseInput(actor=case.actor(Role.ADMIN), reason="xong")
-    )
+    await case.update(RecognitionCaseWorkflow.release, ReleaseInput(actor=case.actor(Role.ADMIN), reason="xong"))
     after = (await case.status()).open_task
     assert after.due_at - before.due_at >= timedelta(days=200)
     assert (await case.journal()) == ["case_opened", "case_held", "case_released"]
@@ -198,7 +200,7 @@ async def test_a_hold_pauses_deadlines_and_release_moves_them_by_the_time_held(s
 
 async def test_withdrawal_closes_the_case_and_cancels_its_task(start: Any) -> None:
     case = await start()
-    await case.handle.execute_update(
+    await case.update(
         RecognitionCaseWorkflow.withdraw, WithdrawInput(actor=case.actor(Role.ADMIN), reason="sáp nhập đơn vị")
     )
     assert (await case.handle.result()).outcome == "withdrawn"
@@ -209,19 +211,15 @@ async def test_withdrawal_closes_the_case_and_cancels_its_task(start: Any) -> No
 async def test_admin_actions_need_an_administrator_of_the_province(start: Any) -> None:
     case = await start()
     outsider = Actor(official_id="x", scopes=[RoleScope(role=Role.ADMIN, province_code="01")])
-    refused = await _refusal(
-        case.handle.execute_update(RecognitionCaseWorkflow.hold, HoldInput(actor=outsider, reason="r"))
-    )
+    refused = await _refusal(case.update(RecognitionCaseWorkflow.hold, HoldInput(actor=outsider, reason="r")))
     assert refused.type == "forbidden"
     chairman = case.actor(Role.CHAIRMAN)
-    refused = await _refusal(
-        case.handle.execute_update(RecognitionCaseWorkflow.withdraw, WithdrawInput(actor=chairman, reason="r"))
-    )
+    refused = await _refusal(case.update(RecognitionCaseWorkflow.withdraw, WithdrawInput(actor=chairman, reason="r")))
     assert refused.type == "forbidden"
     task = (await case.status()).open_task
     past = task.due_at - timedelta(days=400)
     refused = await _refusal(
-        case.handle.execute_update(
+        case.update(
             RecognitionCaseWorkflow.extend_due,
             ExtendDueInput(task_id=task.task_id, new_due_at=past, actor=case.actor(Role.ADMIN), reason="r"),
         )
@@ -310,13 +308,13 @@ async def test_the_ladder_climbs_at_working_day_times_and_skips_tet(start: Any, 
 async def test_reassignment_gives_the_task_to_one_official(start: Any) -> None:
     case = await start()
     task = (await case.status()).open_task
-    await case.handle.execute_update(
+    await case.update(
         RecognitionCaseWorkflow.reassign,
         ReassignInput(task_id=task.task_id, official_id="o-stand-in", actor=case.actor(Role.ADMIN), reason="nghỉ phép"),
     )
     other = case.actor(Role.COMMUNE_OFFICER, unit_scoped=True)  # holds the role, but is not the assignee
     refused = await _refusal(
-        case.handle.execute_update(
+        case.update(
             RecognitionCaseWorkflow.complete_task,
             CompleteTaskInput(task_id=task.task_id, actor=other, payload=form_for(Stage.REGISTRATION)),
         )
@@ -325,7 +323,7 @@ async def test_reassignment_gives_the_task_to_one_official(start: Any) -> None:
     (row,) = await case.tasks()
     assert row.assignee_id == "o-stand-in"
     stand_in = other.model_copy(update={"official_id": "o-stand-in"})
-    await case.handle.execute_update(
+    await case.update(
         RecognitionCaseWorkflow.complete_task,
         CompleteTaskInput(task_id=task.task_id, actor=stand_in, payload=form_for(Stage.REGISTRATION)),
     )
@@ -387,7 +385,7 @@ async def test_refused_admin_updates_leave_no_event_in_the_history(start: Any) -
         ),
         (RecognitionCaseWorkflow.hold, HoldInput(actor=case.actor(Role.AUDITOR), reason="r")),
     ]
-    codes = [(await _refusal(case.handle.execute_update(update, inp))).type for update, inp in attempts]
+    codes = [(await _refusal(case.update(update, inp))).type for update, inp in attempts]
     assert codes == ["not_on_hold", "task_not_open", "invalid_payload", "forbidden"]
     events = [e async for e in case.handle.fetch_history_events()]
     assert not [e for e in events if e.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED]

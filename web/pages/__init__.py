@@ -3,9 +3,10 @@
 from fastapi import APIRouter
 
 from web.pages import board, cases, rounds, signin, tasks
-from web.pages.common import SIGNIN_COOKIE, TOKEN_COOKIE, CsrfRefused, SignInRequired, csrf_of, csrf_refused_page
+from web.pages.common import SIGNIN_COOKIE, CsrfRefused, SignInRequired, csrf_of, csrf_refused_page
+from web.sessions import SESSION_COOKIE
 
-__all__ = ["SIGNIN_COOKIE", "TOKEN_COOKIE", "CsrfRefused", "SignInRequired", "csrf_of", "csrf_refused_page", "router"]
+__all__ = ["SESSION_COOKIE", "SIGNIN_COOKIE", "CsrfRefused", "SignInRequired", "csrf_of", "csrf_refused_page", "router"]
 
 router = APIRouter(include_in_schema=False)
 for feature in (signin, tasks, cases, board, rounds):

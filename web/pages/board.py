@@ -1,4 +1,5 @@
-"""The administrators' board of stuck approvals, and the bulk due-date extension (a dry run first)."""
+"""The administrators' board of stuck approvals and failed notifications, and the bulk due-date extension (a dry
+run first; a filter naming nothing but the province applies only with the confirming box ticked)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from services.board.service import board_view
 from services.bulk import service as bulk
 from services.bulk.schemas import BulkFilter, ExtendDueRequest
 from services.errors import Refusal
+from web.i18n import Translator, lang_of
 from web.pages.common import WebPrincipal, check_csrf, error_page, form_of, render
 
 router = APIRouter(include_in_schema=False)
@@ -37,6 +39,7 @@ async def board_page(
         by_stage=view.by_stage,
         rounds=view.rounds,
         province_names=view.province_names,
+        failed=view.failed_notifications,
         admin=bool(admin_provinces(principal)),
         stages=[s.value for s in Stage if s not in (Stage.CLOSED,)],
     )
@@ -61,6 +64,7 @@ async def bulk_extend(
         req = ExtendDueRequest(
             filter=filt,
             dry_run=dry_run,
+            all=form.get("all") == "yes",
             reason=form.get("reason", "").strip(),
             add_working_days=int(form.get("add_working_days") or 0) or None,
         )
@@ -81,6 +85,7 @@ async def bulk_extend(
             operation=operation,
         )
     except (Refusal, ValueError) as exc:
+        empty = isinstance(exc, Refusal) and exc.code == "empty_filter"
         return render(
             request,
             "bulk.html",
@@ -88,7 +93,16 @@ async def bulk_extend(
             principal=principal,
             result=None,
             form=form,
-            error=str(getattr(exc, "detail", exc)),
+            error=Translator(lang_of(request))("empty_filter") if empty else str(getattr(exc, "detail", exc)),
             operation=operation,
         )
-    return render(request, "bulk.html", principal=principal, result=result, form=form, error=None, operation=operation)
+    return render(
+        request,
+        "bulk.html",
+        principal=principal,
+        result=result,
+        form=form,
+        error=None,
+        operation=operation,
+        unfiltered=not filt.conditions(),
+    )

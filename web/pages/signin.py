@@ -1,16 +1,18 @@
-"""Signing in (a token, or the OIDC provider when configured) and out."""
+"""Signing in (a token, or the OIDC provider when configured) and out. Both take form posts from this site only: a
+post from another site's page (its Origin, or Referer) is refused, so no page elsewhere can sign a visitor in as
+someone else or out."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from api.deps import SessionDep, get_principal
+from api.deps import SessionDep, authenticate
+from services.access import principal_of
 from services.errors import Refusal
-from web.pages.common import SIGNIN_COOKIE, TOKEN_COOKIE, render, start_session
+from web.pages.common import end_session, foreign_origin, origin_refused_page, render, start_session
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,22 +34,28 @@ async def signin_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/web/signin", response_class=HTMLResponse, response_model=None)
-async def signin(
-    request: Request, session: SessionDep, token: Annotated[str, Form()] = ""
-) -> HTMLResponse | RedirectResponse:
-    token = token.strip()
+async def signin(request: Request, session: SessionDep, token: Annotated[str, Form()] = "") -> Response:
+    sender = foreign_origin(request)
+    if sender is not None:
+        return origin_refused_page(request, sender)
     try:
-        await get_principal(request, session, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token))
+        verified = await authenticate(request, session, token.strip())
+        if verified.service:
+            raise Refusal(401, "service_token", "a service token is for the API; sign in with your own token")
+        if await principal_of(session, verified.official_id) is None:
+            raise Refusal(401, "unknown_official", f"official {verified.official_id} is not registered or not active")
     except Refusal as exc:
         return render(request, "signin.html", status=401, error=exc.detail, oidc=_oidc_name(request))
     response = RedirectResponse("/web/tasks", status_code=303)
-    start_session(request, response, token)
+    await start_session(request, response, session, verified, via="token")
     return response
 
 
-@router.post("/web/signout")
-async def signout() -> RedirectResponse:
+@router.post("/web/signout", response_model=None)
+async def signout(request: Request, session: SessionDep) -> Response:
+    sender = foreign_origin(request)
+    if sender is not None:
+        return origin_refused_page(request, sender)
     response = RedirectResponse("/web/signin", status_code=303)
-    response.delete_cookie(TOKEN_COOKIE)
-    response.delete_cookie(SIGNIN_COOKIE)
+    await end_session(request, response, session)
     return response
