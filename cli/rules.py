@@ -1,4 +1,4 @@
-"""`xptt rules`: check a verdict by hand and show a rule set, for officials and auditors.
+"""`xptt rules`: check a verdict by hand, show a rule set and a round's calendar, for officials and auditors.
 
 Bad input exits with status 2 and one line on stderr, never a traceback.
 """
@@ -13,12 +13,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from domain.errors import DomainError
+from domain.calendar_overrides import calendar_for, check_province
+from domain.errors import DomainError, RoundError
+from domain.round_calendar import RoundCalendar
 from domain.rulesets import LOCALITY_LABELS, RuleSet, RuleSetId, load_rule_set
 from domain.stages import LocalityType
 from domain.verdict import evaluate
 
-app = typer.Typer(help="Legal rule sets: check a recognition verdict, show criteria and thresholds.")
+app = typer.Typer(help="Legal rule sets: check a verdict, show criteria and thresholds, print a round's calendar.")
 
 BAD_INPUT = 2
 
@@ -125,3 +127,76 @@ def show(rule_set_id: Annotated[str, typer.Argument(help=f"one of {', '.join(Rul
         + (f"; all {len(rules.criteria)} criteria scored" if conditions.all_criteria_scored else "")
         + ("; no criterion at 0" if conditions.no_criterion_zero else "")
     )
+
+
+def _year(value: str) -> int:
+    text = value.strip()
+    if not (len(text) == 4 and text.isascii() and text.isdigit()):
+        _fail(f"--year: expected an assessment year such as 2027, got {value!r}")
+    return int(text)
+
+
+def _province(value: str | None) -> str | None:
+    if value is None:
+        return None
+    code = value.strip().zfill(2) if value.strip().isascii() and value.strip().isdigit() else value
+    try:
+        return check_province(code)
+    except ValueError as exc:
+        _fail(f"--province: {exc}")
+
+
+def _calendar_json(cal: RoundCalendar) -> dict[str, Any]:
+    return {
+        "round": cal.round_id,
+        "rule_set": cal.rule_set_id,
+        "year": cal.year,
+        "profile": cal.profile_id,
+        "province": cal.province,
+        "period_start": cal.period_start.isoformat(),
+        "period_end": cal.period_end.isoformat(),
+        "registration_due": cal.registration_due.isoformat(),
+        "self_assessment_opens": cal.self_assessment_opens.isoformat(),
+        "dossier_due": cal.dossier_due.isoformat(),
+        "decision_due": cal.decision_due.isoformat(),
+        "closes": cal.closes.isoformat(),
+        "minimum_working_days": cal.minimum_working_days,
+        "stages": {
+            w.stage.value: {
+                "opens": w.opens.isoformat(),
+                "due": w.due.isoformat(),
+                "anchor": w.anchor.isoformat() if w.anchor else None,
+                "working_days": w.working_days,
+                "allowance_working_days": w.allowance_working_days,
+                "adjustment": w.adjustment.value,
+            }
+            for w in cal.stages
+        },
+        "bases": cal.bases,
+        "overrides_applied": list(cal.overrides_applied),
+    }
+
+
+@app.command()
+def calendar(
+    rule_set: Annotated[str, typer.Option("--rule-set", help=f"one of {', '.join(RuleSetId)}")],
+    year: Annotated[str, typer.Option("--year", help="the assessment year, e.g. 2027")],
+    province: Annotated[
+        str | None, typer.Option("--province", help="a current province code, e.g. 01: its overrides apply")
+    ] = None,
+) -> None:
+    """Print a round's calendar as JSON: its period, registration, self-assessment, dossier and decision dates,
+    and each stage's window (opens, due), every stage done on its last due day."""
+    try:
+        load_rule_set(rule_set)
+    except DomainError as exc:
+        _fail(f"--rule-set: {exc}")
+    assessment_year = _year(year)
+    code = _province(province)
+    try:
+        cal = calendar_for(rule_set, assessment_year, code)
+    except RoundError as exc:
+        _fail(f"--year: {exc.reason}")
+    except DomainError as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(_calendar_json(cal), ensure_ascii=False, indent=2))

@@ -47,6 +47,13 @@ class Basis(Frozen):
         return self
 
 
+def describe_basis(basis: Basis) -> str:
+    """One line for a reader: the source, or "assumed: " and the note."""
+    if basis.assumed:
+        return f"assumed: {basis.note}"
+    return basis.source or ""
+
+
 class MonthDay(Frozen):
     """A day of the year without the year, written "MM-DD" in data files (29 February is refused)."""
 
