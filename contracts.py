@@ -8,12 +8,13 @@ thing as a domain type is that type (a case's identity, a case's standing for it
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Required, Self, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.access import RoleScope
 from domain.actor_assertion import ActorAssertion, target_of
+from domain.attributes import from_row
 from domain.case import CaseIdentity, CaseState, Transition
 from domain.round_report import CaseStanding
 from domain.stages import LocalityType, Outcome, Role, Stage
@@ -36,9 +37,8 @@ class StartCaseInput(CaseIdentity):
 
 
 class Actor(_Payload):
-    """The official acting, with the role assignments the API read for them from the database, and the assertion
-    that binds them to one case, target and payload (domain/actor_assertion.py; signed by services/access.py).
-    The case refuses an Update whose actor has no valid assertion; None is what older histories carry."""
+    """The official acting, the role assignments the API read for them, and the assertion (domain/actor_assertion.py)
+    binding them to one case, target, payload and update id, signed by services/access.py; refused without it."""
 
     official_id: str = Field(min_length=1)
     scopes: list[RoleScope]
@@ -76,10 +76,7 @@ class NewTask(_Payload):
 
     @classmethod
     def of(cls, task: OpenTask | None) -> Self | None:
-        """The task as this model carries it (its fields are the task's own)."""
-        if task is None:
-            return None
-        return cls(**{name: getattr(task, name) for name in cls.model_fields})
+        return None if task is None else from_row(cls, task)
 
 
 class TaskView(NewTask):
@@ -198,16 +195,17 @@ class TaskUpdate(_Payload):
 
     @classmethod
     def of(cls, task: OpenTask | None) -> TaskUpdate | None:
-        if task is None:
-            return None
-        return cls(
-            task_id=task.task_id,
-            due_at=task.due_at,
-            escalation_level=task.escalation_level,
-            escalated_to=task.escalated_to,
-            assignee_id=task.assignee_id,
-            stuck=task.final_applied,
-        )
+        return None if task is None else from_row(cls, task, stuck=task.final_applied)
+
+
+class Recorder(TypedDict, total=False):
+    """Which run recorded a transition, for whom: RecordTransitionInput's fields of these names."""
+
+    workflow_id: Required[str]
+    run_id: Required[str | None]
+    actor_id: str | None
+    actor_role: Role | None
+    update_id: str | None
 
 
 class RecordTransitionInput(_Payload):
@@ -231,35 +229,19 @@ class RecordTransitionInput(_Payload):
         state: CaseState,
         transition: Transition,
         *,
-        workflow_id: str,
-        run_id: str | None,
-        actor_id: str | None = None,
-        actor_role: Role | None = None,
-        update_id: str | None = None,
         completed: CompletedTask | None = None,
+        **recorder: Unpack[Recorder],
     ) -> RecordTransitionInput:
         """What recording `transition` (which took the case to `state`) writes."""
+        verdict = state.verdict.model_dump(mode="json") if state.verdict else None
         return cls(
-            case=CaseSnapshot(
-                **state.identity(),
-                stage=state.stage,
-                status=state.status,
-                outcome=state.outcome,
-                verdict=state.verdict.model_dump(mode="json") if state.verdict else None,
-                last_seq=state.seq,
-                on_hold=state.on_hold,
-                problem=state.problem,
-            ),
+            case=from_row(CaseSnapshot, state, verdict=verdict, last_seq=state.seq),
             transition=transition,
-            workflow_id=workflow_id,
-            run_id=run_id,
-            actor_id=actor_id,
-            actor_role=actor_role,
-            update_id=update_id,
             completed_task=completed,
             new_task=NewTask.of(transition.new_task),
             task_update=TaskUpdate.of(transition.task_update),
             cancelled_task_id=transition.cancelled_task_id,
+            **recorder,
         )
 
 

@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.middleware import HttpMiddleware
+
 PAGE_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -46,16 +48,10 @@ def policy_for(path: str) -> str:
     return DOCS_POLICY if docs else PAGE_POLICY
 
 
-class SecurityHeaders:
+class SecurityHeaders(HttpMiddleware):
     """Adds the headers to every HTTP response a route has not set them on itself."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         wanted = {**COMMON, "Content-Security-Policy": policy_for(scope["path"])}
 
         async def send_with_headers(message: Message) -> None:

@@ -15,20 +15,16 @@ import math
 from email.message import Message as MimeHeader
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from api.middleware import HttpMiddleware
 
 MAX_BODY = 1 << 20  # 1 MiB: the largest form (a dossier's references) is a few kilobytes
 MAX_INT_DIGITS = 4000  # below Python's limit on reading an integer from text (4,300 digits)
 
 
-class RequestHygiene:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class RequestHygiene(HttpMiddleware):
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
         if b"%00" in raw_path or "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
             await _refuse(send, 422, "invalid_request", "the request's path or query contains a NUL character", "path")

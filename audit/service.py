@@ -241,22 +241,26 @@ def _recompute(case: CaseRow, records: list[JournalRecord]) -> Recomputation:
     return recompute(records, rule_set_id=case.rule_set_id, locality_type=case.locality_type, case_verdict=case.verdict)
 
 
+CASE_FACTS = (
+    "id",
+    "unit_code",
+    "province_code",
+    "round_id",
+    "rule_set_id",
+    "profile_id",
+    "locality_type",
+    "stage",
+    "status",
+    "outcome",
+    "verdict",
+    "last_seq",
+    "run_id",
+)
+
+
 def case_facts(case: CaseRow) -> dict[str, Any]:
-    return {
-        "id": case.id,
-        "unit_code": case.unit_code,
-        "province_code": case.province_code,
-        "round_id": case.round_id,
-        "rule_set_id": case.rule_set_id,
-        "profile_id": case.profile_id,
-        "locality_type": case.locality_type,
-        "stage": case.stage,
-        "status": case.status,
-        "outcome": case.outcome,
-        "verdict": case.verdict,
-        "last_seq": case.last_seq,
-        "run_id": case.run_id,
-    }
+    """The case row's columns a bundle carries, by name."""
+    return {name: getattr(case, name) for name in CASE_FACTS}
 
 
 async def export_case(

@@ -56,32 +56,28 @@ def check_actors(
     for rec in records:
         if rec.actor_id is None:
             continue
-        official = officials.get(rec.actor_id)
-        at = datetime.fromisoformat(rec.occurred_at)
-        if official is None or official.created_at > at:
-            when = "" if official is None else f" before {official.created_at.isoformat()}"
-            problems.append(
-                Finding(
-                    case_id=case_id,
-                    seq=rec.seq,
-                    kind="unknown_actor",
-                    detail=f"row seq {rec.seq} names official {rec.actor_id} as its actor at {rec.occurred_at}; "
-                    f"no such official existed{when}",
-                )
-            )
-            continue
-        role = Role(rec.actor_role) if rec.actor_role in {r.value for r in Role} else None
-        if role is None or not may_act(official.scopes, role, rec.unit_code, province_code):
-            problems.append(
-                Finding(
-                    case_id=case_id,
-                    seq=rec.seq,
-                    kind="actor_without_role",
-                    detail=f"row seq {rec.seq}: official {rec.actor_id} holds no role {rec.actor_role} over unit "
-                    f"{rec.unit_code} (province {province_code}) in the role assignments",
-                )
-            )
+        found = _actor_problem(rec, officials.get(rec.actor_id), province_code)
+        if found is not None:
+            kind, detail = found
+            problems.append(Finding(case_id=case_id, seq=rec.seq, kind=kind, detail=detail))
     return problems
+
+
+def _actor_problem(rec: JournalRecord, official: OfficialOnRecord | None, province_code: str) -> tuple[str, str] | None:
+    """(kind, detail) of what is wrong with the actor of a row that has one (`official`: as on record), or None."""
+    if official is None or official.created_at > datetime.fromisoformat(rec.occurred_at):
+        when = "" if official is None else f" before {official.created_at.isoformat()}"
+        return "unknown_actor", (
+            f"row seq {rec.seq} names official {rec.actor_id} as its actor at {rec.occurred_at}; "
+            f"no such official existed{when}"
+        )
+    role = Role(rec.actor_role) if rec.actor_role in {r.value for r in Role} else None
+    if role is None or not may_act(official.scopes, role, rec.unit_code, province_code):
+        return "actor_without_role", (
+            f"row seq {rec.seq}: official {rec.actor_id} holds no role {rec.actor_role} over unit "
+            f"{rec.unit_code} (province {province_code}) in the role assignments"
+        )
+    return None
 
 
 class CaseVerification(BaseModel):

@@ -47,15 +47,12 @@ from typing import Any
 
 import httpx
 from sqlalchemy import Select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.profile import PROFILES, Profile, py_spy
-from bench.round_open import synthetic_units
+from bench.round_open import insert_places, synthetic_units
 from bench.stack import JWT_SECRET, Stack, bench_stack, cpu_seconds, cpu_seconds_by_process, write_result
-from db.models import ProvinceRow, UnitRow
 from domain.stages import Stage
-from domain.units import load_provinces
 from infra.tokens import issue_token
 from services.access import principal_of
 from services.inbox import cursor as cursors
@@ -175,13 +172,7 @@ async def seed(stack: Stack, tasks: int) -> dict[str, Any]:
     roles = [r for _, r, _ in STAGES]
     started = time.monotonic()
     async with stack.sessions() as session, session.begin():
-        await session.execute(
-            insert(ProvinceRow).values(
-                [{"code": p.code, "name": p.name, "is_central_city": p.is_central_city} for p in load_provinces()]
-            )
-        )
-        for i in range(0, len(units), 2000):
-            await session.execute(insert(UnitRow).values(units[i : i + 2000]))
+        await insert_places(session, units)
         params = {
             "first_year": FIRST_YEAR,
             "rounds": rounds,
@@ -424,7 +415,9 @@ def quantiles_ms(values: list[float]) -> dict[str, float]:
     }
 
 
-def phase_figures(rec: Recorder, wall: float) -> dict[str, Any]:
+def phase_figures(rec: Recorder, wall: float, cpu: dict[str, float], load_before: str) -> dict[str, Any]:
+    """One phase's requests, latencies and errors; the CPU seconds each process spent on it (`cpu`), per request too;
+    the load average before it and now, after it."""
     ok = [s.seconds for s in rec.samples]
     errors = [s for s in rec.samples if s.status != 200]
     by_kind: dict[str, list[float]] = defaultdict(list)
@@ -438,6 +431,10 @@ def phase_figures(rec: Recorder, wall: float) -> dict[str, Any]:
         "latency": quantiles_ms(ok),
         "latency_by_kind": {k: quantiles_ms(v) for k, v in sorted(by_kind.items())},
         "seconds": round(wall, 1),
+        "cpu_seconds": cpu,
+        "cpu_ms_per_request": {k: round(1000 * v / max(1, len(rec.samples)), 2) for k, v in cpu.items()},
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
     }
 
 
@@ -582,14 +579,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             with profiler:
                 wall = await closed_loop(clients, args.seconds, rec)
             cpu1 = await cpu_now(stack)
-            closed = phase_figures(rec, wall)
-            closed["cpu_seconds"] = cpu1.since(cpu0)
-            closed["cpu_ms_per_request"] = {
-                k: round(1000 * v / max(1, closed["requests"]), 2) for k, v in closed["cpu_seconds"].items()
-            }
-            closed["load_average_before"] = load_before
-            closed["load_average_after"] = load_average()
-            figures["closed_loop"] = closed
+            figures["closed_loop"] = phase_figures(rec, wall, cpu1.since(cpu0), load_before)
             if isinstance(profiler, Profile):
                 figures["profile"] = profiler.summary(top=20)
 
@@ -598,14 +588,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             cpu0 = await cpu_now(stack)
             wall = await open_loop(clients, args.seconds, args.rate, rec)
             cpu1 = await cpu_now(stack)
-            opened = phase_figures(rec, wall)
-            opened["cpu_seconds"] = cpu1.since(cpu0)
-            opened["cpu_ms_per_request"] = {
-                k: round(1000 * v / max(1, opened["requests"]), 2) for k, v in opened["cpu_seconds"].items()
-            }
-            opened["load_average_before"] = load_before
-            opened["load_average_after"] = load_average()
-            figures["open_loop"] = opened
+            figures["open_loop"] = phase_figures(rec, wall, cpu1.since(cpu0), load_before)
         finally:
             for c in clients:
                 await c.http.aclose()

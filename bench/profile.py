@@ -6,25 +6,19 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
-import sys
 from collections import Counter
-from pathlib import Path
 
 from bench.stack import RESULTS
+from infra.embedded import DEV_EXTRAS, installed
 
 PROFILES = RESULTS / "profiles"
 OWN = ("domain/", "workflows/", "activities/", "api/", "notify/", "audit/", "db/", "infra/", "worker.py", "web/")
 
 
 def py_spy() -> str:
-    found = Path(sys.executable).parent / "py-spy"
-    path = str(found) if found.exists() else shutil.which("py-spy")
-    if not path:
-        raise RuntimeError("py-spy is missing: install the dev extras (pip install -e '.[dev]')")
-    return path
+    return installed("py-spy", "py-spy is missing: " + DEV_EXTRAS)
 
 
 class Profile:

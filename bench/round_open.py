@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
 
 from bench.profile import Profile
@@ -74,16 +75,21 @@ def synthetic_units(n: int) -> list[dict[str, str]]:
     return rows
 
 
+async def insert_places(session: AsyncSession, units: list[dict[str, str]]) -> None:
+    """The real provinces and the given units, in the caller's transaction."""
+    await session.execute(
+        insert(ProvinceRow).values(
+            [{"code": p.code, "name": p.name, "is_central_city": p.is_central_city} for p in load_provinces()]
+        )
+    )
+    for i in range(0, len(units), 2000):
+        await session.execute(insert(UnitRow).values(units[i : i + 2000]))
+
+
 async def seed(stack: Stack, units: list[dict[str, str]]) -> list[str]:
     """The real provinces and the given units; returns the provinces that have units."""
     async with stack.sessions() as session, session.begin():
-        await session.execute(
-            insert(ProvinceRow).values(
-                [{"code": p.code, "name": p.name, "is_central_city": p.is_central_city} for p in load_provinces()]
-            )
-        )
-        for i in range(0, len(units), 2000):
-            await session.execute(insert(UnitRow).values(units[i : i + 2000]))
+        await insert_places(session, units)
     return sorted({u["province_code"] for u in units})
 
 

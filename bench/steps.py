@@ -112,12 +112,15 @@ async def our_phase(stack: Stack, cases: int, clients: int, profile: bool = Fals
                 official_id=f"bench-{role.value}",
                 scopes=[RoleScope(role=role, province_code=PROVINCE, unit_code=unit)],
             )
+            update_id = f"{task_id}:bench"  # the assertion is for the update id it is sent with
             t0 = time.monotonic()
             for attempt in range(100):
                 try:
+                    inp = CompleteTaskInput(task_id=task_id, actor=actor, payload=forms[stage])
                     result = await handle.execute_update(
                         RecognitionCaseWorkflow.complete_task,
-                        sign(CompleteTaskInput(task_id=task_id, actor=actor, payload=forms[stage]), case_id),
+                        sign(inp, case_id, update_id=update_id),
+                        id=update_id,
                     )
                     break
                 except WorkflowUpdateFailedError as exc:

@@ -21,7 +21,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
-from cli.common import console, fail, time_cell, unit_cell
+from cli.common import console, fail, task_cells
 from cli.ops import EXIT_PARTIAL, EXIT_USAGE, run
 from domain.stages import Stage
 from services.bulk import service as bulk
@@ -33,46 +33,32 @@ app = typer.Typer(
 )
 
 
-def _option(name: str, annotation: Any, default: Any) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+def _option(name: str, annotation: Any, default: Any, *flags: str, **details: Any) -> inspect.Parameter:
+    """The keyword parameter `name` of a command, read by Typer as `typer.Option(default, *flags, **details)`."""
+    option = typer.Option(default, *flags, **details)
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=annotation)
 
 
 WHO = [
-    _option("province", str, typer.Option(..., help="two-digit province code, e.g. 33")),
+    _option("province", str, ..., help="two-digit province code, e.g. 33"),
     _option(
-        "as_",
-        str,
-        typer.Option(..., "--as", help="the administrator acting (an official id with the admin role in the province)"),
+        "as_", str, ..., "--as", help="the administrator acting (an official id with the admin role in the province)"
     ),
 ]
-WHY = _option("reason", str, typer.Option(..., help="why: journalled with each change"))
+WHY = _option("reason", str, ..., help="why: journalled with each change")
 WHICH = [
-    _option("unit", list[str], typer.Option(None, "--unit", help="only these unit codes (repeatable)")),
-    _option("stage", list[Stage], typer.Option(None, "--stage", help="only cases at these stages (repeatable)")),
-    _option("round_id", str, typer.Option(None, "--round", help="only this round, e.g. qd06-2019:2027")),
-    _option(
-        "overdue",
-        bool,
-        typer.Option(None, "--overdue/--not-overdue", help="only tasks past (or not past) their due time"),
-    ),
-    _option(
-        "escalated",
-        bool,
-        typer.Option(None, "--escalated/--not-escalated", help="only escalated (or not escalated) tasks"),
-    ),
+    _option("unit", list[str], None, "--unit", help="only these unit codes (repeatable)"),
+    _option("stage", list[Stage], None, "--stage", help="only cases at these stages (repeatable)"),
+    _option("round_id", str, None, "--round", help="only this round, e.g. qd06-2019:2027"),
+    _option("overdue", bool, None, "--overdue/--not-overdue", help="only tasks past (or not past) their due time"),
+    _option("escalated", bool, None, "--escalated/--not-escalated", help="only escalated (or not escalated) tasks"),
 ]
 HOW = [
-    _option("apply", bool, typer.Option(False, "--apply", help="act on every match (without it: a dry run)")),
+    _option("apply", bool, False, "--apply", help="act on every match (without it: a dry run)"),
     _option(
-        "all_",
-        bool,
-        typer.Option(False, "--all", help="with --apply and no other filter: yes, every open case of the province"),
+        "all_", bool, False, "--all", help="with --apply and no other filter: yes, every open case of the province"
     ),
-    _option(
-        "key",
-        str,
-        typer.Option(None, "--key", help="idempotency key: running the same command with it again changes nothing"),
-    ),
+    _option("key", str, None, "--key", help="idempotency key: running the same command with it again changes nothing"),
 ]
 
 
@@ -107,23 +93,15 @@ COMMANDS = {
         "extend_due",
         "Move the due time of every matched open task (its reminder and ladder start again from it).",
         [
-            _option(
-                "new_due_at",
-                str,
-                typer.Option(None, help="the new due time, with its zone, e.g. 2027-12-01T17:00:00+07:00"),
-            ),
-            _option(
-                "add_working_days",
-                int,
-                typer.Option(None, min=1, max=250, help="or: move each due time by working days"),
-            ),
+            _option("new_due_at", str, None, help="the new due time, with its zone, e.g. 2027-12-01T17:00:00+07:00"),
+            _option("add_working_days", int, None, min=1, max=250, help="or: move each due time by working days"),
         ],
         _extend_fields,
     ),
     "reassign": Command(
         "reassign",
         "Give every matched open task to one official.",
-        [_option("to", str, typer.Option(..., help="the official who takes the tasks (must hold each task's role)"))],
+        [_option("to", str, ..., help="the official who takes the tasks (must hold each task's role)")],
         lambda options: {"official_id": options["to"]},
     ),
     "remind": Command("remind", "Send whoever holds each matched open task a reminder now.", reason=False),
@@ -188,17 +166,10 @@ def _execute(official: str, action: Action, req: BulkRequest, *, key: str | None
     summary.add_row(str(result.matched), str(result.applied), str(refused), str(result.failed), str(result.batches))
     console.print(summary)
     if result.sample:
-        sample = Table(title=f"first {len(result.sample)} matches")
-        for col in ("case", "unit", "stage", "due", "escalation"):
-            sample.add_column(col)
+        sample = Table("case", "unit", "stage", "due", "escalation", title=f"first {len(result.sample)} matches")
         for i in result.sample:
-            sample.add_row(
-                i.case_id,
-                unit_cell(i.unit_name, i.unit_code),
-                i.stage,
-                time_cell(i.due_at),
-                str(i.escalation_level or 0),
-            )
+            place = task_cells(i.unit_name, i.unit_code, i.stage, i.due_at)
+            sample.add_row(i.case_id, *place, str(i.escalation_level or 0))
         console.print(sample)
     for r in result.refusals:
         console.print(f"refused {r.case_id}: {r.code} — {r.detail}", highlight=False)

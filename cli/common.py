@@ -40,9 +40,6 @@ async def database(settings: Settings, *, pool_size: int = 2) -> AsyncIterator[a
         await engine.dispose()
 
 
-def unit_cell(name: str, code: str) -> str:
-    return f"{name} ({code})"
-
-
-def time_cell(at: datetime | None) -> str:
-    return at.strftime("%Y-%m-%d %H:%M") if at else ""
+def task_cells(unit_name: str, unit_code: str, stage: str, due_at: datetime | None) -> tuple[str, str, str]:
+    """Where a task stands, as the tables show it: its unit, its stage, its due time."""
+    return f"{unit_name} ({unit_code})", stage, due_at.strftime("%Y-%m-%d %H:%M") if due_at else ""

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 
-from cli.common import console, time_cell, unit_cell
+from cli.common import console, task_cells
 from cli.ops import run
 from services.board import service
 
@@ -38,19 +38,10 @@ def stuck(
         totals.add_column(reason, justify="right")
     totals.add_row(*(str(n) for n in out.totals.values()))
     console.print(totals)
-    items = Table(show_lines=False)
-    for col in ("reason", "unit", "stage", "due", "days in stage", "case", "detail"):
-        items.add_column(col)
+    items = Table("reason", "unit", "stage", "due", "days in stage", "case", "detail", show_lines=False)
     for i in out.items:
-        items.add_row(
-            i.reason,
-            unit_cell(i.unit_name, i.unit_code),
-            i.stage,
-            time_cell(i.due_at),
-            f"{(i.seconds_in_stage or 0) / 86400:.1f}",
-            i.case_id,
-            i.detail or "",
-        )
+        place = task_cells(i.unit_name, i.unit_code, i.stage, i.due_at)
+        items.add_row(i.reason, *place, f"{(i.seconds_in_stage or 0) / 86400:.1f}", i.case_id, i.detail or "")
     if out.items:
         console.print(items)
     raise typer.Exit(1 if any(out.totals.values()) else 0)

@@ -1,22 +1,29 @@
 """The actor assertion: the product's signed word that an official acts on one case, for one task or action, with
-one payload, at one time.
+one payload, as one Update, at one time.
 
 The front doors' services sign it (services/access.py) with a key the workers hold; the case workflow's Update
 validators check it before anything is recorded. Whoever can reach Temporal but holds no key can send an Update,
-but not one the case takes: an official made up, scopes widened, an assertion moved to another case, task, action
-or payload, or kept beyond its time, are all refused.
+but not one the case takes: an official made up, scopes widened, an assertion moved to another case, task, action,
+payload or update id, or kept beyond its time, are all refused.
 
-What is signed (format `xptt-actor-v1`), for a reviewer to re-implement:
+What is signed (format `xptt-actor-v2`), for a reviewer to re-implement:
 
     signature = lower-case hex HMAC-SHA256(secret of key `key_id`, canonical bytes)
     canonical bytes = UTF-8 of JSON, keys sorted, no spaces, non-ASCII escaped (`\\uXXXX`), of the object
-        {"format": "xptt-actor-v1", "official_id", "scopes": [{"role", "province_code", "unit_code"}, ...] (in the
-         actor's order), "case_id", "target", "payload_digest", "issued_at": UTC "YYYY-MM-DDTHH:MM:SS.ffffffZ",
-         "key_id"}
+        {"format": "xptt-actor-v2", "official_id", "scopes": [{"role", "province_code", "unit_code"}, ...] (in the
+         actor's order), "case_id", "target", "payload_digest", "update_id", "issued_at": UTC
+         "YYYY-MM-DDTHH:MM:SS.ffffffZ", "key_id"}
     target = the Update's name, then `:` and the task's id when it acts on a task (`complete_task:<task id>`,
         `extend_due:<task id>`, `reassign:<task id>`, `nudge:<task id>`; `hold`, `release`, `withdraw`)
     payload_digest = lower-case hex SHA-256 of the same canonical JSON of the Update's input without its actor, as
         JSON carries it (times as ISO 8601 text)
+    update_id = the id the Update is sent with, which the signer chooses before signing (sent again under that id,
+        the Update is Temporal's to deduplicate: it answers with the first outcome, so an assertion acts once); for
+        the `nudge` signal, which has no update id, the nudge's own id, which the case takes once
+
+Format `xptt-actor-v1` had no update id: within its time, one assertion could be sent again under another update
+id. Histories recorded before v2 carry it; it still loads (without `format` and `update_id`), and the case refuses
+it (`unsupported_format`).
 
 Keys form a ring (`XPTT_ACTOR_KEYS="k2:<secret>,k1:<secret>"`): the first signs, every one verifies, so a key is
 rotated by putting the new one first and dropping the old one once nothing it signed can still arrive.
@@ -38,21 +45,25 @@ from pydantic_core import to_jsonable_python
 
 from domain.access import RoleScope
 
-FORMAT = "xptt-actor-v1"
+FORMAT = "xptt-actor-v2"
+FORMAT_V1 = "xptt-actor-v1"  # no update id; what an assertion without a `format` is (older histories): refused
 DEFAULT_MAX_AGE = timedelta(minutes=10)
 MIN_SECRET_LENGTH = 32
 _KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 class ActorAssertion(BaseModel):
-    """What the signer adds to an actor (official and scopes): the case, the target and the payload it is for, when
-    it was issued, the key that signed it and the signature."""
+    """What the signer adds to an actor (official and scopes): the format, the case, the target, the payload and the
+    update id it is for, when it was issued, the key that signed it and the signature. `format` and `update_id` are
+    absent from assertions recorded before v2 (read as v1, no update id)."""
 
     model_config = ConfigDict(frozen=True)
 
+    format: str = FORMAT_V1
     case_id: str
     target: str
     payload_digest: str
+    update_id: str | None = None
     issued_at: datetime
     key_id: str
     signature: str
@@ -63,9 +74,9 @@ class KeyRingError(ValueError):
 
 
 class AssertionRefused(Exception):
-    """Why an assertion is not taken: `reason` is one of `missing`, `unknown_key`, `bad_signature`, `other_case`,
-    `other_target`, `other_payload`, `expired`, `not_yet_valid` (and `no_key_ring`, when the checker holds no
-    key at all)."""
+    """Why an assertion is not taken: `reason` is one of `missing`, `unsupported_format`, `unknown_key`,
+    `bad_signature`, `other_case`, `other_target`, `other_payload`, `other_update`, `expired`, `not_yet_valid` (and
+    `no_key_ring`, when the checker holds no key at all)."""
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(detail)
@@ -151,6 +162,7 @@ def claims_bytes(
     case_id: str,
     target: str,
     payload_digest: str,
+    update_id: str,
     issued_at: datetime,
     key_id: str,
 ) -> bytes:
@@ -165,6 +177,7 @@ def claims_bytes(
             "case_id": case_id,
             "target": target,
             "payload_digest": payload_digest,
+            "update_id": update_id,
             "issued_at": issued_text(issued_at),
             "key_id": key_id,
         }
@@ -184,9 +197,13 @@ def sign(
     case_id: str,
     target: str,
     payload_digest: str,
+    update_id: str,
     issued_at: datetime,
 ) -> ActorAssertion:
-    """The assertion for these claims, signed with the ring's signing key."""
+    """The assertion for these claims, signed with the ring's signing key. `update_id`: the id the Update will be
+    sent with (a nudge: its own id); never empty."""
+    if not update_id:
+        raise ValueError("an assertion is for one update: its id is empty")
     key_id = ring.signing_key_id
     secret = ring.secret(key_id)
     assert secret is not None  # the ring's own first key
@@ -196,13 +213,16 @@ def sign(
         case_id=case_id,
         target=target,
         payload_digest=payload_digest,
+        update_id=update_id,
         issued_at=issued_at,
         key_id=key_id,
     )
     return ActorAssertion(
+        format=FORMAT,
         case_id=case_id,
         target=target,
         payload_digest=payload_digest,
+        update_id=update_id,
         issued_at=issued_at,
         key_id=key_id,
         signature=_mac(secret, message),
@@ -218,39 +238,24 @@ def verify(
     case_id: str,
     target: str,
     payload_digest: str,
+    update_id: str | None,
     now: datetime,
     max_age: timedelta = DEFAULT_MAX_AGE,
 ) -> None:
-    """Raise AssertionRefused unless `assertion` was signed by a key of the ring over this official and these scopes,
-    for this case, this target and this payload, and was issued within `max_age` of `now` (either side: clocks
-    differ between the signer and the case)."""
+    """Raise AssertionRefused unless `assertion` is of this format and was signed by a key of the ring over this
+    official and these scopes, for this case, this target, this payload and this update id, and was issued within
+    `max_age` of `now` (either side: clocks differ between the signer and the case).
+
+    `update_id`: the id the Update arrived with. None for the `nudge` signal, which arrives with none: its
+    assertion names the nudge's own id, which the case takes once (workflows/case_admin.py)."""
     if assertion is None:
         raise AssertionRefused("missing", "the update carries no actor assertion")
-    secret = ring.secret(assertion.key_id)
-    if secret is None:
-        raise AssertionRefused("unknown_key", f"the assertion names key {assertion.key_id!r}, which is not in the ring")
-    try:
-        message = claims_bytes(
-            official_id=official_id,
-            scopes=scopes,
-            case_id=assertion.case_id,
-            target=assertion.target,
-            payload_digest=assertion.payload_digest,
-            issued_at=assertion.issued_at,
-            key_id=assertion.key_id,
-        )
-    except ValueError as exc:  # a naive issued_at: nothing a signer writes
-        raise AssertionRefused("bad_signature", f"the assertion cannot have been signed: {exc}") from None
-    if not hmac.compare_digest(_mac(secret, message), assertion.signature):
+    if assertion.format != FORMAT:
         raise AssertionRefused(
-            "bad_signature", f"the assertion's signature does not match official {official_id} and its claims"
+            "unsupported_format", f"the assertion is in format {assertion.format!r}; the case takes {FORMAT} only"
         )
-    if assertion.case_id != case_id:
-        raise AssertionRefused("other_case", f"the assertion is for case {assertion.case_id}, not {case_id}")
-    if assertion.target != target:
-        raise AssertionRefused("other_target", f"the assertion is for {assertion.target}, not {target}")
-    if not hmac.compare_digest(assertion.payload_digest, payload_digest):
-        raise AssertionRefused("other_payload", "the assertion is for another payload than the one sent")
+    _check_signature(assertion, ring, official_id=official_id, scopes=scopes)
+    _check_binding(assertion, case_id=case_id, target=target, payload_digest=payload_digest, update_id=update_id)
     age = now - assertion.issued_at
     if age > max_age:
         raise AssertionRefused(
@@ -260,6 +265,50 @@ def verify(
         raise AssertionRefused(
             "not_yet_valid",
             f"the assertion is issued {(-age).total_seconds():.0f} s ahead of the case's time; at most {_s(max_age)}",
+        )
+
+
+def _check_signature(
+    assertion: ActorAssertion, ring: KeyRing, *, official_id: str, scopes: Sequence[RoleScope]
+) -> None:
+    """A key of the ring signed these claims for this official and these scopes."""
+    secret = ring.secret(assertion.key_id)
+    if secret is None:
+        raise AssertionRefused("unknown_key", f"the assertion names key {assertion.key_id!r}, which is not in the ring")
+    if not assertion.update_id:
+        raise AssertionRefused("bad_signature", "the assertion cannot have been signed: it names no update id")
+    try:
+        message = claims_bytes(
+            official_id=official_id,
+            scopes=scopes,
+            case_id=assertion.case_id,
+            target=assertion.target,
+            payload_digest=assertion.payload_digest,
+            update_id=assertion.update_id,
+            issued_at=assertion.issued_at,
+            key_id=assertion.key_id,
+        )
+    except ValueError as exc:  # a naive issued_at: nothing a signer writes
+        raise AssertionRefused("bad_signature", f"the assertion cannot have been signed: {exc}") from None
+    if not hmac.compare_digest(_mac(secret, message), assertion.signature):
+        raise AssertionRefused(
+            "bad_signature", f"the assertion's signature does not match official {official_id} and its claims"
+        )
+
+
+def _check_binding(
+    assertion: ActorAssertion, *, case_id: str, target: str, payload_digest: str, update_id: str | None
+) -> None:
+    """The signed claims name this case, this target, this payload and (for an Update) this update id."""
+    if assertion.case_id != case_id:
+        raise AssertionRefused("other_case", f"the assertion is for case {assertion.case_id}, not {case_id}")
+    if assertion.target != target:
+        raise AssertionRefused("other_target", f"the assertion is for {assertion.target}, not {target}")
+    if not hmac.compare_digest(assertion.payload_digest, payload_digest):
+        raise AssertionRefused("other_payload", "the assertion is for another payload than the one sent")
+    if update_id is not None and assertion.update_id != update_id:
+        raise AssertionRefused(
+            "other_update", f"the assertion is for update {assertion.update_id!r}, not {update_id!r}"
         )
 
 

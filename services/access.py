@@ -205,11 +205,13 @@ def actor_for(
     target: str,
     payload: Mapping[str, Any],
     *,
+    update_id: str,
     issued_at: datetime | None = None,
 ) -> Actor:
     """The official (a principal, or an actor as a bulk run carries it) as the actor of one Update: their id and
-    scopes with an assertion for the case, the target (the Update and its task: `target_of`) and the payload (the
-    Update's input without its actor), issued now."""
+    scopes with an assertion for the case, the target (the Update and its task: `target_of`), the payload (the
+    Update's input without its actor) and the id the Update is sent with (`execute_update(..., id=update_id)`; a
+    nudge: its own id), issued now."""
     scopes = list(who.scopes)
     assertion = sign(
         signing_keys(),
@@ -218,16 +220,25 @@ def actor_for(
         case_id=case_id,
         target=target,
         payload_digest=payload_digest(payload),
+        update_id=update_id,
         issued_at=issued_at or datetime.now(UTC),
     )
     return Actor(official_id=who.official_id, scopes=scopes, assertion=assertion)
 
 
 def signed(
-    who: Principal | Actor, case_id: str, model: type[A], *, issued_at: datetime | None = None, **fields: Any
+    who: Principal | Actor,
+    case_id: str,
+    model: type[A],
+    *,
+    update_id: str,
+    issued_at: datetime | None = None,
+    **fields: Any,
 ) -> A:
-    """The Update input `model(**fields)` with `who` as its actor, vouched for this case, the input's target and
-    these very fields."""
+    """The Update input `model(**fields)` with `who` as its actor, vouched for this case, the input's target, these
+    very fields and the update id it is sent with (the case refuses it under any other id)."""
     unsigned = model(**fields, actor=Actor(official_id=who.official_id, scopes=list(who.scopes)))
-    actor = actor_for(who, case_id, unsigned.target(), unsigned.signed_content(), issued_at=issued_at)
+    actor = actor_for(
+        who, case_id, unsigned.target(), unsigned.signed_content(), update_id=update_id, issued_at=issued_at
+    )
     return unsigned.model_copy(update={"actor": actor})

@@ -9,7 +9,9 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -23,6 +25,9 @@ from db.migrate import upgrade_async
 from db.session import async_url, make_engine
 from infra.databases import Postgres
 from infra.embedded import SEARCH_ATTRIBUTES, temporal_binary, temporal_test_server_binary
+
+if TYPE_CHECKING:
+    from tests.support import Stack
 
 TEMPLATE = f"xptt_template_{uuid.uuid4().hex[:8]}"
 
@@ -127,3 +132,21 @@ async def time_env() -> AsyncIterator[WorkflowEnvironment]:
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture
+async def stack(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Stack]:
+    """The stack on this test's database: a worker and the HTTP API on loopback (tests.support.running_stack)."""
+    from tests.support import running_stack  # here: the support module imports the application
+
+    async with running_stack(temporal_env.client, database_url, sessions) as running:
+        yield running
+
+
+@pytest.fixture
+async def browser(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `stack` with a cookie jar of its own, as a browser keeps one."""
+    async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as client:
+        yield client

@@ -1,5 +1,5 @@
-"""HTTP servers the tests run on 127.0.0.1 (a JWKS endpoint, an OIDC provider, a webhook receiver): a handler that
-answers JSON and keeps quiet, served by a daemon thread."""
+"""HTTP servers the tests run on 127.0.0.1 (a JWKS endpoint, an OIDC provider, a webhook receiver, another site): a
+handler that answers JSON (or any body) and keeps quiet, served by a daemon thread."""
 
 from __future__ import annotations
 
@@ -9,19 +9,25 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
-class JsonHandler(BaseHTTPRequestHandler):
-    """A request handler that answers JSON and logs nothing."""
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing."""
 
-    def send_json(self, status: int, body: Any) -> None:
-        raw = json.dumps(body).encode()
+    def send_body(self, status: int, body: bytes, content_type: str) -> None:
         self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(raw)))
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
         self.end_headers()
-        self.wfile.write(raw)
+        self.wfile.write(body)
 
     def log_message(self, *_: Any) -> None:
         pass
+
+
+class JsonHandler(QuietHandler):
+    """A request handler that answers JSON and logs nothing."""
+
+    def send_json(self, status: int, body: Any) -> None:
+        self.send_body(status, json.dumps(body).encode(), "application/json")
 
 
 def serve_in_thread(handler: type[BaseHTTPRequestHandler], port: int = 0) -> ThreadingHTTPServer:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from activities.archive import HistoryArchive
@@ -216,17 +216,33 @@ INPUTS: dict[str, type[Acting]] = {
 }
 
 
-def sign(inp: A, case_id: str, *, at: datetime | None = None) -> A:
-    """`inp` with its actor vouched for on case `case_id` (issued `at`, default now: a time-skipping test passes
-    its server's time), by `services.access.signed` as the API would send it."""
+def sign(inp: A, case_id: str, *, update_id: str, at: datetime | None = None) -> A:
+    """`inp` with its actor vouched for on case `case_id` as the Update sent with id `update_id` (a nudge: its own
+    id), issued `at` (default now: a time-skipping test passes its server's time), by `services.access.signed` as
+    the API would send it."""
     fields = {name: getattr(inp, name) for name in type(inp).model_fields if name != "actor"}
-    return signed(inp.actor, case_id, type(inp), issued_at=at, **fields)
+    return signed(inp.actor, case_id, type(inp), update_id=update_id, issued_at=at, **fields)
 
 
-def sign_json(update: str, arg: Any, case_id: str, *, at: datetime | None = None) -> Any:
-    """A raw JSON input of `update` (as any Temporal client could send it) with its actor vouched for, so that the
-    case looks past the assertion at the rest. An input the Update's model cannot read is signed over its raw
-    fields; one without a readable actor is left as it is (the SDK refuses it before the validator)."""
+async def execute_signed(
+    handle: WorkflowHandle[Any, Any],
+    update: Any,
+    inp: Acting,
+    *,
+    update_id: str | None = None,
+    at: datetime | None = None,
+) -> Any:
+    """Send `inp` as Update `update` to the case `handle` names (its workflow id is the case's id), vouched for as
+    the services vouch for it: under the update id it is sent with (`update_id`, else a fresh one)."""
+    update_id = update_id or f"test-{uuid.uuid4()}"
+    return await handle.execute_update(update, sign(inp, handle.id, update_id=update_id, at=at), id=update_id)
+
+
+def sign_json(update: str, arg: Any, case_id: str, *, update_id: str, at: datetime | None = None) -> Any:
+    """A raw JSON input of `update` (as any Temporal client could send it) with its actor vouched for as the Update
+    sent with id `update_id` (a nudge: its own id), so that the case looks past the assertion at the rest. An input
+    the Update's model cannot read is signed over its raw fields; one without a readable actor is left as it is (the
+    SDK refuses it before the validator)."""
     if not isinstance(arg, dict) or not isinstance(arg.get("actor"), dict):
         return arg
     try:
@@ -241,7 +257,7 @@ def sign_json(update: str, arg: Any, case_id: str, *, at: datetime | None = None
         target = target_of(update, task_id if isinstance(task_id, str) else None)
         content = {k: v for k, v in arg.items() if k != "actor"}
     try:
-        vouched = actor_for(actor, case_id, target, content, issued_at=at)
+        vouched = actor_for(actor, case_id, target, content, update_id=update_id, issued_at=at)
     except ValueError:  # content JSON cannot carry (NaN): refused before the validator anyway
         return arg
     return {**arg, "actor": vouched.model_dump(mode="json")}

@@ -7,7 +7,8 @@ replayable whatever keys a later process holds.
 
 The `nudge` signal has no validator: its handler asks the `check_nudge_actor` local activity instead. The verdict is
 recorded in the history (a marker), so a replay — by a worker after a key left the ring, or by an auditor's process
-that holds no key at all — takes the recorded verdict and does not check again.
+that holds no key at all — takes the recorded verdict and does not check again. A signal has no update id: a
+nudge's assertion names the nudge's own id, which the handler takes once (workflows/case_admin.py).
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ def installed() -> tuple[KeyRing | None, timedelta]:
     return _ring, _max_age
 
 
-def check(inp: Acting, *, case_id: str, now: datetime) -> None:
-    """Raise AssertionRefused unless the input's actor carries a valid assertion for this case, the input's target
-    and its content, issued within the window around `now` (the workflow's time)."""
+def check(inp: Acting, *, case_id: str, update_id: str | None, now: datetime) -> None:
+    """Raise AssertionRefused unless the input's actor carries a valid assertion for this case, the input's target,
+    its content and `update_id` (the id the Update arrived with; None for the nudge signal, which has none), issued
+    within the window around `now` (the workflow's time)."""
     ring, max_age = installed()
     if ring is None:
         raise AssertionRefused("no_key_ring", "this worker holds no actor keys (XPTT_ACTOR_KEYS)")
@@ -48,6 +50,7 @@ def check(inp: Acting, *, case_id: str, now: datetime) -> None:
         case_id=case_id,
         target=inp.target(),
         payload_digest=payload_digest(inp.signed_content()),
+        update_id=update_id,
         now=now,
         max_age=max_age,
     )
@@ -74,7 +77,7 @@ class NudgeVerdict(BaseModel):
 async def check_nudge_actor(inp: NudgeCheck) -> NudgeVerdict:
     """The nudge's assertion checked with this worker's ring (no IO: run as a local activity)."""
     try:
-        check(inp.nudge, case_id=inp.case_id, now=inp.now)
+        check(inp.nudge, case_id=inp.case_id, update_id=None, now=inp.now)
     except AssertionRefused as exc:
         return NudgeVerdict(reason=exc.reason, detail=exc.detail)
     return NudgeVerdict()

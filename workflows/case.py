@@ -119,6 +119,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
         self._version = 0  # bumped on every recorded transition: wakes the deadline wait
         self._lock = asyncio.Lock()
         self._initial = CaseState(**inp.identity())
+        self._nudges_taken: set[str] = set()  # the ids of the nudges taken (workflows/case_admin.py)
         self._state: CaseState | None = None
         self._recording: CaseState | None = None  # the state a transition being recorded leads to
         # What the round last heard from this case (see _report_progress); a case its round opened starts where the

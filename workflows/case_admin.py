@@ -8,7 +8,8 @@ domain/actor_assertion.py) and be an administrator of the case's unit. `Recognit
 `CaseAdministration`.
 
 The `nudge` signal cannot be refused before it is recorded: a nudge without a valid assertion is dropped by its
-handler with a log line (the verdict comes from a local activity, so that replays take the recorded one).
+handler with a log line (the verdict comes from a local activity, so that replays take the recorded one). A signal
+has no update id: the assertion names the nudge's own id, and a nudge whose id the case took already is dropped too.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class CaseAdministration:
 
         _lock: asyncio.Lock
         _initial: CaseState
+        _nudges_taken: set[str]
 
         @property
         def state(self) -> CaseState: ...
@@ -91,10 +93,14 @@ class CaseAdministration:
         def status(self) -> CaseStatus: ...
 
     def _check_actor(self, inp: Acting) -> None:
-        """Refuse an input whose actor the product's services did not vouch for: no assertion, a key the worker does
-        not hold, a signature that does not match, another case, target or payload, or a time too far from now."""
+        """Refuse an Update whose actor the product's services did not vouch for: no assertion or one of an older
+        format, a key the worker does not hold, a signature that does not match, another case, target, payload or
+        update id, or a time too far from now. Validators only: they run in the Update's context, and once."""
+        update = workflow.current_update_info()
+        if update is None:  # not in an Update: nothing to bind the assertion to
+            raise refuse("unauthenticated", "other_update: the input did not arrive as an Update")
         try:
-            actor_keys.check(inp, case_id=self._initial.case_id, now=workflow.now())
+            actor_keys.check(inp, case_id=self._initial.case_id, update_id=update.id, now=workflow.now())
         except AssertionRefused as exc:
             raise refuse("unauthenticated", f"{exc.reason}: {exc.detail}") from None
 
@@ -186,6 +192,9 @@ class CaseAdministration:
         async with self._lock:
             if workflow.patched("nudge-actor-assertion") and not await self._nudge_vouched_for(inp):
                 return
+            # The marker keeps cases that took nudges before their ids were checked replaying as they ran.
+            if workflow.patched("nudge-taken-once") and not self._nudge_first_time(inp):
+                return
             try:
                 self._check_admin(inp.actor)
                 await self._apply(
@@ -210,3 +219,15 @@ class CaseAdministration:
         if verdict.reason is not None:
             workflow.logger.info("nudge ignored: unauthenticated: %s: %s", verdict.reason, verdict.detail)
         return verdict.reason is None
+
+    def _nudge_first_time(self, inp: NudgeInput) -> bool:
+        """Take a vouched nudge's id (the one its assertion names: a signal has none of its own) once; the same
+        nudge sent again is dropped."""
+        nudge_id = inp.actor.assertion.update_id if inp.actor.assertion else None
+        if nudge_id is None:
+            return True
+        if nudge_id in self._nudges_taken:
+            workflow.logger.info("nudge ignored: nudge %s was taken already", nudge_id)
+            return False
+        self._nudges_taken.add(nudge_id)
+        return True

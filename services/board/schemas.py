@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from notify.inbox import FailedNotification
+
 Reason = Literal["overdue", "escalated", "stuck", "on_hold", "failed_notification", "failing_activity"]
 
 
@@ -45,21 +47,11 @@ class BoardOut(BaseModel):
     items: list[StuckItem] = Field(description="the stuck things themselves, longest in stage first (up to `limit`)")
 
 
-class FailedNotice(BaseModel):
-    """A notification the outbox gave up on, as the board page lists it."""
+class FailedNotice(FailedNotification):
+    """A notification the outbox gave up on, as the board page lists it: with its unit's name, and why as a code."""
 
-    id: str
-    kind: str
-    channel: str
-    official_id: str
-    address: str | None
-    case_id: str | None
-    unit_code: str | None
     unit_name: str | None
-    attempts: int
     code: str = Field(description="why, as a stable code: invalid_address, smtp_recipient_refused, retries_exhausted…")
-    error: str | None = Field(description="the last error as recorded")
-    failed_at: datetime | None
 
 
 class BoardView(BaseModel):

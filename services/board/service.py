@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 from db.models import CaseRow, TaskRow
 from db.models_notify import NotificationRow
 from domain.stages import Stage
+from notify.inbox import FailedNotification
 from services.access import Principal, require_oversight
 from services.board import queries
 from services.board.schemas import BoardGroup, BoardOut, BoardView, FailedNotice, Reason, StuckItem
@@ -172,20 +173,8 @@ def failure_code(error: str | None) -> str:
 
 
 def _notice(note: NotificationRow, unit_name: str | None) -> FailedNotice:
-    return FailedNotice(
-        id=note.id,
-        kind=note.kind,
-        channel=note.channel,
-        official_id=note.official_id,
-        address=note.address,
-        case_id=note.case_id,
-        unit_code=note.unit_code,
-        unit_name=unit_name,
-        attempts=note.attempts,
-        code=failure_code(note.last_error),
-        error=note.last_error,
-        failed_at=note.failed_at,
-    )
+    failed = FailedNotification.model_validate(note)
+    return FailedNotice(**failed.model_dump(), unit_name=unit_name, code=failure_code(note.last_error))
 
 
 def _assemble(now: datetime, provinces: list[str], items: list[StuckItem], limit: int) -> BoardOut:

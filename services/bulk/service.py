@@ -114,7 +114,13 @@ async def _extend(temporal: Client, actor: Actor, req: ExtendDueRequest, item: B
         assert item.due_at is not None and req.add_working_days is not None  # the precheck saw to it
         new_due = due_at(item.due_at, req.add_working_days)
     update = signed(
-        actor, item.case_id, ExtendDueInput, reason=req.reason, task_id=item.task_id or "", new_due_at=new_due
+        actor,
+        item.case_id,
+        ExtendDueInput,
+        update_id=update_id,
+        reason=req.reason,
+        task_id=item.task_id or "",
+        new_due_at=new_due,
     )
     await _case(temporal, item.case_id).execute_update(RecognitionCaseWorkflow.extend_due, update, id=update_id)
 
@@ -140,23 +146,31 @@ async def _prepare_reassign(
 
 async def _reassign(temporal: Client, actor: Actor, req: ReassignRequest, item: BulkItem, update_id: str) -> None:
     update = signed(
-        actor, item.case_id, ReassignInput, reason=req.reason, task_id=item.task_id or "", official_id=req.official_id
+        actor,
+        item.case_id,
+        ReassignInput,
+        update_id=update_id,
+        reason=req.reason,
+        task_id=item.task_id or "",
+        official_id=req.official_id,
     )
     await _case(temporal, item.case_id).execute_update(RecognitionCaseWorkflow.reassign, update, id=update_id)
 
 
 async def _remind(temporal: Client, actor: Actor, req: RemindRequest, item: BulkItem, update_id: str) -> None:
-    nudge = signed(actor, item.case_id, NudgeInput, task_id=item.task_id or "")
+    # A signal has no update id: the nudge's assertion names this one, which the case takes once (a retried run
+    # under the same Idempotency-Key reminds once).
+    nudge = signed(actor, item.case_id, NudgeInput, update_id=update_id, task_id=item.task_id or "")
     await _case(temporal, item.case_id).signal(RecognitionCaseWorkflow.nudge, nudge)
 
 
 async def _hold(temporal: Client, actor: Actor, req: HoldRequest, item: BulkItem, update_id: str) -> None:
-    update = signed(actor, item.case_id, HoldInput, reason=req.reason)
+    update = signed(actor, item.case_id, HoldInput, update_id=update_id, reason=req.reason)
     await _case(temporal, item.case_id).execute_update(RecognitionCaseWorkflow.hold, update, id=update_id)
 
 
 async def _release(temporal: Client, actor: Actor, req: ReleaseRequest, item: BulkItem, update_id: str) -> None:
-    update = signed(actor, item.case_id, ReleaseInput, reason=req.reason)
+    update = signed(actor, item.case_id, ReleaseInput, update_id=update_id, reason=req.reason)
     await _case(temporal, item.case_id).execute_update(RecognitionCaseWorkflow.release, update, id=update_id)
 
 

@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-M = TypeVar("M", bound=BaseModel)
-
-
-def from_row(model: type[M], row: object, **given: Any) -> M:
-    """`model` from the row's attributes of the same names (a mapped row or a selected one), with the values the row
-    does not hold given by name."""
-    values = {name: given[name] if name in given else getattr(row, name) for name in model.model_fields}
-    return model.model_validate(values)
+from domain.attributes import from_row as from_row  # also taken from here by the cases and inbox services
 
 
 class ScoreOut(BaseModel):

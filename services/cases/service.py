@@ -64,9 +64,10 @@ async def withdraw(
     await session.rollback()  # release the connection before waiting on Temporal
     if status != "open":
         raise Refusal(409, "case_closed", f"case {case_id} is {status}")
-    update = signed(principal, case_id, WithdrawInput, reason=reason)
+    update_id = f"withdraw-{case_id}"
+    update = signed(principal, case_id, WithdrawInput, update_id=update_id, reason=reason)
     handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
     try:
-        return await handle.execute_update(RecognitionCaseWorkflow.withdraw, update, id=f"withdraw-{case_id}")
+        return await handle.execute_update(RecognitionCaseWorkflow.withdraw, update, id=update_id)
     except (WorkflowUpdateFailedError, RPCError) as exc:
         raise await update_refusal(exc, handle, case_id=case_id) from None

@@ -7,8 +7,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEventRow, CaseRow
 from db.models_notify import NotificationRow
+from domain.attributes import from_row
 from services.cases.queries import journal_of, notifications_of
-from services.cases.schemas import EventKind, TimelineEvent, from_row
+from services.cases.schemas import EventKind, TimelineEvent
 
 ADMIN_ACTIONS = {"due_extended", "task_reassigned", "case_held", "case_released", "case_withdrawn", "case_nudged"}
 

@@ -9,8 +9,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Row
 
 from db.models import TaskRow
+from domain.attributes import from_row
 from domain.stages import Stage
-from services.cases.schemas import from_row
 from services.fields import ROUND_PATTERN, UNIT_PATTERN, Instant
 from services.inbox.forms import FormSpec
 

@@ -95,7 +95,7 @@ async def complete_task(
     if task.assignee_id is not None and task.assignee_id != principal.official_id:
         raise Refusal(403, "forbidden", f"task {task_id} is assigned to official {task.assignee_id}")
     handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, task.case_id)
-    update = signed(principal, task.case_id, CompleteTaskInput, task_id=task_id, payload=payload)
+    update = signed(principal, task.case_id, CompleteTaskInput, update_id=update_id, task_id=task_id, payload=payload)
     try:
         return await handle.execute_update(RecognitionCaseWorkflow.complete_task, update, id=update_id)
     except (WorkflowUpdateFailedError, RPCError) as exc:

@@ -1,4 +1,5 @@
-"""The actor assertion: its canonical bytes (pinned), the key ring, signing and every way verification refuses."""
+"""The actor assertion: its canonical bytes (pinned), the key ring, signing and every way verification refuses,
+the update id it is bound to, and the assertions of the format before it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from hypothesis import strategies as st
 from domain.access import RoleScope
 from domain.actor_assertion import (
     DEFAULT_MAX_AGE,
+    FORMAT,
+    FORMAT_V1,
     ActorAssertion,
     AssertionRefused,
     KeyRing,
@@ -37,6 +40,7 @@ OFFICER = [RoleScope(role=Role.COMMUNE_OFFICER, province_code="33", unit_code="1
 CASE = "qd06-2019:2027-12001"
 TASK = f"{CASE}-t01"
 CONTENT = {"task_id": TASK, "payload": {"registered": True, "note": "UBND xã đăng ký"}}
+UPDATE_ID = f"{TASK}:idem-ồ1"  # as the inbox names a completion's update: the task and the Idempotency-Key
 
 
 def claims(**over: Any) -> dict[str, Any]:
@@ -46,13 +50,14 @@ def claims(**over: Any) -> dict[str, Any]:
         "case_id": CASE,
         "target": target_of("complete_task", TASK),
         "payload_digest": payload_digest(CONTENT),
+        "update_id": UPDATE_ID,
         "issued_at": NOW,
     }
     return values | over
 
 
 def expected(**over: Any) -> dict[str, Any]:
-    """What the case expects: the claims but the issue time."""
+    """What the case expects: the claims but the issue time (the update id: the one the Update arrived with)."""
     values = claims(**over)
     values.pop("issued_at")
     return values
@@ -71,22 +76,24 @@ def refusal(assertion: ActorAssertion | None, ring: KeyRing = RING, *, now: date
 
 # -- the canonical bytes, pinned ---------------------------------------------------------------------------------------
 VECTOR = (
-    '{"case_id":"qd06-2019:2027-12001","format":"xptt-actor-v1","issued_at":"2027-10-01T02:00:00.000000Z",'
+    '{"case_id":"qd06-2019:2027-12001","format":"xptt-actor-v2","issued_at":"2027-10-01T02:00:00.000000Z",'
     '"key_id":"k1","official_id":"demo-officer-12001","payload_digest":"'
     + hashlib.sha256(
         b'{"payload":{"note":"UBND x\\u00e3 \\u0111\\u0103ng k\\u00fd","registered":true},'
         b'"task_id":"qd06-2019:2027-12001-t01"}'
     ).hexdigest()
     + '","scopes":[{"province_code":"33","role":"commune_officer","unit_code":"12001"}],'
-    '"target":"complete_task:qd06-2019:2027-12001-t01"}'
+    '"target":"complete_task:qd06-2019:2027-12001-t01","update_id":"qd06-2019:2027-12001-t01:idem-\\u1ed31"}'
 )
 
 
 def test_the_signed_bytes_are_the_documented_canonical_json() -> None:
+    assert FORMAT == "xptt-actor-v2"
     assert claims_bytes(**claims(), key_id="k1") == VECTOR.encode()
     assertion = sign(RING, **claims())
     expected = hmac.new(b"s" * 32, VECTOR.encode(), hashlib.sha256).hexdigest()
     assert (assertion.key_id, assertion.signature) == ("k1", expected)
+    assert (assertion.format, assertion.update_id) == (FORMAT, UPDATE_ID)
 
 
 def test_canonical_json_sorts_keys_escapes_non_ascii_and_has_no_spaces() -> None:
@@ -197,6 +204,7 @@ def test_an_assertion_signed_with_another_secret_under_the_same_key_id_is_refuse
         {"case_id": "qd06-2019:2027-99999"},
         {"target": "withdraw"},
         {"payload_digest": "0" * 64},
+        {"update_id": UPDATE_ID + "x"},
         {"issued_at": NOW + timedelta(seconds=1)},
         {"signature": "f" * 64},
         {"signature": ""},
@@ -234,6 +242,7 @@ def test_a_naive_issue_time_is_refused_as_unsigned() -> None:
         ({"target": target_of("complete_task", f"{CASE}-t02")}, "other_target"),
         ({"target": "withdraw"}, "other_target"),
         ({"payload_digest": payload_digest({**CONTENT, "payload": {"registered": False}})}, "other_payload"),
+        ({"update_id": f"{TASK}:{'0' * 36}"}, "other_update"),
     ],
 )
 def test_a_genuine_assertion_used_for_something_else_is_refused(elsewhere: dict[str, Any], reason: str) -> None:
@@ -262,3 +271,79 @@ def test_the_window_is_a_parameter() -> None:
     verify(assertion, RING, now=NOW + timedelta(hours=1), max_age=timedelta(hours=2), **expected())
     with pytest.raises(AssertionRefused, match="good for 60 s"):
         verify(assertion, RING, now=NOW + timedelta(minutes=2), max_age=timedelta(minutes=1), **expected())
+
+
+# -- the update id -----------------------------------------------------------------------------------------------------
+def test_an_assertion_sent_again_under_another_update_id_is_refused_and_under_its_own_holds() -> None:
+    assertion = sign(RING, **claims())
+    check(assertion)  # the id it was signed for: a retry of that Update, Temporal's to deduplicate
+    assert refusal(assertion, update_id=f"{TASK}:idem-2") == "other_update"
+    assert refusal(assertion, update_id=UPDATE_ID.upper()) == "other_update"
+
+
+def test_a_signal_has_no_update_id_to_compare_its_assertion_names_its_own() -> None:
+    """The nudge: the case passes no update id; the assertion names the nudge's own (the case takes it once)."""
+    nudge = claims(target=target_of("nudge", TASK), payload_digest=payload_digest({"task_id": TASK}))
+    nudge["update_id"] = "bulk-op1-remind-" + CASE
+    check(sign(RING, **nudge), **(nudge | {"update_id": None}))
+
+
+def test_an_assertion_is_for_one_update_an_empty_id_is_not_signed() -> None:
+    with pytest.raises(ValueError, match="id is empty"):
+        sign(RING, **claims(update_id=""))
+
+
+def test_an_assertion_stripped_of_its_update_id_is_refused_as_unsigned() -> None:
+    stripped = sign(RING, **claims()).model_copy(update={"update_id": None})
+    assert refusal(stripped) == "bad_signature"
+    assert refusal(stripped, update_id=None) == "bad_signature"
+
+
+UPDATE_IDS = st.text(min_size=1, max_size=80)
+
+
+@given(update_id=UPDATE_IDS, other=UPDATE_IDS, official=st.text(min_size=1, max_size=20))
+def test_the_update_id_survives_the_round_trip_and_binds_the_assertion(
+    update_id: str, other: str, official: str
+) -> None:
+    """Signed by the services, carried as JSON through Temporal, checked by the case: any update id (non-ASCII,
+    separators, quotes) is the one compared, and no other passes."""
+    signed = sign(RING, **claims(update_id=update_id, official_id=official))
+    carried = ActorAssertion.model_validate_json(signed.model_dump_json())
+    assert carried == signed and carried.update_id == update_id
+    check(carried, update_id=update_id, official_id=official)
+    if other != update_id:
+        assert refusal(carried, update_id=other, official_id=official) == "other_update"
+    assert json.loads(claims_bytes(**claims(update_id=update_id), key_id="k1"))["update_id"] == update_id
+
+
+# -- the format before -------------------------------------------------------------------------------------------------
+V1_ASSERTION = {  # as histories recorded before v2 carry it: no format, no update id
+    "case_id": CASE,
+    "target": target_of("complete_task", TASK),
+    "payload_digest": payload_digest(CONTENT),
+    "issued_at": "2027-10-01T02:00:00Z",
+    "key_id": "k1",
+    "signature": "ab" * 32,
+}
+
+
+def test_an_assertion_of_the_format_before_loads_as_recorded_and_is_refused() -> None:
+    """v1 bound no update id: a recorded history still decodes it (validators do not run on replay), and a case
+    takes none (within its time it could be sent again under another update id)."""
+    old = ActorAssertion.model_validate(V1_ASSERTION)
+    assert (old.format, old.update_id) == (FORMAT_V1, None)
+    assert refusal(old) == "unsupported_format"
+    assert refusal(old, update_id=None) == "unsupported_format"
+    # Claiming v2 over v1's claims: the signature is over other bytes.
+    assert refusal(old.model_copy(update={"format": FORMAT, "update_id": UPDATE_ID})) == "bad_signature"
+
+
+def test_a_v1_signature_of_the_same_claims_does_not_verify_as_v2() -> None:
+    """What a signer of the format before produced (its bytes: no update id, format v1), presented as v2."""
+    v1_bytes = claims_bytes(**claims(), key_id="k1").replace(b"xptt-actor-v2", b"xptt-actor-v1")
+    v1_bytes = v1_bytes.replace(b',"update_id":"' + json.dumps(UPDATE_ID)[1:-1].encode() + b'"', b"")
+    assert b"update_id" not in v1_bytes
+    v1_signature = hmac.new(b"s" * 32, v1_bytes, hashlib.sha256).hexdigest()
+    presented = sign(RING, **claims()).model_copy(update={"signature": v1_signature})
+    assert refusal(presented) == "bad_signature"

@@ -15,7 +15,7 @@ from contracts import Actor, CompleteTaskInput, OpenRoundInput
 from db.models import OfficialRow, RoleAssignmentRow, RoundReportRow, TaskRow
 from domain.access import RoleScope
 from tests.builders import seed_province, stack_worker
-from tests.support import HUMAN_PATH, ROUND_ID, form_for, sign
+from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
@@ -35,7 +35,7 @@ async def _drive(env: WorkflowEnvironment, case_id: str, unit: str, *, register:
         payload = form_for(stage) if register else {"registered": False, "note": "Chưa đủ điều kiện"}
         actor = Actor(official_id=f"o-{role.value}", scopes=[scope])
         inp = CompleteTaskInput(task_id=status.open_task.task_id, actor=actor, payload=payload)
-        await handle.execute_update(RecognitionCaseWorkflow.complete_task, sign(inp, case_id))
+        await execute_signed(handle, RecognitionCaseWorkflow.complete_task, inp)
 
 
 async def test_a_real_province_runs_its_round_to_the_report(

@@ -5,6 +5,7 @@ bad inputs hypothesis draws for every Update and every route."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -527,7 +528,10 @@ def bad_nudge(parked: Parked) -> st.SearchStrategy[Any]:
     """A `nudge` signal the case must drop: the wrong official, the wrong task, no input, a malformed one; vouched
     for (tests/support.py `sign_json`), so that what drops it is the case's own rule, not the missing assertion."""
     base = {"actor": _json_actor(parked.actor(Role.ADMIN)), "task_id": parked.task_id}
-    return _drops(parked, base).map(lambda arg: sign_json("nudge", arg, parked.case_id))
+    # Each its own id, as the services give each nudge: what drops it is not that the case took that nudge already.
+    return _drops(parked, base).map(
+        lambda arg: sign_json("nudge", arg, parked.case_id, update_id=f"nudge-{uuid.uuid4()}")
+    )
 
 
 def _drops(parked: Parked, base: dict[str, Any]) -> st.SearchStrategy[Any]:

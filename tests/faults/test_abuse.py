@@ -177,12 +177,13 @@ async def _fuzz_update(abuse: Abuse, target: str, data: st.DataObject, variant: 
     else:
         arg = data.draw(bad_admin_update(name, parked), label=name)
         allowed = ADMIN_REFUSALS | {"undecodable"}
-    arg = sign_json(name, arg, parked.case_id)  # vouched for: what refuses it is the case's own rule
+    update_id = f"fuzz-{uuid.uuid4()}"
+    arg = sign_json(name, arg, parked.case_id, update_id=update_id)  # vouched for: what refuses it is the case's rule
     handle = handle_of(abuse.stack.client, parked.case_id)
     if target not in abuse.last:
         abuse.last[target] = await snapshot(abuse.stack.sessions)
     with pytest.raises(WorkflowUpdateFailedError) as info:
-        await handle.execute_update(name, arg, id=f"fuzz-{uuid.uuid4()}")
+        await handle.execute_update(name, arg, id=update_id)
     code, _ = _refusal_reason(info.value.cause)
     assert code in allowed, (code, info.value.cause)
     await abuse.unchanged(target)
@@ -414,9 +415,10 @@ async def test_inputs_the_fuzz_found_are_refused_with_their_field(abuse: Abuse, 
     for far in ("9999-12-31T23:00:00+00:00", "9999-12-30T00:00:00+07:00"):
         admin = parked.actor(Role.ADMIN).model_dump(mode="json")
         arg = {"actor": admin, "reason": "x", "task_id": parked.task_id, "new_due_at": far}
-        arg = sign_json("extend_due", arg, parked.case_id)
+        update_id = f"far-{uuid.uuid4()}"
+        arg = sign_json("extend_due", arg, parked.case_id, update_id=update_id)
         with pytest.raises(WorkflowUpdateFailedError) as info:
-            await handle.execute_update("extend_due", arg, id=f"far-{uuid.uuid4()}")
+            await handle.execute_update("extend_due", arg, id=update_id)
         assert _refusal_reason(info.value.cause) == ("invalid_payload", "new_due_at"), info.value.cause
     resp = await abuse.stack.http.post(
         "/v1/bulk/extend-due",
@@ -503,8 +505,8 @@ async def test_an_update_delivered_twice_has_one_effect(abuse: Abuse, fault_repo
     parked.task_id = await wait_for_task(abuse.stack, parked.case_id, parked.stage)
     before, hist = await case_rows(abuse.stack.sessions, parked.case_id), await history_counts(handle)
     update = CompleteTaskInput(task_id=parked.task_id, actor=parked.actor(), payload=form_for(parked.stage))
-    update = sign(update, parked.case_id)
     update_id = f"same-{uuid.uuid4()}"
+    update = sign(update, parked.case_id, update_id=update_id)
     results = [
         await handle.execute_update(RecognitionCaseWorkflow.complete_task, update, id=update_id) for _ in range(2)
     ]

@@ -22,7 +22,7 @@ import os
 import random
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -161,86 +161,53 @@ def postgres_cut(share: float, seconds: float) -> Any:
 run_total: dict[Plan, int] = {}
 
 
-async def _scenario(
-    plan: Plan,
-    pg_server_url: str,
-    template_database: str,
-    tmp_path: Path,
-    fault_report: Callable[..., None],
-    make_faults: Callable[[int], Any],
-    **kw: Any,
-) -> dict[str, Any]:
-    """Run `plan` with the faults `make_faults(transitions of the undisturbed run)` makes; compare."""
-    want = await baseline(plan, pg_server_url, template_database, tmp_path)
-    run_total[plan] = sum(len(v) for v in want.journal.values())
-    return await check_against_baseline(
-        plan, pg_server_url, template_database, tmp_path, fault_report, make_faults(run_total[plan]), **kw
-    )
+Faulted = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def run_with_faults(
+    pg_server_url: str, template_database: str, tmp_path: Path, fault_report: Callable[..., None]
+) -> Faulted:
+    """`await run_with_faults(plan, make_faults, **kw)`: run `plan` with the faults `make_faults(transitions of the
+    undisturbed run)` makes; compare."""
+
+    async def run(plan: Plan, make_faults: Callable[[int], Any], **kw: Any) -> dict[str, Any]:
+        want = await baseline(plan, pg_server_url, template_database, tmp_path)
+        run_total[plan] = sum(len(v) for v in want.journal.values())
+        return await check_against_baseline(
+            plan, pg_server_url, template_database, tmp_path, fault_report, make_faults(run_total[plan]), **kw
+        )
+
+    return run
 
 
 # -- 1. the worker SIGKILLed -----------------------------------------------------------------------------------------
 @pytest.mark.scenario("worker SIGKILL ×3 during a round (6 units)")
-async def test_worker_killed_quick(
-    pg_server_url: str, template_database: str, tmp_path: Path, fault_report: Callable[..., None]
-) -> None:
+async def test_worker_killed_quick(run_with_faults: Faulted) -> None:
     rng = random.Random(seed())
-    figures = await _scenario(
-        QUICK,
-        pg_server_url,
-        template_database,
-        tmp_path,
-        fault_report,
-        lambda total: killing(3, total, rng),
-        resends_allowed=3,
-    )
+    figures = await run_with_faults(QUICK, lambda total: killing(3, total, rng), resends_allowed=3)
     assert figures["kills"] == 3
 
 
 @pytest.mark.faults_full
 @pytest.mark.scenario("worker SIGKILL ×20 during a round (Lai Châu, 38 units)")
-async def test_worker_killed_twenty_times(
-    pg_server_url: str, template_database: str, tmp_path: Path, fault_report: Callable[..., None]
-) -> None:
+async def test_worker_killed_twenty_times(run_with_faults: Faulted) -> None:
     rng = random.Random(seed())
-    figures = await _scenario(
-        FULL,
-        pg_server_url,
-        template_database,
-        tmp_path,
-        fault_report,
-        lambda total: killing(20, total, rng),
-        resends_allowed=20,
-    )
+    figures = await run_with_faults(FULL, lambda total: killing(20, total, rng), resends_allowed=20)
     assert figures["kills"] == 20
 
 
 # -- 2. the Temporal server stopped and started again ----------------------------------------------------------------
 @pytest.mark.scenario("Temporal server stopped and restarted mid-round (6 units)")
-async def test_temporal_restarted_quick(
-    pg_server_url: str, template_database: str, tmp_path: Path, fault_report: Callable[..., None]
-) -> None:
-    await _scenario(
-        QUICK,
-        pg_server_url,
-        template_database,
-        tmp_path,
-        fault_report,
-        lambda _: temporal_restarts([(0.4, signal.SIGTERM, 3.0)]),
-        temporal_file_database=True,
-    )
+async def test_temporal_restarted_quick(run_with_faults: Faulted) -> None:
+    await run_with_faults(QUICK, lambda _: temporal_restarts([(0.4, signal.SIGTERM, 3.0)]), temporal_file_database=True)
 
 
 @pytest.mark.faults_full
 @pytest.mark.scenario("Temporal server stopped (TERM, then KILL) and restarted mid-round (Lai Châu, 38 units)")
-async def test_temporal_restarted(
-    pg_server_url: str, template_database: str, tmp_path: Path, fault_report: Callable[..., None]
-) -> None:
-    await _scenario(
+async def test_temporal_restarted(run_with_faults: Faulted) -> None:
+    await run_with_faults(
         FULL,
-        pg_server_url,
-        template_database,
-        tmp_path,
-        fault_report,
         lambda _: temporal_restarts([(0.3, signal.SIGTERM, 15.0), (0.6, signal.SIGKILL, 15.0)]),
         temporal_file_database=True,
     )
@@ -248,31 +215,11 @@ async def test_temporal_restarted(
 
 # -- 3. PostgreSQL out of reach --------------------------------------------------------------------------------------
 @pytest.mark.scenario("PostgreSQL unreachable for 5 s mid-round (6 units)")
-async def test_postgres_cut_quick(
-    pg_server_url: str, template_database: str, tmp_path: Path, fault_report: Callable[..., None]
-) -> None:
-    await _scenario(
-        QUICK,
-        pg_server_url,
-        template_database,
-        tmp_path,
-        fault_report,
-        lambda _: postgres_cut(0.4, 5.0),
-        proxy_postgres=True,
-    )
+async def test_postgres_cut_quick(run_with_faults: Faulted) -> None:
+    await run_with_faults(QUICK, lambda _: postgres_cut(0.4, 5.0), proxy_postgres=True)
 
 
 @pytest.mark.faults_full
 @pytest.mark.scenario("PostgreSQL unreachable for 30 s mid-round (Lai Châu, 38 units)")
-async def test_postgres_cut(
-    pg_server_url: str, template_database: str, tmp_path: Path, fault_report: Callable[..., None]
-) -> None:
-    await _scenario(
-        FULL,
-        pg_server_url,
-        template_database,
-        tmp_path,
-        fault_report,
-        lambda _: postgres_cut(0.4, 30.0),
-        proxy_postgres=True,
-    )
+async def test_postgres_cut(run_with_faults: Faulted) -> None:
+    await run_with_faults(FULL, lambda _: postgres_cut(0.4, 30.0), proxy_postgres=True)

@@ -34,7 +34,7 @@ from db.session import make_engine, make_session_factory
 from domain.stages import Stage
 from tests.conftest import _admin_engine, with_database
 from tests.faults.abuse_support import ROLE_OF_STAGE, Parked, handle_of, history_counts, park, snapshot
-from tests.support import PROVINCE, Stack, form_for, running_stack, sign
+from tests.support import PROVINCE, Stack, execute_signed, form_for, running_stack
 from tests.web.test_pages import csrf
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import round_workflow_id
@@ -196,7 +196,7 @@ async def test_the_case_workflow_refuses_them_sent_straight_to_it(strict: Strict
         assert isinstance(body, dict)
         inp = CompleteTaskInput(task_id=parked.task_id, actor=parked.actor(), payload=body)
         with pytest.raises(WorkflowUpdateFailedError) as caught:
-            await handle.execute_update(RecognitionCaseWorkflow.complete_task, sign(inp, parked.case_id))
+            await execute_signed(handle, RecognitionCaseWorkflow.complete_task, inp)
         cause = caught.value.cause
         assert isinstance(cause, ApplicationError) and cause.type == "invalid_payload", cause
         assert list(cause.details) == [field], (field, cause.details, cause)

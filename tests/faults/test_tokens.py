@@ -19,12 +19,10 @@ from typing import Any
 import httpx
 import jwt
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.testing import WorkflowEnvironment
 
 from infra.tokens import issue_token, revoke_token, utcnow
 from tests.api.helpers import problem
-from tests.support import SECRET, Stack, running_stack
+from tests.support import SECRET, Stack
 from web.pages import SESSION_COOKIE
 
 SCENARIO_TOKENS = (
@@ -91,79 +89,64 @@ async def me(stack: Stack, token: str) -> httpx.Response:
     return await stack.http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
 
 
-@pytest.mark.scenario(SCENARIO_TOKENS)
-async def test_each_forged_or_over_long_token_is_refused_with_its_code(
-    temporal_env: WorkflowEnvironment,
-    database_url: str,
-    sessions: async_sessionmaker[AsyncSession],
-    fault_report: Any,
-) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        official = admin(stack)
-        assert (await me(stack, forge(official))).status_code == 200  # the forge itself makes good tokens
-        revoked = uuid.uuid4().hex
-        assert (await me(stack, forge(official, jti=revoked))).status_code == 200
-        await revoke(stack, revoked)
+async def page_sign_in(stack: Stack, token: str) -> tuple[int, bool]:
+    """The pages' sign-in posted `token` from a fresh browser: its status, and whether it opened a session."""
+    async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as browser:
+        page = await browser.post("/web/signin", data={"token": token})
+        return page.status_code, SESSION_COOKIE in browser.cookies
 
-        rows = table(official, revoked)
-        wrong = []
-        for row, token, code in rows:
-            resp = await me(stack, token)
-            body = resp.json() if resp.headers.get("content-type", "").startswith("application/") else {}
-            if resp.status_code != 401 or body.get("code") != code:
-                wrong.append(f"{row}: expected 401 {code}, got {resp.status_code} {resp.text[:200]}")
-            async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as browser:
-                page = await browser.post("/web/signin", data={"token": token})
-                if page.status_code != 401 or SESSION_COOKIE in browser.cookies:
-                    wrong.append(f"{row}: the pages' sign-in answered {page.status_code}")
-        assert not wrong, "\n".join(wrong)
-        fault_report(tokens=len(rows), refused=len(rows) - len(wrong))
+
+@pytest.mark.scenario(SCENARIO_TOKENS)
+async def test_each_forged_or_over_long_token_is_refused_with_its_code(stack: Stack, fault_report: Any) -> None:
+    official = admin(stack)
+    assert (await me(stack, forge(official))).status_code == 200  # the forge itself makes good tokens
+    revoked = uuid.uuid4().hex
+    assert (await me(stack, forge(official, jti=revoked))).status_code == 200
+    await revoke(stack, revoked)
+
+    rows = table(official, revoked)
+    wrong = []
+    for row, token, code in rows:
+        resp = await me(stack, token)
+        body = resp.json() if resp.headers.get("content-type", "").startswith("application/") else {}
+        if resp.status_code != 401 or body.get("code") != code:
+            wrong.append(f"{row}: expected 401 {code}, got {resp.status_code} {resp.text[:200]}")
+        status, opened = await page_sign_in(stack, token)
+        if status != 401 or opened:
+            wrong.append(f"{row}: the pages' sign-in answered {status}")
+    assert not wrong, "\n".join(wrong)
+    fault_report(tokens=len(rows), refused=len(rows) - len(wrong))
 
 
 @pytest.mark.scenario(SCENARIO_TOKENS)
 async def test_a_service_token_lives_up_to_its_own_cap_and_a_person_token_up_to_the_person_cap(
-    temporal_env: WorkflowEnvironment,
-    database_url: str,
-    sessions: async_sessionmaker[AsyncSession],
-    fault_report: Any,
+    stack: Stack, fault_report: Any
 ) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        official = admin(stack)
-        now = utcnow()
-        service = issue_token(official, secret=SECRET, issuer="xptt", now=now, ttl=timedelta(days=30), service=True)
-        resp = await me(stack, service)
-        assert resp.status_code == 200, resp.text
-        person = issue_token(official, secret=SECRET, issuer="xptt", now=now, ttl=timedelta(hours=24))
-        assert (await me(stack, person)).status_code == 200
-        # the same 30 days without the service mark is a person's token over its cap
-        problem(
-            await me(stack, forge(official, exp=int(now.timestamp()) + 30 * 24 * HOUR)), 401, "token_lifetime_exceeded"
-        )
-        # a service token is for the API: the pages' sign-in is for people
-        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as browser:
-            page = await browser.post("/web/signin", data={"token": service})
-            assert page.status_code == 401 and SESSION_COOKIE not in browser.cookies
-        fault_report(service_days=30, person_hours=24)
+    official = admin(stack)
+    now = utcnow()
+    service = issue_token(official, secret=SECRET, issuer="xptt", now=now, ttl=timedelta(days=30), service=True)
+    resp = await me(stack, service)
+    assert resp.status_code == 200, resp.text
+    person = issue_token(official, secret=SECRET, issuer="xptt", now=now, ttl=timedelta(hours=24))
+    assert (await me(stack, person)).status_code == 200
+    # the same 30 days without the service mark is a person's token over its cap
+    problem(await me(stack, forge(official, exp=int(now.timestamp()) + 30 * 24 * HOUR)), 401, "token_lifetime_exceeded")
+    # a service token is for the API: the pages' sign-in is for people
+    assert await page_sign_in(stack, service) == (401, False)
+    fault_report(service_days=30, person_hours=24)
 
 
 @pytest.mark.scenario(SCENARIO_TOKENS)
 async def test_revoking_a_token_refuses_it_and_ends_the_page_session_it_opened(
-    temporal_env: WorkflowEnvironment,
-    database_url: str,
-    sessions: async_sessionmaker[AsyncSession],
-    fault_report: Any,
+    stack: Stack, browser: httpx.AsyncClient, fault_report: Any
 ) -> None:
-    async with (
-        running_stack(temporal_env.client, database_url, sessions) as stack,
-        httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as browser,
-    ):
-        jti = uuid.uuid4().hex
-        token = forge(admin(stack), jti=jti)
-        signed_in = await browser.post("/web/signin", data={"token": token})
-        assert signed_in.status_code == 303, signed_in.text
-        assert (await browser.get("/web/tasks")).status_code == 200
-        await revoke(stack, jti)
-        problem(await me(stack, token), 401, "token_revoked")
-        ended = await browser.get("/web/tasks")
-        assert ended.status_code == 303 and ended.headers["location"] == "/web/signin"
-        fault_report(revoked=1)
+    jti = uuid.uuid4().hex
+    token = forge(admin(stack), jti=jti)
+    signed_in = await browser.post("/web/signin", data={"token": token})
+    assert signed_in.status_code == 303, signed_in.text
+    assert (await browser.get("/web/tasks")).status_code == 200
+    await revoke(stack, jti)
+    problem(await me(stack, token), 401, "token_revoked")
+    ended = await browser.get("/web/tasks")
+    assert ended.status_code == 303 and ended.headers["location"] == "/web/signin"
+    fault_report(revoked=1)

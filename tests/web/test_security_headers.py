@@ -21,7 +21,7 @@ from api import headers, problems
 from api.headers import SecurityHeaders
 from domain.stages import Stage
 from tests.builders import complete
-from tests.support import PROVINCE, ROUND_ID, form_for, running_stack
+from tests.support import PROVINCE, ROUND_ID, Stack, form_for, running_stack
 from tests.web.test_pages import csrf, sign_in
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
@@ -79,77 +79,74 @@ def test_no_template_carries_what_the_policy_blocks() -> None:
         assert inline_code(template.read_text(encoding="utf-8")) == [], template.name
 
 
-async def test_every_page_and_answer_carries_the_headers_and_nothing_the_policy_blocks(
-    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        case_id = await stack.start_case()
-        reg = await stack.open_task(case_id, "commune_officer")
-        await complete(stack, reg, "commune_officer", form_for(Stage.REGISTRATION))
-        task = await stack.open_task(case_id, "commune_officer")
-        pages: dict[str, httpx.Response] = {}
-        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
-            pages["sign-in"] = await web.get("/web/signin")
-            await sign_in(web, stack, "commune_officer")
-            pages["inbox"] = await web.get("/web/tasks")
-            pages["task"] = await web.get(f"/web/tasks/{task['id']}")
-            pages["case"] = await web.get(f"/web/cases/{case_id}")
-            pages["csrf refused"] = await web.post(f"/web/tasks/{task['id']}", data={"csrf": "0" * 32})
-        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
-            await sign_in(web, stack, "admin")
-            pages["board"] = await web.get("/web/board")
-            pages["bulk"] = await web.post(
-                "/web/bulk/extend-due",
-                data={"csrf": csrf(pages["board"].text), "reason": "bão", "add_working_days": "2", "stage": "x"},
-            )
-            dry = await web.post(
-                "/web/bulk/extend-due",
-                data={"csrf": csrf(pages["board"].text), "reason": "bão", "add_working_days": "2"},
-            )
-            pages["bulk dry run"] = dry
-            pages["round"] = await web.get(f"/web/rounds/{ROUND_ID}", params={"province": PROVINCE})
-            pages["not found"] = await web.get("/web/cases/qd06-2019:2027-99999")
-        expected = {
-            "sign-in": 200,
-            "inbox": 200,
-            "task": 200,
-            "case": 200,
-            "csrf refused": 403,
-            "board": 200,
-            "bulk": 422,
-            "bulk dry run": 200,
-            "round": 200,
-            "not found": 404,
-        }
-        assert {name: r.status_code for name, r in pages.items()} == expected
-        for name, resp in pages.items():
-            assert resp.headers["content-type"].startswith("text/html"), name
-            assert_guarded(resp, name)
-            assert inline_code(resp.text) == [], name
-        assert "<svg" in pages["round"].text  # drawn with presentation attributes, which the policy allows
-        assert 'id="matched"' in pages["bulk dry run"].text and 'id="unfiltered"' in pages["bulk dry run"].text
+async def test_every_page_and_answer_carries_the_headers_and_nothing_the_policy_blocks(stack: Stack) -> None:
+    case_id = await stack.start_case()
+    reg = await stack.open_task(case_id, "commune_officer")
+    await complete(stack, reg, "commune_officer", form_for(Stage.REGISTRATION))
+    task = await stack.open_task(case_id, "commune_officer")
+    pages: dict[str, httpx.Response] = {}
+    async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
+        pages["sign-in"] = await web.get("/web/signin")
+        await sign_in(web, stack, "commune_officer")
+        pages["inbox"] = await web.get("/web/tasks")
+        pages["task"] = await web.get(f"/web/tasks/{task['id']}")
+        pages["case"] = await web.get(f"/web/cases/{case_id}")
+        pages["csrf refused"] = await web.post(f"/web/tasks/{task['id']}", data={"csrf": "0" * 32})
+    async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
+        await sign_in(web, stack, "admin")
+        pages["board"] = await web.get("/web/board")
+        pages["bulk"] = await web.post(
+            "/web/bulk/extend-due",
+            data={"csrf": csrf(pages["board"].text), "reason": "bão", "add_working_days": "2", "stage": "x"},
+        )
+        dry = await web.post(
+            "/web/bulk/extend-due",
+            data={"csrf": csrf(pages["board"].text), "reason": "bão", "add_working_days": "2"},
+        )
+        pages["bulk dry run"] = dry
+        pages["round"] = await web.get(f"/web/rounds/{ROUND_ID}", params={"province": PROVINCE})
+        pages["not found"] = await web.get("/web/cases/qd06-2019:2027-99999")
+    expected = {
+        "sign-in": 200,
+        "inbox": 200,
+        "task": 200,
+        "case": 200,
+        "csrf refused": 403,
+        "board": 200,
+        "bulk": 422,
+        "bulk dry run": 200,
+        "round": 200,
+        "not found": 404,
+    }
+    assert {name: r.status_code for name, r in pages.items()} == expected
+    for name, resp in pages.items():
+        assert resp.headers["content-type"].startswith("text/html"), name
+        assert_guarded(resp, name)
+        assert inline_code(resp.text) == [], name
+    assert "<svg" in pages["round"].text  # drawn with presentation attributes, which the policy allows
+    assert 'id="matched"' in pages["bulk dry run"].text and 'id="unfiltered"' in pages["bulk dry run"].text
 
-        answers = {
-            "API": await stack.http.get("/v1/me", headers=stack.headers("admin")),
-            "API refusal": await stack.http.get("/v1/me"),
-            "body too large": await stack.http.post("/v1/me/notifications/read", content=b"x" * (2 << 20)),
-            "health": await stack.http.get("/healthz"),
-            "static": await stack.http.get("/web/static/app.css"),
-            "home": await stack.http.get("/"),
-        }
-        assert {name: r.status_code for name, r in answers.items()} == {
-            "API": 200,
-            "API refusal": 401,
-            "body too large": 413,
-            "health": 200,
-            "static": 200,
-            "home": 303,
-        }
-        for name, resp in answers.items():
-            assert_guarded(resp, name)
-        docs = await stack.http.get("/docs")
-        assert docs.status_code == 200
-        assert_guarded(docs, "docs", csp={"frame-ancestors": "'none'", "base-uri": "'none'", "object-src": "'none'"})
+    answers = {
+        "API": await stack.http.get("/v1/me", headers=stack.headers("admin")),
+        "API refusal": await stack.http.get("/v1/me"),
+        "body too large": await stack.http.post("/v1/me/notifications/read", content=b"x" * (2 << 20)),
+        "health": await stack.http.get("/healthz"),
+        "static": await stack.http.get("/web/static/app.css"),
+        "home": await stack.http.get("/"),
+    }
+    assert {name: r.status_code for name, r in answers.items()} == {
+        "API": 200,
+        "API refusal": 401,
+        "body too large": 413,
+        "health": 200,
+        "static": 200,
+        "home": 303,
+    }
+    for name, resp in answers.items():
+        assert_guarded(resp, name)
+    docs = await stack.http.get("/docs")
+    assert docs.status_code == 200
+    assert_guarded(docs, "docs", csp={"frame-ancestors": "'none'", "base-uri": "'none'", "object-src": "'none'"})
 
 
 async def test_the_last_resort_500_carries_the_headers_too() -> None:
@@ -185,18 +182,15 @@ def cookies_of(resp: httpx.Response) -> list[str]:
     return found
 
 
-async def test_cookies_are_secure_behind_a_proxy_saying_https_and_not_over_plain_http(
-    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        token = {"token": stack.tokens["admin"]}
-        plain = await stack.http.post("/web/signin", data=token)
-        assert plain.status_code == 303
-        assert all("secure" not in c.lower() for c in cookies_of(plain))  # http: a Secure cookie would be dropped
-        # a TLS proxy on the same host says the browser came over https (uvicorn trusts 127.0.0.1's X-Forwarded-*)
-        proxied = await stack.http.post("/web/signin", data=token, headers={"X-Forwarded-Proto": "https"})
-        assert proxied.status_code == 303
-        assert all("; secure" in c.lower() for c in cookies_of(proxied)), cookies_of(proxied)
+async def test_cookies_are_secure_behind_a_proxy_saying_https_and_not_over_plain_http(stack: Stack) -> None:
+    token = {"token": stack.tokens["admin"]}
+    plain = await stack.http.post("/web/signin", data=token)
+    assert plain.status_code == 303
+    assert all("secure" not in c.lower() for c in cookies_of(plain))  # http: a Secure cookie would be dropped
+    # a TLS proxy on the same host says the browser came over https (uvicorn trusts 127.0.0.1's X-Forwarded-*)
+    proxied = await stack.http.post("/web/signin", data=token, headers={"X-Forwarded-Proto": "https"})
+    assert proxied.status_code == 303
+    assert all("; secure" in c.lower() for c in cookies_of(proxied)), cookies_of(proxied)
 
 
 async def test_cookies_are_secure_when_the_public_address_is_https(

@@ -1,5 +1,6 @@
 """The actor assertion across the Temporal boundary: what the services sign is what the case checks after the data
-converter's round trip, for every Update; and the worker does not start without its key ring."""
+converter's round trip, for every Update and under the update id it is sent with; and the worker does not start
+without its key ring."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ CASE = "qd06-2019:2027-12001"
 TASK = f"{CASE}-t03"
 ADMIN = Actor(official_id="demo-admin-33", scopes=[RoleScope(role=Role.ADMIN, province_code=PROVINCE)])
 HANOI = timezone(timedelta(hours=7))
+UPDATE_ID = f"bulk-op-1-hold-{CASE}"
 INPUTS: list[tuple[type[Acting], dict[str, Any]]] = [
     (
         CompleteTaskInput,
@@ -49,6 +51,11 @@ INPUTS: list[tuple[type[Acting], dict[str, Any]]] = [
 ]
 
 
+def bound_id(model: type[Acting]) -> str | None:
+    """The id the case compares the assertion's with: the Update's; none for the nudge signal."""
+    return None if model is NudgeInput else UPDATE_ID
+
+
 def across_temporal(inp: Acting) -> Acting:
     """The input as the case's workflow reads it: encoded by the client's converter, decoded by the worker's."""
     converter = pydantic_data_converter.payload_converter
@@ -62,14 +69,26 @@ def test_what_the_services_sign_the_case_takes_after_the_round_trip(
     model: type[Acting], fields: dict[str, Any]
 ) -> None:
     now = datetime.now(UTC)
-    inp = across_temporal(signed(ADMIN, CASE, model, **fields))
-    actor_keys.check(inp, case_id=CASE, now=now)
+    inp = across_temporal(signed(ADMIN, CASE, model, update_id=UPDATE_ID, **fields))
+    actor_keys.check(inp, case_id=CASE, update_id=bound_id(model), now=now)
     assert inp.actor.assertion is not None and inp.actor.assertion.target == inp.target()
+    assert inp.actor.assertion.update_id == UPDATE_ID
+
+
+@pytest.mark.parametrize(("model", "fields"), INPUTS, ids=lambda v: v.UPDATE if isinstance(v, type) else "")
+def test_what_the_services_sign_is_refused_under_another_update_id(model: type[Acting], fields: dict[str, Any]) -> None:
+    inp = across_temporal(signed(ADMIN, CASE, model, update_id=UPDATE_ID, **fields))
+    if model is NudgeInput:  # no update id to compare: the case takes the nudge's own id once
+        actor_keys.check(inp, case_id=CASE, update_id=None, now=datetime.now(UTC))
+        return
+    with pytest.raises(AssertionRefused) as info:
+        actor_keys.check(inp, case_id=CASE, update_id=f"forged-{UPDATE_ID}", now=datetime.now(UTC))
+    assert info.value.reason == "other_update"
 
 
 @pytest.mark.parametrize(("model", "fields"), INPUTS, ids=lambda v: v.UPDATE if isinstance(v, type) else "")
 def test_any_field_changed_on_the_way_is_refused(model: type[Acting], fields: dict[str, Any]) -> None:
-    inp = signed(ADMIN, CASE, model, **fields)
+    inp = signed(ADMIN, CASE, model, update_id=UPDATE_ID, **fields)
     for name, value in fields.items():
         if isinstance(value, datetime):
             changed: Any = value + timedelta(microseconds=1)
@@ -77,7 +96,7 @@ def test_any_field_changed_on_the_way_is_refused(model: type[Acting], fields: di
             changed = {**value, "x": 1} if isinstance(value, dict) else value + "x"
         forged = across_temporal(inp.model_copy(update={name: changed}))
         with pytest.raises(AssertionRefused) as info:
-            actor_keys.check(forged, case_id=CASE, now=datetime.now(UTC))
+            actor_keys.check(forged, case_id=CASE, update_id=bound_id(model), now=datetime.now(UTC))
         assert info.value.reason == ("other_target" if name == "task_id" else "other_payload"), name
 
 
@@ -104,11 +123,11 @@ def test_a_worker_without_keys_does_not_start_and_one_with_keys_installs_them() 
 
 def test_a_worker_that_holds_no_ring_refuses_every_assertion() -> None:
     ring, max_age = actor_keys.installed()
-    inp = signed(ADMIN, CASE, HoldInput, reason="r")
+    inp = signed(ADMIN, CASE, HoldInput, update_id=UPDATE_ID, reason="r")
     try:
         actor_keys.install(None)
         with pytest.raises(AssertionRefused) as info:
-            actor_keys.check(inp, case_id=CASE, now=datetime.now(UTC))
+            actor_keys.check(inp, case_id=CASE, update_id=UPDATE_ID, now=datetime.now(UTC))
         assert info.value.reason == "no_key_ring"
     finally:
         actor_keys.install(ring, max_age=max_age)

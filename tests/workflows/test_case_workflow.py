@@ -21,7 +21,7 @@ from db.models import AuditEventRow, TaskRow
 from domain.access import RoleScope
 from domain.stages import Role, Stage
 from tests.builders import case_at_registration, start_input
-from tests.support import PROVINCE, ROUND_ID, form_for, isolated_unit, seed_reference, sign
+from tests.support import PROVINCE, ROUND_ID, execute_signed, form_for, isolated_unit, seed_reference, sign
 from worker import build_worker
 from workflows.case import RecognitionCaseWorkflow
 
@@ -33,7 +33,7 @@ def _actor(role: Role, unit: str | None) -> Actor:
 async def _refusal(handle, inp: CompleteTaskInput) -> ApplicationError:  # type: ignore[no-untyped-def]
     """The case's refusal of `inp`, sent with a valid assertion: what refuses it is the case's own rule."""
     with pytest.raises(WorkflowUpdateFailedError) as info:
-        await handle.execute_update(RecognitionCaseWorkflow.complete_task, sign(inp, handle.id))
+        await execute_signed(handle, RecognitionCaseWorkflow.complete_task, inp)
     assert isinstance(info.value.cause, ApplicationError)
     return info.value.cause
 
@@ -87,12 +87,8 @@ async def test_two_racing_completions_of_one_task_have_one_effect(
             actor=_actor(Role.COMMUNE_OFFICER, stack.unit_code),
             payload=form_for(Stage.REGISTRATION),
         )
-        inp = sign(inp, case_id)
         results = await asyncio.gather(
-            *(
-                handle.execute_update(RecognitionCaseWorkflow.complete_task, inp, id=str(uuid.uuid4()))
-                for _ in range(2)
-            ),
+            *(execute_signed(handle, RecognitionCaseWorkflow.complete_task, inp) for _ in range(2)),
             return_exceptions=True,
         )
         ok = [r for r in results if not isinstance(r, BaseException)]
@@ -108,7 +104,7 @@ async def test_two_racing_completions_of_one_task_have_one_effect(
             actor=_actor(Role.COMMUNE_OFFICER, stack.unit_code),
             payload=form_for(Stage.SELF_ASSESSMENT),
         )
-        second = sign(second, case_id)
+        second = sign(second, case_id, update_id=retry_id)
         first_result = await handle.execute_update(RecognitionCaseWorkflow.complete_task, second, id=retry_id)
         again = await handle.execute_update(RecognitionCaseWorkflow.complete_task, second, id=retry_id)
         assert again == first_result
@@ -150,13 +146,11 @@ async def test_a_task_completed_the_moment_it_reaches_the_inbox_is_taken(
         async with sessions() as session:
             row = await session.get(TaskRow, f"{case_id}-t01")
         assert row is not None and row.status == "open"
-        result = await handle.execute_update(
+        result = await execute_signed(
+            handle,
             RecognitionCaseWorkflow.complete_task,
-            sign(
-                CompleteTaskInput(
-                    task_id=row.id, actor=_actor(Role.COMMUNE_OFFICER, unit), payload=form_for(Stage.REGISTRATION)
-                ),
-                case_id,
+            CompleteTaskInput(
+                task_id=row.id, actor=_actor(Role.COMMUNE_OFFICER, unit), payload=form_for(Stage.REGISTRATION)
             ),
         )
         assert result.stage == Stage.SELF_ASSESSMENT

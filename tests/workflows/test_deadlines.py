@@ -38,7 +38,7 @@ from domain.rounds import parse_round, previous_round
 from domain.stages import Role, Stage
 from services.rounds.opening import ensure_round
 from tests.builders import case_row, stack_worker, start_input
-from tests.support import HUMAN_PATH, PROVINCE, ROUND_ID, form_for, isolated_unit, seed_reference, sign
+from tests.support import HUMAN_PATH, PROVINCE, ROUND_ID, execute_signed, form_for, isolated_unit, seed_reference
 from workflows.case import RecognitionCaseWorkflow
 
 
@@ -56,7 +56,7 @@ class Case:
     async def update(self, update: Any, inp: Acting) -> Any:
         """Send the Update with `inp` vouched for at the server's time (the time-skipping clock runs ahead)."""
         now = await self.env.get_current_time()
-        return await self.handle.execute_update(update, sign(inp, self.handle.id, at=now))
+        return await execute_signed(self.handle, update, inp, at=now)
 
     async def complete(self, stage: Stage, role: Role, **overrides: Any) -> Any:
         status = await self.status()

@@ -22,7 +22,7 @@ from domain.stages import Role, Stage
 from domain.units import load_units
 from services.round_schedule import round_schedule
 from tests.builders import seed_province, stack_worker
-from tests.support import HUMAN_PATH, ROUND_ID, form_for, sign
+from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
@@ -41,7 +41,7 @@ async def _complete(env: WorkflowEnvironment, case_id: str, unit: str, stage: St
     actor = Actor(official_id=f"o-{role.value}", scopes=[RoleScope(role=role, province_code=PROVINCE, unit_code=unit)])
     inp = CompleteTaskInput(task_id=status.open_task.task_id, actor=actor, payload=form_for(stage, **kw))
     now = await env.get_current_time()  # the time-skipping server's: the case checks the assertion against it
-    await handle.execute_update(RecognitionCaseWorkflow.complete_task, sign(inp, case_id, at=now))
+    await execute_signed(handle, RecognitionCaseWorkflow.complete_task, inp, at=now)
 
 
 async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_cases_close(

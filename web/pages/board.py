@@ -35,13 +35,9 @@ async def board_page(
         request,
         "board.html",
         principal=principal,
-        board=view.board,
-        by_stage=view.by_stage,
-        rounds=view.rounds,
-        province_names=view.province_names,
-        failed=view.failed_notifications,
         admin=bool(admin_provinces(principal)),
         stages=[s.value for s in Stage if s not in (Stage.CLOSED,)],
+        **dict(view),  # the board, the open cases by stage, the rounds, the provinces' names, failed notifications
     )
 
 

@@ -145,19 +145,30 @@ def foreign_origin(request: Request) -> str | None:
     return None if sender in own else sender
 
 
-def origin_refused_page(request: Request, sender: str) -> HTMLResponse:
+def _form_refused_page(
+    request: Request, principal: Principal | None, code: str, *, back: str, back_label: str, **more: Any
+) -> HTMLResponse:
+    """A form refused as not sent from this site's own page (403): its `code`, and the way back (`back_label`: the
+    phrase's key)."""
     t = Translator(lang_of(request))
     return render(
         request,
         "error.html",
         status=403,
-        principal=None,
+        principal=principal,
         headline=t("csrf_title"),
         message=t("csrf_refused"),
-        code="origin_refused",
-        detail=f"the form was sent from {sender}, not from this site",
-        back="/web/signin",
-        back_label=t("signin_again"),
+        code=code,
+        back=back,
+        back_label=t(back_label),
+        **more,
+    )
+
+
+def origin_refused_page(request: Request, sender: str) -> HTMLResponse:
+    detail = f"the form was sent from {sender}, not from this site"
+    return _form_refused_page(
+        request, None, "origin_refused", back="/web/signin", back_label="signin_again", detail=detail
     )
 
 
@@ -180,18 +191,7 @@ def check_csrf(request: Request, csrf: str, *, back: str, principal: Principal |
 
 
 def csrf_refused_page(request: Request, exc: CsrfRefused) -> HTMLResponse:
-    t = Translator(lang_of(request))
-    return render(
-        request,
-        "error.html",
-        status=403,
-        principal=exc.principal,
-        headline=t("csrf_title"),
-        message=t("csrf_refused"),
-        code="csrf_refused",
-        back=exc.back,
-        back_label=t("back_to_form"),
-    )
+    return _form_refused_page(request, exc.principal, "csrf_refused", back=exc.back, back_label="back_to_form")
 
 
 async def form_of(request: Request) -> dict[str, str]:
