@@ -132,14 +132,7 @@ def admin_provinces(p: Principal) -> set[str]:
 
 def require_admin(p: Principal, province_code: str | None = None) -> set[str]:
     """The provinces the request may administer: one named province, or every province of the admin."""
-    provinces = admin_provinces(p)
-    if not provinces:
-        raise Refusal(403, "forbidden", "this takes the admin role over a province")
-    if province_code is None:
-        return provinces
-    if province_code not in provinces:
-        raise Refusal(403, "forbidden", f"you do not administer province {province_code}")
-    return {province_code}
+    return _within(admin_provinces(p), province_code, role="the admin role", verb="administer")
 
 
 def overseen_provinces(p: Principal) -> set[str]:
@@ -148,13 +141,17 @@ def overseen_provinces(p: Principal) -> set[str]:
 
 
 def require_oversight(p: Principal, province_code: str | None = None) -> set[str]:
-    provinces = overseen_provinces(p)
+    return _within(overseen_provinces(p), province_code, role="the admin or auditor role", verb="oversee")
+
+
+def _within(provinces: set[str], province_code: str | None, *, role: str, verb: str) -> set[str]:
+    """One named province of `provinces`, or all of them; refused when there are none or it is not among them."""
     if not provinces:
-        raise Refusal(403, "forbidden", "this takes the admin or auditor role over a province")
+        raise Refusal(403, "forbidden", f"this takes {role} over a province")
     if province_code is None:
         return provinces
     if province_code not in provinces:
-        raise Refusal(403, "forbidden", f"you do not oversee province {province_code}")
+        raise Refusal(403, "forbidden", f"you do not {verb} province {province_code}")
     return {province_code}
 
 
