@@ -8,7 +8,7 @@ thing as a domain type is that type (a case's identity, a case's standing for it
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, ClassVar, Literal, Required, Self, TypedDict, Unpack
+from typing import Any, ClassVar, Required, Self, TypedDict, Unpack
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +16,7 @@ from domain.access import RoleScope
 from domain.actor_assertion import ActorAssertion, target_of
 from domain.attributes import from_row
 from domain.case import CaseIdentity, CaseState, Transition
+from domain.round_calendar import CaseCalendar
 from domain.round_report import CaseStanding
 from domain.stages import LocalityType, Outcome, Role, Stage
 from domain.streaks import RoundResult
@@ -34,6 +35,9 @@ class StartCaseInput(CaseIdentity):
     # takes the state that opening gives and sends the first task's news; None: the case records its own opening.
     opened_at: datetime | None = None
     outbox_ids: tuple[str, ...] = ()
+    # The round's calendar for its cases (domain/round_calendar.py), fixed at the start so that later changes of
+    # the calendar's data never move a running case; None (cases started before it existed): the profile's days.
+    calendar: CaseCalendar | None = None
 
 
 class Actor(_Payload):
@@ -104,6 +108,7 @@ class CaseStatus(_Payload):
     open_task: TaskView | None
     on_hold: bool = False
     problem: str | None = None
+    waiting_until: datetime | None = None  # registered and striving: the next stage's task opens then
 
 
 # Signalled by a case to the round that started it, at the milestones the round counts.
@@ -175,6 +180,7 @@ class CaseSnapshot(CaseIdentity):
     last_seq: int
     on_hold: bool = False
     problem: str | None = None
+    waiting_until: datetime | None = None
 
 
 class CompletedTask(_Payload):
@@ -286,6 +292,9 @@ class OpenRoundInput(_Payload):
     target_share: float | None = Field(default=None, ge=0, le=1)  # None: domain.round_report.DEFAULT_TARGET_SHARE
     concurrency: int = Field(default=20, ge=1, le=500)  # case starts in flight at once
     closes_at: datetime | None = None  # None: when every case has closed
+    # A rehearsal (the dev stack's demo round, tests): the round's calendar moved whole so that self-assessment
+    # opens on this day (domain/round_calendar.py CaseCalendar.rehearsed); None: the calendar the law keeps.
+    rehearsal_opens_on: date | None = None
 
 
 class ScheduledRoundsInput(_Payload):
@@ -301,6 +310,7 @@ class ScheduledRoundsResult(_Payload):
 class OpenRoundRecordInput(_Payload):
     round_id: str
     province_code: str
+    rehearsal_opens_on: date | None = None
 
 
 class RoundUnit(_Payload):
@@ -312,6 +322,7 @@ class RoundUnits(_Payload):
     profile_id: str
     units: list[RoundUnit]
     outbox_ids: tuple[str, ...] = ()  # the round's announcement, to dispatch (notify/rounds.py)
+    calendar: CaseCalendar | None = None  # the round's calendar in the province (None in older histories)
 
 
 class OpenCasesInput(_Payload):
@@ -323,6 +334,7 @@ class OpenCasesInput(_Payload):
     profile_id: str
     opened_at: datetime
     units: list[RoundUnit]
+    calendar: CaseCalendar | None = None
 
 
 class OpenedCase(_Payload):
@@ -342,58 +354,3 @@ class RoundReportRecorded(_Payload):
 
 class ProvincesWithUnits(_Payload):
     codes: list[str]
-
-
-# -- notifications -----------------------------------------------------------------------------------------------------
-class NotificationRef(_Payload):
-    outbox_id: str
-
-
-class DeliverNotificationInput(_Payload):
-    """One delivery workflow per outbox row (workflow id = outbox id). Retries back off from `retry_initial_seconds`
-    doubling up to `retry_max_interval_seconds`; after `give_up_after_seconds` (or `max_attempts`, 0 = unbounded)
-    the row ends `failed`."""
-
-    outbox_id: str
-    retry_initial_seconds: float = Field(default=10, gt=0)
-    retry_max_interval_seconds: float = Field(default=15 * 60, gt=0)
-    max_attempts: int = Field(default=0, ge=0)
-    give_up_after_seconds: float = Field(default=48 * 3600, gt=0)
-
-
-class DeliveryPlan(_Payload):
-    outbox_id: str
-    send: bool
-    status: str
-    deliver_after: datetime | None = None
-
-
-class DeliveryOutcome(_Payload):
-    outbox_id: str
-    status: Literal["pending", "held", "sending", "delivered", "failed", "digested", "missing"]
-    attempts: int = 0
-    error: str | None = None
-
-
-class MarkFailedInput(_Payload):
-    outbox_id: str
-    error: str
-
-
-class DigestInput(_Payload):
-    """The digest of `day` (local date; None: today in Asia/Ho_Chi_Minh at the time the workflow runs) carries
-    the email held before `hour`:00 local time of that day."""
-
-    day: date | None = None
-    hour: int = Field(default=7, ge=0, le=23)
-
-
-class BuildDigestsInput(_Payload):
-    day: date
-    hour: int = Field(default=7, ge=0, le=23)
-
-
-class BuildDigestsResult(_Payload):
-    day: date
-    outbox_ids: list[str] = Field(default_factory=list)
-    items: int = 0

@@ -89,6 +89,7 @@ def _case_values(inp: RecordTransitionInput) -> dict[str, Any]:
         "last_seq": case.last_seq,
         "on_hold": case.on_hold,
         "problem": case.problem,
+        "waiting_until": case.waiting_until,
         "opened_at": tr.occurred_at,
         "updated_at": tr.occurred_at,
         "closed_at": tr.occurred_at if case.status == "closed" else None,
@@ -133,21 +134,20 @@ def _new_task_values(inp: RecordTransitionInput, task: NewTask) -> dict[str, Any
 
 async def record_openings(session: AsyncSession, openings: Sequence[RecordTransitionInput]) -> dict[str, list[str]]:
     """Many cases' first transitions in the caller's transaction, a statement per table instead of per case;
-    a case already recorded keeps its rows (each insert is keyed and does nothing twice). Returns each case's
+    a case already recorded keeps its rows (each insert is keyed and does nothing twice). A case that waits for
+    its registration window (a round opened before its period starts) has no task yet. Returns each case's
     outbox ids to dispatch."""
     if not openings:
         return {}
-    if any(o.transition.seq != 1 or o.new_task is None for o in openings):
-        raise ValueError("record_openings takes only first transitions (seq 1, opening a task)")
+    if any(o.transition.seq != 1 for o in openings):
+        raise ValueError("record_openings takes only first transitions (seq 1)")
     await session.execute(
         insert(CaseRow).values([_case_values(o) for o in openings]).on_conflict_do_nothing(index_elements=[CaseRow.id])
     )
     await append_first_audit_events(session, [_audit_entry(o) for o in openings])
-    await session.execute(
-        insert(TaskRow)
-        .values([_new_task_values(o, o.new_task) for o in openings if o.new_task is not None])
-        .on_conflict_do_nothing(index_elements=[TaskRow.id])
-    )
+    tasks = [_new_task_values(o, o.new_task) for o in openings if o.new_task is not None]
+    if tasks:
+        await session.execute(insert(TaskRow).values(tasks).on_conflict_do_nothing(index_elements=[TaskRow.id]))
     outbox = await enqueue_for_transitions(session, openings)
     return {o.case.case_id: ids for o, ids in zip(openings, outbox, strict=True)}
 

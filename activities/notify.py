@@ -28,7 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from contracts import (
+from db.models_notify import NotificationRow
+from infra.settings import Settings
+from notify.digest import build_digests
+from notify.errors import DeliveryError, PermanentDeliveryError
+from notify.events import Channel
+from notify.mailer import Mailer, build_email
+from notify.payloads import (
     BuildDigestsInput,
     BuildDigestsResult,
     DeliveryOutcome,
@@ -36,12 +42,6 @@ from contracts import (
     MarkFailedInput,
     NotificationRef,
 )
-from db.models_notify import NotificationRow
-from infra.settings import Settings
-from notify.digest import build_digests
-from notify.errors import DeliveryError, PermanentDeliveryError
-from notify.events import Channel
-from notify.mailer import Mailer, build_email
 from notify.webhook import WebhookSender
 
 log = structlog.get_logger(__name__)

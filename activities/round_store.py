@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import structlog
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,14 +23,29 @@ from contracts import (
     RoundUnits,
 )
 from db.models import RoundReportRow, RoundRow, UnitRow
+from domain.calendar_overrides import case_calendar, check_province
 from domain.case import CaseState, case_id_for, open_case
 from domain.procedure import load_profile, profile_in_force
+from domain.round_calendar import CaseCalendar
 from domain.round_report import RoundReport
-from domain.rounds import parse_round
+from domain.rounds import Round, parse_round
 from domain.stages import LocalityType
 from notify.rounds import enqueue_round_closed, enqueue_round_opened
 
 log = structlog.get_logger(__name__)
+
+
+def _calendar(rnd: Round, province_code: str, rehearsal_opens_on: date | None) -> CaseCalendar:
+    """The round's calendar in the province, with its overrides (nationally for a code the overrides cannot name),
+    moved to the present for a rehearsal."""
+    province: str | None = province_code
+    try:
+        check_province(province_code)
+    except ValueError:
+        log.warning("calendar_without_province", round_id=rnd.id, province_code=province_code)
+        province = None
+    cal = case_calendar(rnd.rule_set_id, rnd.year, province)
+    return cal if rehearsal_opens_on is None else cal.rehearsed(rehearsal_opens_on)
 
 
 class RoundStore:
@@ -61,7 +78,12 @@ class RoundStore:
             units = [RoundUnit(unit_code=c, locality_type=LocalityType(t)) for c, t in rows.all()]
             outbox_ids = await enqueue_round_opened(session, rnd.id, inp.province_code, units=len(units))
         log.info("round_recorded", round_id=rnd.id, province_code=inp.province_code, units=len(units))
-        return RoundUnits(profile_id=profile_id or "", units=units, outbox_ids=tuple(outbox_ids))
+        return RoundUnits(
+            profile_id=profile_id or "",
+            units=units,
+            outbox_ids=tuple(outbox_ids),
+            calendar=_calendar(rnd, inp.province_code, inp.rehearsal_opens_on),
+        )
 
     @activity.defn(name="record_cases_opened")
     async def record_cases_opened(self, inp: OpenCasesInput) -> OpenedCases:
@@ -82,7 +104,7 @@ class RoundStore:
                 profile_id=inp.profile_id,
                 locality_type=unit.locality_type,
             )
-            state, transition = open_case(initial, profile=profile, year=year, now=inp.opened_at)
+            state, transition = open_case(initial, profile=profile, year=year, now=inp.opened_at, calendar=inp.calendar)
             openings.append(RecordTransitionInput.of(state, transition, workflow_id=case_id, run_id=None))
         async with self._sessions() as session, session.begin():
             outbox = await record_openings(session, openings)

@@ -21,6 +21,10 @@ from pydantic import BaseModel, ConfigDict
 
 from audit.canonical import canonical_bytes, sha256_hex
 from audit.chain import Finding, JournalRecord, timestamp_text
+from contracts import StartCaseInput
+from domain.case import CaseState, open_case
+from domain.procedure import load_profile
+from domain.rounds import parse_round
 
 CLOSE_EVENTS = frozenset(
     {
@@ -134,8 +138,25 @@ def _opening_witness(event: Mapping[str, Any], started: Mapping[str, Any]) -> Wi
         actor_id=None,
         update_id=None,
         reason=None,
-        payload={},
+        payload=_opening_details(arg),
     )
+
+
+def _opening_details(start: Mapping[str, Any]) -> dict[str, Any]:
+    """The details of the opening the start input implies: the same pure function the round ran on the same input
+    (with the round's calendar, the registration window it gave), as JSON."""
+    inp = StartCaseInput.model_validate(start)
+    if inp.calendar is None or inp.opened_at is None:
+        return {}
+    _, opened = open_case(
+        CaseState(**inp.identity()),
+        profile=load_profile(inp.profile_id),
+        year=parse_round(inp.round_id).year,
+        now=inp.opened_at,
+        calendar=inp.calendar,
+    )
+    details: dict[str, Any] = json.loads(opened.model_dump_json(include={"details"}))["details"]
+    return details
 
 
 def compare_with_history(

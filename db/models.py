@@ -107,6 +107,7 @@ class CaseRow(Base):
     last_seq: Mapped[int] = mapped_column(Integer)
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
     problem: Mapped[str | None] = mapped_column(Text)  # stuck | on_hold | ... (what the admins' board shows)
+    waiting_until: Mapped[datetime | None]  # striving: the current stage's task opens then (0010)
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]

@@ -36,7 +36,7 @@ from domain.calendar_settings import (
 from domain.datafiles import Basis, Frozen, field_problem, load_yaml_model
 from domain.errors import RoundError
 from domain.procedure import PROFILE_IDS, ProcedureProfile, load_profile, profile_in_force
-from domain.round_calendar import RoundCalendar, round_calendar, stage_terms
+from domain.round_calendar import CaseCalendar, RoundCalendar, authority_changes, round_calendar, stage_terms
 from domain.rounds import Round, canonical_rounds, parse_round, round_id
 from domain.rulesets import all_rule_sets
 from domain.stages import Stage
@@ -260,3 +260,10 @@ def calendar_for(
         opened_on=opened_on,
         done_on=done_on,
     )
+
+
+def case_calendar(rule_set_id: str, year: int, province: str | None = None) -> CaseCalendar:
+    """What each case of round `<rule_set_id>:<year>` in `province` carries from its start: the stages' terms with
+    the overrides that apply, and the changes of authority after the round's profile (domain/round_calendar.py)."""
+    cal = calendar_for(rule_set_id, year, province)
+    return cal.for_cases(authority_changes(load_profile(cal.profile_id)))

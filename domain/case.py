@@ -7,11 +7,12 @@ Deadlines (reminder, escalation rungs, final policy) act through domain/deadline
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.calendar import TZ, local_date
 from domain.forms import (
     AppraisalForm,
     CommendationForm,
@@ -24,7 +25,8 @@ from domain.forms import (
     RegistrationForm,
     SelfAssessmentForm,
 )
-from domain.procedure import CommendationLevel, ProcedureProfile
+from domain.procedure import MAIN_PATH, CommendationLevel, ProcedureProfile
+from domain.round_calendar import CaseCalendar, StageWindow
 from domain.rulesets import RuleSet
 from domain.stages import LocalityType, Outcome, Role, Stage
 from domain.tasks import OpenTask, first_task
@@ -75,6 +77,9 @@ class CaseState(CaseIdentity):
     problem: str | None = None  # "stuck": an authority let the whole ladder pass without acting
     commendation: CommendationLevel | None = None
     commendation_checked: bool = False
+    # The current stage's task opens at this time (its calendar window opens later: registered and striving until
+    # self-assessment opens on 1 October); no task until then.
+    waiting_until: datetime | None = None
 
     def task_id(self, task_no: int | None = None) -> str:
         return f"{self.case_id}-t{self.task_no if task_no is None else task_no:02d}"
@@ -121,8 +126,36 @@ def case_id_for(round_id: str, unit_code: str) -> str:
     return f"{round_id}-{unit_code}"
 
 
-def _with_task(state: CaseState, profile: ProcedureProfile, now: datetime, year: int) -> CaseState:
-    """Open the next task for the state's stage (task_no already advanced)."""
+def _window_note(window: StageWindow) -> dict[str, Any]:
+    """What the journal keeps of a stage's calendar window: when it opened, when it is due, and why then."""
+    return {
+        "window": {
+            "opens": window.opens.isoformat(),
+            "due": window.due.isoformat(),
+            "anchor": window.anchor.isoformat() if window.anchor else None,
+            "adjustment": window.adjustment.value,
+        }
+    }
+
+
+def _with_task(
+    state: CaseState,
+    profile: ProcedureProfile,
+    now: datetime,
+    year: int,
+    calendar: CaseCalendar | None = None,
+    *,
+    again: bool = False,
+) -> tuple[CaseState, dict[str, Any]]:
+    """Open the task of the state's stage (task_no already advanced), due as the stage's calendar window says when
+    the case has a calendar; when that window opens on a later day, no task yet: the case waits until it opens.
+    Returns the state and what the journal keeps of the window."""
+    window = calendar.window(state.stage, local_date(now), again=again) if calendar else None
+    if window is not None and window.opens > local_date(now):
+        opens_at = datetime.combine(window.opens, time(0, 0), tzinfo=TZ)
+        return state.model_copy(update={"task": None, "waiting_until": opens_at}), {
+            "waiting_until": opens_at.isoformat()
+        }
     task = first_task(
         task_id=state.task_id(),
         stage=state.stage,
@@ -130,19 +163,43 @@ def _with_task(state: CaseState, profile: ProcedureProfile, now: datetime, year:
         spec=profile.stage(state.stage),
         started_at=now,
         year=year,
+        due=window.due_at() if window else None,
     )
-    return state.model_copy(update={"task": task})
+    note = _window_note(window) if window else {}
+    return state.model_copy(update={"task": task, "waiting_until": None}), note
 
 
-def open_case(state: CaseState, *, profile: ProcedureProfile, year: int, now: datetime) -> tuple[CaseState, Transition]:
-    """The case starts at registration with its first task."""
-    new = _with_task(state.model_copy(update={"stage": Stage.REGISTRATION, "seq": 1, "task_no": 1}), profile, now, year)
+def open_case(
+    state: CaseState, *, profile: ProcedureProfile, year: int, now: datetime, calendar: CaseCalendar | None = None
+) -> tuple[CaseState, Transition]:
+    """The case starts at registration with its first task (or waits for the registration window to open)."""
+    start = state.model_copy(update={"stage": Stage.REGISTRATION, "seq": 1, "task_no": 1})
+    new, note = _with_task(start, profile, now, year, calendar)
     return new, Transition(
         seq=1,
         action="case_opened",
         from_stage=None,
         to_stage=Stage.REGISTRATION,
         occurred_at=now,
+        details=note,
+        new_task=new.task,
+    )
+
+
+def stage_opened(
+    state: CaseState, *, profile: ProcedureProfile, year: int, now: datetime, calendar: CaseCalendar | None
+) -> tuple[CaseState, Transition]:
+    """The day the stage the case waits for opens (self-assessment on 1 October): its task opens."""
+    if state.waiting_until is None or state.task is not None or state.status != "open":
+        raise ValueError(f"case {state.case_id} is not waiting for a stage to open")
+    new, note = _with_task(state.model_copy(update={"seq": state.seq + 1}), profile, now, year, calendar)
+    return new, Transition(
+        seq=new.seq,
+        action="stage_opened",
+        from_stage=state.stage,
+        to_stage=state.stage,
+        occurred_at=now,
+        details=note,
         new_task=new.task,
     )
 
@@ -180,7 +237,14 @@ def _next_stage(state: CaseState, form: Form) -> tuple[Stage, Outcome | None, st
 
 
 def complete_stage(
-    state: CaseState, form: Form, *, rule_set: RuleSet, profile: ProcedureProfile, year: int, now: datetime
+    state: CaseState,
+    form: Form,
+    *,
+    rule_set: RuleSet,
+    profile: ProcedureProfile,
+    year: int,
+    now: datetime,
+    calendar: CaseCalendar | None = None,
 ) -> tuple[CaseState, Transition]:
     """Apply an accepted form to the case at its current stage; the next stage's task opens."""
     if state.task is None:
@@ -210,9 +274,13 @@ def complete_stage(
     if to_stage == Stage.CLOSED:
         update["status"] = "closed"
     new = state.model_copy(update=update)
+    note: dict[str, Any] = {}
     if to_stage not in (Stage.CLOSED, Stage.COMMENDATION):  # the commendation task opens after the streak check
-        new = _with_task(new.model_copy(update={"task_no": state.task_no + 1}), profile, now, year)
-    details = form.model_dump(mode="json")
+        again = MAIN_PATH.index(to_stage) < MAIN_PATH.index(state.stage)  # objections, a returned dossier
+        new, note = _with_task(
+            new.model_copy(update={"task_no": state.task_no + 1}), profile, now, year, calendar, again=again
+        )
+    details = form.model_dump(mode="json") | note
     if new.verdict is not None and state.stage == Stage.COUNCIL_ASSESSMENT:
         details["verdict"] = new.verdict.model_dump(mode="json")
     transition = Transition(
@@ -232,7 +300,13 @@ def complete_stage(
 
 
 def commendation_checked(
-    state: CaseState, level: CommendationLevel | None, *, profile: ProcedureProfile, year: int, now: datetime
+    state: CaseState,
+    level: CommendationLevel | None,
+    *,
+    profile: ProcedureProfile,
+    year: int,
+    now: datetime,
+    calendar: CaseCalendar | None = None,
 ) -> tuple[CaseState, Transition]:
     """After a recognition: a commendation task for the level's authority when the streak reaches a level,
     else the case closes."""
@@ -255,13 +329,13 @@ def commendation_checked(
     new = state.model_copy(
         update={"seq": state.seq + 1, "task_no": state.task_no + 1, "commendation": level, "commendation_checked": True}
     )
-    new = _with_task(new, profile, now, year)
+    new, note = _with_task(new, profile, now, year, calendar)
     return new, Transition(
         seq=new.seq,
         action="commendation_due",
         from_stage=Stage.COMMENDATION,
         to_stage=Stage.COMMENDATION,
         occurred_at=now,
-        details=details,
+        details=details | note,
         new_task=new.task,
     )

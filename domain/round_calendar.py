@@ -26,12 +26,18 @@ picked by `domain.calendar_overrides.calendar_for`, the one call the CLI (and th
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from domain.calendar import OFFICE_CLOSING, TZ, add_working_days, subtract_working_days, working_days_between
+from domain.calendar import (
+    OFFICE_CLOSING,
+    TZ,
+    add_working_days,
+    subtract_working_days,
+    working_days_between,
+)
 from domain.calendar_settings import (
     CALENDAR_STAGES,
     CalendarDate,
@@ -135,11 +141,101 @@ class RoundCalendar(BaseModel):
 
     def window(self, stage: Stage, opened_on: date) -> StageWindow:
         """The window of `stage` when it is ready to open on `opened_on` (not before its own opening date)."""
+        window = self.for_cases().window(stage, opened_on)
+        if window is None:
+            raise KeyError(stage)
+        return window
+
+    def for_cases(self, changes: tuple[AuthorityChange, ...] = ()) -> CaseCalendar:
+        """What a case of this round carries from its start: the stages' terms and the changes of authority."""
+        return CaseCalendar(
+            round_id=self.round_id,
+            minimum_working_days=self.minimum_working_days,
+            terms=self.terms,
+            authority_changes=changes,
+            overrides_applied=self.overrides_applied,
+        )
+
+
+class AuthorityChange(BaseModel):
+    """From `on` (a day, Asia/Ho_Chi_Minh), the successor profile's roles act: the open task moves to them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    on: date
+    from_profile: str
+    to_profile: str
+
+    def at(self) -> datetime:
+        return datetime.combine(self.on, time(0, 0), tzinfo=TZ)
+
+
+class CaseCalendar(BaseModel):
+    """The part of a round's calendar a case runs on, fixed when the case starts (it travels in the case's start
+    input, so a later change of the calendar's data never moves a running case's dates)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    round_id: str
+    minimum_working_days: int
+    terms: tuple[StageTerms, ...]
+    authority_changes: tuple[AuthorityChange, ...] = ()
+    overrides_applied: tuple[str, ...] = ()
+
+    def window(self, stage: Stage, ready_on: date, *, again: bool = False) -> StageWindow | None:
+        """The window of `stage` when the case is ready for it on `ready_on` (not before the stage's own opening
+        date); None for a stage the calendar does not place. `again`: the stage is done over (objections, a
+        returned dossier), so its anchor, met once, does not cap it: it gets its whole allowance."""
         for terms in self.terms:
             if terms.stage == stage:
-                opens = max(opened_on, terms.not_before) if terms.not_before else opened_on
+                opens = max(ready_on, terms.not_before) if terms.not_before else ready_on
+                if again:
+                    terms = terms.model_copy(update={"anchor": None})
                 return stage_window(terms, opens, self.minimum_working_days)
-        raise KeyError(stage)
+        return None
+
+    def rehearsed(self, opens_on: date) -> CaseCalendar:
+        """The same calendar moved whole, by weeks, so that self-assessment opens on `opens_on` or up to six days
+        before it: a rehearsal round (the dev stack's demo round, tests) whose assessment window is in the present.
+        Moving by weeks keeps each date's weekday; one that lands on a holiday moves to the next working day, and
+        no anchor comes before the one of the stage before. No change of authority happens in a rehearsal."""
+        first = next(t.not_before for t in self.terms if t.stage == Stage.SELF_ASSESSMENT)
+        assert first is not None
+        shift = timedelta(weeks=(opens_on - first).days // 7)
+        terms: list[StageTerms] = []
+        floor: date | None = None
+        for t in self.terms:
+            anchor = None
+            if t.anchor is not None:
+                anchor = add_working_days(t.anchor + shift, 0)  # itself, or the next working day
+                anchor = max(anchor, floor) if floor else anchor
+                floor = anchor
+            not_before = t.not_before + shift if t.not_before else None
+            terms.append(t.model_copy(update={"not_before": not_before, "anchor": anchor}))
+        label = f"rehearsal: moved {shift.days:+d} days"
+        return self.model_copy(
+            update={
+                "terms": tuple(terms),
+                "authority_changes": (),
+                "overrides_applied": (*self.overrides_applied, label),
+            }
+        )
+
+    def change_after(self, profile_id: str) -> AuthorityChange | None:
+        """The change of authority that ends `profile_id`, if the case's calendar has one."""
+        return next((c for c in self.authority_changes if c.from_profile == profile_id), None)
+
+
+def authority_changes(profile: ProcedureProfile) -> tuple[AuthorityChange, ...]:
+    """The changes of authority from `profile` on: each profile that ends hands over, the day after it ends, to
+    the profile in force that day (the district profile ends on 30 June 2025)."""
+    changes: list[AuthorityChange] = []
+    while profile.in_force_until is not None:
+        on = profile.in_force_until + timedelta(days=1)
+        successor = profile_in_force(on)
+        changes.append(AuthorityChange(on=on, from_profile=profile.id, to_profile=successor.id))
+        profile = successor
+    return tuple(changes)
 
 
 def _dates(settings: CalendarSettings, profile: ProcedureProfile) -> dict[str, CalendarDate]:

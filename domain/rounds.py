@@ -137,6 +137,15 @@ def round_assessed_on(on: date) -> Round | None:
     return None
 
 
+def round_starting_on(on: date) -> Round | None:
+    """The canonical round whose period starts on `on` (the day after the previous period ended), if any: the
+    round the Schedule opens that day, so that units register to strive at the start of the period."""
+    for r in canonical_rounds(on.year, on.year + _LOOKBACK_YEARS):
+        if r.period_start == on:
+            return r
+    return None
+
+
 def round_open_on(on: date) -> Round | None:
     """The round units work towards on `on`: the canonical round whose period contains the day, preferring the
     rule set in force on that day (so on 1 Jun 2018 it is qd34-2014:2018, not qd06-2019:2019, whose period

@@ -25,8 +25,10 @@ class Role(StrEnum):
     COMMUNE_OFFICER = "commune_officer"  # cán bộ văn hóa - xã hội: registers, self-assesses, posts, files
     COMMUNE_CHAIRMAN = "commune_chairman"  # Chủ tịch UBND cấp xã: first escalation rung for the commune
     COUNCIL_CHAIR = "council_chair"  # Chủ tịch Hội đồng đánh giá cấp xã
-    APPRAISER = "appraiser"  # appraising office (Phòng LĐTBXH before 7/2025, provincial office after)
-    CHAIRMAN = "chairman"  # deciding authority (district chairman before 7/2025, provincial after)
+    DISTRICT_APPRAISER = "district_appraiser"  # Phòng LĐTBXH cấp huyện: appraises until 30/6/2025 (profile district)
+    DISTRICT_CHAIRMAN = "district_chairman"  # Chủ tịch UBND cấp huyện: decides until 30/6/2025 (profile district)
+    APPRAISER = "appraiser"  # the provincial appraising office (profile two-tier, from 1/7/2025)
+    CHAIRMAN = "chairman"  # the deciding authority since 1/7/2025 (provincial chairman by default, profile two-tier)
     PROVINCIAL_CHAIRMAN = "provincial_chairman"  # Chủ tịch UBND cấp tỉnh: provincial commendations
     ADMIN = "admin"  # provincial administrator of the product
     AUDITOR = "auditor"  # reads, never writes

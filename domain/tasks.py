@@ -61,6 +61,8 @@ class OpenTask(BaseModel):
 def schedule(task: OpenTask, spec: StageSpec, due: datetime) -> OpenTask:
     """The task with its due time, reminder and ladder set from `due` (climbing starts again from the bottom)."""
     remind = reminder_at(due, spec.reminder_working_days_before) if spec.reminder_working_days_before else None
+    if remind is not None and remind <= task.started_at:
+        remind = None  # a window shorter than the reminder's lead (a stage opened late): the new task is the news
     ladder = tuple(EscalationStep(role=r, ends_at=t) for r, t in escalation_due_times(spec, due))
     return task.model_copy(
         update={
@@ -74,7 +76,10 @@ def schedule(task: OpenTask, spec: StageSpec, due: datetime) -> OpenTask:
     )
 
 
-def first_task(*, task_id: str, stage: Stage, role: Role, spec: StageSpec, started_at: datetime, year: int) -> OpenTask:
-    due = stage_due_at(spec, started_at, year=year)
+def first_task(
+    *, task_id: str, stage: Stage, role: Role, spec: StageSpec, started_at: datetime, year: int, due: datetime | None
+) -> OpenTask:
+    """A stage's task, due at `due` (its calendar window) or, for a case without a calendar, by the profile alone."""
+    due = stage_due_at(spec, started_at, year=year) if due is None else due
     task = OpenTask(task_id=task_id, stage=stage, role=role, started_at=started_at, due_at=due)
     return schedule(task, spec, due)

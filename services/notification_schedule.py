@@ -5,7 +5,7 @@ from __future__ import annotations
 import structlog
 from temporalio.client import Client, Schedule, ScheduleCalendarSpec, ScheduleRange
 
-from contracts import DigestInput
+from notify.payloads import DigestInput
 from services.schedules import ensure_schedule, local_schedule
 from workflows.notification import NotificationDigestWorkflow, notify_task_queue
 

@@ -1,10 +1,11 @@
-"""The Temporal Schedule that opens rounds: yearly, on the first day of the assessment window of the rule set in
-force (1 November for QĐ 06/2019 and QĐ 34/2014), 07:00 Asia/Ho_Chi_Minh. The workflow it starts asks the domain's
-rhythm whether a round is assessed that year, so the schedule needs no change when the rhythm skips a year."""
+"""The Temporal Schedule that opens rounds: yearly, on the day the periods of the rule set in force start (the day
+after `period_end`: 1 November for QĐ 06/2019 and QĐ 34/2014), 07:00 Asia/Ho_Chi_Minh. The workflow it starts asks
+the domain's rhythm whether a round's period starts that day, so the schedule needs no change when a period runs
+several years."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import structlog
 from temporalio.client import Client, Schedule, ScheduleCalendarSpec, ScheduleRange
@@ -20,7 +21,7 @@ ROUND_SCHEDULE_ID = "xptt-round-opening"
 
 
 def round_schedule(task_queue: str, *, today: date, hour: int = 7) -> Schedule:
-    start = rule_set_in_force(today).rhythm.assessment_start
+    start = rule_set_in_force(today).rhythm.period_end.in_year(2001) + timedelta(days=1)  # a year with no 29 Feb
     return local_schedule(
         ScheduledRoundOpeningWorkflow.run,
         ScheduledRoundsInput(),

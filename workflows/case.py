@@ -36,7 +36,8 @@ with workflow.unsafe.imports_passed_through():
         TaskView,
     )
     from domain.access import may_act
-    from domain.case import CaseState, Transition, commendation_checked, complete_stage, open_case
+    from domain.authority import authority_changed
+    from domain.case import CaseState, Transition, commendation_checked, complete_stage, open_case, stage_opened
     from domain.deadlines import deadline_passed, next_deadline
     from domain.errors import DomainError
     from domain.forms import Form, FormError, parse_form
@@ -116,6 +117,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
         self._rule_set: RuleSet | None = load_rule_set(inp.rule_set_id)
         self._profile: ProcedureProfile | None = load_profile(inp.profile_id)
         self._year = parse_round(inp.round_id).year
+        self._days = inp.calendar  # the round's calendar, fixed at the start (None: the profile's days alone)
         self._version = 0  # bumped on every recorded transition: wakes the deadline wait
         self._lock = asyncio.Lock()
         self._initial = CaseState(**inp.identity())
@@ -129,7 +131,9 @@ class RecognitionCaseWorkflow(CaseAdministration):
             # Opened by its round, which recorded the opening in bulk at `opened_at`: the same pure function gives
             # the same first task here, and there is nothing to record.
             with workflow.unsafe.sandbox_unrestricted():  # the holiday calendar
-                self._state, _ = open_case(self._initial, profile=self.profile, year=self._year, now=inp.opened_at)
+                self._state, _ = open_case(
+                    self._initial, profile=self.profile, year=self._year, now=inp.opened_at, calendar=self._days
+                )
             self._version = 1
             self._reported = _milestone(_progress(self._state, "case_opened"))
 
@@ -141,7 +145,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
         else:
             self._state = self._initial  # not yet recorded: no task is open, so every update is refused until it is
             async with self._lock:
-                await self._apply(lambda s: self._calendar(open_case, s, profile=self.profile, year=self._year))
+                await self._apply(lambda s: self._calendar(open_case, s, **self._terms()))
 
         while self.state.status == "open":
             if self.state.stage == Stage.COMMENDATION and not self.state.commendation_checked:
@@ -163,14 +167,15 @@ class RecognitionCaseWorkflow(CaseAdministration):
         return CaseResult(case_id=self.state.case_id, outcome=self.state.outcome)
 
     async def _await_next_deadline(self) -> None:
-        """Sleep until the open task's next deadline and apply it, unless the case changes first (then return, so
-        the caller looks again: a moved due date, a hold or a completion re-arms the wait)."""
+        """Sleep until the case's next event and apply it, unless the case changes first (then return, so the caller
+        looks again: a moved due date, a hold or a completion re-arms the wait). The events: the open task's next
+        deadline, the day the stage the case waits for opens, the end of the profile it runs under."""
         version = self._version
-        upcoming = next_deadline(self.state.task, on_hold=self.state.on_hold)
+        upcoming = self._next_event()
         if upcoming is None:
             await workflow.wait_condition(lambda: self._version != version)
             return
-        at, kind = upcoming
+        at, change = upcoming
         delay = at - workflow.now()
         if delay > timedelta(0):
             try:
@@ -180,9 +185,29 @@ class RecognitionCaseWorkflow(CaseAdministration):
                 pass
         async with self._lock:
             if self._version != version:
-                return  # the case moved while the deadline fell
-            spec = self.profile.stage(self.state.stage)
-            await self._apply(lambda s: self._calendar(deadline_passed, s, kind, spec))
+                return  # the case moved while the time came
+            await self._apply(change)
+            self._profile = load_profile(self.state.profile_id)  # a change of authority hands over to its successor
+
+    def _next_event(self) -> tuple[datetime, Change] | None:
+        state = self.state
+        events: list[tuple[datetime, Change]] = []
+        upcoming = next_deadline(state.task, on_hold=state.on_hold)
+        if upcoming is not None:
+            at, kind = upcoming
+            spec = self.profile.stage(state.stage)
+            events.append((at, lambda s: self._calendar(deadline_passed, s, kind, spec)))
+        if state.waiting_until is not None and not state.on_hold:
+            events.append((state.waiting_until, lambda s: self._calendar(stage_opened, s, **self._terms())))
+        handover = self._days.change_after(state.profile_id) if self._days else None
+        if handover is not None:
+            successor = load_profile(handover.to_profile)
+            events.append((handover.at(), lambda s: self._calendar(authority_changed, s, handover, successor)))
+        return min(events, key=lambda e: e[0]) if events else None
+
+    def _terms(self) -> dict[str, Any]:
+        """What a domain function that opens a task needs besides the state and the time."""
+        return {"profile": self.profile, "year": self._year, "calendar": self._days}
 
     async def _check_commendation(self) -> None:
         history = await workflow.execute_activity_method(
@@ -193,9 +218,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
         )
         rounds = [*history.rounds, RoundResult(round_id=self.state.round_id, recognised=True)]
         level = commendation_due(rounds, self.profile)
-        await self._apply(
-            lambda s: self._calendar(commendation_checked, s, level, profile=self.profile, year=self._year)
-        )
+        await self._apply(lambda s: self._calendar(commendation_checked, s, level, **self._terms()))
 
     def _calendar(
         self, fn: Callable[..., tuple[CaseState, Transition]], *args: Any, **kw: Any
@@ -215,9 +238,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
                 task_id=inp.task_id, completed_by=inp.actor.official_id, completion=dict(inp.payload)
             )
             await self._apply(
-                lambda s: self._calendar(
-                    complete_stage, s, form, rule_set=self.rule_set, profile=self.profile, year=self._year
-                ),
+                lambda s: self._calendar(complete_stage, s, form, rule_set=self.rule_set, **self._terms()),
                 actor_id=inp.actor.official_id,
                 actor_role=role,
                 completed=completion,
@@ -287,6 +308,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
             open_task=TaskView.of(state.task),
             on_hold=state.on_hold,
             problem=state.problem,
+            waiting_until=state.waiting_until,
         )
 
     # -- recording -------------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from contracts import DeliverNotificationInput
+from notify.payloads import DeliverNotificationInput
 
 NOTIFY_QUEUE_SUFFIX = "-notify"
 DELIVERY_WORKFLOW = "NotificationDeliveryWorkflow"

@@ -17,7 +17,8 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotificationDelivery
-    from contracts import (
+    from domain.calendar import local_date
+    from notify.payloads import (
         BuildDigestsInput,
         BuildDigestsResult,
         DeliverNotificationInput,
@@ -26,7 +27,6 @@ with workflow.unsafe.imports_passed_through():
         MarkFailedInput,
         NotificationRef,
     )
-    from domain.calendar import local_date
     from workflows.dispatch import NOTIFY_QUEUE_SUFFIX, dispatch_notifications, notify_task_queue
 
 DB_TIMEOUT = timedelta(seconds=30)

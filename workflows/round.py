@@ -64,7 +64,9 @@ class AssessmentRoundWorkflow:
         rnd = parse_round(inp.round_id)
         opened = await workflow.execute_activity_method(
             RoundStore.record_round_opened,
-            OpenRoundRecordInput(round_id=rnd.id, province_code=inp.province_code),
+            OpenRoundRecordInput(
+                round_id=rnd.id, province_code=inp.province_code, rehearsal_opens_on=inp.rehearsal_opens_on
+            ),
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,
         )
@@ -102,6 +104,7 @@ class AssessmentRoundWorkflow:
                 rule_set_id=rnd.rule_set_id,
                 profile_id=opened.profile_id,
                 locality_type=u.locality_type,
+                calendar=opened.calendar,
                 **opening,
             )
 
@@ -173,6 +176,7 @@ class AssessmentRoundWorkflow:
                         profile_id=opened.profile_id,
                         opened_at=opened_at,
                         units=batch,
+                        calendar=opened.calendar,
                     ),
                     start_to_close_timeout=OPEN_TIMEOUT,
                     retry_policy=ACTIVITY_RETRY,

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import structlog
 from sqlalchemy import select
@@ -78,14 +79,20 @@ async def open_round(
     concurrency: int = 20,
     target_share: float | None = None,
     progress: Callable[[int], None] | None = None,
+    rehearsal_opens_on: date | None = None,
 ) -> OpenedRound:
     """Start the province's AssessmentRoundWorkflow (or find it running) and wait until it has opened its cases;
-    `progress` hears of each case started."""
+    `progress` hears of each case started. With `rehearsal_opens_on`, a rehearsal: the round's calendar moved so that
+    its assessment window opens that day (docs/rounds.md)."""
     rnd = parse_round(round_id)
     handle = await client.start_workflow(
         AssessmentRoundWorkflow.run,
         OpenRoundInput(
-            round_id=rnd.id, province_code=province_code, concurrency=concurrency, target_share=target_share
+            round_id=rnd.id,
+            province_code=province_code,
+            concurrency=concurrency,
+            target_share=target_share,
+            rehearsal_opens_on=rehearsal_opens_on,
         ),
         id=round_workflow_id(rnd.id, province_code),
         task_queue=task_queue,

@@ -25,7 +25,16 @@ from tests.support import HUMAN_PATH
 
 PROFILES = ["district", "two-tier"]
 # The role of each human stage as the procedure runs it, and the district chairman's commendation.
-ACTING_ROLE = dict(HUMAN_PATH) | {Stage.COMMENDATION: Role.CHAIRMAN}
+ACTING_ROLE = {
+    "two-tier": dict(HUMAN_PATH) | {Stage.COMMENDATION: Role.CHAIRMAN},
+    # Before 1 July 2025 the district's own offices appraise and decide.
+    "district": dict(HUMAN_PATH)
+    | {
+        Stage.APPRAISAL: Role.DISTRICT_APPRAISER,
+        Stage.DECISION: Role.DISTRICT_CHAIRMAN,
+        Stage.COMMENDATION: Role.DISTRICT_CHAIRMAN,
+    },
+}
 
 
 def test_profile_in_force_switches_to_two_tier_on_1_july_2025() -> None:
@@ -56,7 +65,8 @@ def test_main_path_runs_from_registration_to_closed(profile_id: str) -> None:
 @pytest.mark.parametrize("profile_id", PROFILES)
 def test_each_stage_is_acted_on_by_its_role(profile_id: str) -> None:
     profile = load_profile(profile_id)
-    assert {s: profile.stage(s).role for s in ACTING_ROLE} == ACTING_ROLE
+    expected = ACTING_ROLE[profile_id]
+    assert {s: profile.stage(s).role for s in expected} == expected
 
 
 @pytest.mark.parametrize("profile_id", PROFILES)
@@ -79,7 +89,8 @@ def test_sourced_defaults_posting_5_and_decision_15_working_days(profile_id: str
 @pytest.mark.parametrize("profile_id", PROFILES)
 def test_commune_ladder_climbs_to_the_chairman_then_the_appraiser_then_admin(profile_id: str) -> None:
     ladder = [rung.role for rung in load_profile(profile_id).stage(Stage.DOSSIER_SUBMISSION).escalation]
-    assert ladder == [Role.COMMUNE_CHAIRMAN, Role.APPRAISER, Role.ADMIN]
+    appraiser = Role.DISTRICT_APPRAISER if profile_id == "district" else Role.APPRAISER
+    assert ladder == [Role.COMMUNE_CHAIRMAN, appraiser, Role.ADMIN]
 
 
 def test_objections_and_returns_loop_back() -> None:
@@ -90,7 +101,7 @@ def test_objections_and_returns_loop_back() -> None:
 
 def test_district_commends_at_3_by_the_district_chairman_and_at_5_by_the_provincial_chairman() -> None:
     levels = {c.consecutive: c.authority_role for c in load_profile("district").commendations}
-    assert levels == {3: Role.CHAIRMAN, 5: Role.PROVINCIAL_CHAIRMAN}
+    assert levels == {3: Role.DISTRICT_CHAIRMAN, 5: Role.PROVINCIAL_CHAIRMAN}
 
 
 def test_two_tier_appraising_office_and_deciding_authority_are_provincial_and_assumed() -> None:
@@ -122,7 +133,7 @@ def test_escalation_rungs_take_over_one_after_another() -> None:
     spec = load_profile("district").stage(Stage.APPRAISAL)
     due = datetime(2026, 2, 13, 17, 0, tzinfo=TZ)  # the Friday before Tết 2026
     assert escalation_due_times(spec, due) == [
-        (Role.CHAIRMAN, datetime(2026, 2, 25, 17, 0, tzinfo=TZ)),
+        (Role.DISTRICT_CHAIRMAN, datetime(2026, 2, 25, 17, 0, tzinfo=TZ)),
         (Role.ADMIN, datetime(2026, 3, 4, 17, 0, tzinfo=TZ)),
     ]
 

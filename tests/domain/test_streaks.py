@@ -26,7 +26,7 @@ def test_three_in_a_row_is_commended_by_the_district_chairman() -> None:
     history = recognised("qd06-2019:2019", "qd06-2019:2022", "qd06-2019:2024")
     assert consecutive_recognitions(history) == 3
     level = commendation_due(history, DISTRICT)
-    assert level is not None and (level.consecutive, level.authority_role) == (3, Role.CHAIRMAN)
+    assert level is not None and (level.consecutive, level.authority_role) == (3, Role.DISTRICT_CHAIRMAN)
 
 
 def test_five_in_a_row_is_commended_by_the_provincial_chairman() -> None:

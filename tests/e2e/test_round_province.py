@@ -15,7 +15,7 @@ from contracts import Actor, CompleteTaskInput, OpenRoundInput
 from db.models import OfficialRow, RoleAssignmentRow, RoundReportRow, TaskRow
 from domain.access import RoleScope
 from tests.builders import seed_province, stack_worker
-from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for
+from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for, today_vn
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
@@ -53,7 +53,7 @@ async def test_a_real_province_runs_its_round_to_the_report(
     async with stack_worker(client, queue, sessions):
         handle = await client.start_workflow(
             AssessmentRoundWorkflow.run,
-            OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, target_share=0.5),
+            OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, target_share=0.5, rehearsal_opens_on=today_vn()),
             id=f"{round_workflow_id(ROUND_ID, PROVINCE)}-{uuid.uuid4().hex[:6]}",
             task_queue=queue,
         )

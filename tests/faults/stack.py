@@ -43,7 +43,7 @@ from infra.settings import Settings
 from infra.stack import Launcher, serve_app
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.notify.support import SENDER, SmtpServer
-from tests.support import ACTOR_KEYS, HUMAN_PATH, ROUND_ID, SECRET, form_for, token_for
+from tests.support import ACTOR_KEYS, HUMAN_PATH, ROUND_ID, SECRET, form_for, today_vn, token_for
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -253,7 +253,7 @@ def compare(baseline: EndState, faulted: EndState) -> Comparison:
     for case, actions in baseline.journal.items():
         if faulted.journal.get(case) != actions:
             out.differs.append(f"journal of {case}: {faulted.journal.get(case)} instead of {actions}")
-    _multiset_diff("outbox row", Counter(baseline.outbox), Counter(faulted.outbox), out)
+    _multiset_diff("outbox row", Counter(baseline.outbox.keys()), Counter(faulted.outbox.keys()), out)
     for oid, row in baseline.outbox.items():
         if oid in faulted.outbox and faulted.outbox[oid] != row:
             out.differs.append(f"outbox {oid}: {faulted.outbox[oid]} instead of {row}")
@@ -367,7 +367,12 @@ class RoundRun:
     async def open_round(self) -> None:
         await self.client.start_workflow(
             AssessmentRoundWorkflow.run,
-            OpenRoundInput(round_id=ROUND_ID, province_code=self.plan.province, target_share=0.5),
+            OpenRoundInput(
+                round_id=ROUND_ID,
+                province_code=self.plan.province,
+                target_share=0.5,
+                rehearsal_opens_on=today_vn(),
+            ),
             id=round_workflow_id(ROUND_ID, self.plan.province),
             task_queue=self.task_queue,
         )

@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from contracts import MarkFailedInput, NotificationRef
 from db.models import OfficialRow
 from db.models_notify import NotificationRow
 from notify.events import Channel
 from notify.inbox import failed_notifications, set_preferences
+from notify.payloads import MarkFailedInput, NotificationRef
 from notify.preferences import Preferences
 from tests.notify.support import (
     REFUSED_DOMAIN,

@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.notify import HEARTBEAT_EVERY
-from contracts import DeliverNotificationInput, NotificationRef
 from db.session import make_engine, make_session_factory
 from domain.stages import Role
+from notify.payloads import DeliverNotificationInput, NotificationRef
 from tests.faults.stack import TcpProxy
 from tests.notify.support import SmtpServer, delivery, notify_worker, rows
 from tests.notify.test_delivery import enqueue_one

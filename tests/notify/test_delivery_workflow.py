@@ -15,11 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from contracts import DeliverNotificationInput, DigestInput
 from db.models_notify import NotificationRow
 from domain.stages import Role
 from infra.embedded import temporal_test_server_binary
 from notify.inbox import failed_notifications, set_preferences
+from notify.payloads import DeliverNotificationInput, DigestInput
 from notify.preferences import Preferences
 from tests.notify.support import (
     SmtpServer,

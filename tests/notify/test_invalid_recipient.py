@@ -17,11 +17,11 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from contracts import DeliverNotificationInput, NotificationRef
 from db.models import OfficialRow
 from domain.stages import Role
 from notify.errors import InvalidRecipient, PermanentDeliveryError
 from notify.mailer import build_email, checked_recipient
+from notify.payloads import DeliverNotificationInput, NotificationRef
 from tests.notify.support import (
     REFUSED_DOMAIN,
     SmtpServer,

@@ -22,7 +22,7 @@ from domain.stages import Role, Stage
 from domain.units import load_units
 from services.round_schedule import round_schedule
 from tests.builders import seed_province, stack_worker
-from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for
+from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for, today_vn
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
@@ -52,7 +52,13 @@ async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_ca
     async with stack_worker(time_env.client, task_queue, sessions):
         handle = await time_env.client.start_workflow(
             AssessmentRoundWorkflow.run,
-            OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, concurrency=5, target_share=0.05),
+            OpenRoundInput(
+                round_id=ROUND_ID,
+                province_code=PROVINCE,
+                concurrency=5,
+                target_share=0.05,
+                rehearsal_opens_on=today_vn(),
+            ),
             id=round_workflow_id(ROUND_ID, PROVINCE),
             task_queue=task_queue,
         )
@@ -118,13 +124,14 @@ async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_ca
         assert closed == len(units)
 
 
-async def test_the_scheduled_opening_starts_the_round_the_rhythm_assesses_and_nothing_in_other_years(
+async def test_the_scheduled_opening_opens_the_round_whose_period_starts_and_nothing_in_other_years(
     time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await seed_province(sessions, PROVINCE)
     task_queue = f"opening-{uuid.uuid4()}"
     async with stack_worker(time_env.client, task_queue, sessions):
-        # 1 November 2026: QĐ 06/2019 assesses in years 2 and 4 of a five-year plan (2027, 2029), not in 2026.
+        # 1 November 2026: QĐ 06/2019 assesses in years 2 and 4 of a five-year plan (2027, 2029); the 2027 period
+        # started on 1 November 2024 and the 2029 one starts on 1 November 2027: nothing opens in 2026.
         now = await time_env.get_current_time()
         await time_env.sleep(
             datetime(2026, 11, 1, 1, 0, tzinfo=UTC) - now if now < datetime(2026, 11, 1, tzinfo=UTC) else timedelta(0)
@@ -144,8 +151,8 @@ async def test_the_scheduled_opening_starts_the_round_the_rhythm_assesses_and_no
             id=f"opening-{uuid.uuid4()}",
             task_queue=task_queue,
         )
-        assert opened.round_id == "qd06-2019:2027"
-        assert opened.started == [round_workflow_id("qd06-2019:2027", PROVINCE)]
+        assert opened.round_id == "qd06-2019:2029"  # its period starts the day after the 2027 period ends
+        assert opened.started == [round_workflow_id("qd06-2019:2029", PROVINCE)]
         again = await time_env.client.execute_workflow(
             ScheduledRoundOpeningWorkflow.run,
             ScheduledRoundsInput(),
@@ -154,19 +161,26 @@ async def test_the_scheduled_opening_starts_the_round_the_rhythm_assesses_and_no
         )
         assert again.started == []  # the round of this province runs already
         round_handle = time_env.client.get_workflow_handle_for(
-            AssessmentRoundWorkflow.run, round_workflow_id("qd06-2019:2027", PROVINCE)
+            AssessmentRoundWorkflow.run, round_workflow_id("qd06-2019:2029", PROVINCE)
         )
         for _ in range(200):
             if not await round_handle.query(AssessmentRoundWorkflow.opening):
                 break
             await asyncio.sleep(0.05)
-        assert len(await round_handle.query(AssessmentRoundWorkflow.started_cases)) == len(load_units(PROVINCE))
+        started = await round_handle.query(AssessmentRoundWorkflow.started_cases)
+        assert len(started) == len(load_units(PROVINCE))
+        # Registration at the start of the period: each unit's task is due by the end of January 2028.
+        first = await time_env.client.get_workflow_handle_for(RecognitionCaseWorkflow.run, started[0]).query(
+            RecognitionCaseWorkflow.status
+        )
+        assert first.stage == Stage.REGISTRATION and first.open_task is not None
+        assert date(2027, 11, 1) < first.open_task.due_at.date() <= date(2028, 1, 31)
         await round_handle.terminate("test over")
         for case_id in await round_handle.query(AssessmentRoundWorkflow.started_cases):
             await time_env.client.get_workflow_handle(case_id).terminate("test over")
 
 
-def test_the_round_schedule_fires_on_the_first_day_of_the_assessment_window() -> None:
+def test_the_round_schedule_fires_on_the_day_periods_start() -> None:
     schedule = round_schedule("q", today=date(2026, 11, 25))
     (cal,) = schedule.spec.calendars
     assert ([r.start for r in cal.month], [r.start for r in cal.day_of_month]) == ([11], [1])
