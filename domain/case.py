@@ -236,21 +236,9 @@ def _next_stage(state: CaseState, form: Form) -> tuple[Stage, Outcome | None, st
     raise ValueError(f"a {type(form).__name__} does not complete stage {state.stage.value}")
 
 
-def complete_stage(
-    state: CaseState,
-    form: Form,
-    *,
-    rule_set: RuleSet,
-    profile: ProcedureProfile,
-    year: int,
-    now: datetime,
-    calendar: CaseCalendar | None = None,
-) -> tuple[CaseState, Transition]:
-    """Apply an accepted form to the case at its current stage; the next stage's task opens."""
-    if state.task is None:
-        raise ValueError("the case has no open task")
-    to_stage, outcome, reason = _next_stage(state, form)
-    update: dict[str, Any] = {"stage": to_stage, "seq": state.seq + 1, "task": None, "problem": None}
+def _form_effects(state: CaseState, form: Form, rule_set: RuleSet) -> tuple[dict[str, Any], ScoreSheet | None]:
+    """What an accepted form changes in the case besides its stage, and the score sheet it carries (if any)."""
+    update: dict[str, Any] = {}
     sheet: ScoreSheet | None = None
     match form:
         case SelfAssessmentForm(scores=scores, sources=sources):
@@ -269,6 +257,26 @@ def complete_stage(
             update["dossier_returns"] = state.dossier_returns + 1
         case _:
             pass
+    return update, sheet
+
+
+def complete_stage(
+    state: CaseState,
+    form: Form,
+    *,
+    rule_set: RuleSet,
+    profile: ProcedureProfile,
+    year: int,
+    now: datetime,
+    calendar: CaseCalendar | None = None,
+) -> tuple[CaseState, Transition]:
+    """Apply an accepted form to the case at its current stage; the next stage's task opens."""
+    if state.task is None:
+        raise ValueError("the case has no open task")
+    to_stage, outcome, reason = _next_stage(state, form)
+    update: dict[str, Any] = {"stage": to_stage, "seq": state.seq + 1, "task": None, "problem": None}
+    changes, sheet = _form_effects(state, form, rule_set)
+    update |= changes
     if outcome is not None:
         update["outcome"] = outcome
     if to_stage == Stage.CLOSED:

@@ -1,6 +1,7 @@
 """Which events a recorded case transition announces. Pure: the transition in, the outbox events out.
 
-- a new task → `task_assigned` to the holders of its role over the unit; `dossier_returned` when the appraising
+- a new task → `task_assigned` to the holders of its role over the unit (naming the role it came from when a change
+  of authority moved it); `dossier_returned` when the appraising
   office sent the dossier back, `commendation_due` when the commendation check opened a task for the authority
   (the new task *is* the news, announced once);
 - a reminder (`task_reminded`, or an administrator's `task_nudged`) → `task_reminder` to the task's assignee, else
@@ -87,6 +88,7 @@ def _new_task(inp: RecordTransitionInput) -> OutboxEvent | None:
     kind = _new_task_kind(inp)
     commendation = tr.details.get("commendation") if kind == NotificationKind.COMMENDATION_DUE else None
     found = commendation if isinstance(commendation, dict) else {}
+    handover = tr.action == "authority_changed"  # the task moved to the successor's role: say from whom, since when
     return _event(
         inp,
         kind,
@@ -96,7 +98,9 @@ def _new_task(inp: RecordTransitionInput) -> OutboxEvent | None:
         stage=task.stage.value,
         role=task.role.value,
         due_at=task.due_at.isoformat() if task.due_at else None,
-        reason=tr.reason,
+        reason=None if handover else tr.reason,
+        handed_over_from=tr.details.get("from_role") if handover else None,
+        handed_over_at=tr.occurred_at.isoformat() if handover else None,
         consecutive=found.get("consecutive"),
         title_vi=found.get("title_vi"),
         title_en=found.get("title_en"),

@@ -24,6 +24,7 @@ from domain.forms import (
 )
 from domain.procedure import load_profile
 from domain.round_calendar import AuthorityChange, CaseCalendar
+from domain.rounds import round_starting_on
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType, Role, Stage
 from tests.domain.helpers import full_marks
@@ -205,3 +206,30 @@ def test_a_case_without_a_calendar_keeps_the_profile_days() -> None:
     )
     assert state.task is not None and "window" not in tr.details
     assert local_date(state.task.due_at) > date(2026, 12, 20)  # 20 working days
+
+
+@pytest.mark.parametrize("today", [date(2026, 11, 30), date(2027, 2, 3), date(2026, 12, 31), date(2027, 4, 30)])
+def test_a_rehearsal_moves_the_whole_calendar_by_weeks_so_the_assessment_opens_now(today: date) -> None:
+    cal = case_calendar("qd06-2019", 2027, "33")
+    moved = cal.rehearsed(today)
+    opens = {t.stage: t.not_before for t in moved.terms}[Stage.SELF_ASSESSMENT]
+    assert opens is not None and today - timedelta(days=6) <= opens <= today
+    assert (opens - date(2027, 10, 1)).days % 7 == 0 and opens.weekday() == date(2027, 10, 1).weekday()
+    anchors = [t.anchor for t in moved.terms if t.anchor is not None]
+    assert anchors == sorted(anchors) and all(is_working_day(a) for a in anchors)
+    assert moved.authority_changes == () and moved.overrides_applied[-1].startswith("rehearsal: moved -")
+    window = moved.window(Stage.SELF_ASSESSMENT, today)
+    assert window is not None and window.opens == today and window.due > today
+
+
+# The day → the round whose period starts then (None: a day within a period).
+PERIOD_STARTS = "2014-11-01 qd34-2014:2015, 2019-11-01 qd06-2019:2022, 2022-11-01 qd06-2019:2024, " + (
+    "2024-11-01 qd06-2019:2027, 2027-11-01 qd06-2019:2029, 2025-11-01 -, 2026-11-01 -, 2027-11-02 -"
+)
+
+
+@pytest.mark.parametrize("entry", PERIOD_STARTS.split(", "))
+def test_the_schedule_opens_the_round_whose_period_starts_that_day(entry: str) -> None:
+    day, round_id = entry.split()
+    found = round_starting_on(date.fromisoformat(day))
+    assert (found.id if found else "-") == round_id

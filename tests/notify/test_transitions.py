@@ -9,6 +9,7 @@ from contracts import NewTask, RecordTransitionInput, TaskUpdate
 from domain.case import Transition
 from domain.stages import Outcome, Role, Stage
 from notify.events import NotificationKind
+from notify.templates import render
 from notify.transitions import events_for_transition
 from tests.builders import snapshot
 
@@ -193,3 +194,24 @@ def test_a_commendation_task_is_announced_as_commendation_due() -> None:
     assert event.kind == NotificationKind.COMMENDATION_DUE
     assert event.recipients.roles == (Role.PROVINCIAL_CHAIRMAN,)
     assert event.context["title_vi"] == "Bằng khen"
+
+
+def test_a_change_of_authority_tells_the_new_holders_of_the_task_whose_role_it_came_from() -> None:
+    inp = record(
+        8,
+        Stage.APPRAISAL,
+        Stage.APPRAISAL,
+        task=(Stage.APPRAISAL, Role.APPRAISER),
+        action="authority_changed",
+        reason="district → two-tier (2025-07-01)",
+        cancelled_task_id=f"{CASE}-t06",
+        details={"from_role": "district_appraiser", "to_role": "appraiser", "on": "2025-07-01"},
+    )
+    [event] = events_for_transition(inp)
+    assert event.kind == NotificationKind.TASK_ASSIGNED and event.recipients.roles == (Role.APPRAISER,)
+    assert event.context["handed_over_from"] == "district_appraiser" and event.context["reason"] is None
+    mail = render(
+        "task_assigned", event.context | {"recipient": "Phạm Thị Hoa", "unit_name": "Xã Tân Hưng", "link": None}
+    )
+    assert "được chuyển từ Phòng Lao động - Thương binh và Xã hội cấp huyện" in mail.body
+    assert "district" not in mail.body and "01/10/2027" in mail.body  # the day it moved (T0), dd/mm/yyyy
