@@ -76,13 +76,16 @@ class RoundStore:
                 .order_by(UnitRow.code)
             )
             units = [RoundUnit(unit_code=c, locality_type=LocalityType(t)) for c, t in rows.all()]
-            outbox_ids = await enqueue_round_opened(session, rnd.id, inp.province_code, units=len(units))
+            calendar = _calendar(rnd, inp.province_code, inp.rehearsal_opens_on)
+            outbox_ids = await enqueue_round_opened(
+                session, rnd.id, inp.province_code, units=len(units), calendar=calendar
+            )
         log.info("round_recorded", round_id=rnd.id, province_code=inp.province_code, units=len(units))
         return RoundUnits(
             profile_id=profile_id or "",
             units=units,
             outbox_ids=tuple(outbox_ids),
-            calendar=_calendar(rnd, inp.province_code, inp.rehearsal_opens_on),
+            calendar=calendar,
         )
 
     @activity.defn(name="record_cases_opened")

@@ -4,15 +4,17 @@ parameter); `enqueue_round_opened` / `enqueue_round_closed` write them in the ro
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import ProvinceRow
+from domain.calendar import TZ, local_date
+from domain.round_calendar import CaseCalendar
 from domain.round_report import RoundReport
-from domain.stages import Role
+from domain.stages import Role, Stage
 from notify.events import NotificationKind, OutboxEvent, Recipients
 from notify.outbox import enqueue
 
@@ -32,9 +34,28 @@ def _event(kind: NotificationKind, round_id: str, province_code: str, at: dateti
 
 
 def round_opened(
-    round_id: str, province_code: str, *, units: int, province_name: str | None, at: datetime
+    round_id: str,
+    province_code: str,
+    *,
+    units: int,
+    province_name: str | None,
+    at: datetime,
+    calendar: CaseCalendar | None = None,
 ) -> OutboxEvent:
-    return _event(NotificationKind.ROUND_OPENED, round_id, province_code, at, units=units, province_name=province_name)
+    """The round's announcement; with its calendar, when registration is due and when self-assessment opens for
+    the cases opened at `at`."""
+    dates: dict[str, str] = {}
+    if calendar is not None:
+        today = local_date(at)
+        registration = calendar.window(Stage.REGISTRATION, today)
+        assessment = calendar.window(Stage.SELF_ASSESSMENT, today)
+        if registration is not None:
+            dates["registration_due"] = registration.due_at().isoformat()
+        if assessment is not None:
+            dates["self_assessment_opens"] = datetime.combine(assessment.opens, time(0, 0), tzinfo=TZ).isoformat()
+    return _event(
+        NotificationKind.ROUND_OPENED, round_id, province_code, at, units=units, province_name=province_name, **dates
+    )
 
 
 def round_closed(
@@ -60,10 +81,14 @@ def round_closed(
 
 
 # -- with a session: in the round activity's transaction ---------------------------------------------------------------
-async def enqueue_round_opened(session: AsyncSession, round_id: str, province_code: str, *, units: int) -> list[str]:
+async def enqueue_round_opened(
+    session: AsyncSession, round_id: str, province_code: str, *, units: int, calendar: CaseCalendar | None = None
+) -> list[str]:
     """Announce the round to the province's overseers; re-running the activity writes nothing new."""
     name = await session.scalar(select(ProvinceRow.name).where(ProvinceRow.code == province_code))
-    event = round_opened(round_id, province_code, units=units, province_name=name, at=datetime.now(UTC))
+    event = round_opened(
+        round_id, province_code, units=units, province_name=name, at=datetime.now(UTC), calendar=calendar
+    )
     return await enqueue(session, event)
 
 

@@ -52,3 +52,8 @@ async def test_a_round_is_announced_when_it_opens_and_when_it_closes(
     closed = next(m for m in smtp.messages() if str(m["Subject"]).startswith("[xptt] Kết thúc"))
     text = closed.get_body().get_content()  # type: ignore[union-attr]
     assert "Kết quả: 0 đơn vị được công nhận / 0 đơn vị được đánh giá / 0 đơn vị đăng ký." in text
+    opened = next(m for m in smtp.messages() if str(m["Subject"]).startswith("[xptt] Mở"))
+    text = opened.get_body().get_content()  # type: ignore[union-attr]
+    # Opened on the law's calendar mid-period: registration gets the minimum, self-assessment opens 1 October 2027.
+    assert "Hạn đăng ký: 17:00 ngày " in text
+    assert "Tự đánh giá mở từ ngày 01/10/2027" in text
