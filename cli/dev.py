@@ -1,8 +1,9 @@
 """`xptt dev up`: the whole stack on one machine, from wheels, with data kept under var/ across restarts.
 
-PostgreSQL (embedded, unless DATABASE_URL is set) → migrations → seed of one province and demo officials →
-Temporal dev server (file database, search attributes; its UI read-only behind cli/dev_ui.py) → worker and API →
-the demo round → URLs and tokens. The processes are infra/stack.py's: Ctrl-C, SIGTERM or SIGHUP stops everything
+PostgreSQL (embedded, unless DATABASE_URL is set) → migrations → Temporal dev server (file database, search
+attributes; its UI read-only behind cli/dev_ui.py) → worker and API → the demo (cli/dev_demo.py): two provinces with
+their demo officials, the current round open in both, on the legal calendar in one and as a rehearsal in the other →
+URLs and tokens. The processes are infra/stack.py's: Ctrl-C, SIGTERM or SIGHUP stops everything
 (also when started in the background, where the shell leaves SIGINT ignored).
 
 The secrets it makes once and keeps under var/ (the JWT secret, the actor key ring) and the demo tokens it writes
@@ -16,25 +17,27 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
-from datetime import date, timedelta
 from pathlib import Path
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from cli.common import console, fail
-from db.session import make_engine, make_session_factory
-from domain.rounds import Round, rounds_of
-from domain.rulesets import rule_set_in_force
+from cli.dev_demo import (
+    Demo,
+    DemoError,
+    demo_provinces,
+    demo_round,
+    round_lines,
+    set_up,
+    today_vn,
+    token_heading,
+    tokens_env,
+)
 from infra.embedded import free_port, port_open
 from infra.processes import StackError, Stopped, listens
 from infra.settings import Settings, get_settings
 from infra.stack import Launcher, chosen_port
-from infra.temporal import connect
-from infra.tokens import issue_token, utcnow
-from services.rounds.opening import open_round
-from services.seed import demo_officials, first_unit, seed_officials, seed_units
 
 app = typer.Typer(help="The development stack on this machine.", no_args_is_help=True)
 
@@ -68,47 +71,6 @@ def actor_keys(var: Path) -> str:
     if os.environ.get("XPTT_ACTOR_KEYS"):
         return os.environ["XPTT_ACTOR_KEYS"]
     return kept_secret(var / "actor-keys", lambda: f"dev1:{secrets.token_urlsafe(48)}")
-
-
-def demo_round(today: date) -> Round:
-    """The first round of the rule set in force whose assessment has not ended yet."""
-    rule_set = rule_set_in_force(today)
-    for rnd in rounds_of(rule_set.id, today.year - 1, today.year + 5):
-        if rnd.assessment_end >= today:
-            return rnd
-    raise RuntimeError(f"no round of {rule_set.id} ahead of {today}")
-
-
-async def _seed_and_open(
-    settings: Settings, province: str, rnd: Round | None
-) -> tuple[list[tuple[str, str, str]], int]:
-    engine = make_engine(settings.database_url, pool_size=4)
-    sessions = make_session_factory(engine)
-    try:
-        async with sessions() as session, session.begin():
-            await seed_units(session, province)
-            unit = await first_unit(session, province)
-            officials = demo_officials(province, unit)
-            await seed_officials(session, officials, province)
-        n_cases = 0
-        if rnd is not None:
-            client = await connect(settings)
-            opened = await open_round(
-                client, sessions, round_id=rnd.id, province_code=province, task_queue=settings.task_queue
-            )
-            n_cases = len(opened.cases)
-    finally:
-        await engine.dispose()
-    now = utcnow()
-    tokens = [
-        (
-            o.role.value,
-            o.id,
-            issue_token(o.id, secret=settings.jwt_secret, issuer=settings.jwt_issuer, now=now, ttl=timedelta(hours=12)),
-        )
-        for o in officials
-    ]
-    return tokens, n_cases
 
 
 def _refuse_taken_ports(ports: list[tuple[int, str]]) -> None:
@@ -163,14 +125,20 @@ def up(
     ui_port: int = typer.Option(8233, help="Temporal UI port (0: a free one)"),
     api_port: int = typer.Option(None, help="API port (default API_PORT or 8000; 0: a free one)"),
     open_demo_round: bool = typer.Option(
-        True, "--open-round/--no-open-round", help="open the province's current round (one case per unit)"
+        True,
+        "--open-round/--no-open-round",
+        help="open the current round in the province and, as a rehearsal, in XPTT_DEMO_REHEARSAL_PROVINCE",
     ),
 ) -> None:
-    """Start PostgreSQL, Temporal, the worker and the API; seed a province; open its round; print URLs and tokens."""
+    """Start PostgreSQL, Temporal, the worker and the API; seed two provinces; open the round in both (the second as a
+    rehearsal, its assessment window open now); print URLs and tokens."""
     base = get_settings()
+    try:
+        provinces = demo_provinces(province or base.demo_province, base.demo_rehearsal_province)
+    except DemoError as exc:
+        fail(escape(str(exc)), 2)
     var = base.var_dir.resolve()
     (var / "logs").mkdir(parents=True, exist_ok=True)
-    province = province or base.demo_province
     api_port = base.api_port if api_port is None else api_port
     mail = "SMTP_HOST" not in os.environ  # mail goes to the local sink unless a real server is configured
     _refuse_taken_ports(
@@ -185,14 +153,11 @@ def up(
         settings = _start(
             launcher, base, var, temporal_port=temporal_port, ui_port=ui_port, api_port=api_port, mail=mail
         )
-        if open_demo_round:
-            rnd = demo_round(date.today())
-            console.print(f"seeding province {province} and opening round {rnd.id}")
-        else:
-            rnd = None
-            console.print(f"seeding province {province}")
-        tokens, n_cases = asyncio.run(_seed_and_open(settings, province, rnd))
-        _print_banner(settings, api_port, ui_port, rnd, n_cases, tokens, var)
+        rnd = demo_round(today_vn()) if open_demo_round else None
+        codes = " and ".join(p.code for p in provinces)
+        console.print(f"seeding provinces {codes}" + (f" and opening round {rnd.id} in both" if rnd else ""))
+        demos = asyncio.run(set_up(settings, provinces, rnd))
+        _print_banner(settings, api_port, ui_port, demos, var)
         launcher.watch()
     except Stopped as stopped:
         console.print(f"\nstopping ({stopped})")
@@ -203,22 +168,16 @@ def up(
         console.print("stopped; data stays in", var)
 
 
-def _print_banner(
-    settings: Settings,
-    api_port: int,
-    ui_port: int,
-    rnd: Round | None,
-    n_cases: int,
-    tokens: list[tuple[str, str, str]],
-    var: Path,
-) -> None:
+def _print_banner(settings: Settings, api_port: int, ui_port: int, demos: list[Demo], var: Path) -> None:
+    """The URLs, the rounds (in Vietnamese: which keeps the legal calendar, which is the rehearsal) and the demo
+    tokens, the rehearsal province's first (its officials have tasks at hand; also in var/demo-tokens.env)."""
     api = f"http://127.0.0.1:{api_port}"
     console.rule("[bold]xptt is running")
     console.print(f"API          {api}   (OpenAPI: {api}/docs)")
+    console.print(f"Web pages    {api}/web/signin (paste a token below)")
     console.print(f"Temporal UI  http://127.0.0.1:{ui_port} (read-only)")
     console.print(f"Temporal     {settings.temporal_address} (task queue {settings.task_queue})")
     console.print(f"PostgreSQL   {settings.database_url}")
-    console.print(f"Round        {rnd.id}: {n_cases} cases" if rnd else "Round        not opened (--no-open-round)")
     console.print(f"Logs         {var / 'logs'}")
     console.print(f"Actor keys   {var / 'actor-keys'} (XPTT_ACTOR_KEYS for `xptt` commands that act on cases)")
     if "SMTP_HOST" in os.environ:
@@ -226,18 +185,21 @@ def _print_banner(
     else:
         sink = f"127.0.0.1:{settings.mail_sink_port}"
         console.print(f"Mail         SMTP sink {sink} → {var / 'mail'} (one .eml file per message)")
-    table = Table("role", "official", show_lines=False)
-    for role, official, _ in tokens:
-        table.add_row(role, official)
-    console.print(table)
-    lines = [f"XPTT_TOKEN_{role.upper()}={token}" for role, _, token in tokens]
-    write_private(var / "demo-tokens.env", "\n".join(lines) + "\n")
-    console.print("Bearer tokens (also in", var / "demo-tokens.env", "):")
-    for line in lines:
-        console.print("  " + line, soft_wrap=True, highlight=False)
-    officer_token = tokens[0][2]
+    for line in round_lines(demos):
+        console.print(line, soft_wrap=True, highlight=False)
+    tokens = var / "demo-tokens.env"
+    write_private(tokens, tokens_env(demos))
+    console.print(f"Mã truy cập của cán bộ demo (cũng trong {tokens}):", soft_wrap=True, highlight=False)
+    for demo in demos:
+        console.print(f"  {token_heading(demo)}", soft_wrap=True, highlight=False, markup=False)
+        for t in demo.tokens:
+            console.print(f"    {t.name}={t.token}", soft_wrap=True, highlight=False, markup=False)
+    variable = demos[0].tokens[0].name if demos and demos[0].tokens else "XPTT_TOKEN_COMMUNE_OFFICER"
     console.print("Try:", highlight=False)
     console.print(
-        f'  curl -H "Authorization: Bearer {officer_token}" "{api}/v1/tasks?mine=true"', soft_wrap=True, highlight=False
+        f'  source {tokens}; curl -H "Authorization: Bearer ${variable}" "{api}/v1/tasks?mine=true"',
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
     )
     console.print("Ctrl-C stops everything; data stays under", var)

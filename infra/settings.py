@@ -93,6 +93,9 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(default=Path("var"), alias="XPTT_VAR_DIR")
     demo_province: str = Field(default="33", alias="XPTT_DEMO_PROVINCE")  # Hưng Yên, 104 units
+    # The dev stack's rehearsal round: the same round in a second province, its calendar moved so that its assessment
+    # window is open now (the demo province's round keeps the legal calendar). Never the demo province.
+    demo_rehearsal_province: str = Field(default="12", alias="XPTT_DEMO_REHEARSAL_PROVINCE")  # Lai Châu, 38 units
     log_format: str = Field(default="auto", alias="LOG_FORMAT")  # auto | json | console
     log_level: str = Field(default="INFO", alias="LOG_LEVEL")
 

@@ -93,6 +93,16 @@ async def first_unit(session: AsyncSession, province_code: str) -> str:
     return code
 
 
+async def seed_demo_province(session: AsyncSession, province_code: str) -> tuple[str, list[DemoOfficial]]:
+    """The province's units and its demo officials, the commune roles on its first unit: (that unit, the officials).
+    Idempotent."""
+    await seed_units(session, province_code)
+    unit = await first_unit(session, province_code)
+    officials = demo_officials(province_code, unit)
+    await seed_officials(session, officials, province_code)
+    return unit, officials
+
+
 async def seed_officials(session: AsyncSession, officials: list[DemoOfficial], province_code: str) -> None:
     """Idempotent: officials and their assignments are keyed by id and (official, role, scope)."""
     await session.execute(

@@ -3,20 +3,30 @@ that shows the cases but changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
 
-from cli import dev, dev_ui
+from cli import dev, dev_demo, dev_ui, main
+from db.models import CaseRow
 from domain.actor_assertion import parse_key_ring
+from domain.calendar import TZ
+from domain.case import case_id_for
+from domain.stages import Stage
 from infra.embedded import free_port
-from infra.settings import Settings
+from infra.settings import Settings, get_settings
 from infra.stack import Launcher
+from tests.support import SECRET, Stack, form_for
 
 
 def mode(path: Path) -> int:
@@ -66,9 +76,118 @@ def test_the_demo_tokens_are_written_for_their_owner_alone(tmp_path: Path, open_
     tokens.write_text("old\n")
     tokens.chmod(0o644)  # as earlier versions left it
     settings = Settings.model_validate({"DATABASE_URL": "postgresql://x/y"})
-    dev._print_banner(settings, 8000, 8233, None, 0, [("admin", "demo-admin-33", "tok")], tmp_path)
-    assert tokens.read_text() == "XPTT_TOKEN_ADMIN=tok\n"
+    rehearsal, legal = dev_demo.demo_provinces("33", "12")
+    demos = [
+        dev_demo.Demo(rehearsal, "03199", [dev_demo.DemoToken("XPTT_TOKEN_REHEARSAL_ADMIN", "demo-admin-12", "t12")]),
+        dev_demo.Demo(legal, "11953", [dev_demo.DemoToken("XPTT_TOKEN_ADMIN", "demo-admin-33", "t33")]),
+    ]
+    dev._print_banner(settings, 8000, 8233, demos, tmp_path)
+    lines = [line for line in tokens.read_text().splitlines() if not line.startswith("#")]
+    assert lines == ["XPTT_TOKEN_REHEARSAL_ADMIN=t12", "XPTT_TOKEN_ADMIN=t33"]
     assert mode(tokens) == 0o600
+
+
+def test_the_rehearsal_province_is_another_province_than_the_demo_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(dev_demo.DemoError, match="XPTT_DEMO_REHEARSAL_PROVINCE=12 trùng với tỉnh demo Lai Châu"):
+        dev_demo.demo_provinces("12", "12")
+    with pytest.raises(dev_demo.DemoError, match="XPTT_DEMO_REHEARSAL_PROVINCE: không có tỉnh mã '99'"):
+        dev_demo.demo_provinces("33", "99")
+    # `xptt dev up` refuses it before it starts anything.
+    monkeypatch.setenv("XPTT_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("XPTT_DEMO_REHEARSAL_PROVINCE", "33")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(
+            main.app, ["dev", "up", "--temporal-port", "0", "--ui-port", "0", "--api-port", "0"]
+        )
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "trùng với tỉnh demo Hưng Yên (33)" in result.output
+    assert not (tmp_path / "var").exists()
+
+
+async def _task_at_hand(stack: Stack, headers: dict[str, str], case_id: str, stage: Stage) -> dict[str, Any]:
+    """The case's task of `stage` in the inbox of the official `headers` names, once it is there."""
+    for _ in range(300):
+        resp = await stack.http.get("/v1/tasks", params={"mine": "true"}, headers=headers)
+        resp.raise_for_status()
+        found: list[dict[str, Any]] = [t for t in resp.json() if t["case_id"] == case_id and t["stage"] == stage.value]
+        if found:
+            return found[0]
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no {stage} task of {case_id} at hand")
+
+
+async def _striving(stack: Stack, headers: dict[str, str], case_id: str) -> dict[str, Any]:
+    for _ in range(300):
+        case: dict[str, Any] = (await stack.http.get(f"/v1/cases/{case_id}", headers=headers)).json()
+        if case.get("standing") == "striving":
+            return case
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{case_id} is not striving")
+
+
+async def test_the_dev_stack_opens_the_round_by_the_law_and_as_a_rehearsal_with_tasks_at_hand(
+    stack: Stack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    today = dev_demo.today_vn()
+    rnd = dev_demo.demo_round(today)
+    settings = Settings.model_validate(
+        {"DATABASE_URL": "postgresql://x/y", "XPTT_JWT_SECRET": SECRET, "TEMPORAL_TASK_QUEUE": stack.task_queue}
+    )
+    provinces = dev_demo.demo_provinces("33", "12")
+    demos = await dev_demo.seed_and_open(stack.sessions, provinces, settings, client=stack.client, rnd=rnd, today=today)
+    rehearsal, legal = demos
+    assert (rehearsal.province.code, rehearsal.round_id, rehearsal.cases, rehearsal.rehearsal_opens_on) == (
+        "12", rnd.id, 38, today,
+    )  # fmt: skip
+    assert (legal.province.code, legal.round_id, legal.cases, legal.rehearsal_opens_on) == ("33", rnd.id, 104, None)
+    async with stack.sessions() as session:
+        rows = await session.execute(
+            select(CaseRow.province_code, func.count())
+            .where(CaseRow.round_id == rnd.id)
+            .group_by(CaseRow.province_code)
+        )
+        assert {code: n for code, n in rows} == {"12": 38, "33": 104}
+    # A restart on another day opens nothing twice and tells the rehearsal by the day it was moved to.
+    again = await dev_demo.seed_and_open(
+        stack.sessions, provinces, settings, client=stack.client, rnd=rnd, today=today + timedelta(days=9)
+    )
+    assert [(d.cases, d.rehearsal_opens_on) for d in again] == [(38, today), (104, None)]
+
+    # Each commune officer has the registration at hand; once registered, the rehearsal's self-assessment opens at
+    # once, while the round on the legal calendar strives until 1 October.
+    for demo in demos:
+        officer = {"Authorization": f"Bearer {demo.tokens[0].token}"}
+        case_id = case_id_for(rnd.id, demo.unit_code)
+        task = await _task_at_hand(stack, officer, case_id, Stage.REGISTRATION)
+        done = await stack.http.post(
+            f"/v1/tasks/{task['id']}/complete", json=form_for(Stage.REGISTRATION), headers=officer
+        )
+        assert done.status_code == 200, done.text
+    officer_12 = {"Authorization": f"Bearer {rehearsal.tokens[0].token}"}
+    await _task_at_hand(stack, officer_12, case_id_for(rnd.id, rehearsal.unit_code), Stage.SELF_ASSESSMENT)
+    auditor_33 = {"Authorization": f"Bearer {legal.tokens[-1].token}"}
+    striving = await _striving(stack, auditor_33, case_id_for(rnd.id, legal.unit_code))
+    opens_by_law = datetime(rnd.year, 10, 1, tzinfo=TZ)  # 1 October of the assessment year, 00:00
+    assert datetime.fromisoformat(striving["waiting_until"]) == opens_by_law
+
+    # The banner says which round is which, and gives the rehearsal's tokens first.
+    dev._print_banner(settings, 8000, 8233, demos, tmp_path)
+    out = capsys.readouterr().out
+    moved = dev_demo.assessment_opens(rnd, "12", today)
+    assert today - timedelta(days=6) <= moved <= today
+    assert (
+        f"Đợt {rnd.id} — Hưng Yên (33): lịch theo quy định (đăng ký đầu kỳ; tự đánh giá từ 01/10/{rnd.year}); 104 hồ sơ"
+        in out
+    )
+    assert f"Đợt diễn tập {rnd.id} — Lai Châu (12): lịch dời để kỳ đánh giá mở từ {moved:%d/%m/%Y}; 38 hồ sơ" in out
+    assert out.index("XPTT_TOKEN_REHEARSAL_COMMUNE_OFFICER=") < out.index("XPTT_TOKEN_COMMUNE_OFFICER=")
+    assert f"XPTT_TOKEN_REHEARSAL_APPRAISER={rehearsal.tokens[3].token}" in out
+    assert "$XPTT_TOKEN_REHEARSAL_COMMUNE_OFFICER" in out
 
 
 @pytest.fixture(scope="module")
