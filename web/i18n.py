@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from notify.templates import ROLE_NAMES
+
 LANGS = ("vi", "en")
 COOKIE = "xptt_lang"
 
@@ -104,6 +106,32 @@ TEXT: dict[str, tuple[str, str]] = {
     "recognised_share": ("Tỷ lệ đạt chuẩn", "Share recognised"),
     "target": ("Mục tiêu", "Target"),
     "units": ("Số đơn vị", "Units"),
+    # a round's progress and report (the round page, xptt round)
+    "round_striving": ("Đang phấn đấu", "Striving"),
+    "round_waiting_registration": ("Chờ mở đăng ký", "Waiting for registration to open"),
+    "round_opening": ("Đang mở đợt", "Opening round"),
+    "round_opened": ("Đã mở đợt {round}", "Round {round} opened"),
+    "round_cases_opened": ("Số hồ sơ đã mở", "Cases opened"),
+    "round_progress_title": (
+        "Đợt {round}, tỉnh {province}: {cases} hồ sơ / {units} đơn vị",
+        "Round {round}, province {province}: {cases} cases of {units} units",
+    ),
+    "round_report_title": (
+        "Báo cáo đợt {round}, tỉnh {province} ({state})",
+        "Round {round}, province {province} ({state})",
+    ),
+    "round_final": ("đã kết thúc", "final"),
+    "round_ongoing": ("đang diễn ra", "open"),
+    "round_outcome": ("Kết quả: {outcome}", "Outcome: {outcome}"),
+    "round_outcome_recognised": ("Đạt chuẩn", "Recognised"),
+    "round_outcome_not_recognised": ("Chưa đạt chuẩn", "Not recognised"),
+    "round_outcome_not_registered": ("Không đăng ký", "Not registered"),
+    "round_outcome_not_submitted": ("Không nộp hồ sơ", "Not submitted"),
+    "round_outcome_withdrawn": ("Rút khỏi đợt", "Withdrawn"),
+    "round_registered": ("Đã đăng ký", "Registered"),
+    "round_assessed": ("Hội đồng đã đánh giá", "Assessed by the council"),
+    "round_submitted": ("Đã nộp hồ sơ", "Dossier submitted"),
+    "round_share_percent": ("Tỷ lệ đạt chuẩn (%)", "Share recognised (%)"),
     "closed": ("Đã kết thúc", "Closed"),
     "when": ("Thời điểm", "When"),
     "event": ("Sự kiện", "Event"),
@@ -150,6 +178,32 @@ TEXT: dict[str, tuple[str, str]] = {
         "The form is stale or was sent from another site (its CSRF token is missing or wrong). Nothing was changed. "
         "Open the page again and send it again.",
     ),
+    # a case waiting with no task for its stage to open; the journal's actions on a case's timeline
+    "standing_striving": ("Đang phấn đấu — tự đánh giá mở ngày {day}", "Striving — self-assessment opens on {day}"),
+    "standing_awaiting_registration": (
+        "Chờ mở đăng ký — mở ngày {day}",
+        "Waiting for registration to open — opens on {day}",
+    ),
+    "line_striving": ("Đang phấn đấu", "Striving"),
+    "line_awaiting_registration": ("Chờ mở đăng ký", "Waiting for registration to open"),
+    "action_case_opened": ("Mở hồ sơ", "Case opened"),
+    "action_stage_opened": ("Mở bước {stage}", "{stage} opened"),
+    "action_completed": ("Hoàn thành bước {stage}", "{stage} completed"),
+    "action_authority_changed": ("Chuyển thẩm quyền từ ngày {on}", "Authority changed as of {on}"),
+    "action_commendation_checked": ("Xét khen thưởng", "Commendation checked"),
+    "action_commendation_due": ("Đến hạn xét khen thưởng", "Commendation due"),
+    "action_deadline_closed": ("Kết thúc do hết hạn", "Closed when the deadline passed"),
+    "action_task_reminded": ("Nhắc việc", "Reminder sent"),
+    "action_task_escalated": ("Chuyển cấp", "Escalated"),
+    "action_task_stuck": ("Việc bị kẹt", "Task stuck"),
+    "action_task_nudged": ("Nhắc việc theo yêu cầu", "Reminder on request"),
+    "action_due_extended": ("Gia hạn", "Due date extended"),
+    "action_task_reassigned": ("Giao lại việc", "Task reassigned"),
+    "action_case_held": ("Tạm dừng hồ sơ", "Case put on hold"),
+    "action_case_released": ("Tiếp tục hồ sơ", "Case released"),
+    "action_case_withdrawn": ("Rút khỏi đợt đánh giá", "Withdrawn from the round"),
+    "profile_district": ("Quy trình cấp huyện (đến 30/06/2025)", "District procedure (until 30/06/2025)"),
+    "profile_two-tier": ("Quy trình chính quyền hai cấp (từ 01/07/2025)", "Two-tier procedure (from 01/07/2025)"),
     # OIDC sign-in
     "signin_with": ("Đăng nhập bằng {name}", "Sign in with {name}"),
     "identity_provider": ("tài khoản định danh", "the identity provider"),
@@ -235,3 +289,6 @@ class Translator:
     def stage(self, stage: str) -> str:
         pair = STAGES.get(stage)
         return pair[self._i] if pair else stage
+
+    def role(self, role: str) -> str:
+        return ROLE_NAMES[self.lang].get(role, role)

@@ -28,7 +28,9 @@ OPEN_WAIT_SECONDS = 60.0  # a province opens in seconds; past this the answer is
     response_model=OpenRoundOut,
     summary="Open a round for a province: its round workflow starts one case per unit (idempotent)",
     description="Only a round that lies ahead opens: of the rule set in force, the current assessment or one of the "
-    "next `XPTT_ROUNDS_OPEN_AHEAD` (default 1); any other round is refused with 422 naming `round_id`.",
+    "next `XPTT_ROUNDS_OPEN_AHEAD` (default 1); any other round is refused with 422 naming `round_id`. "
+    "`rehearsal_opens_on` (YYYY-MM-DD, within a year of today) opens a rehearsal: the round's calendar moved so that "
+    "self-assessment opens that day; any other value is refused with 422 naming `rehearsal_opens_on`.",
     responses={
         202: {"model": OpenRoundOut, "description": "still opening: follow the progress route"},
         **problems(403, 503),

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from domain.round_report import RoundProgress, RoundReport
 from services.fields import PROVINCE_PATTERN, ROUND_PATTERN
+
+DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_day(value: object) -> date:
+    """A day written YYYY-MM-DD (not a timestamp, not a moment); ValueError with the reason otherwise."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD, e.g. 2027-10-01")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a day of the calendar") from None
+
+
+Day = Annotated[date, BeforeValidator(parse_day)]
 
 
 class OpenRoundRequest(BaseModel):
@@ -19,6 +38,11 @@ class OpenRoundRequest(BaseModel):
 
     round_id: str = Field(pattern=ROUND_PATTERN, description="<rule set id>:<assessment year>, e.g. qd06-2019:2027")
     province: str = Field(pattern=PROVINCE_PATTERN)
+    rehearsal_opens_on: Day | None = Field(
+        default=None,
+        description="a rehearsal: the round's calendar moved whole so that its self-assessment opens this day "
+        "(YYYY-MM-DD, within a year of today in Vietnam); null: the calendar the law keeps",
+    )
 
 
 class OpenRoundOut(BaseModel):
@@ -40,6 +64,13 @@ class ProgressOut(BaseModel):
     overdue: int
     escalated: int
     on_hold: int
+    striving: int = Field(
+        description="registered and striving (đang phấn đấu): stage self_assessment, no task, waiting for the "
+        "self-assessment window to open"
+    )
+    waiting_registration: int = Field(
+        description="opened before the period starts: stage registration, no task, waiting for registration to open"
+    )
     generated_at: datetime
     workflow: RoundProgress | None = Field(
         description="the round workflow's own count, from the milestones each case signals it (registered, submitted, "

@@ -2,18 +2,22 @@
 starts one case per unit), follow its progress, read its report.
 
 A round opens as live cases only while it lies ahead (`live_round`: domain.rounds.check_opening); the API, the
-`xptt round open` command and the Schedule's opening (which opens the round assessed today) agree on it.
+`xptt round open` command and the Schedule's opening (which opens the round assessed today) agree on it. Opened by
+hand as a rehearsal (`rehearsal_opens_on`, `check_rehearsal`), its calendar is moved so that self-assessment opens on
+that day, within a year of today.
 
 Progress and the report are counted from the read model (the cases of the round in the province), so they answer
-for every round however it was opened; with them come the round workflow's own progress (its query) and, once the
-round has closed, the report it recorded (with the share recognised against the province's target).
+for every round however it was opened. Progress counts the cases that wait, with no task, for their stage to open:
+the units striving before self-assessment, the cases of a round opened before its period. With them come the round
+workflow's own progress (its query) and, once the round has closed, the report it recorded (with the share
+recognised against the province's target).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
@@ -24,13 +28,18 @@ from domain.calendar import local_date
 from domain.errors import DomainError
 from domain.round_report import RoundProgress, RoundReport
 from domain.rounds import Round, check_opening, parse_round
+from domain.stages import Stage
 from services.access import Principal, require_admin, require_oversight
 from services.errors import Refusal
 from services.rounds import queries
 from services.rounds.opening import open_round
+from services.rounds.queries import CaseRows
 from services.rounds.report import build_report
 from services.rounds.schemas import OpenRoundOut, OpenRoundRequest, ProgressOut, ReportOut
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
+
+# How far from today a rehearsal may move the round's assessment window: a rehearsal is held in the present.
+REHEARSAL_REACH = timedelta(days=366)
 
 
 def live_round(round_id: str, *, today: date, ahead: int) -> Round:
@@ -42,6 +51,15 @@ def live_round(round_id: str, *, today: date, ahead: int) -> Round:
     except DomainError as exc:
         raise Refusal(422, "invalid_request", f"round_id: {exc}", field="round_id") from None
     return rnd
+
+
+def check_rehearsal(day: date, *, today: date) -> None:
+    """A rehearsal moves the round's calendar so that its self-assessment opens on `day`, which lies in the present:
+    within a year of `today`. ValueError with the reason otherwise."""
+    if abs(day - today) > REHEARSAL_REACH:
+        raise ValueError(
+            f"{day} is more than a year from today ({today}): a rehearsal opens the round's assessment in the present"
+        )
 
 
 async def open_(
@@ -61,6 +79,11 @@ async def open_(
     that lies ahead on `now` opens (`live_round`)."""
     require_admin(principal, req.province)
     live_round(req.round_id, today=local_date(now), ahead=ahead)
+    if req.rehearsal_opens_on is not None:
+        try:
+            check_rehearsal(req.rehearsal_opens_on, today=local_date(now))
+        except ValueError as exc:
+            raise Refusal(422, "invalid_request", f"rehearsal_opens_on: {exc}", field="rehearsal_opens_on") from None
     await session.rollback()  # hold no connection while the round opens
     opening = asyncio.ensure_future(
         open_round(
@@ -70,6 +93,7 @@ async def open_(
             province_code=req.province,
             task_queue=task_queue,
             target_share=req.target_share,
+            rehearsal_opens_on=req.rehearsal_opens_on,
         )
     )
     try:
@@ -126,11 +150,23 @@ async def progress(
         overdue=sum(1 for _, _, t in rows if t is not None and t.due_at is not None and t.due_at < now),
         escalated=sum(1 for _, _, t in rows if t is not None and t.escalation_level),
         on_hold=sum(1 for c, _, _ in rows if c.on_hold),
+        striving=_waiting(rows, Stage.SELF_ASSESSMENT),
+        waiting_registration=_waiting(rows, Stage.REGISTRATION),
         generated_at=now,
         workflow=None,
     )
     counted.workflow = await _workflow_progress(session, temporal, round_id, province)  # after the rows are read
     return counted
+
+
+def _waiting(rows: CaseRows, stage: Stage) -> int:
+    """Open cases at `stage` with no task, waiting for its window to open (`cases.waiting_until`): at self-assessment
+    the units registered and striving, at registration the cases of a round opened before its period starts."""
+    return sum(
+        1
+        for c, _, t in rows
+        if c.status == "open" and c.stage == stage.value and c.waiting_until is not None and t is None
+    )
 
 
 async def _workflow_progress(

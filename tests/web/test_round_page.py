@@ -1,5 +1,6 @@
-"""The round page: progress of an opened round with the recognised share drawn against the target (inline SVG),
-for the province's administrator; refused to a commune officer."""
+"""The round page: progress of an opened round with the recognised share drawn against the target (inline SVG) and
+the cases waiting with no task (units striving, cases waiting for registration to open), for the province's
+administrator; refused to a commune officer."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ async def test_the_round_page_shows_progress_and_the_share_against_the_target(
             html = page.text
             assert "<svg" in html and "104" in html  # the chart, and the province's 104 units
             assert "Hưng Yên" in html or "33" in html
+            # the round's period starts in 2047: every case waits, with no task, for registration to open
+            assert "Chờ mở đăng ký" in html and '<span id="waiting-registration">104</span>' in html, html
+            assert "Đang phấn đấu" in html and '<span id="striving">0</span>' in html
+            english = (await web.get(f"/web/rounds/{ROUND_ID}", params={"province": PROVINCE, "lang": "en"})).text
+            assert "Striving" in english and "Waiting for registration to open" in english
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             await sign_in(web, stack, "commune_officer")
             page = await web.get(f"/web/rounds/{ROUND_ID}", params={"province": PROVINCE})
