@@ -136,8 +136,8 @@ def progress_cmd(round_id: str = ROUND, province: str = PROVINCE) -> None:
         ("overdue", out.overdue),
         ("escalated", out.escalated),
         ("on_hold", out.on_hold),
-        ("round_striving", out.striving),
-        ("round_waiting_registration", out.waiting_registration),
+        ("line_striving", out.striving),
+        ("line_awaiting_registration", out.waiting_registration),
     ):
         table.add_row(T(label), str(n))
     console.print(table)

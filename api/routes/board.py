@@ -1,5 +1,6 @@
 """The administrators' stuck-approvals board (services/board): what is overdue, escalated, on hold, undelivered or
-failing, grouped and counted by unit and stage."""
+failing, grouped and counted by unit and stage; and the open cases by stage, the striving ones (registered, no task
+until self-assessment opens) on a line of their own, never as stuck."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ router = APIRouter(prefix="/v1/board", tags=["administrators"])
 @router.get(
     "",
     response_model=BoardOut,
-    summary="Stuck approvals: overdue, escalated, on hold, failed notifications, failing activities",
+    summary="Stuck approvals: overdue, escalated, on hold, failed notifications, failing activities; open cases by "
+    "stage (striving apart)",
     responses=problems(403, 503),
 )
 async def board(

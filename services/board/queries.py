@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import case, exists, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CaseRow, ProvinceRow, TaskRow, UnitRow
 from db.models_notify import NotificationRow
+from services.cases.schemas import WAITING_STANDINGS
 
 
 async def late_tasks(session: AsyncSession, provinces: list[str], now: datetime) -> list[tuple[TaskRow, str]]:
@@ -57,13 +58,24 @@ async def unit_names(session: AsyncSession, provinces: list[str]) -> dict[str, s
     return {code: name for code, name in rows.all()}
 
 
-async def open_cases_by_stage(session: AsyncSession, provinces: list[str]) -> list[tuple[str, int]]:
-    rows = await session.execute(
-        select(CaseRow.stage, func.count())
-        .where(CaseRow.province_code.in_(provinces), CaseRow.status == "open")
-        .group_by(CaseRow.stage)
+async def open_cases_by_line(session: AsyncSession, provinces: list[str]) -> list[tuple[str, str, int]]:
+    """Open cases by stage, those waiting with no task for their stage to open on lines of their own (`striving`,
+    `awaiting_registration`): (line, stage, count)."""
+    no_task = ~exists().where(TaskRow.case_id == CaseRow.id, TaskRow.status == "open")
+    waiting = CaseRow.waiting_until.is_not(None) & no_task
+    line = case(
+        *((waiting & (CaseRow.stage == stage), literal(name)) for stage, name in WAITING_STANDINGS.items()),
+        else_=CaseRow.stage,
     )
-    return [(stage, n) for stage, n in rows.all()]
+    lines = (
+        select(line.label("line"), CaseRow.stage.label("stage"))
+        .where(CaseRow.province_code.in_(provinces), CaseRow.status == "open")
+        .subquery()
+    )
+    rows = await session.execute(
+        select(lines.c.line, lines.c.stage, func.count()).group_by(lines.c.line, lines.c.stage)
+    )
+    return [(name, stage, n) for name, stage, n in rows.all()]
 
 
 async def rounds_with_cases(session: AsyncSession, provinces: list[str]) -> list[tuple[str, str]]:

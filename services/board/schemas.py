@@ -39,10 +39,23 @@ class BoardGroup(BaseModel):
     max_seconds_in_stage: int | None
 
 
+class StageLine(BaseModel):
+    line: str = Field(
+        description="the stage, or `striving` (registered, at self-assessment with no task until it opens: not "
+        "stuck) or `awaiting_registration` (at registration with no task until the period starts)"
+    )
+    stage: str
+    cases: int
+
+
 class BoardOut(BaseModel):
     generated_at: datetime
     provinces: list[str]
     totals: dict[Reason, int]
+    open_by_stage: list[StageLine] = Field(
+        description="open cases by stage in the order of the procedure, those waiting for their stage to open on "
+        "lines of their own (never counted as stuck)"
+    )
     groups: list[BoardGroup] = Field(description="one per (unit, stage) with anything stuck, most stuck first")
     items: list[StuckItem] = Field(description="the stuck things themselves, longest in stage first (up to `limit`)")
 
@@ -55,12 +68,11 @@ class FailedNotice(FailedNotification):
 
 
 class BoardView(BaseModel):
-    """The board page: the board, with the open cases by stage, the rounds of the provinces and their names."""
+    """The board page: the board (with the open cases by stage), the rounds of the provinces and their names."""
 
     board: BoardOut
     failed_notifications: list[FailedNotice] = Field(
         default_factory=list, description="notifications that failed, newest first (the page's own list)"
     )
-    by_stage: list[tuple[str, int]] = Field(description="open cases by stage, in the order of the procedure")
     rounds: list[tuple[str, str]] = Field(description="(round, province) pairs with cases, latest round first")
     province_names: dict[str, str]

@@ -3,7 +3,9 @@ counted by unit and stage, with the time each has spent in its stage.
 
 Overdue, escalated and held come from the read model (one query each); failed notifications from the outbox;
 cases whose activities keep failing from Temporal (the running cases of the provinces, described for pending
-activities whose attempt has reached `min_attempts`): the read model cannot know what never reached it.
+activities whose attempt has reached `min_attempts`): the read model cannot know what never reached it. A case with
+no task, waiting for its stage to open (a registered unit striving until self-assessment opens), is not stuck: it is
+only counted, on a line of its own among the open cases by stage.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from domain.stages import Stage
 from notify.inbox import FailedNotification
 from services.access import Principal, require_oversight
 from services.board import queries
-from services.board.schemas import BoardGroup, BoardOut, BoardView, FailedNotice, Reason, StuckItem
+from services.board.schemas import BoardGroup, BoardOut, BoardView, FailedNotice, Reason, StageLine, StuckItem
 from services.errors import Refusal
 from workflows.case import STAGE, UNIT_CODE
 
@@ -62,29 +64,35 @@ async def board(
         *(_held_item(case, unit_name, since, now) for case, unit_name, since in held),
         *(_notification_item(note, stage, unit_name) for note, stage, unit_name in undelivered),
     ]
+    by_stage = _stage_lines(await queries.open_cases_by_line(session, provinces))
     if failing:
         names = await queries.unit_names(session, provinces)
         await session.rollback()  # release the connection while Temporal answers
         items += await failing_cases(temporal, provinces, min_attempts=min_attempts, now=now, unit_names=names)
-    return _assemble(now, provinces, items, limit)
+    return _assemble(now, provinces, items, limit, by_stage)
 
 
 async def board_view(
     session: AsyncSession, temporal: Client, principal: Principal, *, province: str | None, now: datetime
 ) -> BoardView:
-    """The board page: the board, the open cases by stage, the rounds of the provinces and the provinces' names, and
-    the notifications that failed (listed apart: they have no time in stage to rank them among the stuck cases)."""
+    """The board page: the board (with the open cases by stage), the rounds of the provinces and the provinces' names,
+    and the notifications that failed (listed apart: they have no time in stage to rank them among the stuck
+    cases)."""
     stuck = await board(session, temporal, principal, province=province, now=now)
-    order = [s.value for s in Stage]
-    counts = await queries.open_cases_by_stage(session, stuck.provinces)
     undelivered = await queries.failed_notifications(session, stuck.provinces)
     return BoardView(
         board=stuck,
         failed_notifications=[_notice(note, name) for note, _, name in undelivered[:FAILED_NOTICES_SHOWN]],
-        by_stage=sorted(counts, key=lambda r: order.index(r[0]) if r[0] in order else 99),
         rounds=await queries.rounds_with_cases(session, stuck.provinces),
         province_names=await queries.province_names(session, stuck.provinces),
     )
+
+
+def _stage_lines(counts: list[tuple[str, str, int]]) -> list[StageLine]:
+    """In the order of the procedure; a stage's waiting line (its task not open yet) before its working one."""
+    order = [s.value for s in Stage]
+    lines = [StageLine(line=line, stage=stage, cases=n) for line, stage, n in counts]
+    return sorted(lines, key=lambda x: (order.index(x.stage) if x.stage in order else 99, x.line == x.stage))
 
 
 def _seconds(since: datetime | None, now: datetime) -> int | None:
@@ -177,7 +185,9 @@ def _notice(note: NotificationRow, unit_name: str | None) -> FailedNotice:
     return FailedNotice(**failed.model_dump(), unit_name=unit_name, code=failure_code(note.last_error))
 
 
-def _assemble(now: datetime, provinces: list[str], items: list[StuckItem], limit: int) -> BoardOut:
+def _assemble(
+    now: datetime, provinces: list[str], items: list[StuckItem], limit: int, by_stage: list[StageLine]
+) -> BoardOut:
     counts: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COLUMN.values(), 0))
     names: dict[str, str] = {}
     oldest: dict[tuple[str, str], int] = {}
@@ -197,7 +207,9 @@ def _assemble(now: datetime, provinces: list[str], items: list[StuckItem], limit
     ]
     groups.sort(key=lambda g: (-sum(counts[(g.unit_code, g.stage)].values()), g.unit_code, g.stage))
     items.sort(key=lambda i: (-(i.seconds_in_stage or 0), i.case_id, i.reason))
-    return BoardOut(generated_at=now, provinces=provinces, totals=totals, groups=groups, items=items[:limit])
+    return BoardOut(
+        generated_at=now, provinces=provinces, totals=totals, open_by_stage=by_stage, groups=groups, items=items[:limit]
+    )
 
 
 def _failures(desc: WorkflowExecutionDescription, min_attempts: int) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from domain.attributes import from_row as from_row  # also taken from here by the cases and inbox services
+from domain.stages import Stage
 
 
 class ScoreOut(BaseModel):
@@ -43,6 +44,16 @@ class AuditOut(BaseModel):
     occurred_at: datetime
 
 
+Standing = Literal["striving", "awaiting_registration"]
+
+# A case with no open task whose stage opens on a later day (`waiting_until`), by the stage it waits at: registered
+# and striving (đang phấn đấu) until self-assessment opens, or at registration before the round's period starts.
+WAITING_STANDINGS: dict[str, Standing] = {
+    Stage.SELF_ASSESSMENT.value: "striving",
+    Stage.REGISTRATION.value: "awaiting_registration",
+}
+
+
 class CaseOut(BaseModel):
     id: str
     unit_code: str
@@ -61,6 +72,15 @@ class CaseOut(BaseModel):
     opened_at: datetime
     updated_at: datetime
     closed_at: datetime | None
+    waiting_until: datetime | None = Field(
+        description="when the task of the case's stage opens, while it has none yet (00:00 Asia/Ho_Chi_Minh): a "
+        "registered unit strives until self-assessment opens (1 October by default); a round opened before its "
+        "period waits for registration to open"
+    )
+    standing: Standing | None = Field(
+        description="`striving`: registered, at self-assessment with no task until `waiting_until`; "
+        "`awaiting_registration`: at registration with no task until `waiting_until`; null otherwise"
+    )
     scores: list[ScoreOut]
     tasks: list[CaseTaskOut]
     journal: list[AuditOut]

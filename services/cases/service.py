@@ -3,6 +3,8 @@ Update the case workflow validates). The export of a case (an offline-verifiable
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,10 +12,19 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from contracts import CaseStatus, WithdrawInput
-from db.models import CaseRow
+from db.models import CaseRow, TaskRow
 from services.access import Principal, require_admin, require_read, signed
 from services.cases import queries
-from services.cases.schemas import AuditOut, CaseOut, CaseTaskOut, ScoreOut, TimelineOut, from_row
+from services.cases.schemas import (
+    WAITING_STANDINGS,
+    AuditOut,
+    CaseOut,
+    CaseTaskOut,
+    ScoreOut,
+    Standing,
+    TimelineOut,
+    from_row,
+)
 from services.cases.timeline import timeline_of
 from services.errors import Refusal
 from services.updates import update_refusal
@@ -29,14 +40,27 @@ async def readable_case(session: AsyncSession, principal: Principal, case_id: st
     return case
 
 
+def waiting_of(case: CaseRow, tasks: Sequence[TaskRow]) -> datetime | None:
+    """When the task of the case's stage opens, for an open case with no open task that waits for it (a closed case
+    may keep the day it waited for in its row: it waits for nothing)."""
+    if case.status != "open" or any(t.status == "open" for t in tasks):
+        return None
+    return case.waiting_until
+
+
 async def get_case(session: AsyncSession, principal: Principal, case_id: str) -> CaseOut:
     case = await readable_case(session, principal, case_id)
+    tasks = await queries.tasks_of(session, case.id)
+    waiting = waiting_of(case, tasks)
+    standing: Standing | None = WAITING_STANDINGS.get(case.stage) if waiting else None
     return from_row(
         CaseOut,
         case,
         unit_name=await queries.unit_name(session, case),
+        waiting_until=waiting,
+        standing=standing,
         scores=[from_row(ScoreOut, s) for s in await queries.scores_of(session, case.id)],
-        tasks=[from_row(CaseTaskOut, t) for t in await queries.tasks_of(session, case.id)],
+        tasks=[from_row(CaseTaskOut, t) for t in tasks],
         journal=[from_row(AuditOut, a) for a in await queries.journal_of(session, case.id)],
     )
 

@@ -37,7 +37,7 @@ async def board_page(
         principal=principal,
         admin=bool(admin_provinces(principal)),
         stages=[s.value for s in Stage if s not in (Stage.CLOSED,)],
-        **dict(view),  # the board, the open cases by stage, the rounds, the provinces' names, failed notifications
+        **dict(view),  # the board (with the open cases by stage), the rounds, the provinces' names, failed notices
     )
 
 
