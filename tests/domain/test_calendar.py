@@ -89,7 +89,8 @@ def test_add_working_days_never_lands_on_a_weekend_or_holiday(start: date, n: in
 def test_add_working_days_is_monotonic_in_the_count(start: date, a: int, b: int) -> None:
     low, high = sorted((a, b))
     assert add_working_days(start, low) <= add_working_days(start, high)
-    if low < high:
+    # Strictly later for more days, except that 0 on a day off already is the next working day, as 1 is.
+    if low < high and (low >= 1 or is_working_day(start)):
         assert add_working_days(start, low) < add_working_days(start, high)
 
 
@@ -129,3 +130,9 @@ def test_reminder_falls_the_given_working_days_before_the_due_time() -> None:
     assert reminder_at(due, 0) == due
     with pytest.raises(ValueError):
         reminder_at(datetime(2026, 2, 23, 17, 0), 1)
+
+
+def test_no_working_days_on_a_day_off_is_the_next_working_day_as_one_is() -> None:
+    new_year = date(2024, 1, 1)  # a public holiday, a Monday
+    assert add_working_days(new_year, 0) == add_working_days(new_year, 1) == date(2024, 1, 2)
+    assert add_working_days(date(2024, 1, 2), 0) < add_working_days(date(2024, 1, 2), 1)
