@@ -7,8 +7,10 @@ Two ways, chosen by the token's `alg`:
   make us hammer the provider.
 - HS256 — a token the product issued with the shared secret (`XPTT_JWT_SECRET`, `xptt token`). It must carry a jti;
   with `XPTT_JWT_SERVICE_ONLY` only service tokens (`kind: service`) are accepted.
-Each way is accepted only when it is configured. The token names the official in `sub`; roles and scopes are read
-from the database, never from the token.
+Each way is accepted only when it is configured. A token of the product names the official in `sub`; a token of the
+provider names its subject there, and signs in the official of the directory whose OIDC issuer and subject are the
+token's `iss` and `sub` (when no official has that pair: the official whose id is `sub`, if they have no pair of their
+own; `official_signing_in`). Roles and scopes are read from the database, never from the token.
 
 Every token must carry `sub`, `aud` (`XPTT_JWT_AUDIENCE`; an ID token: the OIDC client id) and an integer `exp`, and
 live no longer than its cap: exp − iat (exp − now without iat, and never counted from a future iat) at most
@@ -27,15 +29,17 @@ import hmac
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import jwt
 import structlog
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.models import OfficialRow
 from infra.settings import Settings
 from infra.tokens import KIND_CLAIM, SERVICE, is_revoked
 from services.fields import ID_PATTERN
@@ -136,13 +140,31 @@ def _parse_jwks(body: Any) -> dict[str, jwt.PyJWK]:
 
 @dataclass(frozen=True)
 class Verified:
-    """What a verified token says: the official, its jti (None: a provider's token without one), when it expires,
-    and whether it is a service token."""
+    """What a verified token says: the official (a provider's token: its subject, until `signing_in` finds the
+    official), its jti (None: a provider's token without one), when it expires, whether it is a service token, and
+    for a provider's token its issuer (`iss`, "" when it names none; None: a token of the product)."""
 
     official_id: str
     jti: str | None
     expires_at: datetime
     service: bool = False
+    issuer: str | None = None
+
+
+async def official_signing_in(session: AsyncSession, issuer: str, subject: str) -> str | None:
+    """The official a provider's (issuer, subject) signs in: the one whose OIDC pair it is; when nobody has that pair,
+    the official whose id is the subject, provided they have no pair of their own (the rule before the directory kept
+    pairs). None: nobody. Whether they are active is `services.access.principal_of`'s to say."""
+    rows = await session.execute(
+        select(OfficialRow.id, OfficialRow.oidc_subject).where(
+            or_(
+                and_(OfficialRow.oidc_issuer == issuer, OfficialRow.oidc_subject == subject),
+                and_(OfficialRow.id == subject, OfficialRow.oidc_issuer.is_(None)),
+            )
+        )
+    )
+    found = {row.oidc_subject is not None: row.id for row in rows}  # True: by the pair
+    return found.get(True) or found.get(False)
 
 
 class TokenVerifier:
@@ -165,10 +187,25 @@ class TokenVerifier:
         self._jwks = jwks
 
     async def authenticate(self, token: str, session: AsyncSession) -> Verified:
-        """A bearer token of the API (or the pages' token sign-in): verified, and its jti not revoked."""
+        """A bearer token of the API (or the pages' token sign-in): verified, its jti not revoked, naming the official
+        it signs in (`signing_in`)."""
         verified = await self.verify(token)
         await self.not_revoked(verified, session)
-        return verified
+        official = await self.signing_in(verified, session)
+        if official is None:
+            raise AuthError(
+                "unknown_official",
+                f"no official signs in as {verified.official_id} of {verified.issuer or 'the provider'}",
+            )
+        return official
+
+    async def signing_in(self, verified: Verified, session: AsyncSession) -> Verified | None:
+        """The token with the official it signs in: a provider's token by its issuer and subject
+        (`official_signing_in`), the product's own by its sub. None: a provider's subject no official signs in as."""
+        if verified.issuer is None:
+            return verified
+        official = await official_signing_in(session, verified.issuer, verified.official_id)
+        return None if official is None else replace(verified, official_id=official)
 
     async def verify(self, token: str) -> Verified:
         """The token's signature, claims and lifetime, or AuthError with the reason (the revoked list aside)."""
@@ -239,7 +276,9 @@ class TokenVerifier:
         jti = claims.get("jti")
         if jti is not None and (not isinstance(jti, str) or not 0 < len(jti) <= MAX_JTI):
             raise AuthError("invalid_token", "the token's jti must be a string of at most 200 characters")
-        return claims, Verified(_subject(claims), jti, datetime.fromtimestamp(exp, UTC), service)
+        iss = claims.get("iss")
+        issuer = None if ours else iss if isinstance(iss, str) else ""
+        return claims, Verified(_subject(claims), jti, datetime.fromtimestamp(exp, UTC), service, issuer)
 
 
 def _lifetime(claims: dict[str, Any], cap: int, *, service: bool) -> int:

@@ -40,8 +40,12 @@ class RequestHygiene(HttpMiddleware):
             if len(body) > MAX_BODY:
                 await _refuse(send, 413, "payload_too_large", f"the body exceeds {MAX_BODY} bytes")
                 return
-        form = dict(scope.get("headers", [])).get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded")
-        if b"\x00" in body or b"\\u0000" in body or (form and b"%00" in body):
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        form = content_type.startswith(b"application/x-www-form-urlencoded")
+        # A file upload (multipart: an officials' spreadsheet) is binary: the route that reads it refuses a NUL in
+        # the text it takes from it (services/officials/rules.py).
+        binary = content_type.startswith(b"multipart/form-data")
+        if not binary and (b"\x00" in body or b"\\u0000" in body or (form and b"%00" in body)):
             await _refuse(send, 422, "invalid_request", "the body contains a NUL character (\\u0000)", "body")
             return
         problem = json_problem(body) if body and _is_json(scope) else None

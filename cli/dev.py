@@ -38,6 +38,7 @@ from infra.embedded import free_port, port_open
 from infra.processes import StackError, Stopped, listens
 from infra.settings import Settings, get_settings
 from infra.stack import Launcher, chosen_port
+from services.seed import SeedError
 
 app = typer.Typer(help="The development stack on this machine.", no_args_is_help=True)
 
@@ -161,7 +162,7 @@ def up(
         launcher.watch()
     except Stopped as stopped:
         console.print(f"\nstopping ({stopped})")
-    except StackError as exc:
+    except (StackError, SeedError) as exc:  # a stack part that did not start; a demo file that did not import
         fail(escape(str(exc)))
     finally:
         launcher.stop()

@@ -1,4 +1,6 @@
 """The demo of `xptt dev up`: two provinces, each with its units and demo officials, and the current round open in both.
+The demo officials come in through the import of the officials' directory, applied by the system, from
+deploy/demo/officials-<province>.csv (services/seed.py): the province's directory journal holds that import.
 
 - The demo province (XPTT_DEMO_PROVINCE, default 33 Hưng Yên) keeps the legal calendar: its units register now
   (registration's anchor has passed, so it is due in the minimum allowance) and then strive with no task until
@@ -155,10 +157,10 @@ async def seed_and_open(
     rnd: Round | None = None,
     today: date | None = None,
 ) -> list[Demo]:
-    """Seed each province's units and demo officials; with `client` and `rnd`, open the round in each (as a rehearsal
-    moved to `today`, default today in Vietnam, in the rehearsal province). Idempotent, as seeding and opening are."""
-    async with sessions() as session, session.begin():
-        seeded = [await seed_demo_province(session, p.code) for p in provinces]
+    """Seed each province's units and import its demo officials (deploy/demo/officials-<code>.csv, services/seed.py);
+    with `client` and `rnd`, open the round in each (as a rehearsal moved to `today`, default today in Vietnam, in the
+    rehearsal province). Idempotent, as seeding, importing and opening are."""
+    seeded = [await seed_demo_province(sessions, p.code) for p in provinces]
     demos = [
         Demo(p, unit, demo_tokens(p, officials, settings))
         for p, (unit, officials) in zip(provinces, seeded, strict=True)

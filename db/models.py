@@ -1,4 +1,5 @@
-"""The read model in PostgreSQL: units, officials, rounds, cases, scores, tasks (the inbox) and the audit journal.
+"""The read model in PostgreSQL: units, officials (and their directory's journal), rounds, cases, scores, tasks (the
+inbox) and the audit journal.
 
 Temporal owns the process state; these tables are written only by activities (and the seed), read by the API.
 """
@@ -11,6 +12,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -20,10 +22,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     func,
+    or_,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -56,26 +62,93 @@ class UnitRow(Base):
 
 
 class OfficialRow(Base):
+    """A person of the officials' directory (services/officials; migration 0011). Never deleted: one who leaves is
+    made inactive. Emails are unique whatever their case; an OIDC issuer and subject go together and name one
+    official."""
+
     __tablename__ = "officials"
+    __table_args__ = (
+        UniqueConstraint("oidc_issuer", "oidc_subject"),
+        CheckConstraint("(oidc_issuer IS NULL) = (oidc_subject IS NULL)", name="oidc_pair"),
+        CheckConstraint("locale IN ('vi', 'en')", name="locale"),
+        Index(
+            "ix_officials_email_lower",
+            func.lower(text("email")),
+            unique=True,
+            postgresql_where=text("email IS NOT NULL"),
+        ),
+    )
     id: Mapped[str] = mapped_column(Text, primary_key=True)
     full_name: Mapped[str] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default="true")
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    position_title: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)  # national form: 10 digits starting 0
+    locale: Mapped[str] = mapped_column(Text, server_default="vi")
+    oidc_issuer: Mapped[str | None] = mapped_column(Text)
+    oidc_subject: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    created_by: Mapped[str | None] = mapped_column(Text)  # an official id; NULL: seeded
+    updated_by: Mapped[str | None] = mapped_column(Text)
 
 
 class RoleAssignmentRow(Base):
-    """A role held within a scope: one unit (unit_code set) or a whole province (unit_code NULL)."""
+    """A role held within a scope: one unit (unit_code set) or a whole province (unit_code NULL), from `valid_from`
+    to `valid_until` (days, inclusive; NULL: open-ended)."""
 
     __tablename__ = "role_assignments"
     __table_args__ = (
         UniqueConstraint("official_id", "role", "province_code", "unit_code", postgresql_nulls_not_distinct=True),
+        CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from <= valid_until", name="validity"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
     official_id: Mapped[str] = mapped_column(ForeignKey("officials.id"), index=True)
     role: Mapped[str] = mapped_column(Text)
-    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.code"))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+
+    @classmethod
+    def in_force_on(cls, day: date) -> ColumnElement[bool]:
+        """The assignment holds on `day` (a day in Vietnam): started, and not ended before it."""
+        return and_(
+            or_(cls.valid_from.is_(None), cls.valid_from <= day),
+            or_(cls.valid_until.is_(None), cls.valid_until >= day),
+        )
+
+    def holds_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+
+class DirectoryEventRow(Base):
+    """One change to the officials' directory of a province (services/officials/journal.py): (province_code, seq)
+    numbers a province's chain, each row hashed over its content and its predecessor's hash (format
+    `xptt-directory-v1`). Append-only: PostgreSQL refuses UPDATE, DELETE and TRUNCATE (migration 0011)."""
+
+    __tablename__ = "directory_journal"
+    __table_args__ = (
+        UniqueConstraint("province_code", "seq"),
+        CheckConstraint("hash ~ '^[0-9a-f]{64}$'", name="hash_is_sha256_hex"),
+        CheckConstraint("prev_hash ~ '^[0-9a-f]{64}$'", name="prev_hash_is_sha256_hex"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(Text)
+    actor_id: Mapped[str | None] = mapped_column(Text)
+    official_id: Mapped[str | None] = mapped_column(Text, index=True)
+    assignment_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    before: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    after: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class RoundRow(Base):

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from contracts import RecordTransitionInput
 from db.models import OfficialRow, RoleAssignmentRow, UnitRow
 from db.models_notify import NotificationPreferenceRow, NotificationRow
+from domain.calendar import local_date
 from notify.events import Channel, OutboxEvent, outbox_id
 from notify.preferences import DEFAULT, ChannelPlan, Preferences, plan
 from notify.templates import Rendered, render
@@ -62,7 +63,8 @@ def preferences_of(row: NotificationPreferenceRow | None) -> Preferences:
 
 async def resolve_recipients(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
     """Active officials named in the event, or holding one of its roles over its unit (an assignment to that unit
-    or to the whole province); with no unit, every holder of the roles in the province. Ordered by id."""
+    or to the whole province, in force on the event's day); with no unit, every holder of the roles in the
+    province. Ordered by id."""
     who = event.recipients
     conditions: list[ColumnElement[bool]] = []
     if who.official_ids:
@@ -72,6 +74,7 @@ async def resolve_recipients(session: AsyncSession, event: OutboxEvent) -> list[
             RoleAssignmentRow.official_id == OfficialRow.id,
             RoleAssignmentRow.role.in_([r.value for r in who.roles]),
             RoleAssignmentRow.province_code == who.province_code,
+            RoleAssignmentRow.in_force_on(local_date(event.occurred_at)),
         ]
         if who.unit_code is not None:
             scope.append(or_(RoleAssignmentRow.unit_code.is_(None), RoleAssignmentRow.unit_code == who.unit_code))
@@ -94,8 +97,8 @@ async def resolve_recipients_many(session: AsyncSession, events: Sequence[Outbox
     roles = {r.value for e in events for r in e.recipients.roles}
     named = {i for e in events for i in e.recipients.official_ids}
     people: dict[str, Recipient] = {}
-    # (official, role, province, unit or None) of every assignment that may matter
-    holds: list[tuple[str, str, str, str | None]] = []
+    # every assignment that may matter, with its holder
+    holds: list[tuple[str, RoleAssignmentRow]] = []
     if provinces and roles:
         rows = (
             await session.execute(
@@ -111,7 +114,7 @@ async def resolve_recipients_many(session: AsyncSession, events: Sequence[Outbox
         ).all()
         for o, p, a in rows:
             people[o.id] = Recipient(o.id, o.full_name, o.email, preferences_of(p))
-            holds.append((o.id, a.role, a.province_code, a.unit_code))
+            holds.append((o.id, a))
     if named:
         rows_named = (
             await session.execute(
@@ -127,12 +130,14 @@ async def resolve_recipients_many(session: AsyncSession, events: Sequence[Outbox
         who = event.recipients
         wanted = {r.value for r in who.roles}
         ids = {i for i in who.official_ids if i in people}
+        day = local_date(event.occurred_at)
         ids |= {
             official
-            for official, role, province, unit in holds
-            if role in wanted
-            and province == who.province_code
-            and (who.unit_code is None or unit is None or unit == who.unit_code)
+            for official, a in holds
+            if a.role in wanted
+            and a.province_code == who.province_code
+            and (who.unit_code is None or a.unit_code is None or a.unit_code == who.unit_code)
+            and a.holds_on(day)
         }
         out.append([people[i] for i in sorted(ids)])
     return out

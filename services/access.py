@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -28,6 +28,7 @@ from contracts import Acting, Actor
 from db.models import OfficialRow, RoleAssignmentRow
 from domain.access import RoleScope, may_act, may_read
 from domain.actor_assertion import KeyRing, KeyRingError, parse_key_ring, payload_digest, sign
+from domain.calendar import local_date
 from domain.stages import Role
 from infra.settings import get_settings
 from services.errors import Refusal
@@ -48,8 +49,13 @@ class Principal:
         return {s.role for s in self.scopes}
 
 
+def _today() -> date:
+    return local_date(datetime.now(UTC))
+
+
 async def principal_of(session: AsyncSession, official_id: str) -> Principal | None:
-    """The active official with their role assignments (None: unknown or inactive)."""
+    """The active official with the role assignments that hold today in Vietnam (None: unknown or inactive); an
+    assignment not yet begun or already ended (services/officials) gives no role."""
     # One round trip: the official and their assignments (none: one row of NULLs), in the order they were granted.
     rows = (
         await session.execute(
@@ -61,7 +67,10 @@ async def principal_of(session: AsyncSession, official_id: str) -> Principal | N
                 RoleAssignmentRow.province_code,
                 RoleAssignmentRow.unit_code,
             )
-            .outerjoin(RoleAssignmentRow, RoleAssignmentRow.official_id == OfficialRow.id)
+            .outerjoin(
+                RoleAssignmentRow,
+                (RoleAssignmentRow.official_id == OfficialRow.id) & RoleAssignmentRow.in_force_on(_today()),
+            )
             .where(OfficialRow.id == official_id)
             .order_by(RoleAssignmentRow.id)
         )

@@ -1,16 +1,39 @@
-"""Seed the reference data: provinces and units from `vietnam-provinces`, and the demo officials of a province."""
+"""Seed the reference data: provinces and units from `vietnam-provinces`, and the demo officials of a province.
+
+The dev stack (`xptt dev up`) brings its demo officials in as a province brings its own: the import of the officials'
+directory (services/officials/importer.py), applied by the system (`SYSTEM_IMPORTER` in the directory journal), from
+`deploy/demo/officials-<province>.csv`; a province without such a file gets `demo_officials` on its first unit,
+written as such a file. The file is imported once: a later run finds its import in the province's directory journal
+and leaves what the administrators changed since. `seed_officials` writes officials straight into the tables, for the
+tests only.
+"""
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import OfficialRow, ProvinceRow, RoleAssignmentRow, UnitRow
+from db.models import DirectoryEventRow, OfficialRow, ProvinceRow, RoleAssignmentRow, UnitRow
+from domain.access import RoleScope
 from domain.stages import Role
 from domain.units import load_provinces, load_units
+from services.access import Principal
+from services.errors import Refusal
+from services.officials.importer import import_officials
+from services.officials.rules import check_role
+from services.officials.sheets import read_sheet
+
+DEMO_DIR = Path(__file__).resolve().parents[1] / "deploy" / "demo"  # the checkout's: `make run` installs it editable
+SYSTEM_IMPORTER = "system:seed"  # who the directory journal says applied the demo import
+DEMO_HEADER = ("Mã cán bộ", "Họ tên", "Email", "Vai trò", "Mã đơn vị")
 
 
 class SeedError(Exception):
@@ -93,18 +116,93 @@ async def first_unit(session: AsyncSession, province_code: str) -> str:
     return code
 
 
-async def seed_demo_province(session: AsyncSession, province_code: str) -> tuple[str, list[DemoOfficial]]:
-    """The province's units and its demo officials, the commune roles on its first unit: (that unit, the officials).
-    Idempotent."""
-    await seed_units(session, province_code)
-    unit = await first_unit(session, province_code)
-    officials = demo_officials(province_code, unit)
-    await seed_officials(session, officials, province_code)
+async def seed_demo_province(
+    sessions: async_sessionmaker[AsyncSession], province_code: str
+) -> tuple[str, list[DemoOfficial]]:
+    """The province's units, then its demo officials imported (`import_demo_officials`): (the unit of the commune
+    officials, the officials). Idempotent."""
+    async with sessions() as session:
+        async with session.begin():
+            await seed_units(session, province_code)
+        return await import_demo_officials(session, province_code)
+
+
+def demo_file(province_code: str) -> Path:
+    return DEMO_DIR / f"officials-{province_code}.csv"
+
+
+def demo_sheet(province_code: str, unit_code: str) -> bytes:
+    """`demo_officials` as the CSV a province would import (docs/officials.md), for a province with no demo file."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(DEMO_HEADER)
+    for o in demo_officials(province_code, unit_code):
+        writer.writerow([o.id, o.full_name, f"{o.id}@example.invalid", o.role.value, o.unit_code or ""])
+    return out.getvalue().encode()
+
+
+def listed(data: bytes, source: str) -> list[DemoOfficial]:
+    """The officials a demo file lists, one per row, in its order."""
+    try:
+        return [
+            DemoOfficial(v["ma_can_bo"] or "", v["ho_ten"] or "", check_role(v["vai_tro"], "vai_tro"), v["ma_don_vi"])
+            for v in (row.values for row in read_sheet(data).rows)
+        ]
+    except Refusal as exc:
+        raise SeedError(f"{source}: {exc.detail}") from None
+
+
+def system_importer(province_code: str) -> Principal:
+    """The system, administering the province for the demo import alone."""
+    scope = RoleScope(role=Role.ADMIN, province_code=province_code, unit_code=None)
+    return Principal(official_id=SYSTEM_IMPORTER, full_name="hệ thống", scopes=(scope,))
+
+
+async def imported_before(session: AsyncSession, province_code: str, digest: str) -> bool:
+    """Whether the province's directory journal holds an import of the file whose SHA-256 is `digest`."""
+    found = await session.scalar(
+        select(DirectoryEventRow.id)
+        .where(
+            DirectoryEventRow.province_code == province_code,
+            DirectoryEventRow.payload.contains({"source": "import", "file_sha256": digest}),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
+async def import_demo_officials(session: AsyncSession, province_code: str) -> tuple[str, list[DemoOfficial]]:
+    """Import the province's demo file (else `demo_sheet` on its first unit) as the system, unless its directory
+    journal holds that import already: (the unit of the commune officials, the officials the file lists). Commits.
+    A refused row is a SeedError naming it, and nothing is written; rows of officials deactivated since an earlier
+    import are refused and left so (nothing is written then either)."""
+    path = demo_file(province_code)
+    if path.is_file():
+        source, data = str(path), path.read_bytes()
+    else:
+        source, data = "demo_officials", demo_sheet(province_code, await first_unit(session, province_code))
+    officials = listed(data, source)
+    unit = next((o.unit_code for o in officials if o.role == Role.COMMUNE_OFFICER and o.unit_code), None)
+    if unit is None:
+        raise SeedError(f"{source}: no commune officer (Cán bộ văn hóa - xã hội) over a unit")
+    if not await imported_before(session, province_code, hashlib.sha256(data).hexdigest()):
+        now = datetime.now(UTC)
+        report = await import_officials(
+            session, system_importer(province_code), province_code, data, apply=True, now=now
+        )
+        refused = [
+            f"row {o.row}: {o.code} {o.field}={o.value!r}"
+            for o in report.outcomes
+            if o.outcome == "refuse" and o.code != "official_inactive"  # deactivated since: they stay so
+        ]
+        if refused:
+            raise SeedError(f"{source}: the demo officials cannot be imported ({'; '.join(refused)})")
     return unit, officials
 
 
 async def seed_officials(session: AsyncSession, officials: list[DemoOfficial], province_code: str) -> None:
-    """Idempotent: officials and their assignments are keyed by id and (official, role, scope)."""
+    """Straight into the tables, without the directory journal (the tests' fixtures). Idempotent: officials and their
+    assignments are keyed by id and (official, role, scope)."""
     await session.execute(
         insert(OfficialRow)
         .values([{"id": o.id, "full_name": o.full_name, "email": f"{o.id}@example.invalid"} for o in officials])

@@ -1,9 +1,11 @@
-"""What `xptt dev up` leaves on the machine: its secrets and the demo tokens only their owner reads, and a Temporal UI
-that shows the cases but changes nothing."""
+"""What `xptt dev up` leaves on the machine: its secrets and the demo tokens only their owner reads, demo officials
+brought in by the import of the officials' directory from the demo files (once, whatever the restarts), and a
+Temporal UI that shows the cases but changes nothing."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import stat
 import time
@@ -15,17 +17,23 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from typer.testing import CliRunner
 
 from cli import dev, dev_demo, dev_ui, main
-from db.models import CaseRow
+from db.models import CaseRow, DirectoryEventRow, OfficialRow
 from domain.actor_assertion import parse_key_ring
 from domain.calendar import TZ
 from domain.case import case_id_for
 from domain.stages import Stage
+from domain.units import load_units
 from infra.embedded import free_port
 from infra.settings import Settings, get_settings
 from infra.stack import Launcher
+from services.access import principal_of
+from services.officials import service as directory
+from services.officials.journal import verify_directory
+from services.seed import SYSTEM_IMPORTER, demo_file, demo_officials, listed, seed_demo_province
 from tests.support import SECRET, Stack, form_for
 
 
@@ -109,6 +117,57 @@ def test_the_rehearsal_province_is_another_province_than_the_demo_one(
     assert not (tmp_path / "var").exists()
 
 
+@pytest.mark.parametrize(("province", "unit"), [("33", "11953"), ("12", "03388")])
+def test_each_demo_file_lists_the_demo_officials_on_the_first_unit(province: str, unit: str) -> None:
+    """The ids and roles the banner, the tokens and the tests rely on: `demo_officials` on the province's first unit."""
+    assert unit == min(u.code for u in load_units(province))
+    wanted = [(o.id, o.full_name, o.role, o.unit_code) for o in demo_officials(province, unit)]
+    path = demo_file(province)
+    assert [(o.id, o.full_name, o.role, o.unit_code) for o in listed(path.read_bytes(), str(path))] == wanted
+    assert path.read_text(encoding="utf-8").startswith("Mã cán bộ,Họ tên,Chức vụ,Email,")  # the Vietnamese headers
+
+
+async def _journal(sessions: async_sessionmaker[AsyncSession], province: str) -> list[DirectoryEventRow]:
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(DirectoryEventRow).where(DirectoryEventRow.province_code == province).order_by(DirectoryEventRow.seq)
+        )
+        return list(rows)
+
+
+async def test_the_demo_officials_come_in_by_the_import_once_and_restarts_keep_what_changed_since(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    # Hưng Yên from its file; Hà Nội has none: demo_officials on its first unit, imported the same way
+    for province, unit in (("33", "11953"), ("01", min(u.code for u in load_units("01")))):
+        got_unit, officials = await seed_demo_province(sessions, province)
+        assert got_unit == unit
+        assert [o.id for o in officials] == [o.id for o in demo_officials(province, unit)]
+        journal = await _journal(sessions, province)
+        assert {r.actor_id for r in journal} == {SYSTEM_IMPORTER}
+        assert {r.payload["source"] for r in journal} == {"import"}
+        assert [r.action for r in journal].count("official_created") == 7
+        assert [r.action for r in journal].count("role_assigned") == 7
+        async with sessions() as session:
+            assert (await verify_directory(session, province)).ok
+    data = demo_file("33").read_bytes()
+    assert {r.payload["file_sha256"] for r in await _journal(sessions, "33")} == {hashlib.sha256(data).hexdigest()}
+
+    # an administrator deactivates the demo officer; a restart neither fails, nor brings them back, nor writes again
+    async with sessions() as session:
+        admin = await principal_of(session, "demo-admin-33")
+        assert admin is not None
+        await directory.deactivate_official(session, admin, "demo-officer-11953", "nghỉ hưu", now=datetime.now(TZ))
+    before = await _journal(sessions, "33")
+    again = await seed_demo_province(sessions, "33")
+    assert again[0] == "11953" and len(again[1]) == 7
+    assert [r.hash for r in await _journal(sessions, "33")] == [r.hash for r in before]
+    async with sessions() as session:
+        officer = await session.get(OfficialRow, "demo-officer-11953")
+        assert officer is not None and not officer.active
+        assert await session.scalar(select(func.count()).select_from(OfficialRow)) == 14
+
+
 async def _task_at_hand(stack: Stack, headers: dict[str, str], case_id: str, stage: Stage) -> dict[str, Any]:
     """The case's task of `stage` in the inbox of the official `headers` names, once it is there."""
     for _ in range(300):
@@ -157,6 +216,15 @@ async def test_the_dev_stack_opens_the_round_by_the_law_and_as_a_rehearsal_with_
         stack.sessions, provinces, settings, client=stack.client, rnd=rnd, today=today + timedelta(days=9)
     )
     assert [(d.cases, d.rehearsal_opens_on) for d in again] == [(38, today), (104, None)]
+    # the demo officials were imported from the demo files: the commune roles on each province's first unit
+    assert [d.unit_code for d in demos] == ["03388", "11953"]
+    for demo in demos:
+        assert [t.official_id for t in demo.tokens] == [
+            o.id for o in demo_officials(demo.province.code, demo.unit_code)
+        ]
+        journal = await _journal(stack.sessions, demo.province.code)
+        assert journal and {r.actor_id for r in journal} == {SYSTEM_IMPORTER}
+    assert any(r.action == "official_created" for r in await _journal(stack.sessions, "12"))
 
     # Each commune officer has the registration at hand; once registered, the rehearsal's self-assessment opens at
     # once, while the round on the legal calendar strives until 1 October.

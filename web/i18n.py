@@ -214,6 +214,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "dir_kind_missing": ("thiếu dòng", "row missing"),
     "dir_kind_broken_link": ("dòng trước bị thay", "predecessor replaced"),
     "dir_kind_bad_genesis": ("sai điểm khởi đầu", "bad genesis"),
+    # the officials' page (/web/officials)
+    "officials": ("Danh bạ cán bộ", "Officials"),
+    "officials_title": ("Danh bạ cán bộ — {province}", "Officials — {province}"),
+    "officials_counts": ("{active} đang hoạt động / {total} cán bộ", "{active} active of {total} officials"),
+    "officials_read_only": (
+        "Trang chỉ để xem. Danh bạ được thay đổi bằng tệp nhập (CSV, XLSX), API hoặc lệnh xptt officials.",
+        "This page only reads. The directory changes through an import (CSV, XLSX), the API or xptt officials.",
+    ),
+    "officials_none": ("Tỉnh chưa có cán bộ nào trong danh bạ.", "The province has no officials in the directory."),
+    "dir_open_ended": ("không thời hạn", "open-ended"),
+    "dir_not_in_force": ("không có hiệu lực hôm nay", "not in force today"),
     "bad_token": ("Mã truy cập không hợp lệ", "The token was not accepted"),
     "error": ("Lỗi", "Error"),
     "nothing_stuck": ("Không có gì bị vướng.", "Nothing is stuck."),

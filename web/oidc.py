@@ -1,10 +1,11 @@
 """Sign-in with the OIDC provider: `/web/oidc/login` sends the browser to the provider's authorization endpoint (code
 flow, PKCE S256, state, nonce; the three secrets wait in a short-lived HttpOnly cookie), `/web/oidc/callback` checks the
 state, exchanges the code at the token endpoint, verifies the ID token (issuer, the client id as audience, nonce,
-expiry, lifetime, signature) and signs the official in as the token sign-in does: a server-side session, never the
-token, in the cookie. Each refusal is a page in the page's language that says which step failed. Both routes are GETs
-(the provider's redirect back is a top-level navigation); the state cookie ties the callback to this browser's own
-sign-in, so another site cannot complete a sign-in in it."""
+expiry, lifetime, signature) and signs in, as the token sign-in does, the active official whose OIDC issuer and subject
+are the token's (when no official has that pair: the one whose id is `sub`, if they have no pair of their own): a
+server-side session, never the token, in the cookie. Each refusal is a page in the page's language that says which
+step failed. Both routes are GETs (the provider's redirect back is a top-level navigation); the state cookie ties the
+callback to this browser's own sign-in, so another site cannot complete a sign-in in it."""
 
 from __future__ import annotations
 
@@ -137,12 +138,13 @@ async def oidc_callback(
     except AuthError as exc:
         status = 503 if exc.status == 503 else 401
         return refusal(request, status, "oidc_token", detail=f"{exc.code}: {exc.detail}")
-    official_id = verified.official_id
-    principal = await principal_of(session, official_id)
-    if principal is None:
-        return refusal(request, 403, "oidc_unknown", detail=f"sub {official_id}", sub=official_id)
+    subject = verified.official_id
+    official = await verifier.signing_in(verified, session)  # by (iss, sub); the pair-less official named sub else
+    principal = await principal_of(session, official.official_id) if official is not None else None
+    if official is None or principal is None:
+        return refusal(request, 403, "oidc_unknown", detail=f"sub {subject}", sub=subject)
     response = RedirectResponse(next_path, status_code=303)
-    await start_session(request, response, session, verified, via="oidc")
+    await start_session(request, response, session, official, via="oidc")
     response.delete_cookie(ATTEMPT_COOKIE, path=ATTEMPT_PATH)
-    log.info("web_oidc_signed_in", official_id=official_id)
+    log.info("web_oidc_signed_in", official_id=official.official_id, subject=subject)
     return response

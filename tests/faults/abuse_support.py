@@ -5,12 +5,15 @@ bad inputs hypothesis draws for every Update and every route."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import httpx
 from fastapi import FastAPI
@@ -24,15 +27,31 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from contracts import Actor, CaseResult, StartCaseInput
-from db.models import AuditEventRow, CaseRow, CriterionScoreRow, TaskRow
+from db.models import AuditEventRow, CaseRow, CriterionScoreRow, RoleAssignmentRow, TaskRow
 from db.models_notify import NotificationRow
 from domain.access import RoleScope, may_act, may_read
 from domain.case import case_id_for
 from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType, Role, Stage
+from domain.units import load_units
+from services.errors import Refusal
+from services.fields import ID_PATTERN
+from services.officials.rules import (
+    DISTRICT_ROLES,
+    PROVINCE_ROLES,
+    check_email,
+    check_locale,
+    check_official_id,
+    check_phone,
+    check_role,
+    clean_official,
+    folded,
+)
+from services.officials.sheets import COLUMNS
 from services.rounds.opening import ensure_round
 from services.seed import demo_officials, seed_officials
+from tests.officials.support import snapshot as directory_snapshot
 from tests.support import PROVINCE, Stack, form_for, fresh_unit, sign_json, token_for
 from workflows.case import RecognitionCaseWorkflow
 
@@ -45,11 +64,13 @@ CRITERIA = [c.number for c in RULE_SET.criteria]
 # -- what the database and Temporal hold -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Snapshot:
-    """Row counts of every table a transition writes, and the open tasks as they stand (due, holder, escalation)."""
+    """Row counts of every table a transition writes, the open tasks as they stand (due, holder, escalation), and
+    everything the officials' directory holds (officials, their assignments, its journal)."""
 
     counts: dict[str, int]
     tasks: tuple[tuple[Any, ...], ...]
     cases: tuple[tuple[Any, ...], ...]
+    directory: dict[str, Any]
 
 
 async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
@@ -71,7 +92,9 @@ async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
                 )
             )
         ).all()
-    return Snapshot(counts, tuple(tuple(t) for t in tasks), tuple(tuple(c) for c in cases))
+    return Snapshot(
+        counts, tuple(tuple(t) for t in tasks), tuple(tuple(c) for c in cases), await directory_snapshot(sessions)
+    )
 
 
 async def case_rows(sessions: async_sessionmaker[AsyncSession], case_id: str) -> dict[str, int]:
@@ -464,6 +487,12 @@ ROUTE_KEYS: tuple[tuple[str, str], ...] = (
     ("POST", "/web/tasks/{task_id}/preview"),
     ("POST", "/web/tasks/{task_id}"),
     ("POST", "/web/bulk/extend-due"),
+    ("POST", "/v1/officials"),
+    ("PATCH", "/v1/officials/{official_id}"),
+    ("POST", "/v1/officials/import"),
+    ("POST", "/v1/officials/{official_id}/deactivate"),
+    ("POST", "/v1/officials/{official_id}/roles"),
+    ("POST", "/v1/officials/{official_id}/roles/{assignment_id}/end"),
 )
 
 
@@ -556,6 +585,7 @@ class BadRequest:
     role: Role | None = Role.ADMIN  # whose token (None: none)
     parked: Stage = Stage.REGISTRATION  # whose case's officials
     web: bool = False  # signed in by cookie, with the form's CSRF token
+    files: dict[str, tuple[str, bytes, str]] | None = None  # a multipart upload: field → (name, content, type)
 
 
 FILTER_KEYS = frozenset(
@@ -618,7 +648,314 @@ def _bulk(
     return _spoil_body(good, kinds, required).map(lambda b: BadRequest("POST", path, json=b))
 
 
-def route_fuzz(parked: dict[Stage, Parked]) -> dict[tuple[str, str], st.SearchStrategy[BadRequest] | None]:
+# -- bad requests to the officials' directory (services/officials, docs/officials.md) --------------------------------
+PROVINCE_UNITS = frozenset(u.code for u in load_units(PROVINCE))
+CONTROLS = [chr(c) for c in range(1, 32)] + ["\x7f"]
+
+
+def _nul_free(min_size: int = 0, max_size: int = 40) -> st.SearchStrategy[str]:
+    alphabet = st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))
+    return st.text(alphabet=alphabet, min_size=min_size, max_size=max_size)
+
+
+# Text with a control character inside it (trimming cannot take it away).
+CONTROL_TEXT = st.tuples(_nul_free(max_size=8), st.sampled_from(CONTROLS), _nul_free(max_size=8)).map(
+    lambda p: f"a{p[0]}{p[1]}{p[2]}b"
+)
+
+
+def _refused(check: Callable[[Any], Any], value: Any) -> bool:
+    """Whether the directory's own check (services/officials/rules.py) refuses the value: the fuzz sends only those."""
+    try:
+        check(value)
+    except Refusal:
+        return True
+    return False
+
+
+def _bad_text(check: Callable[[Any], Any], candidates: st.SearchStrategy[Any], limit: int) -> st.SearchStrategy[Any]:
+    """Values of a text field the API refuses: candidates `check` refuses, text longer than the API takes (`limit`),
+    and values that are not text."""
+    return st.one_of(
+        candidates.filter(lambda v: _refused(check, v)), _nul_free(min_size=limit + 1, max_size=limit + 20), NOT_STR
+    )
+
+
+def _detail(name: str) -> Callable[[Any], Any]:
+    """The check of one of an official's details, the others left out."""
+    return lambda v: clean_official({"full_name": "Nguyễn Văn A", name: v})
+
+
+BAD_EMAIL = _bad_text(
+    check_email,
+    st.one_of(
+        st.sampled_from(
+            [
+                *("không-phải-email", "lan@", "@hungyen.gov.vn", "lan@@hungyen.gov.vn", "lan nt@hungyen.gov.vn"),
+                *("lan@hungyen", "lan@hungyen.v", "lan@-hungyen.vn", "l" * 65 + "@hungyen.gov.vn"),
+                "a@" + "b" * 260 + ".vn",  # longer than an address may be
+            ]
+        ),
+        _nul_free(),
+        CONTROL_TEXT.map(lambda t: f"{t}@hungyen.gov.vn"),
+    ),
+    400,
+)
+BAD_PHONE = _bad_text(
+    check_phone,
+    st.one_of(
+        st.sampled_from(["12", "0012345678", "091234567", "09123456789", "+85912345678", "0912 345 67a", "số máy"]),
+        st.from_regex(r"\A\+?[0-9 .\-]{1,16}\Z"),
+        _nul_free(),
+    ),
+    80,
+)
+BAD_LOCALE = _bad_text(
+    check_locale, st.one_of(st.sampled_from(["fr", "vi-VN", "tiếng Việt", "en_US", "VIE"]), _nul_free(max_size=10)), 10
+)
+BAD_DETAILS: dict[str, st.SearchStrategy[Any]] = {
+    "full_name": _bad_text(
+        _detail("full_name"), st.one_of(st.sampled_from([None, "", "   ", "\t\n", "a" * 201]), CONTROL_TEXT), 400
+    ),
+    "position_title": _bad_text(_detail("position_title"), st.one_of(st.just("a" * 201), CONTROL_TEXT), 400),
+    "phone": BAD_PHONE,
+    "locale": BAD_LOCALE,
+    # one of the pair without the other (the officials fuzzed have neither)
+    "oidc_issuer": _bad_text(_detail("oidc_issuer"), st.one_of(_nul_free(min_size=1), CONTROL_TEXT), 1000),
+    "oidc_subject": _bad_text(_detail("oidc_subject"), st.one_of(_nul_free(min_size=1), CONTROL_TEXT), 1000),
+}
+BAD_ROLE = _bad_text(
+    check_role, st.one_of(st.sampled_from(["", "  ", "thủ tướng", "cán bộ", "quản trị"]), _nul_free(max_size=30)), 200
+)
+BAD_UNIT = st.one_of(
+    _nul_free(max_size=8).filter(lambda s: not re.fullmatch(r"[0-9]{5}", s)),  # not a unit code
+    st.from_regex(r"\A[0-9]{5}\Z").filter(lambda u: u not in PROVINCE_UNITS),  # no unit of the province
+    NOT_STR,
+)
+BAD_PROVINCE = st.one_of(
+    NOT_STR,
+    _nul_free(max_size=4).filter(lambda s: not re.fullmatch(r"[0-9]{2}", s)),
+    st.sampled_from([OTHER_PROVINCE, "00", "99"]),  # one the administrator does not administer: 403
+)
+BAD_REASON = st.one_of(LONG, NOT_STR)
+DAY = st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1))
+
+
+def _bad_role(good: dict[str, Any], extra: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[Any]:
+    """A role to give that the directory refuses: `good` (a commune role over a unit of the province, and for a
+    request its province) with one field spoiled, a provincial role over a unit, a district role still held after
+    the district level ended, or a last day before the first."""
+    unit = good["unit_code"]
+    rest = {k: v for k, v in good.items() if k not in ("role", "unit_code")}
+    kinds = {
+        "role": BAD_ROLE,
+        "unit_code": st.one_of(BAD_UNIT, st.none()),  # none: a commune role over no unit
+        "valid_from": NOT_DATE,
+        "valid_until": NOT_DATE,
+        **extra,
+    }
+    return st.one_of(
+        _spoil_body(good, kinds, [k for k in ("province", "role", "unit_code") if k in good]),
+        st.sampled_from(sorted(r.value for r in PROVINCE_ROLES)).map(lambda r: {**rest, "role": r, "unit_code": unit}),
+        st.tuples(
+            st.sampled_from(sorted(r.value for r in DISTRICT_ROLES)),
+            st.one_of(st.none(), st.dates(min_value=date(2025, 7, 1), max_value=date(2100, 1, 1))),
+        ).map(lambda p: {**rest, "role": p[0], "valid_until": p[1] and p[1].isoformat()}),
+        st.tuples(DAY, st.integers(min_value=1, max_value=3650)).map(
+            lambda p: {**good, "valid_from": p[0].isoformat(), "valid_until": (p[0] - timedelta(p[1])).isoformat()}
+        ),
+    )
+
+
+def _sheet(header: list[str], rows: list[list[Any]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows([header, *rows])
+    return out.getvalue().encode()
+
+
+def _import(
+    data: bytes, *, apply: Any = "true", province: Any = PROVINCE, name: str = "can-bo.csv", part: str = "file"
+) -> BadRequest:
+    query = urlencode({"province": province, "apply": apply})
+    return BadRequest("POST", f"/v1/officials/import?{query}", files={part: (name, data, "text/csv")})
+
+
+def _bad_import(reg: Parked) -> st.SearchStrategy[BadRequest]:
+    """A spreadsheet the import refuses whole (`invalid_file`: unreadable, a column unknown, missing or twice), one
+    applied with a row refused (`import_refused`: a bad cell, a row twice, an official's details differing between
+    rows), a request without a file, or for a province that is not the administrator's."""
+    good = {
+        "ma_can_bo": "fz-nhap",
+        "ho_ten": "Lê Thị Nhập",
+        "email": "nhap@hungyen.gov.vn",
+        "dien_thoai": "0912 345 679",
+        "ngon_ngu": "vi",
+        "vai_tro": "Cán bộ văn hóa - xã hội",
+        "ma_don_vi": reg.unit_code,
+        "hieu_luc_tu": "01/07/2025",
+        "hieu_luc_den": "",
+    }
+    header = list(good)
+
+    def sheet(*rows: dict[str, Any]) -> bytes:
+        return _sheet(header, [[r[c] for c in header] for r in rows])
+
+    bad_day = st.sampled_from(["32/01/2026", "2026-02-30", "hôm nay", "1/13/2026", "01-07-2025", "2026/07/01"])
+    text = st.one_of(_nul_free(max_size=30), CONTROL_TEXT)
+    cells: dict[str, st.SearchStrategy[str]] = {
+        "ma_can_bo": st.one_of(st.sampled_from(["", "-x", "a b", "x" * 201]), text).filter(
+            lambda v: _refused(check_official_id, v)
+        ),
+        "ho_ten": st.one_of(st.sampled_from(["", "   ", "a" * 201]), CONTROL_TEXT),
+        "email": st.one_of(st.sampled_from(["lan@", "lan@hungyen", "a b@x.vn"]), text).filter(
+            lambda v: _refused(check_email, v)
+        ),
+        "dien_thoai": st.sampled_from(["12", "0012345678", "09123456789", "+85912345678", "0912 345 67a"]),
+        "ngon_ngu": st.one_of(st.just("fr"), text).filter(lambda v: _refused(check_locale, v)),
+        "vai_tro": st.one_of(
+            st.one_of(st.just("thủ tướng"), text).filter(lambda v: _refused(check_role, v)),
+            st.sampled_from(["appraiser", "Quản trị viên", "district_appraiser"]),  # not over a unit; ended
+        ),
+        "ma_don_vi": st.one_of(
+            st.sampled_from(["", "abcde", "1234567", "12a45"]),
+            st.from_regex(r"\A[0-9]{5}\Z").filter(lambda u: u not in PROVINCE_UNITS),
+        ),
+        "hieu_luc_tu": bad_day,
+        "hieu_luc_den": st.one_of(bad_day, st.just("30/06/2025")),  # the day before the first
+    }
+    unknown = _nul_free(min_size=1, max_size=20).filter(lambda s: bool(s.strip()) and folded(s) not in COLUMNS)
+    required = ["ma_can_bo", "ho_ten", "vai_tro"]
+    whole = st.one_of(
+        st.binary(max_size=300),
+        st.binary(max_size=300).map(lambda b: b"PK\x03\x04" + b),  # a zip that is no workbook
+        st.sampled_from(required).map(
+            lambda c: _sheet([h for h in header if h != c], [[good[h] for h in header if h != c]])
+        ),
+        unknown.map(lambda u: _sheet([*header, u], [[*good.values(), "x"]])),
+        st.sampled_from(header).map(lambda c: _sheet([*header, c], [[*good.values(), good[c]]])),
+    )
+    rows = st.one_of(
+        st.sampled_from(header).flatmap(lambda c: cells[c].map(lambda v, c=c: sheet({**good, c: v}))),  # type: ignore[misc]
+        st.just(sheet(good, good)),
+        st.just(sheet(good, {**good, "ho_ten": "Lê Thị Khác", "vai_tro": "council_chair"})),
+    )
+    return st.one_of(
+        st.tuples(whole, st.sampled_from(["true", "false"])).map(lambda p: _import(p[0], apply=p[1])),
+        rows.map(lambda data: _import(data)),
+        st.just(_import(sheet(good), part="tep")),
+        st.just(BadRequest("POST", "/v1/officials/import?province=" + PROVINCE, json={"file": "x"})),
+        st.one_of(st.sampled_from([OTHER_PROVINCE, "00", "3", "333"]), _nul_free(max_size=4)).map(
+            lambda p: _import(sheet(good), province=p, apply="false")
+        ),
+        st.sampled_from(["có", "2", "perhaps", "-1", "tru"]).map(lambda a: _import(sheet(good), apply=a)),
+    )
+
+
+def _officials_fuzz(
+    parked: dict[Stage, Parked], held: dict[Role, int]
+) -> dict[tuple[str, str], st.SearchStrategy[BadRequest]]:
+    """Bad requests to every write of the directory, by the province's administrator: on the registration case's
+    commune officer (who holds one role, the commune officer's over the unit: `held`), on officials that do not
+    exist, and on the administrator themselves."""
+    reg = parked[Stage.REGISTRATION]
+    officer, admin = reg.officials[Role.COMMUNE_OFFICER], reg.officials[Role.ADMIN]
+    known = {oid for p in parked.values() for oid in p.officials.values()}
+    nobody = GARBAGE_ID.filter(lambda s: s not in known)
+    taken = f"{reg.officials[Role.COUNCIL_CHAIR]}@example.invalid"  # another official's email (services/seed.py)
+    details = {**BAD_DETAILS, "email": st.one_of(BAD_EMAIL, st.sampled_from([taken, taken.upper()]))}
+    role = {"role": "commune_officer", "unit_code": reg.unit_code}
+    new = {"id": "fz-moi", "province": PROVINCE, "full_name": "Nguyễn Văn Mới", "roles": [role]}
+    new |= {"email": "moi@hungyen.gov.vn", "phone": "0912 345 678", "locale": "vi"}
+    roles = st.one_of(
+        st.just([]),
+        NOT_LIST,
+        st.lists(st.just(role), min_size=51, max_size=53),
+        st.just([role, role]),  # the same role and scope twice
+        _bad_role(role, {}).map(lambda r: [r]),
+        _bad_role(role, {}).map(lambda r: [role, r]),
+    )
+    bad_id = st.one_of(NOT_STR, _nul_free(max_size=30).filter(lambda s: not re.fullmatch(ID_PATTERN[1:-1], s)))
+    assignment = st.one_of(
+        st.integers(max_value=0).map(str),
+        st.integers(min_value=2**53).map(str),
+        _nul_free(min_size=1, max_size=12).filter(lambda s: not any(c.isdigit() for c in s) and s not in {".", ".."}),
+    )
+    roles_of = f"/v1/officials/{officer}/roles"
+
+    def req(method: str, path: str) -> Callable[[Any], BadRequest]:
+        return lambda body: BadRequest(method, path, json=body)
+
+    return {
+        ("POST", "/v1/officials"): _spoil_body(
+            new,
+            {
+                **details,
+                "id": st.one_of(bad_id, st.just(officer)),  # taken: 409
+                "province": BAD_PROVINCE,
+                "roles": roles,
+                "reason": BAD_REASON,
+            },
+            ["id", "province", "full_name", "roles"],
+        ).map(req("POST", "/v1/officials")),
+        ("PATCH", "/v1/officials/{official_id}"): st.one_of(
+            _spoil_body({"position_title": "Công chức Văn hóa - Xã hội"}, {**details, "reason": BAD_REASON}, []).map(
+                req("PATCH", f"/v1/officials/{officer}")
+            ),
+            nobody.map(lambda o: BadRequest("PATCH", f"/v1/officials/{quote(o)}", json={"position_title": "x"})),
+        ),
+        ("POST", "/v1/officials/import"): _bad_import(reg),
+        ("POST", "/v1/officials/{official_id}/deactivate"): st.one_of(
+            _spoil_body({"reason": "chuyển công tác"}, {"reason": st.one_of(st.just(""), BAD_REASON)}, ["reason"]).map(
+                req("POST", f"/v1/officials/{officer}/deactivate")
+            ),
+            nobody.map(lambda o: BadRequest("POST", f"/v1/officials/{quote(o)}/deactivate", json={"reason": "x"})),
+            st.just(BadRequest("POST", f"/v1/officials/{admin}/deactivate", json={"reason": "x"})),  # oneself: 409
+        ),
+        ("POST", "/v1/officials/{official_id}/roles"): st.one_of(
+            st.just({"province": PROVINCE, **role}),  # held already: 409
+            _bad_role({"province": PROVINCE, **role}, {"province": BAD_PROVINCE, "reason": BAD_REASON}),
+        )
+        .map(req("POST", roles_of))
+        .flatmap(
+            lambda r: st.one_of(
+                st.just(r), nobody.map(lambda o: BadRequest("POST", f"/v1/officials/{quote(o)}/roles", json=r.json))
+            )
+        ),
+        ("POST", "/v1/officials/{official_id}/roles/{assignment_id}/end"): st.one_of(
+            _spoil_body({"reason": "hết nhiệm kỳ"}, {"valid_until": NOT_DATE, "reason": BAD_REASON}, []).map(
+                req("POST", f"{roles_of}/{held[Role.COMMUNE_OFFICER]}/end")
+            ),
+            assignment.map(lambda a: BadRequest("POST", f"{roles_of}/{quote(a)}/end", json={})),
+            st.integers(min_value=10**9, max_value=2**53 - 1).map(
+                lambda a: BadRequest("POST", f"{roles_of}/{a}/end", json={})  # no such assignment: 404
+            ),
+            st.just(BadRequest("POST", f"{roles_of}/{held[Role.ADMIN]}/end", json={})),  # another official's: 404
+            nobody.map(
+                lambda o: BadRequest(
+                    "POST", f"/v1/officials/{quote(o)}/roles/{held[Role.COMMUNE_OFFICER]}/end", json={}
+                )
+            ),
+            # the administrator's own administrator role: 409
+            st.just(BadRequest("POST", f"/v1/officials/{admin}/roles/{held[Role.ADMIN]}/end", json={})),
+        ),
+    }
+
+
+async def assignment_ids(sessions: async_sessionmaker[AsyncSession], officials: dict[Role, str]) -> dict[Role, int]:
+    """The assignment of each of these officials (seeded with one role each)."""
+    async with sessions() as session:
+        rows = await session.execute(
+            select(RoleAssignmentRow.official_id, RoleAssignmentRow.id).where(
+                RoleAssignmentRow.official_id.in_(list(officials.values()))
+            )
+        )
+        found = {official_id: aid for official_id, aid in rows}
+    return {role: found[oid] for role, oid in officials.items()}
+
+
+def route_fuzz(
+    parked: dict[Stage, Parked], held: dict[Role, int]
+) -> dict[tuple[str, str], st.SearchStrategy[BadRequest] | None]:
     """A strategy of bad requests for every mutating route (None: the route takes no input at all)."""
     reg = parked[Stage.REGISTRATION]
     now = datetime.now(UTC)
@@ -811,6 +1148,7 @@ def route_fuzz(parked: dict[Stage, Parked]) -> dict[tuple[str, str], st.SearchSt
                 }
             ),
         ).map(lambda f: BadRequest("POST", "/web/bulk/extend-due", form={**f, "apply": "yes"}, web=True)),
+        **_officials_fuzz(parked, held),
     }
 
 
@@ -884,11 +1222,30 @@ def anyone(scopes: list[RoleScope], unit: str) -> bool:
     return True
 
 
+def nobody(scopes: list[RoleScope], unit: str) -> bool:
+    return False
+
+
+def _elsewhere(scopes: list[RoleScope], roles: set[Role]) -> bool:
+    return any(s.role in roles and s.unit_code is None and s.province_code != PROVINCE for s in scopes)
+
+
+def oversees_elsewhere(scopes: list[RoleScope], unit: str) -> bool:
+    """An administrator or auditor of another province: an official of the case's province is not theirs to see."""
+    return _elsewhere(scopes, {Role.ADMIN, Role.AUDITOR})
+
+
+def administers_elsewhere(scopes: list[RoleScope], unit: str) -> bool:
+    """An administrator of another province: an official of the case's province is not theirs to write."""
+    return _elsewhere(scopes, {Role.ADMIN})
+
+
 @dataclass(frozen=True)
 class MatrixRoute:
     """A route as the matrix calls it. `private`: refused callers who cannot read the case get 404 (its existence is
-    private), others 403. `listing`: nobody is refused; the case shows exactly to those the oracle admits. `case`:
-    which of the matrix's cases the route acts on (writes get one each)."""
+    private), others 403. `absent`, instead: refused callers it admits get 404 (what the route names lies outside
+    their provinces), others 403. `listing`: nobody is refused; the case shows exactly to those the oracle admits.
+    `case`: which of the matrix's cases the route acts on (writes get one each). `files`: a multipart upload."""
 
     method: str
     path: str  # the app's route path
@@ -900,10 +1257,18 @@ class MatrixRoute:
     form: dict[str, str] | None = None
     case: str = "read"
     allowed_status: tuple[int, ...] = (200,)
+    absent: Oracle | None = None
+    files: dict[str, tuple[str, bytes, str]] | None = None
 
     @property
     def writes(self) -> bool:
-        return self.method == "POST" and not (isinstance(self.json, dict) and self.json.get("dry_run") is True)
+        return self.method in MUTATING and not (isinstance(self.json, dict) and self.json.get("dry_run") is True)
+
+    def refusal(self, scopes: list[RoleScope], unit: str) -> int:
+        """The status a refused caller gets."""
+        if self.absent is not None:
+            return 404 if self.absent(scopes, unit) else 403
+        return 404 if self.private and not reads(scopes, unit) else 403
 
 
 def matrix_routes(round_id: str) -> list[MatrixRoute]:
@@ -991,7 +1356,113 @@ def matrix_routes(round_id: str) -> list[MatrixRoute]:
             json={"reason": "sáp nhập đơn vị"},
             case="withdraw",
         ),
+        *officials_routes(),
     ]
+
+
+# A dry run of the import: the per-row report, nothing written.
+IMPORT_PROBE = {
+    "file": (
+        "can-bo.csv",
+        _sheet(["ma_can_bo", "ho_ten", "vai_tro"], [["m-nhap-thu", "Nguyễn Văn Thử", "auditor"]]),
+        "text/csv",
+    )
+}
+
+
+def officials_routes() -> list[MatrixRoute]:
+    """The directory (docs/officials.md): read by the province's administrators and auditors (the API and the page),
+    written by its administrators; an official outside the caller's provinces is answered as absent. The writes act
+    on the officials of a case of their own (`{officer}`, its unit's commune officer, and `{chair}`, its council's
+    chair)."""
+    admin = acts_as(Role.ADMIN)
+    r = MatrixRoute
+    q = f"province={PROVINCE}"
+    one = "/v1/officials/{official_id}"
+    roles = "/v1/officials/{official_id}/roles"
+    return [
+        r("GET", "/v1/officials", f"/v1/officials?{q}", oversees),
+        r("GET", one, "/v1/officials/{officer}", oversees, absent=oversees_elsewhere),
+        r("GET", "/v1/officials/journal", f"/v1/officials/journal?{q}", oversees),
+        r("GET", "/v1/officials/journal/verify", f"/v1/officials/journal/verify?{q}", oversees),
+        r("GET", "/web/officials", f"/web/officials?{q}", oversees),
+        r("POST", "/v1/officials/import", f"/v1/officials/import?{q}&apply=false", admin, files=IMPORT_PROBE),
+        # An administrator of another province giving a role there, unknown: the official is not theirs (404),
+        # whatever the role (it is checked only once the caller may write the official).
+        r(
+            "POST",
+            roles,
+            "/v1/officials/{officer}/roles",
+            nobody,
+            absent=administers_elsewhere,
+            json={"province": OTHER_PROVINCE, "role": "thủ tướng"},
+        ),
+        # the writes
+        r(
+            "POST",
+            "/v1/officials",
+            "/v1/officials",
+            admin,
+            case="officials",
+            allowed_status=(201,),
+            json={
+                "id": "{officer}-moi",
+                "province": PROVINCE,
+                "full_name": "Trần Thị Kiểm",
+                "roles": [{"role": "commune_officer", "unit_code": "{unit}"}],
+            },
+        ),
+        r(
+            "PATCH",
+            one,
+            "/v1/officials/{officer}",
+            admin,
+            absent=administers_elsewhere,
+            case="officials",
+            json={"position_title": "Công chức Văn hóa - Xã hội"},
+        ),
+        r(
+            "POST",
+            roles,
+            "/v1/officials/{officer}/roles",
+            admin,
+            case="officials",
+            allowed_status=(201,),
+            json={"province": PROVINCE, "role": "commune_chairman", "unit_code": "{unit}"},
+        ),
+        r(
+            "POST",
+            f"{roles}/{{assignment_id}}/end",
+            "/v1/officials/{officer}/roles/{assignment}/end",
+            admin,
+            absent=administers_elsewhere,
+            case="officials",
+            json={"reason": "hết nhiệm kỳ"},
+        ),
+        r(
+            "POST",
+            f"{one}/deactivate",
+            "/v1/officials/{chair}/deactivate",
+            admin,
+            absent=administers_elsewhere,
+            case="officials",
+            json={"reason": "chuyển công tác"},
+        ),
+    ]
+
+
+async def matrix_context(sessions: async_sessionmaker[AsyncSession], parked: Parked) -> dict[str, str]:
+    """What the matrix's URLs and bodies name of a case: the case, its task and unit, its officials, the commune
+    officer's assignment."""
+    held = await assignment_ids(sessions, parked.officials)
+    return {
+        "case": parked.case_id,
+        "task": parked.task_id,
+        "unit": parked.unit_code,
+        "officer": parked.officials[Role.COMMUNE_OFFICER],
+        "chair": parked.officials[Role.COUNCIL_CHAIR],
+        "assignment": str(held[Role.COMMUNE_OFFICER]),
+    }
 
 
 def fill(value: Any, ctx: dict[str, str]) -> Any:

@@ -54,6 +54,7 @@ from tests.faults.abuse_support import (
     SleepsFirstRecognitionCaseWorkflow,
     Snapshot,
     all_routes,
+    assignment_ids,
     bad_admin_update,
     bad_form,
     bad_nudge,
@@ -61,11 +62,11 @@ from tests.faults.abuse_support import (
     fill,
     handle_of,
     history_counts,
+    matrix_context,
     matrix_routes,
     mutating_routes,
     park,
     problem_of,
-    reads,
     route_fuzz,
     scope_for,
     seed_unit_officials,
@@ -128,7 +129,8 @@ async def abuse(pg_server_url: str, template_database: str, temporal_env: Workfl
         async with running_stack(temporal_env.client, url, make_session_factory(engine)) as stack:
             parked = await asyncio.gather(*(park(stack, s) for s in HUMAN_STAGES))
             by_stage = {p.stage: p for p in parked}
-            abuse = Abuse(url, stack, by_stage, route_fuzz(by_stage))
+            held = await assignment_ids(stack.sessions, by_stage[Stage.REGISTRATION].officials)
+            abuse = Abuse(url, stack, by_stage, route_fuzz(by_stage, held))
             for p in parked:
                 abuse.accepted[p.case_id] = (await history_counts(handle_of(stack.client, p.case_id)))["accepted"]
             yield abuse
@@ -302,7 +304,7 @@ async def _send(abuse: Abuse, req: BadRequest) -> httpx.Response:
         return await abuse.stack.http.request(req.method, req.path, data=form, headers=headers)
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return await abuse.stack.http.request(req.method, req.path, json=req.json, headers=headers)
+    return await abuse.stack.http.request(req.method, req.path, json=req.json, files=req.files, headers=headers)
 
 
 async def _fuzz_route(abuse: Abuse, route: tuple[str, str], data: st.DataObject, variant: str) -> Counter[str]:
@@ -313,7 +315,8 @@ async def _fuzz_route(abuse: Abuse, route: tuple[str, str], data: st.DataObject,
     if target not in abuse.last:
         abuse.last[target] = await snapshot(abuse.stack.sessions)
     resp = await _send(abuse, req)
-    what = f"{req.method} {req.path} {req.json if req.form is None else req.form!r}"[:500]
+    sent = req.files if req.files is not None else req.json if req.form is None else req.form
+    what = f"{req.method} {req.path} {sent!r}"[:500]
     assert resp.status_code < 500, f"{what}: {resp.status_code} {resp.text[:500]}"
     assert 400 <= resp.status_code < 500, f"accepted: {what}: {resp.status_code} {resp.text[:300]}"
     out = problem_of(resp)
@@ -592,6 +595,7 @@ async def test_an_activity_run_again_has_one_effect(abuse: Abuse, fault_report: 
 # -- 6. every role × every route × own unit / other unit / other province --------------------------------------------
 SCENARIO_6 = "6. every role × route × own unit / other unit / other province: refused exactly where access says no"
 MATRIX_ROUND = "qd06-2019:2027"
+REFUSAL_CODES = {"forbidden", "task_not_found", "case_not_found", "official_not_found"}
 
 
 @dataclass
@@ -599,6 +603,7 @@ class MatrixCase:
     parked: Parked
     tokens: dict[tuple[Role, str], str]  # (role, placement) → bearer token
     scopes: dict[tuple[Role, str], list[RoleScope]]
+    ctx: dict[str, str]  # what the routes' URLs and bodies name (abuse_support.matrix_context)
 
 
 async def _matrix_case(abuse: Abuse, name: str) -> MatrixCase:
@@ -612,7 +617,7 @@ async def _matrix_case(abuse: Abuse, name: str) -> MatrixCase:
             await add_official(abuse.stack.sessions, official, role, scope.province_code, scope.unit_code)
             tokens[(role, placement)] = token_for(official)
             scopes[(role, placement)] = [scope]
-    return MatrixCase(parked, tokens, scopes)
+    return MatrixCase(parked, tokens, scopes, await matrix_context(abuse.stack.sessions, parked))
 
 
 async def _call(abuse: Abuse, route: MatrixRoute, token: str, ctx: dict[str, str]) -> httpx.Response:
@@ -625,7 +630,9 @@ async def _call(abuse: Abuse, route: MatrixRoute, token: str, ctx: dict[str, str
             return await abuse.stack.http.post(url, data=form, headers=headers)
         return await abuse.stack.http.get(url, headers=headers)
     headers = {"Authorization": f"Bearer {token}"}
-    return await abuse.stack.http.request(route.method, url, json=fill(route.json, ctx), headers=headers)
+    return await abuse.stack.http.request(
+        route.method, url, json=fill(route.json, ctx), files=route.files, headers=headers
+    )
 
 
 @pytest.mark.scenario(SCENARIO_6)
@@ -651,11 +658,7 @@ async def test_every_role_on_every_route_is_refused_exactly_where_access_says_no
     for phase in ("refusals and reads", "allowed writes"):
         for route in routes:
             case = cases[route.case]
-            ctx = {
-                "case": case.parked.case_id,
-                "task": case.parked.task_id,
-                "officer": case.parked.officials[Role.COMMUNE_OFFICER],
-            }
+            ctx = case.ctx
             before = await snapshot(abuse.stack.sessions)
             for (role, placement), token in case.tokens.items():
                 allowed = route.oracle(case.scopes[(role, placement)], case.parked.unit_code)
@@ -674,12 +677,9 @@ async def test_every_role_on_every_route_is_refused_exactly_where_access_says_no
                         wrong.append(f"{what}, access says yes: {resp.text[:200]}")
                     figures["allowed"] += 1
                 else:
-                    private = route.private and not reads(case.scopes[(role, placement)], case.parked.unit_code)
-                    expected = 404 if private else 403
+                    expected = route.refusal(case.scopes[(role, placement)], case.parked.unit_code)
                     out = problem_of(resp)
-                    if resp.status_code != expected or (
-                        out.code is not None and out.code not in {"forbidden", "task_not_found", "case_not_found"}
-                    ):
+                    if resp.status_code != expected or (out.code is not None and out.code not in REFUSAL_CODES):
                         wrong.append(f"{what}, access says no: expected {expected}: {resp.text[:200]}")
                     figures["refused"] += 1
             if phase == "refusals and reads" and route.writes:

@@ -1,20 +1,25 @@
 """Sign-in with an OIDC provider (authorization code, PKCE, state, nonce) against a small provider served over real
 HTTP on 127.0.0.1: the official lands on their inbox signed in as the token sign-in does, and each way the sign-in
 can fail (state, the provider's error, the token exchange, the ID token, an account that is no official) is a page
-that says so in the page's language and signs nobody in."""
+that says so in the page's language and signs nobody in. An official imported with an OIDC issuer and subject signs in
+by them; one without a pair still signs in by their id as the subject."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+import jwt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from infra.embedded import free_port
-from tests.support import Stack, running_stack
+from services.access import principal_of
+from services.officials import importer, service
+from tests.support import PROVINCE, Stack, running_stack
 from tests.web.oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 
 PROVIDER_NAME = "VNeID (thử nghiệm)"
@@ -198,3 +203,94 @@ async def test_a_provider_out_of_reach_is_a_page_that_says_so(
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             refused_page(await web.get("/web/oidc/login"), 503, "Không kết nối được nhà cung cấp định danh")
             assert "xptt_oidc" not in web.cookies and "xptt_session" not in web.cookies
+
+
+def thu_row(unit: str, issuer: str) -> str:
+    """A commune officer of `unit` who signs in at `issuer` as `thu.bt`, as a province's file lists her."""
+    return (
+        "Mã cán bộ,Họ tên,Chức vụ,Email,Vai trò,Mã đơn vị,Hiệu lực từ,oidc_issuer,oidc_subject\n"
+        f"hy-{unit}-cb,Bùi Thị Thu,Công chức Văn hóa - Xã hội,thu.bt@hungyen.example,Cán bộ văn hóa - xã hội,"
+        f"{unit},01/07/2025,{issuer},thu.bt\n"
+    )
+
+
+async def import_rows(stack: Stack, csv_text: str) -> None:
+    """Apply `csv_text` to the province's directory as its demo administrator."""
+    async with stack.sessions() as session:
+        admin = await principal_of(session, official(stack, "admin"))
+        assert admin is not None
+        report = await importer.import_officials(
+            session, admin, PROVINCE, csv_text.encode(), apply=True, now=datetime.now(UTC)
+        )
+    assert report.applied, report.outcomes
+
+
+async def test_an_official_signs_in_by_their_oidc_subject_and_sees_their_tasks(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with oidc_stack(temporal_env, database_url, sessions) as (stack, provider):
+        unit = stack.unit_code
+        await import_rows(stack, thu_row(unit, provider.issuer))
+        case_id = await stack.start_case()
+        task = await stack.open_task(case_id, "commune_officer")
+
+        # the provider's subject is not an official id: the directory's (issuer, subject) names the official
+        provider.subject = "thu.bt"
+        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30, follow_redirects=True) as web:
+            inbox = await web.get("/web/oidc/login")
+            assert inbox.status_code == 200 and inbox.url.path == "/web/tasks", inbox.text[:800]
+            assert "Bùi Thị Thu" in inbox.text and f'href="/web/tasks/{task["id"]}"' in inbox.text
+            opened = await web.get(f"/web/tasks/{task['id']}")
+            assert opened.status_code == 200 and "Đăng ký" in opened.text
+
+        # an official who has a pair does not sign in by their id as the subject
+        provider.subject = f"hy-{unit}-cb"
+        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
+            refused_page(await web.get(await begin(web)), 403, "Tài khoản chưa được cấp quyền", f"hy-{unit}-cb")
+            assert "xptt_session" not in web.cookies
+        # one without a pair still does (the rule before the directory kept pairs)
+        provider.subject = official(stack, "appraiser")
+        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
+            done = await web.get(await begin(web))
+            assert done.status_code == 303 and "xptt_session" in web.cookies
+
+        # a deactivated official is refused, their pair notwithstanding
+        async with stack.sessions() as session:
+            admin = await principal_of(session, official(stack, "admin"))
+            assert admin is not None
+            await service.deactivate_official(session, admin, f"hy-{unit}-cb", "chuyển công tác", now=datetime.now(UTC))
+        provider.subject = "thu.bt"
+        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
+            refused_page(await web.get(await begin(web)), 403, "Tài khoản chưa được cấp quyền", "thu.bt")
+            assert "xptt_session" not in web.cookies
+
+
+async def test_the_api_takes_the_provider_s_token_by_its_issuer_and_subject_too(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    provider = Provider().start()  # its keys only: the API checks the provider's tokens with XPTT_JWKS_URL
+    settings = {"XPTT_JWKS_URL": f"{provider.issuer}/jwks", "XPTT_JWT_ISSUER": provider.issuer}
+    try:
+        async with running_stack(temporal_env.client, database_url, sessions, settings=settings) as stack:
+            await import_rows(stack, thu_row(stack.unit_code, provider.issuer))
+
+            async def me(subject: str) -> httpx.Response:
+                now = datetime.now(UTC)
+                claims = {"iss": provider.issuer, "sub": subject, "aud": "xptt", "iat": now}
+                token = jwt.encode(
+                    claims | {"exp": now + timedelta(minutes=10)},
+                    provider.key,
+                    algorithm="RS256",
+                    headers={"kid": "k1"},
+                )
+                return await stack.http.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+            found = await me("thu.bt")
+            assert found.status_code == 200, found.text
+            assert found.json()["official_id"] == f"hy-{stack.unit_code}-cb"
+            refused = await me(f"hy-{stack.unit_code}-cb")  # she has a pair: her id is no subject of hers
+            assert refused.status_code == 401 and refused.json()["code"] == "unknown_official", refused.text
+            appraiser = await me(official(stack, "appraiser"))  # no pair: the id as the subject, as before
+            assert appraiser.status_code == 200 and appraiser.json()["official_id"] == official(stack, "appraiser")
+    finally:
+        provider.stop()

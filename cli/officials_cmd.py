@@ -1,0 +1,165 @@
+"""`xptt officials`: the officials' directory of a province — import its spreadsheet (a dry run unless --apply),
+list its officials, verify its journal. In process, over the database only (no Temporal): the import acts as the
+administrator named with --as; list and verify read as the operator over the province.
+
+Exit codes: 0 done; 1 rows refused with --apply (nothing written) or a broken journal; 2 bad input or no database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cli.common import console, database, fail, settings_with_database
+from cli.ops import EXIT_NOT_FOUND, EXIT_PARTIAL, EXIT_USAGE, operator
+from services.access import Principal, principal_of
+from services.errors import Refusal
+from services.officials import importer, service
+from services.officials.rules import role_label
+from services.officials.schemas import AssignmentOut, ImportReport, RowOutcome
+from web.i18n import TEXT, Translator
+
+app = typer.Typer(
+    help="The officials' directory of a province: import its spreadsheet, list its officials, verify its journal.",
+    no_args_is_help=True,
+)
+T = Translator("vi")  # what people read is Vietnamese (web/i18n.py)
+PROVINCE = typer.Option(..., help="two-digit province code, e.g. 33")
+R = TypeVar("R")
+
+
+def _run(work: Callable[[AsyncSession, Principal], Awaitable[R]], *, province: str, official: str | None = None) -> R:
+    """`work(session, principal)`: the active official `official`, else the operator over `province`."""
+    s = settings_with_database()
+
+    async def main() -> R:
+        async with database(s) as sessions, sessions() as session:
+            principal = operator(province) if official is None else await principal_of(session, official)
+            if principal is None:
+                fail(f"official {official} is not registered or not active", EXIT_USAGE)
+            return await work(session, principal)
+
+    try:
+        return asyncio.run(main())
+    except Refusal as exc:
+        fail(f"{exc.detail} ({exc.code})", EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
+    except OSError as exc:
+        fail(f"cannot reach PostgreSQL: {exc}", EXIT_USAGE)
+
+
+def _day(day: date | None) -> str:
+    return day.strftime("%d/%m/%Y") if day else ""
+
+
+def _note(o: RowOutcome) -> str:
+    if o.outcome == "refuse":
+        key = f"dir_{o.code}"
+        return T(key, field=o.field or "", value=o.value or "") if key in TEXT else (o.detail or "")
+    return T("dir_changes", fields=", ".join(o.changes)) if o.changes else ""
+
+
+def _report(report: ImportReport) -> None:
+    state = "dir_dry_run" if not report.apply else "dir_applied" if report.applied else "dir_not_applied"
+    rows = Table(title=f"{T('dir_import_title', province=report.province)} — {T(state)}")
+    for header in ("dir_row", "dir_official_id", "dir_full_name", "dir_role", "unit", "dir_outcome", "note"):
+        rows.add_column(T(header), justify="right" if header == "dir_row" else "left")
+    for o in report.outcomes:
+        role = role_label(o.role) if o.role else ""
+        style = "red" if o.outcome == "refuse" else None
+        rows.add_row(
+            str(o.row),
+            o.official_id or "",
+            o.full_name or "",
+            role,
+            o.unit_code or "",
+            T(f"dir_{o.outcome}"),
+            _note(o),
+            style=style,
+        )
+    console.print(rows)
+    summary = Table()
+    for header in ("dir_rows", "dir_create", "dir_change", "dir_unchanged", "dir_refuse"):
+        summary.add_column(T(header), justify="right")
+    counts = (report.rows, report.created, report.changed, report.unchanged, report.refused)
+    summary.add_row(*(str(n) for n in counts))
+    console.print(summary)
+    if report.applied:
+        console.print(T("dir_journal_rows", n=report.journal_rows), highlight=False)
+    if report.rows and report.unchanged == report.rows:
+        console.print(T("dir_nothing_changes"), highlight=False)
+
+
+@app.command("import")
+def import_cmd(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="the spreadsheet: .csv or .xlsx"),
+    province: str = PROVINCE,
+    as_: str = typer.Option(..., "--as", help="the administrator importing (admin role in the province)"),
+    apply: bool = typer.Option(False, "--apply", help="write it (without it: a dry run that writes nothing)"),
+) -> None:
+    """Import officials and their roles, one row per official and role (docs/officials.md). With --apply, every row
+    is written in one transaction, or nothing when any row is refused (exit 1); importing it again changes nothing."""
+    data = file.read_bytes()
+    report = _run(
+        lambda session, principal: importer.import_officials(
+            session, principal, province, data, apply=apply, now=datetime.now(UTC)
+        ),
+        province=province,
+        official=as_,
+    )
+    _report(report)
+    if apply and not report.applied:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+def _validity(a: AssignmentOut) -> str:
+    parts = [T("dir_from", day=_day(a.valid_from))] if a.valid_from else []
+    if a.valid_until:
+        parts.append(T("dir_until", day=_day(a.valid_until)))
+    return " ".join(parts)
+
+
+@app.command("list")
+def list_cmd(
+    province: str = PROVINCE,
+    inactive: bool = typer.Option(False, "--inactive", help="deactivated officials too"),
+) -> None:
+    """The province's officials with their roles there: one line per role."""
+    officials = _run(
+        lambda session, principal: service.list_officials(
+            session, principal, province, now=datetime.now(UTC), include_inactive=inactive
+        ),
+        province=province,
+    )
+    table = Table(title=T("dir_list_title", province=province))
+    for header in ("dir_official_id", "dir_full_name", "dir_position", "dir_email", "dir_phone", "dir_role", "unit"):
+        table.add_column(T(header))
+    table.add_column(T("dir_validity"))
+    table.add_column(T("dir_status"))
+    for o in officials:
+        status = T("dir_active" if o.active else "dir_inactive")
+        for i, a in enumerate(o.roles or [None]):
+            person = (o.id, o.full_name, o.position_title or "", o.email or "", o.phone or "") if i == 0 else ("",) * 5
+            where = "" if a is None else f"{a.unit_name} ({a.unit_code})" if a.unit_code else T("dir_whole_province")
+            role = (a.role_name, where, _validity(a)) if a is not None else ("", "", "")
+            table.add_row(*person, *role, status if i == 0 else "")
+    console.print(table)
+
+
+@app.command("verify")
+def verify_cmd(province: str = PROVINCE) -> None:
+    """Check the hash chain of the province's directory journal: exit 1 naming the first altered or missing row."""
+    result = _run(lambda session, principal: service.verify(session, principal, province), province=province)
+    if result.first_problem is None:
+        console.print(T("dir_chain_holds", province=province, rows=result.rows), highlight=False)
+        return
+    first = result.first_problem
+    console.print(T("dir_chain_broken", province=province, seq=first.seq, kind=T(f"dir_kind_{first.kind}")))
+    console.print(first.detail, highlight=False)
+    raise typer.Exit(EXIT_PARTIAL)

@@ -1,0 +1,84 @@
+"""`xptt officials import | list | verify` as an operator runs them (a process, over the database only): the dry
+run's table in Vietnamese, an apply with refused rows writing nothing (exit 1), the clean file written, again
+changing nothing; the list; the journal verified, and named broken once a row is altered by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tests.officials.support import (
+    ADMIN,
+    AUDITOR,
+    PROVINCE,
+    UNITS,
+    good_rows,
+    seed_directory,
+    snapshot,
+    to_csv,
+    to_xlsx,
+    with_bad_rows,
+)
+
+XPTT = str(Path(sys.executable).with_name("xptt"))
+
+
+async def xptt(database_url: str, *args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        XPTT,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "220", "NO_COLOR": "1"},
+    )
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
+async def test_import_list_and_verify_from_the_command_line(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    await seed_directory(sessions)
+    mixed, clean = tmp_path / "can-bo-loi.xlsx", tmp_path / "can-bo.csv"
+    mixed.write_bytes(to_xlsx(with_bad_rows()))
+    clean.write_bytes(to_csv(good_rows()))
+    importing = ["officials", "import", "--province", PROVINCE, "--as", ADMIN]
+    before = await snapshot(sessions)
+
+    code, out = await xptt(database_url, *importing, str(mixed))
+    assert code == 0, out
+    assert "chạy thử — chưa ghi gì" in out and "tạo mới" in out and "từ chối" in out
+    assert "Không có đơn vị mã “99999”" in out and "Email “khong-phai-email@” không hợp lệ" in out
+    assert "Chủ tịch UBND cấp xã" in out  # roles as people read them, never their codes
+    assert "commune_chairman" not in out
+
+    code, out = await xptt(database_url, *importing, str(mixed), "--apply")
+    assert code == 1, out
+    assert "không ghi gì: có dòng bị từ chối" in out
+    assert await snapshot(sessions) == before
+
+    code, out = await xptt(database_url, *importing, str(clean), "--apply")
+    assert code == 0, out
+    assert "đã ghi vào danh bạ" in out and f"Số dòng nhật ký đã ghi: {len(good_rows()) + 320}" in out
+    code, out = await xptt(database_url, *importing, str(clean), "--apply")
+    assert code == 0 and "Không có gì thay đổi: danh bạ đã đúng như tệp." in out, out
+
+    code, out = await xptt(database_url, *importing[:-1], AUDITOR, str(clean))
+    assert code == 2 and "forbidden" in out, out
+
+    code, out = await xptt(database_url, "officials", "list", "--province", PROVINCE)
+    assert code == 0, out
+    assert f"hy-{UNITS[0]}-cb" in out and "toàn tỉnh" in out and "từ 01/07/2025" in out
+
+    code, out = await xptt(database_url, "officials", "verify", "--province", PROVINCE)
+    assert code == 0 and "chuỗi băm nguyên vẹn (641 dòng)" in out, out
+    async with sessions() as session, session.begin():
+        await session.execute(text("SET LOCAL session_replication_role = replica"))
+        await session.execute(text("UPDATE directory_journal SET reason = 'sửa tay' WHERE seq = 17"))
+    code, out = await xptt(database_url, "officials", "verify", "--province", PROVINCE)
+    assert code == 1 and "HỎNG tại dòng số 17 (dòng bị sửa)" in out, out
