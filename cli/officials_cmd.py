@@ -1,8 +1,10 @@
 """`xptt officials`: the officials' directory of a province — import its spreadsheet (a dry run unless --apply),
-list its officials, verify its journal. In process, over the database only (no Temporal): the import acts as the
-administrator named with --as; list and verify read as the operator over the province.
+list its officials, check who holds the roles the procedure needs (coverage), verify its journal. In process, over
+the database only (no Temporal): the import acts as the administrator named with --as; list, coverage and verify
+read as the operator over the province.
 
-Exit codes: 0 done; 1 rows refused with --apply (nothing written) or a broken journal; 2 bad input or no database.
+Exit codes: 0 done; 1 rows refused with --apply (nothing written), a broken journal, or a needed role no one holds
+(coverage); 2 bad input or no database.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from cli.common import console, database, fail, settings_with_database
 from cli.ops import EXIT_NOT_FOUND, EXIT_PARTIAL, EXIT_USAGE, operator
 from services.access import Principal, principal_of
 from services.errors import Refusal
-from services.officials import importer, service
+from services.officials import coverage, importer, service
 from services.officials.rules import role_label
 from services.officials.schemas import AssignmentOut, ImportReport, RowOutcome
 from web.i18n import TEXT, Translator
@@ -163,3 +165,25 @@ def verify_cmd(province: str = PROVINCE) -> None:
     console.print(T("dir_chain_broken", province=province, seq=first.seq, kind=T(f"dir_kind_{first.kind}")))
     console.print(first.detail, highlight=False)
     raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command("coverage")
+def coverage_cmd(province: str = PROVINCE) -> None:
+    """Every unit × every role the procedure needs at its current stage, and who holds it today: the gaps as a
+    table; exit 1 when a needed role has no active holder."""
+    out = _run(
+        lambda session, principal: coverage.coverage(session, principal, province, now=datetime.now(UTC)),
+        province=province,
+    )
+    gaps = out.gaps
+    table = Table(title=T("cov_title", province=province, day=_day(out.day)))
+    for header in ("unit", "stage", "dir_role"):
+        table.add_column(T(header))
+    for g in gaps:
+        stage = T.stage(g.stage) if g.stage else T("cov_no_case")
+        table.add_row(f"{g.unit_name} ({g.unit_code})", stage, g.role_name)
+    if gaps:
+        console.print(table)
+    console.print(T("cov_count", units=out.units, gaps=len(gaps), needed=out.needed), highlight=False)
+    if gaps:
+        raise typer.Exit(EXIT_PARTIAL)

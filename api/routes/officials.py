@@ -1,6 +1,7 @@
 """The officials' directory of a province (services/officials): list and read officials, create, change and
 deactivate them, give and end their roles, import the province's spreadsheet (dry run unless `apply=true`), read
-and verify the directory's journal. Administrators of the province write; administrators and auditors read."""
+and verify the directory's journal, check who holds the roles the procedure needs (coverage). Administrators of the
+province write; administrators and auditors read."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Path, Query, UploadFile
 
-from api.deps import PrincipalDep, SessionDep
+from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.problems import problems
 from services.errors import Refusal
 from services.fields import ID_PATTERN, PROVINCE_PATTERN
-from services.officials import importer, service
+from services.officials import coverage, importer, service
+from services.officials.coverage import CoverageOut, DeactivationOut
 from services.officials.schemas import (
     DeactivateRequest,
     DirectoryVerification,
@@ -64,6 +66,16 @@ async def journal(
 )
 async def verify(principal: PrincipalDep, session: SessionDep, province: Province) -> DirectoryVerification:
     return await service.verify(session, principal, province)
+
+
+@router.get(
+    "/coverage",
+    response_model=CoverageOut,
+    summary="Every unit × every role the procedure needs at its stage, who holds it today, and the gaps",
+    responses=problems(403),
+)
+async def coverage_(principal: PrincipalDep, session: SessionDep, province: Province) -> CoverageOut:
+    return await coverage.coverage(session, principal, province, now=_now())
 
 
 @router.post(
@@ -121,14 +133,17 @@ async def patch(
 
 @router.post(
     "/{official_id}/deactivate",
-    response_model=OfficialOut,
-    summary="Deactivate an official (never deleted)",
+    response_model=DeactivationOut,
+    summary="Deactivate an official (never deleted); their open tasks go to another holder of the role",
+    description="Once the deactivation is committed, each open task assigned to the official is reassigned to "
+    "another active holder of its role over its unit (the case's `reassign` Update, signed for you), or left open "
+    "(`left_open`): on the board as no one holds this role when no one does.",
     responses=problems(403, 409),
 )
 async def deactivate(
-    official_id: OfficialId, req: DeactivateRequest, principal: PrincipalDep, session: SessionDep
-) -> OfficialOut:
-    return await service.deactivate_official(session, principal, official_id, req.reason, now=_now())
+    official_id: OfficialId, req: DeactivateRequest, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep
+) -> DeactivationOut:
+    return await service.deactivate_official(session, principal, official_id, req.reason, now=_now(), temporal=temporal)
 
 
 @router.post(

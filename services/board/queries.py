@@ -9,7 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import CaseRow, ProvinceRow, TaskRow, UnitRow
 from db.models_notify import NotificationRow
+from domain.calendar import local_date
 from services.cases.schemas import WAITING_STANDINGS
+from services.officials.queries import held
 
 
 async def late_tasks(session: AsyncSession, provinces: list[str], now: datetime) -> list[tuple[TaskRow, str]]:
@@ -21,6 +23,24 @@ async def late_tasks(session: AsyncSession, provinces: list[str], now: datetime)
             TaskRow.province_code.in_(provinces),
             TaskRow.status == "open",
             (TaskRow.due_at < now) | (TaskRow.escalation_level > 0) | TaskRow.stuck,
+        )
+    )
+    return [(task, name) for task, name in rows.all()]
+
+
+async def unheld_tasks(session: AsyncSession, provinces: list[str], now: datetime) -> list[tuple[TaskRow, str]]:
+    """Open tasks whose role no active official holds today over the unit (or the province), that are not already
+    late (`late_tasks` lists those), each with its unit's name."""
+    rows = await session.execute(
+        select(TaskRow, UnitRow.name)
+        .join(UnitRow, UnitRow.code == TaskRow.unit_code)
+        .where(
+            TaskRow.province_code.in_(provinces),
+            TaskRow.status == "open",
+            TaskRow.due_at.is_(None) | (TaskRow.due_at >= now),
+            TaskRow.escalation_level == 0,
+            ~TaskRow.stuck,
+            ~held(TaskRow.role, TaskRow.province_code, TaskRow.unit_code, local_date(now)),
         )
     )
     return [(task, name) for task, name in rows.all()]

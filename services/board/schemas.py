@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from notify.inbox import FailedNotification
+from services.officials.coverage import CoverageLine
 
-Reason = Literal["overdue", "escalated", "stuck", "on_hold", "failed_notification", "failing_activity"]
+Reason = Literal["overdue", "escalated", "stuck", "on_hold", "failed_notification", "failing_activity", "no_holder"]
 
 
 class StuckItem(BaseModel):
@@ -36,6 +37,7 @@ class BoardGroup(BaseModel):
     on_hold: int
     failed_notifications: int
     failing_activities: int
+    no_holder: int = Field(0, description="open tasks whose role no active official holds over the unit today")
     max_seconds_in_stage: int | None
 
 
@@ -76,3 +78,5 @@ class BoardView(BaseModel):
     )
     rounds: list[tuple[str, str]] = Field(description="(round, province) pairs with cases, latest round first")
     province_names: dict[str, str]
+    role_gaps: int = Field(0, description="unit × role lines the provinces need and no one holds today")
+    first_role_gaps: list[CoverageLine] = Field(default_factory=list, description="the first of those lines")

@@ -1,7 +1,9 @@
 """The administrators' stuck-approvals board: what is overdue, escalated, on hold, undelivered or failing, grouped and
 counted by unit and stage, with the time each has spent in its stage.
 
-Overdue, escalated and held come from the read model (one query each); failed notifications from the outbox;
+Overdue, escalated and held come from the read model (one query each), and so do the open tasks whose role no active
+official holds today over the unit (`no_holder`: "no one holds this role"; a task already overdue, escalated or stuck
+is listed under that reason only); failed notifications from the outbox;
 cases whose activities keep failing from Temporal (the running cases of the provinces, described for pending
 activities whose attempt has reached `min_attempts`): the read model cannot know what never reached it. A case with
 no task, waiting for its stage to open (a registered unit striving until self-assessment opens), is not stuck: it is
@@ -27,6 +29,8 @@ from services.access import Principal, require_oversight
 from services.board import queries
 from services.board.schemas import BoardGroup, BoardOut, BoardView, FailedNotice, Reason, StageLine, StuckItem
 from services.errors import Refusal
+from services.officials.coverage import province_coverage
+from services.officials.rules import role_label
 from workflows.case import STAGE, UNIT_CODE
 
 FAILING_SCAN_LIMIT = 5000
@@ -40,7 +44,9 @@ COLUMN: dict[Reason, str] = {
     "on_hold": "on_hold",
     "failed_notification": "failed_notifications",
     "failing_activity": "failing_activities",
+    "no_holder": "no_holder",
 }
+ROLE_GAPS_SHOWN = 20
 
 
 async def board(
@@ -59,8 +65,10 @@ async def board(
     late = await queries.late_tasks(session, provinces, now)
     held = await queries.held_cases(session, provinces)
     undelivered = await queries.failed_notifications(session, provinces)
+    unheld = await queries.unheld_tasks(session, provinces, now)
     items = [
         *(_task_item(task, unit_name, now) for task, unit_name in late),
+        *(_task_item(task, unit_name, now, reason="no_holder") for task, unit_name in unheld),
         *(_held_item(case, unit_name, since, now) for case, unit_name, since in held),
         *(_notification_item(note, stage, unit_name) for note, stage, unit_name in undelivered),
     ]
@@ -80,11 +88,14 @@ async def board_view(
     cases)."""
     stuck = await board(session, temporal, principal, province=province, now=now)
     undelivered = await queries.failed_notifications(session, stuck.provinces)
+    gaps = [g for p in stuck.provinces for g in (await province_coverage(session, p, now=now)).gaps]
     return BoardView(
         board=stuck,
         failed_notifications=[_notice(note, name) for note, _, name in undelivered[:FAILED_NOTICES_SHOWN]],
         rounds=await queries.rounds_with_cases(session, stuck.provinces),
         province_names=await queries.province_names(session, stuck.provinces),
+        role_gaps=len(gaps),
+        first_role_gaps=gaps[:ROLE_GAPS_SHOWN],
     )
 
 
@@ -128,8 +139,12 @@ def _item(
     )
 
 
-def _task_item(task: TaskRow, unit_name: str, now: datetime) -> StuckItem:
-    reason: Reason = "stuck" if task.stuck else "escalated" if task.escalation_level else "overdue"
+def _task_item(task: TaskRow, unit_name: str, now: datetime, *, reason: Reason | None = None) -> StuckItem:
+    """A late task (overdue, escalated, stuck), or an open task whose role no one holds (`no_holder`, naming the
+    role)."""
+    if reason is None:
+        reason = "stuck" if task.stuck else "escalated" if task.escalation_level else "overdue"
+    detail = f"escalated to {task.escalated_to}" if task.escalated_to else None
     return _item(
         reason,
         task.case_id,
@@ -141,7 +156,7 @@ def _task_item(task: TaskRow, unit_name: str, now: datetime) -> StuckItem:
         task_id=task.id,
         due_at=task.due_at,
         escalation_level=task.escalation_level,
-        detail=f"escalated to {task.escalated_to}" if task.escalated_to else None,
+        detail=role_label(task.role) if reason == "no_holder" else detail,
     )
 
 

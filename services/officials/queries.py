@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from datetime import date
+from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import DirectoryEventRow, OfficialRow, RoleAssignmentRow, UnitRow
@@ -97,3 +99,37 @@ async def journal_entries(
         .limit(limit)
     )
     return list(rows)
+
+
+def holds(role: Any, province_code: Any, unit_code: Any, day: date) -> ColumnElement[bool]:
+    """An assignment of an active official holds `role` on `day` over the unit or its whole province (the arguments
+    are values or the columns of an outer query)."""
+    return and_(
+        RoleAssignmentRow.official_id == OfficialRow.id,
+        OfficialRow.active,
+        RoleAssignmentRow.role == role,
+        RoleAssignmentRow.province_code == province_code,
+        or_(RoleAssignmentRow.unit_code.is_(None), RoleAssignmentRow.unit_code == unit_code),
+        RoleAssignmentRow.in_force_on(day),
+    )
+
+
+def held(role: Any, province_code: Any, unit_code: Any, day: date) -> ColumnElement[bool]:
+    """Someone holds the role over the unit on `day` (`holds`), as a condition of an outer query."""
+    return exists().where(holds(role, province_code, unit_code, day))
+
+
+async def holders(session: AsyncSession, province_code: str, day: date) -> list[tuple[str, str | None, str, str]]:
+    """(role, unit code or None: the whole province, official id, full name) of every assignment of an active
+    official in the province holding on `day`, in official id order."""
+    rows = await session.execute(
+        select(RoleAssignmentRow.role, RoleAssignmentRow.unit_code, OfficialRow.id, OfficialRow.full_name)
+        .join(OfficialRow, OfficialRow.id == RoleAssignmentRow.official_id)
+        .where(
+            RoleAssignmentRow.province_code == province_code,
+            OfficialRow.active,
+            RoleAssignmentRow.in_force_on(day),
+        )
+        .order_by(OfficialRow.id)
+    )
+    return [(role, unit, oid, name) for role, unit, oid, name in rows.all()]

@@ -6,7 +6,9 @@ which units and when; created and changed by the province's administrators only,
 - Writing (create, change, deactivate, give or end a role): administrators of the province (`require_admin`). An
   official is written only by administrators of every province where they hold or held a role; one outside the
   caller's provinces is answered as absent (404).
-- Officials are never deleted: one who leaves is deactivated. Assignments are never removed: they end.
+- Officials are never deleted: one who leaves is deactivated, and the open tasks assigned to them go to another
+  holder of the role, or stay open for the board (services/officials/coverage.py). Assignments are never removed:
+  they end.
 - A refusal (services/errors.Refusal, naming the field) changes nothing; every write appends the directory journal
   in the same transaction (services/officials/journal.py).
 """
@@ -20,12 +22,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
 from db.models import OfficialRow, RoleAssignmentRow
 from domain.calendar import local_date
 from services.access import Principal, admin_provinces, overseen_provinces, require_admin, require_oversight
 from services.errors import Refusal
-from services.officials import queries
+from services.officials import coverage, queries
+from services.officials.coverage import DeactivationOut
 from services.officials.journal import DirectoryVerification, verify_directory
 from services.officials.rules import (
     AssignmentNames,
@@ -235,9 +239,18 @@ async def update_official(
 
 
 async def deactivate_official(
-    session: AsyncSession, principal: Principal, official_id: str, reason: str, *, now: datetime
-) -> OfficialOut:
-    """The official no longer signs in or acts; kept, with their assignments, for the journals that name them."""
+    session: AsyncSession,
+    principal: Principal,
+    official_id: str,
+    reason: str,
+    *,
+    now: datetime,
+    temporal: Client | None = None,
+) -> DeactivationOut:
+    """The official no longer signs in or acts; kept, with their assignments, for the journals that name them. Once
+    that is committed, each open task assigned to them goes to another active holder of its role over its unit
+    through the case's `reassign` Update (signed for the administrator; with `temporal` only), or stays open: on the
+    board as no one holds this role when no one else does."""
     writer = DirectoryWriter(session, actor_id=principal.official_id, now=now)
     async with writing(session):
         row, _, served = await _writable(session, principal, official_id, writer=writer)
@@ -247,7 +260,10 @@ async def deactivate_official(
             raise Refusal(409, "official_inactive", f"official {official_id} is already inactive")
         writer.change_official(row, {"active": False}, provinces=served, action="official_deactivated", reason=reason)
         await writer.finish()
-    return (await _out(session, [row], now=now))[0]
+    out = (await _out(session, [row], now=now))[0]
+    tasks = await coverage.assigned_tasks(session, official_id)
+    done, left = await coverage.hand_over(session, temporal, principal, official_id, tasks, reason=reason, now=now)
+    return DeactivationOut(**dict(out), reassigned=done, left_open=left)
 
 
 async def add_role(

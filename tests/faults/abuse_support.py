@@ -1385,6 +1385,7 @@ def officials_routes() -> list[MatrixRoute]:
         r("GET", one, "/v1/officials/{officer}", oversees, absent=oversees_elsewhere),
         r("GET", "/v1/officials/journal", f"/v1/officials/journal?{q}", oversees),
         r("GET", "/v1/officials/journal/verify", f"/v1/officials/journal/verify?{q}", oversees),
+        r("GET", "/v1/officials/coverage", f"/v1/officials/coverage?{q}", oversees),
         r("GET", "/web/officials", f"/web/officials?{q}", oversees),
         r("POST", "/v1/officials/import", f"/v1/officials/import?{q}&apply=false", admin, files=IMPORT_PROBE),
         # An administrator of another province giving a role there, unknown: the official is not theirs (404),
