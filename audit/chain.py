@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,65 +145,91 @@ class Finding(BaseModel):
     detail: str
 
 
-def check_chain(case_id: str, records: Iterable[JournalRecord]) -> list[Finding]:
-    """Every break in a case's chain, in seq order (the first is the one to report). Empty: the chain holds.
+@dataclass(frozen=True)
+class Link:
+    """A row of a hash chain as the chain's check sees it: its seq, the hash it points at, its stored hash and what
+    its content hashes to now; `row` is the row itself, for the caller's wording."""
 
-    - `missing`: a seq is absent (a row was deleted, or one was added after a gap);
-    - `altered`: a row's content (or seq, or prev_hash) no longer hashes to its stored hash;
-    - `broken_link` / `bad_genesis`: a row hashes to itself but does not point at its predecessor's hash (the
-      predecessor was replaced, hash recomputed) or at the genesis value.
-    """
-    breaks: list[Finding] = []
-    expected_seq = 1
-    previous: JournalRecord | None = None
-    for rec in sorted(records, key=lambda r: r.seq):
+    seq: int
+    prev_hash: str
+    hash: str
+    computed: str
+    row: Any = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Break:
+    """A break of a chain: `missing` (seqs `first_missing` .. `at.seq` − 1 absent), `out_of_order` (a seq repeated),
+    `altered` (`at` no longer hashes to its hash), `bad_genesis` (seq 1 does not point at the genesis value),
+    `broken_link` (`at` hashes to itself but does not point at `previous`)."""
+
+    kind: str
+    at: Link
+    previous: Link | None
+    first_missing: int = 0
+
+
+def chain_breaks(links: Iterable[Link]) -> list[Break]:
+    """Every break of a chain whose seqs run 1, 2, 3 … , in seq order; the case journal and the officials'
+    directory journal (services/officials/journal.py) are both checked by it."""
+    breaks: list[Break] = []
+    expected = 1
+    previous: Link | None = None
+    for link in sorted(links, key=lambda k: k.seq):
+        if link.seq < expected:
+            breaks.append(Break("out_of_order", link, previous))
+            continue
+        if link.seq > expected:
+            breaks.append(Break("missing", link, previous, first_missing=expected))
+        kind = _link_break(link, previous)
+        if kind is not None:
+            breaks.append(Break(kind, link, previous))
+        expected, previous = link.seq + 1, link
+    return breaks
+
+
+def _link_break(link: Link, previous: Link | None) -> str | None:
+    if link.computed != link.hash:
+        return "altered"
+    if link.seq == 1 and link.prev_hash != GENESIS:
+        return "bad_genesis"
+    if previous is not None and link.seq == previous.seq + 1 and link.prev_hash != previous.hash:
+        return "broken_link"
+    return None
+
+
+def check_chain(case_id: str, records: Iterable[JournalRecord]) -> list[Finding]:
+    """Every break in a case's chain (see `chain_breaks`), in seq order (the first is the one to report). Empty: the
+    chain holds. A `broken_link` is reported at the replaced predecessor's seq."""
+    links: list[Link] = []
+    for rec in records:
         if rec.case_id != case_id:
             raise ValueError(f"row seq {rec.seq} belongs to case {rec.case_id}, not {case_id}")
-        if rec.seq < expected_seq:
-            breaks.append(Finding(case_id=case_id, seq=rec.seq, kind="out_of_order", detail="seq repeated"))
-            continue
-        if rec.seq > expected_seq:
-            missing = f"seq {expected_seq}" if rec.seq == expected_seq + 1 else f"seqs {expected_seq}..{rec.seq - 1}"
-            breaks.append(
-                Finding(
-                    case_id=case_id,
-                    seq=expected_seq,
-                    kind="missing",
-                    detail=f"row {missing} is missing from the journal (the next row present is seq {rec.seq})",
-                )
-            )
-        problem = _row_problem(rec, previous)
-        if problem is not None:
-            breaks.append(problem)
-        expected_seq = rec.seq + 1
-        previous = rec
-    return sorted(breaks, key=lambda b: b.seq)
+        links.append(Link(rec.seq, rec.prev_hash, rec.hash, rec.computed_hash()))
+    return sorted((_finding(case_id, b) for b in chain_breaks(links)), key=lambda f: f.seq)
 
 
-def _row_problem(rec: JournalRecord, previous: JournalRecord | None) -> Finding | None:
-    """`altered`, `bad_genesis` or `broken_link` for one row, given the row read before it (None: the first)."""
-    computed = rec.computed_hash()
-    if computed != rec.hash:
-        return Finding(
-            case_id=rec.case_id,
-            seq=rec.seq,
-            kind="altered",
-            detail=f"row seq {rec.seq} was altered: its content hashes to {computed[:16]}…, "
-            f"the stored hash is {rec.hash[:16]}…",
+def _finding(case_id: str, b: Break) -> Finding:
+    at, previous = b.at, b.previous
+    if b.kind == "out_of_order":
+        return Finding(case_id=case_id, seq=at.seq, kind=b.kind, detail="seq repeated")
+    if b.kind == "missing":
+        first = b.first_missing
+        missing = f"seq {first}" if at.seq == first + 1 else f"seqs {first}..{at.seq - 1}"
+        detail = f"row {missing} is missing from the journal (the next row present is seq {at.seq})"
+        return Finding(case_id=case_id, seq=first, kind=b.kind, detail=detail)
+    if b.kind == "altered":
+        detail = (
+            f"row seq {at.seq} was altered: its content hashes to {at.computed[:16]}…, "
+            f"the stored hash is {at.hash[:16]}…"
         )
-    if rec.seq == 1 and rec.prev_hash != GENESIS:
-        return Finding(
-            case_id=rec.case_id,
-            seq=1,
-            kind="bad_genesis",
-            detail=f"row seq 1 points at {rec.prev_hash[:16]}…, not at the genesis value",
-        )
-    if rec.seq > 1 and previous is not None and rec.seq == previous.seq + 1 and rec.prev_hash != previous.hash:
-        return Finding(
-            case_id=rec.case_id,
-            seq=previous.seq,
-            kind="broken_link",
-            detail=f"row seq {previous.seq} was replaced: row seq {rec.seq} points at "
-            f"{rec.prev_hash[:16]}…, but seq {previous.seq} hashes to {previous.hash[:16]}…",
-        )
-    return None
+        return Finding(case_id=case_id, seq=at.seq, kind=b.kind, detail=detail)
+    if b.kind == "bad_genesis":
+        detail = f"row seq 1 points at {at.prev_hash[:16]}…, not at the genesis value"
+        return Finding(case_id=case_id, seq=1, kind=b.kind, detail=detail)
+    assert previous is not None  # broken_link
+    detail = (
+        f"row seq {previous.seq} was replaced: row seq {at.seq} points at "
+        f"{at.prev_hash[:16]}…, but seq {previous.seq} hashes to {previous.hash[:16]}…"
+    )
+    return Finding(case_id=case_id, seq=previous.seq, kind=b.kind, detail=detail)

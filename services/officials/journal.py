@@ -34,7 +34,7 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.canonical import sha256_hex
-from audit.chain import GENESIS, timestamp_text
+from audit.chain import GENESIS, Break, Link, chain_breaks, timestamp_text
 from db.models import DirectoryEventRow, ProvinceRow
 
 FORMAT = "xptt-directory-v1"
@@ -169,42 +169,33 @@ class DirectoryVerification(BaseModel):
         return f"directory of province {self.province_code}: BROKEN at seq {first.seq} ({first.kind}): {first.detail}"
 
 
-def _link_problem(row: Mapping[str, Any], previous: Mapping[str, Any] | None) -> tuple[str, str] | None:
-    seq = row["seq"]
-    computed = entry_hash(row, row["prev_hash"])
-    if computed != row["hash"]:
-        return "altered", (
-            f"row seq {seq} ({row['action']}, official {row['official_id']}) was altered: its content hashes to "
-            f"{computed[:16]}…, the stored hash is {row['hash'][:16]}…"
-        )
-    if seq == 1 and row["prev_hash"] != GENESIS:
-        return "bad_genesis", f"row seq 1 points at {row['prev_hash'][:16]}…, not at the genesis value"
-    if previous is not None and previous["seq"] == seq - 1 and row["prev_hash"] != previous["hash"]:
-        return "broken_link", f"row seq {seq} points at {row['prev_hash'][:16]}…, not at row seq {seq - 1}"
-    return None
-
-
 def check_directory_chain(province_code: str, rows: Sequence[Mapping[str, Any]]) -> list[DirectoryFinding]:
-    """Every break in a province's chain, in seq order (empty: the chain holds)."""
-    found: list[DirectoryFinding] = []
-    expected = 1
-    previous: Mapping[str, Any] | None = None
-    for row in sorted(rows, key=lambda r: r["seq"]):
-        seq = row["seq"]
-        if seq > expected:
-            found.append(
-                DirectoryFinding(
-                    province_code=province_code,
-                    seq=expected,
-                    kind="missing",
-                    detail=f"rows seq {expected}..{seq - 1} are missing (the next row present is seq {seq})",
-                )
-            )
-        problem = _link_problem(row, previous)
-        if problem is not None:
-            found.append(DirectoryFinding(province_code=province_code, seq=seq, kind=problem[0], detail=problem[1]))
-        expected, previous = seq + 1, row
-    return found
+    """Every break in a province's chain (audit.chain.chain_breaks), in seq order (empty: the chain holds); a
+    `broken_link` is reported at the row that points elsewhere."""
+    links = [Link(r["seq"], r["prev_hash"], r["hash"], entry_hash(r, r["prev_hash"]), row=r) for r in rows]
+    return [
+        DirectoryFinding(province_code=province_code, seq=seq, kind=b.kind, detail=detail)
+        for b in chain_breaks(links)
+        for seq, detail in [_wording(b)]
+    ]
+
+
+def _wording(b: Break) -> tuple[int, str]:
+    """The seq a break is reported at, and what it says."""
+    at, seq = b.at, b.at.seq
+    if b.kind == "missing":
+        return b.first_missing, f"rows seq {b.first_missing}..{seq - 1} are missing (the next row present is seq {seq})"
+    if b.kind == "altered":
+        row = at.row
+        return seq, (
+            f"row seq {seq} ({row['action']}, official {row['official_id']}) was altered: its content hashes to "
+            f"{at.computed[:16]}…, the stored hash is {at.hash[:16]}…"
+        )
+    if b.kind == "bad_genesis":
+        return seq, f"row seq 1 points at {at.prev_hash[:16]}…, not at the genesis value"
+    if b.kind == "broken_link":
+        return seq, f"row seq {seq} points at {at.prev_hash[:16]}…, not at row seq {seq - 1}"
+    return seq, "seq repeated"
 
 
 async def read_rows(session: AsyncSession, province_code: str) -> list[dict[str, Any]]:
