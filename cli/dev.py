@@ -30,10 +30,10 @@ from cli.dev_demo import (
     demo_round,
     round_lines,
     set_up,
-    today_vn,
     token_heading,
     tokens_env,
 )
+from infra.clock import today_vn
 from infra.embedded import free_port, port_open
 from infra.processes import StackError, Stopped, listens
 from infra.settings import Settings, get_settings

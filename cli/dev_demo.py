@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from contracts import OpenRoundInput
 from db.session import make_engine, make_session_factory
-from domain.calendar import local_date
 from domain.calendar_overrides import case_calendar
 from domain.rounds import Round, parse_round, rounds_of
 from domain.rulesets import rule_set_in_force
 from domain.stages import Stage
 from domain.units import load_provinces, load_units
+from infra.clock import today_vn
 from infra.settings import Settings
 from infra.temporal import connect
 from infra.tokens import issue_token, utcnow
@@ -75,11 +75,6 @@ class Demo:
     round_id: str | None = None  # None: no round opened (--no-open-round)
     cases: int = 0
     rehearsal_opens_on: date | None = None  # the day its round's calendar was moved to; None: the legal calendar
-
-
-def today_vn() -> date:
-    """Today in Asia/Ho_Chi_Minh: the day a rehearsal opened now is moved to."""
-    return local_date(datetime.now(UTC))
 
 
 def demo_round(today: date) -> Round:

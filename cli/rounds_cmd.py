@@ -14,8 +14,8 @@ from rich.table import Table
 
 from cli.common import console, database, fail, settings_with_database
 from cli.ops import EXIT_USAGE, run
-from domain.calendar import local_date
 from domain.errors import DomainError
+from infra.clock import today_vn
 from infra.settings import Settings
 from infra.temporal import connect
 from services.errors import Refusal
@@ -50,7 +50,7 @@ def open_cmd(
     Only a round that lies ahead opens: the current assessment of the rule set in force or one of the next
     XPTT_ROUNDS_OPEN_AHEAD (default 1)."""
     s = settings_with_database()
-    today = local_date(datetime.now(UTC))
+    today = today_vn()
     try:
         service.live_round(round_id, today=today, ahead=s.rounds_open_ahead)
     except Refusal as exc:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -28,8 +28,8 @@ from contracts import Acting, Actor
 from db.models import OfficialRow, RoleAssignmentRow
 from domain.access import RoleScope, may_act, may_read
 from domain.actor_assertion import KeyRing, KeyRingError, parse_key_ring, payload_digest, sign
-from domain.calendar import local_date
 from domain.stages import Role
+from infra.clock import today_vn
 from infra.settings import get_settings
 from services.errors import Refusal
 
@@ -49,10 +49,6 @@ class Principal:
         return {s.role for s in self.scopes}
 
 
-def _today() -> date:
-    return local_date(datetime.now(UTC))
-
-
 async def principal_of(session: AsyncSession, official_id: str) -> Principal | None:
     """The active official with the role assignments that hold today in Vietnam (None: unknown or inactive); an
     assignment not yet begun or already ended (services/officials) gives no role."""
@@ -69,7 +65,7 @@ async def principal_of(session: AsyncSession, official_id: str) -> Principal | N
             )
             .outerjoin(
                 RoleAssignmentRow,
-                (RoleAssignmentRow.official_id == OfficialRow.id) & RoleAssignmentRow.in_force_on(_today()),
+                (RoleAssignmentRow.official_id == OfficialRow.id) & RoleAssignmentRow.in_force_on(today_vn()),
             )
             .where(OfficialRow.id == official_id)
             .order_by(RoleAssignmentRow.id)

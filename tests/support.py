@@ -9,7 +9,7 @@ import itertools
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import httpx
@@ -77,11 +77,6 @@ HUMAN_PATH = [
 def full_scores(rule_set_id: str = "qd06-2019") -> dict[str, int]:
     """Every criterion at its maximum, as an official's JSON would carry it."""
     return {str(c.number): c.max_points for c in load_rule_set(rule_set_id).criteria}
-
-
-def today_vn() -> date:
-    """Today in Vietnam: the day a rehearsal round's assessment opens (OpenRoundInput.rehearsal_opens_on)."""
-    return local_date(datetime.now(UTC))
 
 
 def days_ago(n: int) -> str:

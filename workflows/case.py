@@ -115,7 +115,6 @@ class RecognitionCaseWorkflow(CaseAdministration):
         """Before any handler runs: an Update that arrives with the case's first task (the round's inbox shows it
         before the case workflow runs) finds the case already open on that task."""
         self._rule_set: RuleSet | None = load_rule_set(inp.rule_set_id)
-        self._profile: ProcedureProfile | None = load_profile(inp.profile_id)
         self._year = parse_round(inp.round_id).year
         self._days = inp.calendar  # the round's calendar, fixed at the start (None: the profile's days alone)
         self._version = 0  # bumped on every recorded transition: wakes the deadline wait
@@ -187,7 +186,6 @@ class RecognitionCaseWorkflow(CaseAdministration):
             if self._version != version:
                 return  # the case moved while the time came
             await self._apply(change)
-            self._profile = load_profile(self.state.profile_id)  # a change of authority hands over to its successor
 
     def _next_event(self) -> tuple[datetime, Change] | None:
         state = self.state
@@ -394,5 +392,5 @@ class RecognitionCaseWorkflow(CaseAdministration):
 
     @property
     def profile(self) -> ProcedureProfile:
-        assert self._profile is not None
-        return self._profile
+        """The profile the case runs under now: its successor's after a change of authority (domain/authority.py)."""
+        return load_profile((self._state or self._initial).profile_id)

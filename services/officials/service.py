@@ -51,7 +51,7 @@ from services.officials.schemas import (
     RoleIn,
     RoleRequest,
 )
-from services.officials.writes import DirectoryWriter, details_changed, is_current, official_snapshot
+from services.officials.writes import DirectoryWriter, details_changed, official_snapshot
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------
@@ -74,7 +74,7 @@ async def _out(
                 unit_name=names.get(a.unit_code) if a.unit_code else None,
                 valid_from=a.valid_from,
                 valid_until=a.valid_until,
-                current=is_current(a, today),
+                current=a.holds_on(today),
             )
             for a in held.get(official_id, [])
             if province is None or a.province_code == province

@@ -39,10 +39,6 @@ def details_changed(row: OfficialRow, values: OfficialValues) -> dict[str, Any]:
     return {name: value for name, value in values.snapshot().items() if now[name] != value}
 
 
-def is_current(row: RoleAssignmentRow, today: date) -> bool:
-    return (row.valid_from is None or row.valid_from <= today) and (row.valid_until is None or today <= row.valid_until)
-
-
 class DirectoryWriter:
     """Changes made in one transaction by one actor at one time; `finish` flushes them and appends the journal."""
 

@@ -22,9 +22,10 @@ from db.models import CaseRow
 from domain.calendar import local_date
 from domain.stages import Role
 from domain.units import load_units
+from infra.clock import today_vn
 from services.seed import seed_units
 from tests.api.helpers import add_official, problem
-from tests.support import Stack, running_stack, today_vn, token_for
+from tests.support import Stack, running_stack, token_for
 from workflows.round import round_workflow_id
 
 PROVINCE = "46"  # Thành phố Huế: 40 units; no other test starts cases there

@@ -15,9 +15,10 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import CaseRow, TaskRow
+from infra.clock import today_vn
 from services.seed import seed_units
 from tests.cli.test_bulk_cli import _xptt
-from tests.support import running_stack, today_vn
+from tests.support import running_stack
 from workflows.round import round_workflow_id
 
 NOWHERE = {"DATABASE_URL": "postgresql://nobody@127.0.0.1:9/none", "TEMPORAL_ADDRESS": "127.0.0.1:9"}

@@ -14,8 +14,9 @@ from audit.service import verify_case
 from contracts import Actor, CompleteTaskInput, OpenRoundInput
 from db.models import OfficialRow, RoleAssignmentRow, RoundReportRow, TaskRow
 from domain.access import RoleScope
+from infra.clock import today_vn
 from tests.builders import seed_province, stack_worker
-from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for, today_vn
+from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 

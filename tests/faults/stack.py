@@ -36,6 +36,7 @@ from db.models_notify import NotificationRow
 from db.session import async_url, make_engine, make_session_factory
 from domain.stages import Role, Stage
 from domain.units import load_units
+from infra.clock import today_vn
 from infra.databases import create_database, drop_database
 from infra.embedded import free_port
 from infra.processes import Child, TemporalServer
@@ -43,7 +44,7 @@ from infra.settings import Settings
 from infra.stack import Launcher, serve_app
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.notify.support import SENDER, SmtpServer
-from tests.support import ACTOR_KEYS, HUMAN_PATH, ROUND_ID, SECRET, form_for, today_vn, token_for
+from tests.support import ACTOR_KEYS, HUMAN_PATH, ROUND_ID, SECRET, form_for, token_for
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,9 +20,10 @@ from domain.access import RoleScope
 from domain.case import case_id_for
 from domain.stages import Role, Stage
 from domain.units import load_units
+from infra.clock import today_vn
 from services.round_schedule import round_schedule
 from tests.builders import seed_province, stack_worker
-from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for, today_vn
+from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for
 from workflows.case import RecognitionCaseWorkflow
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
