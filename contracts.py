@@ -307,6 +307,16 @@ class ScheduledRoundsResult(_Payload):
     started: list[str]
 
 
+class AbsenceHandoverInput(_Payload):
+    """The daily hand-over of absent officials' open tasks to their deputies (services/officials/absences.py)."""
+
+
+class AbsenceHandoverResult(_Payload):
+    leaves: int  # leaves in force today
+    reassigned: int
+    left_open: int
+
+
 class OpenRoundRecordInput(_Payload):
     round_id: str
     province_code: str

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
+from activities.directory import DirectoryTasks
 from activities.notify import delivery_from_settings
 from activities.round_store import RoundStore
 from db.session import make_engine, make_session_factory
@@ -21,6 +22,7 @@ from domain.actor_assertion import KeyRingError, parse_key_ring
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.temporal import connect
+from services.absence_schedule import ensure_absence_schedule
 from services.notification_schedule import ensure_digest_schedule
 from services.round_schedule import ensure_round_schedule
 from workflows import actor_keys
@@ -29,6 +31,7 @@ from workflows.registry import (
     WORKFLOWS,
     audit_activities,
     case_activities,
+    directory_activities,
     notification_activities,
     round_activities,
     warm_domain,
@@ -73,10 +76,11 @@ async def main(settings: Settings) -> None:
     store = CaseStore(make_session_factory(engine))
     archive = HistoryArchive(client, make_session_factory(engine))
     rounds = RoundStore(make_session_factory(engine))
+    directory = DirectoryTasks(client, make_session_factory(engine))
     worker = build_worker(
         client,
         settings.task_queue,
-        case_activities(store) + round_activities(rounds) + audit_activities(archive),
+        case_activities(store) + round_activities(rounds) + audit_activities(archive) + directory_activities(directory),
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
@@ -86,6 +90,7 @@ async def main(settings: Settings) -> None:
     notifier = build_worker(client, notify_task_queue(settings.task_queue), notification_activities(delivery))
     await ensure_digest_schedule(client, task_queue=settings.task_queue, hour=settings.digest_hour)
     await ensure_round_schedule(client, task_queue=settings.task_queue)
+    await ensure_absence_schedule(client, task_queue=settings.task_queue)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

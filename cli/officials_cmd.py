@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cli import ops
 from cli.common import console, database, fail, settings_with_database
 from cli.ops import EXIT_NOT_FOUND, EXIT_PARTIAL, EXIT_USAGE, operator
 from services.access import Principal, principal_of
 from services.errors import Refusal
-from services.officials import coverage, importer, service
+from services.officials import absences, coverage, importer, service
+from services.officials.absences import AbsenceOut, AbsenceRequest, EndAbsenceRequest
 from services.officials.rules import role_label
 from services.officials.schemas import AssignmentOut, ImportReport, RowOutcome
 from web.i18n import TEXT, Translator
@@ -187,3 +190,70 @@ def coverage_cmd(province: str = PROVINCE) -> None:
     console.print(T("cov_count", units=out.units, gaps=len(gaps), needed=out.needed), highlight=False)
     if gaps:
         raise typer.Exit(EXIT_PARTIAL)
+
+
+def _leave_line(a: AbsenceOut) -> str:
+    return T(
+        "leave_recorded",
+        id=a.id,
+        official=a.official_id,
+        starts=_day(a.starts_on),
+        ends=_day(a.ends_on),
+        deputy=f"{a.deputy_name} ({a.deputy_id})",
+    )
+
+
+@app.command("leave")
+def leave_cmd(
+    official: str = typer.Argument(..., help="the official going on leave"),
+    deputy: str = typer.Option(..., "--deputy", help="who stands in: holds the same roles over the same units"),
+    starts_on: datetime = typer.Option(..., "--from", formats=["%Y-%m-%d", "%d/%m/%Y"], help="first day"),
+    ends_on: datetime = typer.Option(..., "--until", formats=["%Y-%m-%d", "%d/%m/%Y"], help="last day, inclusive"),
+    province: str = PROVINCE,
+    as_: str = typer.Option(..., "--as", help="the administrator recording it (admin role in the province)"),
+    reason: str | None = typer.Option(None, "--reason"),
+) -> None:
+    """Record a leave and its deputy: meanwhile the deputy gets the official's reminders and new tasks, and the
+    official's open tasks go to the deputy (now when the leave has begun, else on its first morning)."""
+    try:
+        req = AbsenceRequest(
+            province=province, deputy_id=deputy, starts_on=starts_on.date(), ends_on=ends_on.date(), reason=reason
+        )
+    except ValidationError as exc:
+        fail(f"invalid leave: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", EXIT_USAGE)
+    out = ops.run(
+        lambda session, client, principal: absences.record_absence(
+            session, principal, official, req, now=datetime.now(UTC), temporal=client
+        ),
+        official=as_,
+    )
+    console.print(_leave_line(out), highlight=False)
+    if out.in_force:
+        console.print(T("leave_handed", done=len(out.reassigned), left=len(out.left_open)), highlight=False)
+    for item in out.left_open:
+        console.print(f"  {item.case_id} {item.task_id}: {item.code}", highlight=False)
+    if out.left_open:
+        raise typer.Exit(EXIT_PARTIAL)
+
+
+@app.command("leave-end")
+def leave_end_cmd(
+    official: str = typer.Argument(..., help="the official back from leave"),
+    absence_id: int = typer.Argument(..., min=1, help="the leave's number (#)"),
+    ends_on: datetime | None = typer.Option(
+        None, "--until", formats=["%Y-%m-%d", "%d/%m/%Y"], help="new last day (default yesterday)"
+    ),
+    as_: str = typer.Option(..., "--as", help="the administrator recording it"),
+    reason: str | None = typer.Option(None, "--reason"),
+) -> None:
+    """End a leave early (its last day moves earlier), or cancel one that has not begun."""
+    req = EndAbsenceRequest(ends_on=ends_on.date() if ends_on else None, reason=reason)
+    out = _run(
+        lambda session, principal: absences.end_absence(
+            session, principal, official, absence_id, req, now=datetime.now(UTC)
+        ),
+        province="00",
+        official=as_,
+    )
+    key = "leave_cancelled" if out.cancelled else "leave_ended"
+    console.print(T(key, id=out.id, ends=_day(out.ends_on)), highlight=False)

@@ -124,6 +124,33 @@ class RoleAssignmentRow(Base):
         )
 
 
+class AbsenceRow(Base):
+    """A period of leave (days, inclusive, in Vietnam) of an official in one province, with the deputy who holds the
+    same roles over the same scopes meanwhile (services/officials/absences.py). Ended early by moving `ends_on`;
+    one not yet begun is cancelled (`cancelled_at`); never deleted."""
+
+    __tablename__ = "absences"
+    __table_args__ = (
+        CheckConstraint("starts_on <= ends_on", name="days"),
+        CheckConstraint("official_id <> deputy_id", name="deputy_is_another"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    official_id: Mapped[str] = mapped_column(ForeignKey("officials.id"), index=True)
+    deputy_id: Mapped[str] = mapped_column(ForeignKey("officials.id"), index=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str | None] = mapped_column(Text)
+    cancelled_at: Mapped[datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(Text)
+
+    @classmethod
+    def in_force_on(cls, day: date) -> ColumnElement[bool]:
+        return and_(cls.cancelled_at.is_(None), cls.starts_on <= day, cls.ends_on >= day)
+
+
 class DirectoryEventRow(Base):
     """One change to the officials' directory of a province (services/officials/journal.py): (province_code, seq)
     numbers a province's chain, each row hashed over its content and its predecessor's hash (format

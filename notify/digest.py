@@ -22,8 +22,8 @@ from db.models import OfficialRow
 from db.models_notify import NotificationPreferenceRow, NotificationRow
 from domain.calendar import TZ
 from notify.events import Channel, NotificationKind, outbox_id
-from notify.outbox import preferences_of
 from notify.preferences import digest_cutoff, end_of_quiet_hours
+from notify.recipients import preferences_of
 from notify.templates import render
 
 log = structlog.get_logger(__name__)

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models_notify import NotificationPreferenceRow, NotificationRow
 from notify.events import Channel
-from notify.outbox import preferences_of
 from notify.preferences import Preferences
+from notify.recipients import preferences_of
 
 
 class InAppNotification(BaseModel):

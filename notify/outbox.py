@@ -7,10 +7,10 @@ Use it from any activity that changes state people must hear about:
         ids = await enqueue(session, OutboxEvent(kind=NotificationKind.TASK_ESCALATED, dedup_key=..., ...))
     # hand `ids` to the workflow, which calls `workflows.dispatch.dispatch_notifications(ids)`
 
-`enqueue` resolves the recipients (role holders from `role_assignments`, or named officials), reads their
-preferences, renders each message in the official's language, and inserts one row per (recipient, channel) with
-the id `outbox_id(dedup_key, official, channel)` — `ON CONFLICT DO NOTHING`, so re-running the same transaction
-inserts nothing new. It never commits.
+`enqueue` resolves the recipients (notify/recipients.py: role holders or named officials; deputies for those on
+leave), reads their preferences, renders each message in the official's language, and inserts one row per
+(recipient, channel) with the id `outbox_id(dedup_key, official, channel)` — `ON CONFLICT DO NOTHING`, so
+re-running the same transaction inserts nothing new. It never commits.
 
 It returns the ids a delivery workflow must carry (email and webhook rows to send now or after quiet hours), the
 same ids on every re-run. In-app rows are delivered by being written; email held for the digest waits for the
@@ -20,127 +20,23 @@ digest workflow. Neither is returned.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts import RecordTransitionInput
-from db.models import OfficialRow, RoleAssignmentRow, UnitRow
-from db.models_notify import NotificationPreferenceRow, NotificationRow
-from domain.calendar import local_date
+from db.models import UnitRow
+from db.models_notify import NotificationRow
 from notify.events import Channel, OutboxEvent, outbox_id
-from notify.preferences import DEFAULT, ChannelPlan, Preferences, plan
+from notify.preferences import ChannelPlan, plan
+from notify.recipients import Recipient, resolve_recipients, resolve_recipients_many
 from notify.templates import Rendered, render
 from notify.transitions import events_for_transition
 
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Recipient:
-    official_id: str
-    full_name: str
-    email: str | None
-    preferences: Preferences
-
-
-def preferences_of(row: NotificationPreferenceRow | None) -> Preferences:
-    if row is None:
-        return DEFAULT
-    return Preferences(
-        channels=frozenset(Channel(c) for c in row.channels),
-        digest=row.digest,
-        quiet_start=row.quiet_start,
-        quiet_end=row.quiet_end,
-        locale=row.locale,
-        webhook_url=row.webhook_url,
-    )
-
-
-async def resolve_recipients(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
-    """Active officials named in the event, or holding one of its roles over its unit (an assignment to that unit
-    or to the whole province, in force on the event's day); with no unit, every holder of the roles in the
-    province. Ordered by id."""
-    who = event.recipients
-    conditions: list[ColumnElement[bool]] = []
-    if who.official_ids:
-        conditions.append(OfficialRow.id.in_(who.official_ids))
-    if who.roles:
-        scope = [
-            RoleAssignmentRow.official_id == OfficialRow.id,
-            RoleAssignmentRow.role.in_([r.value for r in who.roles]),
-            RoleAssignmentRow.province_code == who.province_code,
-            RoleAssignmentRow.in_force_on(local_date(event.occurred_at)),
-        ]
-        if who.unit_code is not None:
-            scope.append(or_(RoleAssignmentRow.unit_code.is_(None), RoleAssignmentRow.unit_code == who.unit_code))
-        conditions.append(exists().where(*scope))
-    rows = (
-        await session.execute(
-            select(OfficialRow, NotificationPreferenceRow)
-            .outerjoin(NotificationPreferenceRow, NotificationPreferenceRow.official_id == OfficialRow.id)
-            .where(OfficialRow.active.is_(True), or_(*conditions))
-            .order_by(OfficialRow.id)
-        )
-    ).all()
-    return [Recipient(o.id, o.full_name, o.email, preferences_of(p)) for o, p in rows]
-
-
-async def resolve_recipients_many(session: AsyncSession, events: Sequence[OutboxEvent]) -> list[list[Recipient]]:
-    """`resolve_recipients` for each event, from one read of the role holders of every province and role the
-    events name (and one of the officials they name by id)."""
-    provinces = {e.recipients.province_code for e in events if e.recipients.roles}
-    roles = {r.value for e in events for r in e.recipients.roles}
-    named = {i for e in events for i in e.recipients.official_ids}
-    people: dict[str, Recipient] = {}
-    # every assignment that may matter, with its holder
-    holds: list[tuple[str, RoleAssignmentRow]] = []
-    if provinces and roles:
-        rows = (
-            await session.execute(
-                select(OfficialRow, NotificationPreferenceRow, RoleAssignmentRow)
-                .join(RoleAssignmentRow, RoleAssignmentRow.official_id == OfficialRow.id)
-                .outerjoin(NotificationPreferenceRow, NotificationPreferenceRow.official_id == OfficialRow.id)
-                .where(
-                    OfficialRow.active.is_(True),
-                    RoleAssignmentRow.role.in_(roles),
-                    RoleAssignmentRow.province_code.in_(provinces),
-                )
-            )
-        ).all()
-        for o, p, a in rows:
-            people[o.id] = Recipient(o.id, o.full_name, o.email, preferences_of(p))
-            holds.append((o.id, a))
-    if named:
-        rows_named = (
-            await session.execute(
-                select(OfficialRow, NotificationPreferenceRow)
-                .outerjoin(NotificationPreferenceRow, NotificationPreferenceRow.official_id == OfficialRow.id)
-                .where(OfficialRow.active.is_(True), OfficialRow.id.in_(named))
-            )
-        ).all()
-        for o, p in rows_named:
-            people[o.id] = Recipient(o.id, o.full_name, o.email, preferences_of(p))
-    out: list[list[Recipient]] = []
-    for event in events:
-        who = event.recipients
-        wanted = {r.value for r in who.roles}
-        ids = {i for i in who.official_ids if i in people}
-        day = local_date(event.occurred_at)
-        ids |= {
-            official
-            for official, a in holds
-            if a.role in wanted
-            and a.province_code == who.province_code
-            and (who.unit_code is None or a.unit_code is None or a.unit_code == who.unit_code)
-            and a.holds_on(day)
-        }
-        out.append([people[i] for i in sorted(ids)])
-    return out
 
 
 def _address(channel: Channel, recipient: Recipient, default_webhook_url: str | None) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from notify.templates import ROLE_NAMES
+from web.text_directory import DIRECTORY_TEXT
 
 LANGS = ("vi", "en")
 COOKIE = "xptt_lang"
@@ -80,9 +81,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_holder": ("Không ai đảm nhận vai trò này", "No one holds this role"),
     "role_gaps": ("Vai trò chưa có người đảm nhận", "Roles no one holds"),
     "role_gaps_count": ("{gaps} vai trò cần có chưa có người đảm nhận", "{gaps} needed roles are held by no one"),
-    "cov_title": ("Vai trò chưa có người đảm nhận — tỉnh {province}, {day}", "Roles no one holds — {province}, {day}"),
-    "cov_count": ("{units} đơn vị: {gaps}/{needed} vai trò chưa có người", "{units} units: {gaps}/{needed} unheld"),
-    "cov_no_case": ("chưa có hồ sơ", "no open case"),
     "failed_notifications": ("Thông báo không gửi được", "Notifications that failed"),
     "failed_short": ("Thông báo lỗi", "Failed notices"),
     "notification": ("Thông báo", "Notification"),
@@ -142,84 +140,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "actor": ("Người thực hiện", "By"),
     "lang_other": ("English", "Tiếng Việt"),
     # the officials' directory (xptt officials)
-    "dir_import_title": ("Nhập danh bạ cán bộ tỉnh {province}", "Officials' import, province {province}"),
-    "dir_dry_run": ("chạy thử — chưa ghi gì", "dry run — nothing written"),
-    "dir_applied": ("đã ghi vào danh bạ", "written to the directory"),
-    "dir_not_applied": ("không ghi gì: có dòng bị từ chối", "nothing written: rows are refused"),
-    "dir_nothing_changes": (
-        "Không có gì thay đổi: danh bạ đã đúng như tệp.",
-        "Nothing changes: the directory already matches the file.",
-    ),
-    "dir_journal_rows": ("Số dòng nhật ký đã ghi: {n}", "Journal rows written: {n}"),
-    "dir_row": ("Dòng", "Row"),
-    "dir_rows": ("Số dòng", "Rows"),
-    "dir_official_id": ("Mã cán bộ", "Code"),
-    "dir_full_name": ("Họ tên", "Name"),
-    "dir_role": ("Vai trò", "Role"),
-    "dir_outcome": ("Kết quả", "Outcome"),
-    "dir_create": ("tạo mới", "create"),
-    "dir_change": ("thay đổi", "change"),
-    "dir_unchanged": ("không đổi", "unchanged"),
-    "dir_refuse": ("từ chối", "refused"),
-    "dir_changes": ("đổi: {fields}", "changes: {fields}"),
-    "dir_unknown_unit": ("Không có đơn vị mã “{value}”", "No unit has the code “{value}”"),
-    "dir_unit_of_other_province": ("Đơn vị {value} thuộc tỉnh khác", "Unit {value} is in another province"),
-    "dir_wrong_scope": (
-        "Vai trò không đúng phạm vi: vai trò cấp xã cần mã đơn vị, vai trò cấp tỉnh để trống mã đơn vị",
-        "Role at the wrong scope: commune roles need a unit code, provincial roles leave it empty",
-    ),
-    "dir_duplicate_email": ("Email {value} đã thuộc về cán bộ khác", "The email {value} is another official's"),
-    "dir_invalid_email": ("Email “{value}” không hợp lệ", "“{value}” is not an email address"),
-    "dir_invalid_phone": (
-        "Số điện thoại “{value}” không hợp lệ (10 chữ số bắt đầu bằng 0, hoặc +84)",
-        "“{value}” is not a Vietnamese phone number (10 digits starting 0, or +84)",
-    ),
-    "dir_invalid_locale": ("Ngôn ngữ “{value}” không hỗ trợ (vi hoặc en)", "Language “{value}” is not vi or en"),
-    "dir_invalid_date": ("Ngày “{value}” không hợp lệ (dd/mm/yyyy)", "“{value}” is not a day (dd/mm/yyyy)"),
-    "dir_invalid_validity": ("Ngày hết hiệu lực trước ngày bắt đầu", "The last day is before the first"),
-    "dir_district_role_ended": (
-        "Vai trò cấp huyện chỉ ghi nhận lịch sử: cấp huyện kết thúc ngày 30/06/2025",
-        "District roles are history only: the district level ended on 30/06/2025",
-    ),
-    "dir_unknown_role": ("Không có vai trò “{value}”", "No role “{value}”"),
-    "dir_missing_value": ("Thiếu giá trị ở cột {field}", "The column {field} is empty"),
-    "dir_invalid_text": ("Cột {field} quá dài hoặc có ký tự điều khiển", "The column {field} is too long or garbled"),
-    "dir_invalid_id": ("Mã cán bộ “{value}” không hợp lệ", "“{value}” is not an official's code"),
-    "dir_oidc_incomplete": ("Cần cả oidc_issuer và oidc_subject", "oidc_issuer and oidc_subject go together"),
-    "dir_oidc_taken": ("Tài khoản đăng nhập này thuộc về cán bộ khác", "Another official signs in with this account"),
-    "dir_official_of_other_province": (
-        "Cán bộ {value} thuộc danh bạ tỉnh khác",
-        "Official {value} is in another province's directory",
-    ),
-    "dir_official_inactive": ("Cán bộ {value} đã ngừng hoạt động", "Official {value} is deactivated"),
-    "dir_conflicting_row": (
-        "Khác với dòng trước của cùng cán bộ (cột {field})",
-        "Differs from an earlier row of the same official (column {field})",
-    ),
-    "dir_duplicate_row": ("Trùng vai trò và phạm vi với một dòng trước", "Same role and scope as an earlier row"),
-    "dir_list_title": ("Danh bạ cán bộ tỉnh {province}", "Officials of province {province}"),
-    "dir_position": ("Chức vụ", "Position"),
-    "dir_phone": ("Điện thoại", "Phone"),
-    "dir_email": ("Thư điện tử", "Email"),
-    "dir_validity": ("Hiệu lực", "Valid"),
-    "dir_status": ("Trạng thái", "Status"),
-    "dir_active": ("đang hoạt động", "active"),
-    "dir_inactive": ("ngừng hoạt động", "inactive"),
-    "dir_whole_province": ("toàn tỉnh", "whole province"),
-    "dir_from": ("từ {day}", "from {day}"),
-    "dir_until": ("đến {day}", "until {day}"),
-    "dir_chain_holds": (
-        "Nhật ký danh bạ tỉnh {province}: chuỗi băm nguyên vẹn ({rows} dòng).",
-        "Directory journal of province {province}: the chain holds ({rows} rows).",
-    ),
-    "dir_chain_broken": (
-        "Nhật ký danh bạ tỉnh {province}: HỎNG tại dòng số {seq} ({kind}).",
-        "Directory journal of province {province}: BROKEN at seq {seq} ({kind}).",
-    ),
-    "dir_kind_altered": ("dòng bị sửa", "row altered"),
-    "dir_kind_missing": ("thiếu dòng", "row missing"),
-    "dir_kind_broken_link": ("dòng trước bị thay", "predecessor replaced"),
-    "dir_kind_bad_genesis": ("sai điểm khởi đầu", "bad genesis"),
     # the officials' page (/web/officials)
     "officials": ("Danh bạ cán bộ", "Officials"),
     "officials_title": ("Danh bạ cán bộ — {province}", "Officials — {province}"),
@@ -229,8 +149,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "This page only reads. The directory changes through an import (CSV, XLSX), the API or xptt officials.",
     ),
     "officials_none": ("Tỉnh chưa có cán bộ nào trong danh bạ.", "The province has no officials in the directory."),
-    "dir_open_ended": ("không thời hạn", "open-ended"),
-    "dir_not_in_force": ("không có hiệu lực hôm nay", "not in force today"),
     "bad_token": ("Mã truy cập không hợp lệ", "The token was not accepted"),
     "error": ("Lỗi", "Error"),
     "nothing_stuck": ("Không có gì bị vướng.", "Nothing is stuck."),
@@ -363,6 +281,8 @@ STAGES: dict[str, tuple[str, str]] = {
     "commendation": ("Khen thưởng", "Commendation"),
     "closed": ("Đã kết thúc", "Closed"),
 }
+
+TEXT |= DIRECTORY_TEXT
 
 
 def lang_of(request: Request) -> str:

@@ -66,7 +66,6 @@ def _with_reason(action: Callable[..., tuple[CaseState, Transition]], inp: Admin
 
 class CaseAdministration:
     if TYPE_CHECKING:  # provided by the workflow class
-
         _lock: asyncio.Lock
         _initial: CaseState
         _nudges_taken: set[str]
@@ -107,9 +106,7 @@ class CaseAdministration:
     def _check_admin(self, actor: Actor) -> CaseState:
         state = self.state
         if not may_act(actor.scopes, Role.ADMIN, state.unit_code, state.province_code):
-            raise refuse(
-                "forbidden", f"official {actor.official_id} is not an administrator of unit {state.unit_code}"
-            )
+            raise refuse("forbidden", f"official {actor.official_id} is not an administrator of unit {state.unit_code}")
         return state
 
     async def _admin(self, inp: AdminActionInput, change: Change) -> CaseStatus:

@@ -14,10 +14,12 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
+from activities.directory import DirectoryTasks
 from activities.notify import NotificationDelivery
 from activities.round_store import RoundStore
 from domain.procedure import PROFILE_IDS, load_profile
 from domain.rulesets import all_rule_sets
+from workflows.absences import AbsenceHandoverWorkflow
 from workflows.actor_keys import check_nudge_actor
 from workflows.case import RecognitionCaseWorkflow
 from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
@@ -30,6 +32,7 @@ WORKFLOWS = (
     ScheduledRoundOpeningWorkflow,
     NotificationDeliveryWorkflow,
     NotificationDigestWorkflow,
+    AbsenceHandoverWorkflow,
 )
 
 # Deterministic libraries the domain uses, loaded once outside the sandbox instead of once per workflow run
@@ -68,6 +71,11 @@ def round_activities(rounds: RoundStore) -> list[Activity]:
 def audit_activities(archive: HistoryArchive) -> list[Activity]:
     """The archive of a closed case's history (the case workflow's last step)."""
     return [archive.archive_history]
+
+
+def directory_activities(directory: DirectoryTasks) -> list[Activity]:
+    """The daily hand-over of absent officials' tasks to their deputies."""
+    return [directory.hand_over_leaves]
 
 
 def notification_activities(delivery: NotificationDelivery) -> list[Activity]:

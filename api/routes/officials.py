@@ -1,7 +1,7 @@
 """The officials' directory of a province (services/officials): list and read officials, create, change and
 deactivate them, give and end their roles, import the province's spreadsheet (dry run unless `apply=true`), read
-and verify the directory's journal, check who holds the roles the procedure needs (coverage). Administrators of the
-province write; administrators and auditors read."""
+and verify the directory's journal, check who holds the roles the procedure needs (coverage), record leaves and
+their deputies. Administrators of the province write; administrators and auditors read."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.problems import problems
 from services.errors import Refusal
 from services.fields import ID_PATTERN, PROVINCE_PATTERN
-from services.officials import coverage, importer, service
+from services.officials import absences, coverage, importer, service
+from services.officials.absences import AbsenceOut, AbsenceRequest, EndAbsenceRequest
 from services.officials.coverage import CoverageOut, DeactivationOut
 from services.officials.schemas import (
     DeactivateRequest,
@@ -173,3 +174,46 @@ async def end_role(
     session: SessionDep,
 ) -> OfficialOut:
     return await service.end_role(session, principal, official_id, assignment_id, req, now=_now())
+
+
+@router.get(
+    "/{official_id}/absences",
+    response_model=list[AbsenceOut],
+    summary="An official's leaves and their deputies, latest first",
+    responses=problems(403),
+)
+async def list_absences(official_id: OfficialId, principal: PrincipalDep, session: SessionDep) -> list[AbsenceOut]:
+    return await absences.list_absences(session, principal, official_id, now=_now())
+
+
+@router.post(
+    "/{official_id}/absences",
+    response_model=AbsenceOut,
+    status_code=201,
+    summary="Record a leave and the deputy who stands in meanwhile",
+    description="The deputy must hold every role that takes tasks the official holds, over the same units, for the "
+    "whole leave. During it the deputy gets the official's reminders and new tasks; when the leave has begun, the "
+    "official's open tasks are reassigned to the deputy at once (`reassigned`, `left_open`), else on its first "
+    "morning. Nothing is handed back when it ends.",
+    responses=problems(403, 409),
+)
+async def record_absence(
+    official_id: OfficialId, req: AbsenceRequest, principal: PrincipalDep, session: SessionDep, temporal: TemporalDep
+) -> AbsenceOut:
+    return await absences.record_absence(session, principal, official_id, req, now=_now(), temporal=temporal)
+
+
+@router.post(
+    "/{official_id}/absences/{absence_id}/end",
+    response_model=AbsenceOut,
+    summary="End a leave early (default: yesterday was its last day), or cancel one not yet begun",
+    responses=problems(403, 409),
+)
+async def end_absence(
+    official_id: OfficialId,
+    absence_id: Annotated[int, Path(ge=1, le=2**53 - 1)],
+    req: EndAbsenceRequest,
+    principal: PrincipalDep,
+    session: SessionDep,
+) -> AbsenceOut:
+    return await absences.end_absence(session, principal, official_id, absence_id, req, now=_now())

@@ -98,7 +98,9 @@ async def list_officials(
     return await _out(session, rows, now=now, province=province)
 
 
-async def _visible(session: AsyncSession, principal: Principal, official_id: str, provinces: set[str]) -> OfficialRow:
+async def visible_official(
+    session: AsyncSession, principal: Principal, official_id: str, provinces: set[str]
+) -> OfficialRow:
     """The official, when the caller administers or oversees a province of theirs; else answered as absent."""
     row = await session.get(OfficialRow, official_id, populate_existing=True)
     if row is None or not provinces & (admin_provinces(principal) | overseen_provinces(principal)):
@@ -108,8 +110,8 @@ async def _visible(session: AsyncSession, principal: Principal, official_id: str
 
 async def get_official(session: AsyncSession, principal: Principal, official_id: str, *, now: datetime) -> OfficialOut:
     require_oversight(principal)
-    served = await _served(session, official_id)
-    row = await _visible(session, principal, official_id, served)
+    served = await served_provinces(session, official_id)
+    row = await visible_official(session, principal, official_id, served)
     return (await _out(session, [row], now=now))[0]
 
 
@@ -143,14 +145,14 @@ async def writing(session: AsyncSession) -> AsyncIterator[None]:
         raise
 
 
-async def _served(session: AsyncSession, official_id: str) -> set[str]:
+async def served_provinces(session: AsyncSession, official_id: str) -> set[str]:
     rows = await session.scalars(
         select(RoleAssignmentRow.province_code).where(RoleAssignmentRow.official_id == official_id).distinct()
     )
     return set(rows)
 
 
-async def _writable(
+async def writable(
     session: AsyncSession,
     principal: Principal,
     official_id: str,
@@ -161,8 +163,8 @@ async def _writable(
     """The official the caller may write, with their assignments and the provinces they serve, read under the
     directory locks of those provinces (and of `also`)."""
     require_admin(principal)
-    served = await _served(session, official_id)
-    await _visible(session, principal, official_id, served)  # answered before anything is locked
+    served = await served_provinces(session, official_id)
+    await visible_official(session, principal, official_id, served)  # answered before anything is locked
     for province in sorted(served):
         require_admin(principal, province)
     await writer.lock(served | set(also))
@@ -228,7 +230,7 @@ async def update_official(
     """Change the details sent; nothing journalled when nothing differs."""
     writer = DirectoryWriter(session, actor_id=principal.official_id, now=now)
     async with writing(session):
-        row, _, served = await _writable(session, principal, official_id, writer=writer)
+        row, _, served = await writable(session, principal, official_id, writer=writer)
         values = clean_official({**official_snapshot(row), **patch.changes()})
         changes = details_changed(row, values)
         if changes:
@@ -253,7 +255,7 @@ async def deactivate_official(
     board as no one holds this role when no one else does."""
     writer = DirectoryWriter(session, actor_id=principal.official_id, now=now)
     async with writing(session):
-        row, _, served = await _writable(session, principal, official_id, writer=writer)
+        row, _, served = await writable(session, principal, official_id, writer=writer)
         if official_id == principal.official_id:
             raise Refusal(409, "own_account", "you cannot deactivate yourself: ask another administrator")
         if not row.active:
@@ -275,7 +277,7 @@ async def add_role(
     require_admin(principal, req.province)
     writer = DirectoryWriter(session, actor_id=principal.official_id, now=now)
     async with writing(session):
-        row, held, _ = await _writable(session, principal, official_id, writer=writer, also=[req.province])
+        row, held, _ = await writable(session, principal, official_id, writer=writer, also=[req.province])
         wanted = await _assignment(session, req, req.province)
         if not row.active:
             raise Refusal(409, "official_inactive", f"official {official_id} is inactive")
@@ -304,7 +306,7 @@ async def end_role(
     """The assignment ends on `valid_until` (default today in Vietnam), inclusive; it is kept."""
     writer = DirectoryWriter(session, actor_id=principal.official_id, now=now)
     async with writing(session):
-        row, held, _ = await _writable(session, principal, official_id, writer=writer)
+        row, held, _ = await writable(session, principal, official_id, writer=writer)
         found = next((a for a in held if a.id == assignment_id), None)
         if found is None:
             raise Refusal(404, "assignment_not_found", f"official {official_id} has no assignment {assignment_id}")

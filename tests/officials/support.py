@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import DirectoryEventRow, OfficialRow, RoleAssignmentRow
+from db.models import AbsenceRow, DirectoryEventRow, OfficialRow, RoleAssignmentRow
 from domain.units import load_units
 from services.access import Principal, principal_of
 from services.officials.rules import role_label
@@ -215,11 +215,13 @@ async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]
         officials = (await session.execute(select(OfficialRow).order_by(OfficialRow.id))).scalars().all()
         assignments = (await session.execute(select(RoleAssignmentRow).order_by(RoleAssignmentRow.id))).scalars().all()
         journal = (await session.execute(select(DirectoryEventRow.hash).order_by(DirectoryEventRow.id))).scalars().all()
+        leaves = (await session.execute(select(AbsenceRow).order_by(AbsenceRow.id))).scalars().all()
     columns = [c.key for c in OfficialRow.__table__.columns]
     return {
         "officials": [tuple(getattr(o, c) for c in columns) for o in officials],
         "assignments": [(a.id, a.official_id, a.role, a.unit_code, a.valid_from, a.valid_until) for a in assignments],
         "journal": list(journal),
+        "absences": [(a.id, a.official_id, a.deputy_id, a.starts_on, a.ends_on, a.cancelled_at) for a in leaves],
     }
 
 

@@ -12,7 +12,7 @@ from db.models import RoleAssignmentRow
 from domain.calendar import local_date
 from domain.stages import Role
 from notify.events import NotificationKind, OutboxEvent, Recipients
-from notify.outbox import resolve_recipients, resolve_recipients_many
+from notify.recipients import resolve_recipients, resolve_recipients_many
 from tests.officials.support import ADMIN, AUDITOR, PROVINCE, principal, seed_directory
 
 Sessions = async_sessionmaker[AsyncSession]
