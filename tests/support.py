@@ -20,6 +20,7 @@ from temporalio.worker import Worker
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
+from activities.directory import DirectoryTasks
 from activities.round_store import RoundStore
 from contracts import (
     Acting,
@@ -48,7 +49,7 @@ from services.rounds.opening import ensure_round, start_case
 from services.seed import DemoOfficial, demo_officials, seed_officials, seed_units
 from worker import build_worker
 from workflows import actor_keys
-from workflows.registry import audit_activities, case_activities, round_activities
+from workflows.registry import audit_activities, case_activities, directory_activities, round_activities
 
 PROVINCE = "33"  # Hưng Yên
 ROUND_ID = "qd06-2019:2027"
@@ -284,7 +285,8 @@ async def running_stack(
         task_queue,
         case_activities(CaseStore(sessions))
         + audit_activities(HistoryArchive(client, sessions))
-        + round_activities(RoundStore(sessions)),
+        + round_activities(RoundStore(sessions))
+        + directory_activities(DirectoryTasks(client, sessions)),
     )
     app_settings = Settings.model_validate(
         {"DATABASE_URL": database_url, "XPTT_JWT_SECRET": SECRET, "TEMPORAL_TASK_QUEUE": task_queue}

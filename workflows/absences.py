@@ -1,6 +1,6 @@
 """AbsenceHandoverWorkflow: run every morning by the schedule `xptt-absence-handover` (services/absence_schedule.py):
-the open tasks of officials on leave today go to their deputies (services/officials/absences.py). One activity; a run
-repeated the same day sends nothing twice (the Updates' ids are per leave and task)."""
+the open tasks of officials on leave today go to their deputies (services/officials/absences.py). One activity; a
+retried run sends nothing twice (the Updates' ids are per leave, task and case position)."""
 
 from __future__ import annotations
 

@@ -114,14 +114,31 @@ async def list_absences(
     session: AsyncSession, principal: Principal, official_id: str, *, now: datetime
 ) -> list[AbsenceOut]:
     """The official's leaves in the caller's provinces, latest first."""
-    await visible_official(session, principal, official_id, await served_provinces(session, official_id))
     mine = require_oversight(principal)
+    await visible_official(session, principal, official_id, await served_provinces(session, official_id))
     rows = await session.scalars(
         select(AbsenceRow)
         .where(AbsenceRow.official_id == official_id, AbsenceRow.province_code.in_(mine))
         .order_by(AbsenceRow.starts_on.desc(), AbsenceRow.id.desc())
     )
     return await _out(session, list(rows), local_date(now))
+
+
+async def leaves_ahead(
+    session: AsyncSession, principal: Principal, province: str, *, now: datetime
+) -> dict[str, list[AbsenceOut]]:
+    """The province's leaves in force today or to come, by absent official, earliest first (the officials' page)."""
+    require_oversight(principal, province)
+    today = local_date(now)
+    rows = await session.scalars(
+        select(AbsenceRow)
+        .where(AbsenceRow.province_code == province, AbsenceRow.cancelled_at.is_(None), AbsenceRow.ends_on >= today)
+        .order_by(AbsenceRow.starts_on, AbsenceRow.id)
+    )
+    found: dict[str, list[AbsenceOut]] = {}
+    for a in await _out(session, list(rows), today):
+        found.setdefault(a.official_id, []).append(a)
+    return found
 
 
 def _check_days(req: AbsenceRequest, today: date) -> None:
@@ -197,6 +214,26 @@ async def _overlapping(session: AsyncSession, official_id: str, first: date, las
     return found
 
 
+async def _check_free(session: AsyncSession, official_id: str, req: AbsenceRequest) -> None:
+    """The official has no other leave over these days, and the deputy is not on leave during them."""
+    clash = await _overlapping(session, official_id, req.starts_on, req.ends_on)
+    if clash is not None:
+        raise refuse(
+            "absence_overlaps",
+            "starts_on",
+            f"the official is on leave #{clash.id} from {clash.starts_on:%d/%m/%Y} to {clash.ends_on:%d/%m/%Y}",
+            status=409,
+        )
+    away = await _overlapping(session, req.deputy_id, req.starts_on, req.ends_on)
+    if away is not None:
+        raise refuse(
+            "deputy_absent",
+            "deputy_id",
+            f"{req.deputy_id} is on leave from {away.starts_on:%d/%m/%Y} to {away.ends_on:%d/%m/%Y}",
+            status=409,
+        )
+
+
 def _days(row: AbsenceRow) -> dict[str, str | None]:
     return {"deputy_id": row.deputy_id, "starts_on": day_text(row.starts_on), "ends_on": day_text(row.ends_on)}
 
@@ -220,22 +257,7 @@ async def record_absence(
             raise Refusal(409, "official_inactive", f"official {official_id} is inactive")
         _check_days(req, today)
         await _check_deputy(session, official_id, req)
-        clash = await _overlapping(session, official_id, req.starts_on, req.ends_on)
-        if clash is not None:
-            raise refuse(
-                "absence_overlaps",
-                "starts_on",
-                f"the official is on leave #{clash.id} from {clash.starts_on:%d/%m/%Y} to {clash.ends_on:%d/%m/%Y}",
-                status=409,
-            )
-        away = await _overlapping(session, req.deputy_id, req.starts_on, req.ends_on)
-        if away is not None:
-            raise refuse(
-                "deputy_absent",
-                "deputy_id",
-                f"{req.deputy_id} is on leave from {away.starts_on:%d/%m/%Y} to {away.ends_on:%d/%m/%Y}",
-                status=409,
-            )
+        await _check_free(session, official_id, req)
         absence = AbsenceRow(
             official_id=official_id,
             deputy_id=req.deputy_id,
@@ -333,7 +355,7 @@ async def hand_over_leaves(
 ) -> AbsenceHandoverResult:
     """For every leave in force today, give the absent official's open tasks to the deputy, signed for the
     administrator who recorded it (while they still administer the province; else the tasks stay, logged). The
-    update ids are per leave and task, so a second run the same day sends nothing twice."""
+    update ids are per leave, task and case position, so a retried run sends nothing twice."""
     today = local_date(now)
     async with sessions() as session:
         leaves = list(await session.scalars(select(AbsenceRow).where(AbsenceRow.in_force_on(today))))

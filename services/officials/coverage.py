@@ -187,11 +187,20 @@ async def hand_over(
     key: str | None = None,
 ) -> tuple[list[HandedOver], list[HandedOver]]:
     """Reassign each task to `to`, or else to a successor, through its case's `reassign` Update, signed for the
-    administrator (as the bulk reassign sends it), with the update id `<key>-<task id>` (default key
+    administrator (as the bulk reassign sends it), with the update id `<key>-<task id>-<case seq>` (default key
     `deactivate-<leaving>`): (reassigned, left open). A task with no successor, or that the case refuses, stays open
     (the board lists it as no one holds this role once no one does). Without Temporal nothing is sent."""
     day = local_date(now)
     plan = [(_bulk_item(task), to or await successor(session, task, leaving, day)) for task in tasks]
+    # the case's journal position goes into the update id: the same task handed over again later (given back to the
+    # official meanwhile) is a new Update, while a retry of this one is the same
+    seqs = dict(
+        (
+            await session.execute(
+                select(CaseRow.id, CaseRow.last_seq).where(CaseRow.id.in_([t.case_id for t in tasks]))
+            )
+        ).all()
+    )
     await session.rollback()  # hold no connection while Temporal works (the rows are expired: read them before)
     actor = Actor(official_id=principal.official_id, scopes=list(principal.scopes))
     reassign = ACTIONS["reassign"].act
@@ -206,7 +215,9 @@ async def hand_over(
             continue
         req = ReassignRequest(reason=reason, official_id=to, filter=BulkFilter(province=task.province_code))
         try:
-            await reassign(temporal, actor, req, task, f"{key or f'deactivate-{leaving}'}-{task.task_id}")
+            await reassign(
+                temporal, actor, req, task, f"{key or f'deactivate-{leaving}'}-{task.task_id}-{seqs.get(task.case_id)}"
+            )
         except (WorkflowUpdateFailedError, RPCError) as exc:
             left.append(item.model_copy(update={"to": None, "code": refusal(exc, case_id=task.case_id).code}))
         except Refusal as exc:  # no key to sign with

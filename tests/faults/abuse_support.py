@@ -27,7 +27,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from contracts import Actor, CaseResult, StartCaseInput
-from db.models import AuditEventRow, CaseRow, CriterionScoreRow, RoleAssignmentRow, TaskRow
+from db.models import AbsenceRow, AuditEventRow, CaseRow, CriterionScoreRow, RoleAssignmentRow, TaskRow
 from db.models_notify import NotificationRow
 from domain.access import RoleScope, may_act, may_read
 from domain.case import case_id_for
@@ -35,6 +35,7 @@ from domain.rounds import parse_round
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType, Role, Stage
 from domain.units import load_units
+from infra.clock import today_vn
 from services.errors import Refusal
 from services.fields import ID_PATTERN
 from services.officials.rules import (
@@ -493,6 +494,8 @@ ROUTE_KEYS: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/officials/{official_id}/deactivate"),
     ("POST", "/v1/officials/{official_id}/roles"),
     ("POST", "/v1/officials/{official_id}/roles/{assignment_id}/end"),
+    ("POST", "/v1/officials/{official_id}/absences"),
+    ("POST", "/v1/officials/{official_id}/absences/{absence_id}/end"),
 )
 
 
@@ -937,6 +940,47 @@ def _officials_fuzz(
             ),
             # the administrator's own administrator role: 409
             st.just(BadRequest("POST", f"/v1/officials/{admin}/roles/{held[Role.ADMIN]}/end", json={})),
+        ),
+        **_absence_fuzz(reg, nobody, bad_id),
+    }
+
+
+def _absence_fuzz(
+    reg: Parked, nobody: st.SearchStrategy[str], bad_id: st.SearchStrategy[Any]
+) -> dict[tuple[str, str], st.SearchStrategy[BadRequest]]:
+    """Leaves: the officer's, with their council's chair as deputy (who does not hold the officer's role: refused
+    even unspoiled), the officer as their own deputy, days that are not days or in the wrong order; ending a leave
+    that does not exist."""
+    officer, chair = reg.officials[Role.COMMUNE_OFFICER], reg.officials[Role.COUNCIL_CHAIR]
+    today = today_vn()
+    good = {"province": PROVINCE, "deputy_id": chair, "starts_on": today.isoformat(), "ends_on": today.isoformat()}
+    leaves = f"/v1/officials/{officer}/absences"
+    spoiled = _spoil_body(
+        good,
+        {
+            "province": BAD_PROVINCE,
+            "deputy_id": st.one_of(bad_id, nobody, st.just(officer)),
+            "starts_on": NOT_DATE,
+            "ends_on": st.one_of(NOT_DATE, st.just((today - timedelta(days=1)).isoformat())),
+            "reason": BAD_REASON,
+        },
+        ["province", "deputy_id", "starts_on", "ends_on"],
+    )
+    ids = st.one_of(
+        st.integers(max_value=0).map(str),
+        st.integers(min_value=2**53).map(str),
+        st.integers(min_value=10**9, max_value=2**53 - 1).map(str),  # no such leave: 404
+    )
+    return {
+        ("POST", "/v1/officials/{official_id}/absences"): st.one_of(
+            spoiled.map(lambda body: BadRequest("POST", leaves, json=body)),
+            nobody.map(lambda o: BadRequest("POST", f"/v1/officials/{quote(o)}/absences", json=good)),
+        ),
+        ("POST", "/v1/officials/{official_id}/absences/{absence_id}/end"): st.one_of(
+            _spoil_body({"reason": "đi làm lại"}, {"ends_on": NOT_DATE, "reason": BAD_REASON}, []).map(
+                lambda body: BadRequest("POST", f"{leaves}/1/end", json=body)
+            ),
+            ids.map(lambda a: BadRequest("POST", f"{leaves}/{a}/end", json={})),
         ),
     }
 
@@ -1449,20 +1493,61 @@ def officials_routes() -> list[MatrixRoute]:
             case="officials",
             json={"reason": "chuyển công tác"},
         ),
+        *leave_routes(),
     ]
 
 
-async def matrix_context(sessions: async_sessionmaker[AsyncSession], parked: Parked) -> dict[str, str]:
+def leave_routes() -> list[MatrixRoute]:
+    """Leaves, on a case of their own: read like an official, recorded and ended by the province's administrators.
+    The officer's leave names the matrix's other commune officer of the unit as deputy (`{deputy}`); the leave
+    ended is the council chair's, recorded beforehand (`{absence}`, matrix_context)."""
+    admin = acts_as(Role.ADMIN)
+    r = MatrixRoute
+    leaves = "/v1/officials/{official_id}/absences"
+    today = today_vn().isoformat()
+    body = {"province": PROVINCE, "deputy_id": "{deputy}", "starts_on": today, "ends_on": today}
+    return [
+        r("GET", leaves, "/v1/officials/{officer}/absences", oversees, absent=oversees_elsewhere),
+        r("POST", leaves, "/v1/officials/{officer}/absences", admin, case="leave", allowed_status=(201,), json=body),
+        r(
+            "POST",
+            f"{leaves}/{{absence_id}}/end",
+            "/v1/officials/{chair}/absences/{absence}/end",
+            admin,
+            absent=administers_elsewhere,
+            case="leave",
+            json={"reason": "đi làm lại"},
+        ),
+    ]
+
+
+async def matrix_context(sessions: async_sessionmaker[AsyncSession], parked: Parked, name: str) -> dict[str, str]:
     """What the matrix's URLs and bodies name of a case: the case, its task and unit, its officials, the commune
-    officer's assignment."""
+    officer's assignment; a deputy for the officer (the matrix's own commune officer of the unit, `_matrix_case`),
+    and a leave of the council chair, recorded here (`absence`)."""
     held = await assignment_ids(sessions, parked.officials)
+    unit, chair = parked.unit_code, parked.officials[Role.COUNCIL_CHAIR]
+    async with sessions() as session, session.begin():
+        leave = AbsenceRow(
+            official_id=chair,
+            deputy_id=f"m-{name}-{Role.COUNCIL_CHAIR.value}-own-{unit}",
+            province_code=PROVINCE,
+            starts_on=today_vn(),
+            ends_on=today_vn() + timedelta(days=5),
+            created_at=datetime.now(UTC),
+        )
+        session.add(leave)
+        await session.flush()
+        absence = leave.id
     return {
         "case": parked.case_id,
         "task": parked.task_id,
-        "unit": parked.unit_code,
+        "unit": unit,
         "officer": parked.officials[Role.COMMUNE_OFFICER],
-        "chair": parked.officials[Role.COUNCIL_CHAIR],
+        "chair": chair,
         "assignment": str(held[Role.COMMUNE_OFFICER]),
+        "deputy": f"m-{name}-{Role.COMMUNE_OFFICER.value}-own-{unit}",
+        "absence": str(absence),
     }
 
 

@@ -617,7 +617,7 @@ async def _matrix_case(abuse: Abuse, name: str) -> MatrixCase:
             await add_official(abuse.stack.sessions, official, role, scope.province_code, scope.unit_code)
             tokens[(role, placement)] = token_for(official)
             scopes[(role, placement)] = [scope]
-    return MatrixCase(parked, tokens, scopes, await matrix_context(abuse.stack.sessions, parked))
+    return MatrixCase(parked, tokens, scopes, await matrix_context(abuse.stack.sessions, parked, name))
 
 
 async def _call(abuse: Abuse, route: MatrixRoute, token: str, ctx: dict[str, str]) -> httpx.Response:

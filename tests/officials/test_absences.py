@@ -185,7 +185,11 @@ async def test_during_a_leave_the_deputy_is_told_instead_and_the_journal_names_b
 
     with pytest.raises(Refusal) as overlap:
         await _as(sessions, ADMIN, _record(leave(deputy_id=SECOND)))
-    assert (overlap.value.status, overlap.value.code, overlap.value.extra["field"]) == (409, "absence_overlaps", "starts_on")
+    assert (overlap.value.status, overlap.value.code, overlap.value.extra["field"]) == (
+        409,
+        "absence_overlaps",
+        "starts_on",
+    )
     with pytest.raises(Refusal) as away:
         await _as(sessions, ADMIN, _record(leave(deputy_id=OFFICER, starts_on=later.isoformat()), official=DEPUTY))
     assert (away.value.code, away.value.extra["field"]) == ("deputy_absent", "deputy_id")

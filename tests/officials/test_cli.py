@@ -7,11 +7,14 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
 
+from infra.clock import today_vn
 from tests.officials.support import (
     ADMIN,
     AUDITOR,
@@ -28,13 +31,13 @@ from tests.officials.support import (
 XPTT = str(Path(sys.executable).with_name("xptt"))
 
 
-async def xptt(database_url: str, *args: str) -> tuple[int, str]:
+async def xptt(database_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         XPTT,
         *args,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "220", "NO_COLOR": "1"},
+        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "220", "NO_COLOR": "1", **(env or {})},
     )
     out, _ = await proc.communicate()
     return proc.returncode or 0, out.decode()
@@ -82,3 +85,32 @@ async def test_import_list_and_verify_from_the_command_line(
         await session.execute(text("UPDATE directory_journal SET reason = 'sửa tay' WHERE seq = 17"))
     code, out = await xptt(database_url, "officials", "verify", "--province", PROVINCE)
     assert code == 1 and "HỎNG tại dòng số 17 (dòng bị sửa)" in out, out
+
+
+async def test_a_leave_is_recorded_and_ended_from_the_command_line(
+    database_url: str, sessions: async_sessionmaker[AsyncSession], temporal_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    await seed_directory(sessions)
+    sheet = tmp_path / "can-bo.csv"
+    sheet.write_bytes(to_csv(good_rows()))
+    code, out = await xptt(
+        database_url, "officials", "import", str(sheet), "--province", PROVINCE, "--as", ADMIN, "--apply"
+    )
+    assert code == 0, out
+    officer, deputy = f"demo-officer-{UNITS[0]}", f"hy-{UNITS[0]}-cb"
+    first, last = today_vn(), today_vn() + timedelta(days=4)
+    temporal = {"TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host}
+    leave = ["officials", "leave", officer, "--province", PROVINCE, "--as", ADMIN, "--from", f"{first:%d/%m/%Y}"]
+    leave += ["--until", last.isoformat()]
+    code, out = await xptt(database_url, *leave, "--deputy", f"hy-{UNITS[0]}-hd", env=temporal)
+    assert code == 2 and "deputy_lacks_role" in out, out  # the council's chair does not hold the officer's role
+    code, out = await xptt(database_url, *leave, "--deputy", deputy, env=temporal)
+    assert code == 0, out
+    assert f"Đã ghi nghỉ phép #1: {officer} nghỉ từ {first:%d/%m/%Y} đến {last:%d/%m/%Y}" in out, out
+    assert "0 việc đang mở đã chuyển cho người làm thay; 0 việc chưa chuyển được." in out, out
+    code, out = await xptt(
+        database_url, "officials", "leave-end", officer, "1", "--as", ADMIN, "--until", last.isoformat()
+    )
+    assert code == 2 and "absence_already_ends" in out, out
+    code, out = await xptt(database_url, "officials", "leave-end", officer, "1", "--as", ADMIN)
+    assert code == 0 and "Đã huỷ nghỉ phép #1." in out, out  # begun today, ended the day before: called off

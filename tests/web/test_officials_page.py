@@ -1,11 +1,11 @@
 """The officials' page of a province (/web/officials): read-only, for its administrators and auditors; each official
 with their roles by their Vietnamese names (English on request), the unit by name, the days each role holds
-(dd/mm/yyyy, marked when not in force today) and whether they are active; linked from the board. Refused to a commune
-officer and for a province the official does not oversee."""
+(dd/mm/yyyy, marked when not in force today), whether they are active and their leaves to come with the deputy;
+linked from the board. Refused to a commune officer and for a province the official does not oversee."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,13 +14,18 @@ from temporalio.testing import WorkflowEnvironment
 from domain.calendar import local_date
 from domain.units import load_units
 from services.access import principal_of
-from services.officials import importer, service
+from services.officials import absences, importer, service
+from services.officials.absences import AbsenceRequest
 from tests.support import PROVINCE, Stack, running_stack
 from tests.web.test_pages import sign_in
 
 
+def dmy_day(days_ago: int) -> date:
+    return local_date(datetime.now(UTC)) - timedelta(days=days_ago)
+
+
 def dmy(days_ago: int) -> str:
-    return f"{local_date(datetime.now(UTC)) - timedelta(days=days_ago):%d/%m/%Y}"
+    return f"{dmy_day(days_ago):%d/%m/%Y}"
 
 
 async def fill_directory(stack: Stack) -> None:
@@ -44,6 +49,10 @@ async def fill_directory(stack: Stack) -> None:
         )
         assert report.applied, report.outcomes
         await service.deactivate_official(session, admin, "hy-tham-dinh", "chuyển công tác", now=now)
+        leave = AbsenceRequest(
+            province=PROVINCE, deputy_id=f"hy-{unit}-cb", starts_on=dmy_day(-3), ends_on=dmy_day(-7), reason="nghỉ phép"
+        )
+        await absences.record_absence(session, admin, f"demo-officer-{unit}", leave, now=now)
 
 
 async def test_the_officials_page_lists_the_province_s_officials_for_its_administrators_and_auditors(
@@ -76,6 +85,8 @@ async def test_the_officials_page_lists_the_province_s_officials_for_its_adminis
             khanh = html[html.index('id="official-hy-tham-dinh"') :].split("</tbody>")[0]
             assert 'data-active="no"' in khanh and "ngừng hoạt động" in khanh
             assert "Cơ quan thẩm định" in khanh and "toàn tỉnh" in khanh and "không thời hạn" in khanh
+            officer = html[html.index(f'id="official-demo-officer-{unit}"') :].split("</tbody>")[0]
+            assert f"nghỉ phép {dmy(-3)}–{dmy(-7)}, người làm thay: Bùi Thị Thu" in officer, officer
             for code in ("commune_officer", "council_chair", "commune_chairman", "appraiser", "auditor", "admin"):
                 assert f">{code}<" not in html and f"> {code}" not in html  # roles by their names, never codes
             assert "commune_officer" not in html and "council_chair" not in html

@@ -1,6 +1,7 @@
 """The officials of a province, read-only, for its administrators and auditors: each official with their contact
 details, their roles in the province (Vietnamese role names, the unit, the days each role holds, whether it holds
-today) and whether they are active (services/officials). Changes go through the import, the API and the CLI."""
+today), whether they are active, and their leaves in force or to come with the deputy (services/officials). Changes
+go through the import, the API and the CLI."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from api.deps import SessionDep
 from domain.units import load_provinces
 from services.access import require_oversight
 from services.errors import Refusal
+from services.officials import absences
 from services.officials import service as directory
 from web.pages.common import WebPrincipal, error_page, render
 
@@ -26,9 +28,9 @@ async def officials_page(
     """`province`: one the official oversees; none: the first of theirs."""
     try:
         chosen = province or min(require_oversight(principal))
-        officials = await directory.list_officials(
-            session, principal, chosen, now=datetime.now(UTC), include_inactive=True
-        )
+        now = datetime.now(UTC)
+        officials = await directory.list_officials(session, principal, chosen, now=now, include_inactive=True)
+        leaves = await absences.leaves_ahead(session, principal, chosen, now=now)
     except Refusal as exc:
         return error_page(request, principal, exc)
     names = {p.code: p.name for p in load_provinces()}
@@ -39,5 +41,6 @@ async def officials_page(
         province=chosen,
         province_name=names.get(chosen, chosen),
         officials=officials,
+        leaves=leaves,
         active=sum(o.active for o in officials),
     )
