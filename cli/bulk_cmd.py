@@ -26,7 +26,9 @@ from cli.ops import EXIT_PARTIAL, EXIT_USAGE, run
 from domain.stages import Stage
 from services.bulk import service as bulk
 from services.bulk.schemas import Action, BulkFilter, BulkRequest, BulkResult
+from web.i18n import Translator
 
+T = Translator("vi")  # what people read is Vietnamese (glossary)
 app = typer.Typer(
     help="Bulk actions on open cases by filter (dry run unless --apply): extend, reassign, remind, hold, release.",
     no_args_is_help=True,
@@ -159,25 +161,24 @@ def _execute(official: str, action: Action, req: BulkRequest, *, key: str | None
             ),
             official=official,
         )
-    summary = Table(title=f"{result.action} — {'applied' if not result.dry_run else 'dry run'}")
-    for col in ("matched", "applied", "refused", "failed", "batches"):
-        summary.add_column(col, justify="right")
+    mode = T("bulk_dry_mode") if result.dry_run else T("bulk_applied_mode")
+    summary = Table(title=T("bulk_summary", action=T(f"bulk_action_{result.action}"), mode=mode))
+    for col in ("matched", "applied", "bulk_refused_n", "bulk_failed_n", "bulk_batches"):
+        summary.add_column(T(col), justify="right")
     refused = sum(result.refused.values())
     summary.add_row(str(result.matched), str(result.applied), str(refused), str(result.failed), str(result.batches))
     console.print(summary)
     if result.sample:
-        sample = Table("case", "unit", "stage", "due", "escalation", title=f"first {len(result.sample)} matches")
+        headers = ("case_id", "unit", "stage", "due", "escalation_level")
+        sample = Table(*(T(h) for h in headers), title=T("bulk_sample", n=len(result.sample)))
         for i in result.sample:
             place = task_cells(i.unit_name, i.unit_code, i.stage, i.due_at)
             sample.add_row(i.case_id, *place, str(i.escalation_level or 0))
         console.print(sample)
     for r in result.refusals:
-        console.print(f"refused {r.case_id}: {r.code} — {r.detail}", highlight=False)
+        console.print(T("bulk_refused_line", case=r.case_id, reason=T.refusal(r.code, r.detail)), highlight=False)
     if result.dry_run and not req.filter.conditions() and result.matched:
-        console.print(
-            f"no filter but the province: --apply acts on all {result.matched} open cases only with --all",
-            highlight=False,
-        )
+        console.print(T("bulk_no_filter", n=result.matched), highlight=False)
     if not result.dry_run and (refused or result.failed):
         raise typer.Exit(EXIT_PARTIAL)
 

@@ -11,6 +11,7 @@ from typing import NoReturn
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import glossary
 from db.session import make_engine, make_session_factory
 from infra.settings import Settings, get_settings
 
@@ -41,5 +42,5 @@ async def database(settings: Settings, *, pool_size: int = 2) -> AsyncIterator[a
 
 
 def task_cells(unit_name: str, unit_code: str, stage: str, due_at: datetime | None) -> tuple[str, str, str]:
-    """Where a task stands, as the tables show it: its unit, its stage, its due time."""
-    return f"{unit_name} ({unit_code})", stage, due_at.strftime("%Y-%m-%d %H:%M") if due_at else ""
+    """Where a task stands, as the tables show it: its unit, its stage by name, its due time (Vietnam)."""
+    return f"{unit_name} ({unit_code})", glossary.term("stage", stage), glossary.moment(due_at) if due_at else ""

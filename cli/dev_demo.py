@@ -21,6 +21,7 @@ from datetime import date, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+import glossary
 from contracts import OpenRoundInput
 from db.session import make_engine, make_session_factory
 from domain.calendar_overrides import case_calendar
@@ -196,16 +197,17 @@ def assessment_opens(rnd: Round, province_code: str, rehearsal_opens_on: date | 
 
 
 def round_line(demo: Demo) -> str:
-    """Which round this is, e.g. `Đợt diễn tập qd06-2019:2027 — Lai Châu (12): lịch dời để kỳ đánh giá mở từ …`."""
+    """Which round this is, e.g. `Diễn tập kỳ đánh giá năm 2027 — Lai Châu (12): lịch dời để tự đánh giá mở từ …`."""
     if demo.round_id is None:
-        return f"Đợt — {demo.province.label}: chưa mở (--no-open-round)"
+        return f"Kỳ đánh giá — {demo.province.label}: chưa mở (--no-open-round)"
     rnd = parse_round(demo.round_id)
     opens = dmy(assessment_opens(rnd, demo.province.code, demo.rehearsal_opens_on))
+    label = glossary.round_label(rnd.id)
     if demo.rehearsal_opens_on is None:
-        head, calendar = "Đợt", f"lịch theo quy định (đăng ký đầu kỳ; tự đánh giá từ {opens})"
+        head, calendar = label.capitalize(), f"lịch theo quy định (đăng ký đầu kỳ; tự đánh giá từ {opens})"
     else:
-        head, calendar = "Đợt diễn tập", f"lịch dời để kỳ đánh giá mở từ {opens}"
-    return f"{head} {rnd.id} — {demo.province.label}: {calendar}; {demo.cases} hồ sơ"
+        head, calendar = f"Diễn tập {label}", f"lịch dời để tự đánh giá mở từ {opens}"
+    return f"{head} — {demo.province.label}: {calendar}; {demo.cases} lượt xét công nhận"
 
 
 def round_lines(demos: list[Demo]) -> list[str]:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import glossary
 from cli import ops
 from cli.common import console, database, fail, settings_with_database
 from cli.ops import EXIT_NOT_FOUND, EXIT_PARTIAL, EXIT_USAGE, operator
@@ -72,7 +73,7 @@ def _note(o: RowOutcome) -> str:
 
 def _report(report: ImportReport) -> None:
     state = "dir_dry_run" if not report.apply else "dir_applied" if report.applied else "dir_not_applied"
-    rows = Table(title=f"{T('dir_import_title', province=report.province)} — {T(state)}")
+    rows = Table(title=f"{T('dir_import_title', province=glossary.province_name(report.province))} — {T(state)}")
     for header in ("dir_row", "dir_official_id", "dir_full_name", "dir_role", "unit", "dir_outcome", "note"):
         rows.add_column(T(header), justify="right" if header == "dir_row" else "left")
     for o in report.outcomes:
@@ -142,7 +143,7 @@ def list_cmd(
         ),
         province=province,
     )
-    table = Table(title=T("dir_list_title", province=province))
+    table = Table(title=T("dir_list_title", province=glossary.province_name(province)))
     for header in ("dir_official_id", "dir_full_name", "dir_position", "dir_email", "dir_phone", "dir_role", "unit"):
         table.add_column(T(header))
     table.add_column(T("dir_validity"))
@@ -162,10 +163,19 @@ def verify_cmd(province: str = PROVINCE) -> None:
     """Check the hash chain of the province's directory journal: exit 1 naming the first altered or missing row."""
     result = _run(lambda session, principal: service.verify(session, principal, province), province=province)
     if result.first_problem is None:
-        console.print(T("dir_chain_holds", province=province, rows=result.rows), highlight=False)
+        console.print(
+            T("dir_chain_holds", province=glossary.province_name(province), rows=result.rows), highlight=False
+        )
         return
     first = result.first_problem
-    console.print(T("dir_chain_broken", province=province, seq=first.seq, kind=T(f"dir_kind_{first.kind}")))
+    console.print(
+        T(
+            "dir_chain_broken",
+            province=glossary.province_name(province),
+            seq=first.seq,
+            kind=T(f"dir_kind_{first.kind}"),
+        )
+    )
     console.print(first.detail, highlight=False)
     raise typer.Exit(EXIT_PARTIAL)
 
@@ -179,7 +189,7 @@ def coverage_cmd(province: str = PROVINCE) -> None:
         province=province,
     )
     gaps = out.gaps
-    table = Table(title=T("cov_title", province=province, day=_day(out.day)))
+    table = Table(title=T("cov_title", province=glossary.province_name(province), day=_day(out.day)))
     for header in ("unit", "stage", "dir_role"):
         table.add_column(T(header))
     for g in gaps:

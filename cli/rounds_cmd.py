@@ -12,9 +12,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+import glossary
 from cli.common import console, database, fail, settings_with_database
 from cli.ops import EXIT_USAGE, run
 from domain.errors import DomainError
+from domain.stages import Stage
 from infra.clock import today_vn
 from infra.settings import Settings
 from infra.temporal import connect
@@ -23,7 +25,7 @@ from services.rounds import queries, service
 from services.rounds.opening import open_round
 from services.rounds.report import report_csv
 from services.rounds.schemas import parse_day
-from web.i18n import STAGES, Translator
+from web.i18n import Translator
 
 app = typer.Typer(
     help="Assessment rounds: open one for a province, follow its progress, print its report.", no_args_is_help=True
@@ -60,7 +62,7 @@ def open_cmd(
         n = asyncio.run(_open(s, round_id, province, concurrency=concurrency, rehearsal_opens_on=rehearsal))
     except DomainError as exc:
         fail(str(exc), EXIT_USAGE)
-    summary = Table(title=T("round_opened", round=round_id))
+    summary = Table(title=T("round_opened", round_name=glossary.round_label(round_id)))
     for col in (T("province"), T("units"), T("round_cases_opened")):
         summary.add_column(col, justify="right")
     summary.add_row(province, str(n), str(n))
@@ -94,7 +96,7 @@ async def _open(s: Settings, round_id: str, province: str, *, concurrency: int, 
             TimeElapsedColumn(),
             console=console,
         ) as bar:
-            task = bar.add_task(round_id, total=total)
+            task = bar.add_task(glossary.round_label(round_id), total=total)
             opened = await open_round(
                 client,
                 sessions,
@@ -118,11 +120,17 @@ def progress_cmd(round_id: str = ROUND, province: str = PROVINCE) -> None:
         ),
         province=province,
     )
-    title = T("round_progress_title", round=round_id, province=province, cases=out.cases, units=out.units)
+    title = T(
+        "round_progress_title",
+        round_name=glossary.round_label(round_id),
+        province=glossary.province_name(province),
+        cases=out.cases,
+        units=out.units,
+    )
     table = Table(title=title, min_width=len(title))
     table.add_column(T("stage"))
     table.add_column(T("cases"), justify="right")
-    for stage in STAGES:  # in the procedure's order
+    for stage in (s.value for s in Stage):  # in the procedure's order
         if stage in out.by_stage:
             table.add_row(T.stage(stage), str(out.by_stage[stage]))
     table.add_section()
@@ -163,7 +171,14 @@ def report_cmd(
         sys.stdout.write(report_csv(out))
         return
     state = T("round_final") if out.final else T("round_ongoing")
-    summary = Table(title=T("round_report_title", round=round_id, province=province, state=state))
+    summary = Table(
+        title=T(
+            "round_report_title",
+            round_name=glossary.round_label(round_id),
+            province=glossary.province_name(province),
+            state=state,
+        )
+    )
     for col in (
         "units",
         "round_registered",

@@ -8,9 +8,13 @@ from datetime import UTC, datetime
 import typer
 from rich.table import Table
 
+import glossary
 from cli.common import console, task_cells
 from cli.ops import run
 from services.board import service
+from web.i18n import Translator
+
+T = Translator("vi")  # what people read is Vietnamese (glossary)
 
 
 def stuck(
@@ -33,15 +37,17 @@ def stuck(
         ),
         province=province,
     )
-    totals = Table(title=f"Stuck in province {province}")
+    totals = Table(title=T("stuck_title", province=glossary.province_name(province)))
     for reason in out.totals:
-        totals.add_column(reason, justify="right")
+        totals.add_column(T.term("stuck", reason), justify="right")
     totals.add_row(*(str(n) for n in out.totals.values()))
     console.print(totals)
-    items = Table("reason", "unit", "stage", "due", "days in stage", "case", "detail", show_lines=False)
+    headers = ("reason", "unit", "stage", "due", "days_in_stage", "case_id", "note")
+    items = Table(*(T(h) for h in headers), show_lines=False)
     for i in out.items:
         place = task_cells(i.unit_name, i.unit_code, i.stage, i.due_at)
-        items.add_row(i.reason, *place, f"{(i.seconds_in_stage or 0) / 86400:.1f}", i.case_id, i.detail or "")
+        days = f"{(i.seconds_in_stage or 0) / 86400:.1f}".replace(".", ",")
+        items.add_row(T.term("stuck", i.reason), *place, days, i.case_id, i.detail or "")
     if out.items:
         console.print(items)
     raise typer.Exit(1 if any(out.totals.values()) else 0)

@@ -5,10 +5,14 @@ official writes one `daily_digest` outbox row (id from the key `digest:<official
 `digested` with that id — in the caller's transaction. Safe to run twice: when the digest row of (official, D)
 exists already, its items were attached by the run that wrote it, and anything held since waits for the next day;
 nothing is mailed twice. Returns the digest ids still to deliver.
+
+Its links are web pages: each item's own (a link held from before mails named pages is turned into the page of the
+same task, case or round), and the official's task list for the digest itself.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from datetime import date, datetime, time
 from typing import Any
@@ -27,6 +31,31 @@ from notify.recipients import preferences_of
 from notify.templates import render
 
 log = structlog.get_logger(__name__)
+
+
+# JSON API addresses older rows carry, and the web page a person opens instead.
+API_TO_PAGE = (
+    (re.compile(r"/v1/tasks/([^/?#]+)$"), "/web/tasks/{0}"),
+    (re.compile(r"/v1/cases/([^/?#]+)$"), "/web/cases/{0}"),
+    (re.compile(r"/v1/rounds/([^/?#]+)/(?:progress|report)\?province=([^&#]+)$"), "/web/rounds/{0}?province={1}"),
+)
+
+
+def web_link(link: str | None) -> str | None:
+    """The web page of a stored link (a JSON API address becomes its page; anything else stays)."""
+    if not link:
+        return link
+    for pattern, page in API_TO_PAGE:
+        found = pattern.search(link)
+        if found:
+            return link[: found.start()] + page.format(*found.groups())
+    return link
+
+
+def _tasks_page() -> str:
+    from infra.settings import get_settings
+
+    return f"{get_settings().public_url.rstrip('/')}/web/tasks"
 
 
 def digest_key(official_id: str, day: date) -> str:
@@ -88,11 +117,12 @@ async def _gather(
     did = outbox_id(key, official_id, Channel.EMAIL)
     context: dict[str, Any] = {
         "recipient": person.full_name,
-        "link": None,
+        "link": _tasks_page(),
         "day_start": datetime.combine(day, time(0), tzinfo=TZ).isoformat(),
         "cutoff": cutoff.isoformat(),
         "items": [
-            {"id": i.id, "subject": i.subject, "link": i.link, "created_at": i.created_at.isoformat()} for i in items
+            {"id": i.id, "subject": i.subject, "link": web_link(i.link), "created_at": i.created_at.isoformat()}
+            for i in items
         ],
     }
     rendered = render(NotificationKind.DAILY_DIGEST.value, context, locale=prefs.locale)

@@ -1,6 +1,7 @@
 """What opening and closing an assessment round announces, to the province's officials who oversee it (the
 communes hear of the round through their registration task). The builders are pure (the event time is a
-parameter); `enqueue_round_opened` / `enqueue_round_closed` write them in the round activity's transaction."""
+parameter); `enqueue_round_opened` / `enqueue_round_closed` write them in the round activity's transaction. Both link
+to the round's web page (/web/rounds/<round id>?province=<code>), never to the JSON API."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ from notify.outbox import enqueue
 PROVINCE_ROLES = (Role.ADMIN, Role.APPRAISER, Role.CHAIRMAN, Role.PROVINCIAL_CHAIRMAN)
 
 
+def round_page(round_id: str, province_code: str) -> str:
+    """The round's web page in the province (its progress and, once closed, its report)."""
+    return f"/web/rounds/{round_id}?province={province_code}"
+
+
 def _event(kind: NotificationKind, round_id: str, province_code: str, at: datetime, **context: Any) -> OutboxEvent:
     return OutboxEvent(
         kind=kind,
@@ -28,7 +34,7 @@ def _event(kind: NotificationKind, round_id: str, province_code: str, at: dateti
         recipients=Recipients(roles=PROVINCE_ROLES, province_code=province_code),
         occurred_at=at,
         province_code=province_code,
-        link_path=f"/v1/rounds/{round_id}/progress?province={province_code}",
+        link_path=round_page(round_id, province_code),
         context={"round_id": round_id, **context},
     )
 
@@ -77,7 +83,7 @@ def round_closed(
         assessed=assessed,
         recognised=recognised,
         province_name=province_name,
-    ).model_copy(update={"link_path": f"/v1/rounds/{round_id}/report?province={province_code}"})
+    )
 
 
 # -- with a session: in the round activity's transaction ---------------------------------------------------------------

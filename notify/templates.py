@@ -1,15 +1,27 @@
-"""Texts of the notifications: Jinja2 templates under notify/templates/<locale>/<kind>.j2, Vietnamese first,
+"""Texts of the notifications: Jinja2 templates under notify/templates/<locale>/<name>.j2, Vietnamese first,
 English when a Vietnamese template is missing (or the official chose English). Pure: no clock, no IO but the
 template files.
 
 A template defines two blocks, `subject` (one line) and `body` (plain text). It sees the event's context plus
-`recipient` (the official's name), `link` (absolute URL or None) and the filters `local_time` (an ISO or aware
-datetime in Asia/Ho_Chi_Minh), `stage_name`, `role_name` and `outcome_name` in the template's language.
+`recipient` (the official's name) and `link` (the absolute URL of the web page to open, or None), and these
+functions in the template's language, every name from the shared glossary (glossary/terms.yaml) so a mail names a
+stage, a role or an outcome as the pages do:
+
+- `local_time(v)` dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh, `local_day(v)` dd/mm/yyyy (an ISO text, a date or an aware
+  datetime; "—" for none);
+- `round_label(round_id)` "kỳ đánh giá năm 2027";
+- `stage_name`, `role_name`, `outcome_name`, `closing_text` (why a case closed) of a code;
+- `verdict_reason(reason)` a verdict reason from its code and numbers ("tiêu chí 3 đạt 0 điểm").
+
+The outcome of a case is one kind (`decision_made`) with one template per result (`decision_made_<result>.j2`,
+e.g. `decision_made_not_submitted`), chosen from the context's `result` (else its `outcome`): each says what
+happened, and only that.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,77 +29,16 @@ from typing import Any
 import jinja2
 from pydantic import BaseModel, ConfigDict
 
-from domain.calendar import TZ
+import glossary
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 FALLBACK_LOCALE = "en"
 
-STAGE_NAMES: dict[str, dict[str, str]] = {
-    "vi": {
-        "registration": "Đăng ký",
-        "self_assessment": "Tự đánh giá",
-        "council_assessment": "Hội đồng đánh giá",
-        "public_posting": "Niêm yết công khai",
-        "dossier_submission": "Nộp hồ sơ đề nghị công nhận",
-        "appraisal": "Thẩm định hồ sơ",
-        "decision": "Quyết định công nhận",
-        "commendation": "Xét khen thưởng",
-        "closed": "Kết thúc",
-    },
-    "en": {
-        "registration": "Registration",
-        "self_assessment": "Self-assessment",
-        "council_assessment": "Council assessment",
-        "public_posting": "Public posting",
-        "dossier_submission": "Dossier submission",
-        "appraisal": "Appraisal",
-        "decision": "Recognition decision",
-        "commendation": "Commendation check",
-        "closed": "Closed",
-    },
-}
-ROLE_NAMES: dict[str, dict[str, str]] = {
-    "vi": {
-        "commune_officer": "Cán bộ văn hóa - xã hội",
-        "commune_chairman": "Chủ tịch UBND cấp xã",
-        "council_chair": "Chủ tịch Hội đồng đánh giá",
-        "district_appraiser": "Phòng Lao động - Thương binh và Xã hội cấp huyện",
-        "district_chairman": "Chủ tịch UBND cấp huyện",
-        "appraiser": "Cơ quan thẩm định",
-        "chairman": "Người có thẩm quyền công nhận",
-        "provincial_chairman": "Chủ tịch UBND cấp tỉnh",
-        "admin": "Quản trị viên",
-        "auditor": "Kiểm toán viên",
-    },
-    "en": {
-        "commune_officer": "Commune officer",
-        "commune_chairman": "Commune chairman",
-        "council_chair": "Council chair",
-        "district_appraiser": "District labour office",
-        "district_chairman": "District chairman",
-        "appraiser": "Appraising office",
-        "chairman": "Deciding authority",
-        "provincial_chairman": "Provincial chairman",
-        "admin": "Administrator",
-        "auditor": "Auditor",
-    },
-}
-OUTCOME_NAMES: dict[str, dict[str, str]] = {
-    "vi": {
-        "recognised": "được công nhận",
-        "not_recognised": "không được công nhận",
-        "not_registered": "không đăng ký",
-        "not_submitted": "không nộp hồ sơ",
-        "withdrawn": "rút khỏi đợt đánh giá",
-    },
-    "en": {
-        "recognised": "recognised",
-        "not_recognised": "not recognised",
-        "not_registered": "not registered",
-        "not_submitted": "dossier not submitted",
-        "withdrawn": "withdrawn from the round",
-    },
-}
+# The roles as people read them, per language (from the glossary; kept for modules that imported the old table).
+ROLE_NAMES: dict[str, dict[str, str]] = {lang: glossary.section("role", lang) for lang in glossary.LANGS}
+
+# Kinds told by one template per variant: the context keys that name the variant, in order of preference.
+VARIANTS: dict[str, tuple[str, ...]] = {"decision_made": ("result", "outcome")}
 
 
 class TemplateMissing(LookupError):
@@ -102,35 +53,59 @@ class Rendered(BaseModel):
     locale: str
 
 
-def _as_datetime(value: Any) -> datetime | None:
+def _when(value: Any) -> datetime | date | None:
+    """The moment or day `value` names; a time without its zone is a bug in the caller, not a guess."""
     if value is None or value == "":
         return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if moment.tzinfo is None:
+    if isinstance(value, (datetime, date)):
+        found: datetime | date = value
+    else:
+        text = str(value)
+        found = datetime.fromisoformat(text) if ("T" in text or " " in text) else date.fromisoformat(text)
+    if isinstance(found, datetime) and found.tzinfo is None:
         raise ValueError(f"a naive datetime cannot be shown in local time: {value!r}")
-    return moment.astimezone(TZ)
+    return found
 
 
 def local_time(value: Any, locale: str = "vi") -> str:
-    moment = _as_datetime(value)
-    if moment is None:
-        return "—"
-    if locale == "vi":
-        return f"{moment:%H:%M} ngày {moment:%d/%m/%Y}"
-    return f"{moment:%H:%M}, {moment:%d %b %Y} (Vietnam time)"
+    """dd/mm/yyyy HH:MM in Vietnam time (dd/mm/yyyy for a day); the same in both languages, as the pages show it."""
+    found = _when(value)
+    return "—" if found is None else glossary.moment(found)
 
 
 def local_day(value: Any, locale: str = "vi") -> str:
-    moment = _as_datetime(value)
-    if moment is None:
-        return "—"
-    return f"{moment:%d/%m/%Y}" if locale == "vi" else f"{moment:%d %b %Y}"
+    found = _when(value)
+    return "—" if found is None else glossary.day(found)
 
 
-def _name(table: dict[str, dict[str, str]], locale: str, value: Any) -> str:
-    if value is None:
-        return "—"
-    return table.get(locale, table[FALLBACK_LOCALE]).get(str(value), str(value))
+def _namer(section: str, lang: str) -> Callable[[Any], str]:
+    return lambda code: "—" if code is None else glossary.term(section, str(code), lang)
+
+
+def _functions(lang: str) -> dict[str, Any]:
+    def verdict_reason(reason: Mapping[str, Any]) -> str:
+        return glossary.reason_text(reason, lang)
+
+    return {
+        "locale": lang,
+        "local_time": lambda v: local_time(v, lang),
+        "local_day": lambda v: local_day(v, lang),
+        "round_label": lambda r: glossary.round_label(str(r), lang),
+        "stage_name": _namer("stage", lang),
+        "role_name": _namer("role", lang),
+        "outcome_name": _namer("outcome", lang),
+        "closing_text": _namer("closing", lang),
+        "verdict_reason": verdict_reason,
+    }
+
+
+def template_names(kind: str, context: Mapping[str, Any]) -> list[str]:
+    """The template names that may tell `kind` with this context, best first."""
+    keys = VARIANTS.get(kind)
+    if keys is None:
+        return [kind]
+    variants = (context.get(key) for key in keys)
+    return list(dict.fromkeys(f"{kind}_{v}" for v in variants if v))
 
 
 @cache
@@ -152,23 +127,22 @@ def _block(template: jinja2.Template, name: str, context: dict[str, Any]) -> str
     return "".join(template.blocks[name](template.new_context(context))).strip()
 
 
+def _find(env: jinja2.Environment, locale: str, names: list[str]) -> tuple[str, jinja2.Template] | None:
+    for candidate in dict.fromkeys((locale, FALLBACK_LOCALE)):
+        for name in names:
+            try:
+                return candidate, env.get_template(f"{candidate}/{name}.j2")
+            except jinja2.TemplateNotFound:
+                continue
+    return None
+
+
 def render(kind: str, context: dict[str, Any], *, locale: str = "vi", directory: Path = TEMPLATES_DIR) -> Rendered:
     """Subject and body of `kind` in `locale`, else in English."""
-    env = _environment(directory)
-    for candidate in dict.fromkeys((locale, FALLBACK_LOCALE)):
-        try:
-            template = env.get_template(f"{candidate}/{kind}.j2")
-        except jinja2.TemplateNotFound:
-            continue
-        full = {
-            **context,
-            "locale": candidate,
-            "local_time": lambda v, _l=candidate: local_time(v, _l),
-            "local_day": lambda v, _l=candidate: local_day(v, _l),
-            "stage_name": lambda v, _l=candidate: _name(STAGE_NAMES, _l, v),
-            "role_name": lambda v, _l=candidate: _name(ROLE_NAMES, _l, v),
-            "outcome_name": lambda v, _l=candidate: _name(OUTCOME_NAMES, _l, v),
-        }
-        subject = " ".join(_block(template, "subject", full).split())
-        return Rendered(subject=subject, body=_block(template, "body", full) + "\n", locale=candidate)
-    raise TemplateMissing(f"no template for notification kind {kind!r} in {locale!r} or {FALLBACK_LOCALE!r}")
+    found = _find(_environment(directory), locale, template_names(kind, context))
+    if found is None:
+        raise TemplateMissing(f"no template for notification kind {kind!r} in {locale!r} or {FALLBACK_LOCALE!r}")
+    lang, template = found
+    full = {**context, **_functions(lang)}
+    subject = " ".join(_block(template, "subject", full).split())
+    return Rendered(subject=subject, body=_block(template, "body", full) + "\n", locale=lang)

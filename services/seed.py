@@ -103,7 +103,7 @@ def demo_officials(province_code: str, unit_code: str) -> list[DemoOfficial]:
         DemoOfficial(f"demo-appraiser-{p}", "Phạm Thị Hoa (thẩm định)", Role.APPRAISER, None),
         DemoOfficial(f"demo-chairman-{p}", "Hoàng Văn Nam (Chủ tịch UBND)", Role.CHAIRMAN, None),
         DemoOfficial(f"demo-admin-{p}", "Vũ Thị Mai (quản trị)", Role.ADMIN, None),
-        DemoOfficial(f"demo-auditor-{p}", "Đặng Văn Long (kiểm toán)", Role.AUDITOR, None),
+        DemoOfficial(f"demo-auditor-{p}", "Đặng Văn Long (giám sát)", Role.AUDITOR, None),
     ]
 
 
@@ -184,7 +184,7 @@ async def import_demo_officials(session: AsyncSession, province_code: str) -> tu
     officials = listed(data, source)
     unit = next((o.unit_code for o in officials if o.role == Role.COMMUNE_OFFICER and o.unit_code), None)
     if unit is None:
-        raise SeedError(f"{source}: no commune officer (Cán bộ văn hóa - xã hội) over a unit")
+        raise SeedError(f"{source}: no commune officer (Công chức văn hóa - xã hội) over a unit")
     if not await imported_before(session, province_code, hashlib.sha256(data).hexdigest()):
         now = datetime.now(UTC)
         report = await import_officials(

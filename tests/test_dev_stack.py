@@ -249,10 +249,13 @@ async def test_the_dev_stack_opens_the_round_by_the_law_and_as_a_rehearsal_with_
     moved = dev_demo.assessment_opens(rnd, "12", today)
     assert today - timedelta(days=6) <= moved <= today
     assert (
-        f"Đợt {rnd.id} — Hưng Yên (33): lịch theo quy định (đăng ký đầu kỳ; tự đánh giá từ 01/10/{rnd.year}); 104 hồ sơ"
-        in out
+        f"Kỳ đánh giá năm {rnd.year} — Hưng Yên (33): lịch theo quy định (đăng ký đầu kỳ; tự đánh giá từ "
+        f"01/10/{rnd.year}); 104 lượt xét công nhận" in out
     )
-    assert f"Đợt diễn tập {rnd.id} — Lai Châu (12): lịch dời để kỳ đánh giá mở từ {moved:%d/%m/%Y}; 38 hồ sơ" in out
+    rehearsal_line = (
+        f"Diễn tập kỳ đánh giá năm {rnd.year} — Lai Châu (12): lịch dời để tự đánh giá mở từ {moved:%d/%m/%Y}"
+    )
+    assert f"{rehearsal_line}; 38 lượt xét công nhận" in out
     assert out.index("XPTT_TOKEN_REHEARSAL_COMMUNE_OFFICER=") < out.index("XPTT_TOKEN_COMMUNE_OFFICER=")
     assert f"XPTT_TOKEN_REHEARSAL_APPRAISER={rehearsal.tokens[3].token}" in out
     assert "$XPTT_TOKEN_REHEARSAL_COMMUNE_OFFICER" in out

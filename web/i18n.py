@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from notify.templates import ROLE_NAMES
+import glossary
+from web.text_case import CASE_TEXT
 from web.text_directory import DIRECTORY_TEXT
 
 LANGS = ("vi", "en")
 COOKIE = "xptt_lang"
 
 TEXT: dict[str, tuple[str, str]] = {
-    "app": ("Xã, phường phù hợp với trẻ em", "Child-friendly communes"),
+    "app": ("Xã, phường, thị trấn phù hợp với trẻ em", "Child-friendly communes, wards and towns"),
     "signin": ("Đăng nhập", "Sign in"),
     "signout": ("Đăng xuất", "Sign out"),
     "token": ("Mã truy cập (bearer token)", "Access token (bearer token)"),
@@ -27,10 +28,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "due": ("Hạn", "Due"),
     "overdue": ("Quá hạn", "Overdue"),
     "escalated": ("Đã chuyển cấp", "Escalated"),
-    "round": ("Đợt", "Round"),
+    "round": ("Kỳ đánh giá", "Round"),
     "open": ("Mở", "Open"),
-    "case": ("Hồ sơ", "Case"),
-    "timeline": ("Diễn biến hồ sơ", "Case timeline"),
+    "case": ("Lượt xét công nhận", "Case"),
+    "timeline": ("Diễn biến", "Timeline"),
     "criterion": ("Tiêu chí", "Criterion"),
     "max": ("tối đa", "max"),
     "points": ("điểm", "points"),
@@ -42,12 +43,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "would_recognise": ("Dự kiến: đạt chuẩn", "Preview: would be recognised"),
     "would_not": ("Dự kiến: chưa đạt chuẩn", "Preview: would not be recognised"),
     "refused": ("Chưa gửi được, xin sửa các ô được đánh dấu.", "Not submitted: please correct the marked fields."),
-    "done": ("Đã gửi. Hồ sơ đã chuyển bước.", "Submitted. The case has moved on."),
+    "done": ("Đã gửi. Lượt xét công nhận đã chuyển sang bước tiếp theo.", "Submitted. The case has moved on."),
     "not_yours": ("Bạn không thể hoàn thành việc này.", "You cannot complete this task."),
-    "counts_by_stage": ("Số hồ sơ đang mở theo bước", "Open cases by stage"),
+    "counts_by_stage": ("Số lượt xét đang mở theo bước", "Open cases by stage"),
     "counts_by_unit": ("Vướng mắc theo đơn vị và bước", "Stuck by unit and stage"),
-    "cases": ("Số hồ sơ", "Cases"),
-    "stuck_items": ("Hồ sơ quá hạn, chuyển cấp, tạm dừng", "Overdue, escalated and held"),
+    "cases": ("Số lượt xét", "Cases"),
+    "stuck_items": ("Việc quá hạn, chuyển cấp, tạm dừng", "Overdue, escalated and held"),
     "reason": ("Lý do", "Reason"),
     "since": ("Từ", "Since"),
     "bulk_extend": ("Gia hạn hàng loạt", "Extend due dates in bulk"),
@@ -58,17 +59,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "why": ("Lý do (ghi vào nhật ký)", "Reason (journalled)"),
     "dry_run": ("Đếm trước (chưa thay đổi gì)", "Count first (changes nothing)"),
     "apply": ("Áp dụng", "Apply"),
-    "matched": ("Số hồ sơ khớp", "Cases matched"),
+    "matched": ("Số lượt xét khớp", "Cases matched"),
     "applied": ("Đã áp dụng", "Applied"),
     "refused_n": ("Bị từ chối", "Refused"),
-    "confirm": ("Xác nhận gia hạn cho {n} hồ sơ", "Confirm: extend {n} cases"),
+    "confirm": ("Xác nhận gia hạn cho {n} lượt xét", "Confirm: extend {n} cases"),
     "bulk_unfiltered": (
-        "Chưa chọn bước, đơn vị hay điều kiện nào: gia hạn sẽ áp dụng cho toàn bộ {n} hồ sơ đang mở của tỉnh.",
+        "Chưa chọn bước, đơn vị hay điều kiện nào: gia hạn sẽ áp dụng cho toàn bộ {n} lượt xét đang mở của tỉnh.",
         "No stage, unit or condition is chosen: the extension applies to all {n} open cases of the province.",
     ),
-    "bulk_all": ("Tôi xác nhận gia hạn cho toàn bộ {n} hồ sơ đang mở", "Yes, extend all {n} open cases"),
+    "bulk_all": ("Tôi xác nhận gia hạn cho toàn bộ {n} lượt xét đang mở", "Yes, extend all {n} open cases"),
     "empty_filter": (
-        "Chưa có gì thay đổi: bộ lọc chưa chọn bước, đơn vị hay điều kiện nào, nên sẽ áp dụng cho mọi hồ sơ đang mở "
+        "Chưa có gì thay đổi: bộ lọc chưa chọn bước, đơn vị hay điều kiện nào, nên sẽ áp dụng cho mọi lượt xét đang mở "
         "của tỉnh. Xin chọn bớt, hoặc đánh dấu ô xác nhận áp dụng cho toàn bộ.",
         "Nothing was changed: the filter names no stage, unit or condition, so it would apply to every open case of "
         "the province. Narrow it, or tick the box confirming all of them.",
@@ -93,43 +94,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "ntf_webhook_refused": ("Hệ thống nhận webhook từ chối", "The webhook receiver refused it"),
     "ntf_webhook_url_not_https": ("Địa chỉ webhook không dùng https", "The webhook address is not https"),
     "ntf_retries_exhausted": ("Đã thử lại nhiều lần mà không gửi được", "Retries exhausted"),
-    "kind_task_assigned": ("Giao việc", "Task assigned"),
-    "kind_task_reminder": ("Nhắc việc", "Reminder"),
-    "kind_task_escalated": ("Chuyển cấp", "Escalation"),
-    "kind_dossier_returned": ("Trả lại hồ sơ", "Dossier returned"),
-    "kind_decision_made": ("Có quyết định", "Decision made"),
-    "kind_commendation_due": ("Đến hạn xét khen thưởng", "Commendation due"),
-    "kind_round_opened": ("Mở đợt đánh giá", "Round opened"),
-    "kind_round_closed": ("Kết thúc đợt đánh giá", "Round closed"),
-    "kind_daily_digest": ("Bản tin hằng ngày", "Daily digest"),
     "channel_email": ("thư điện tử", "email"),
     "channel_webhook": ("webhook", "webhook"),
     "province": ("Tỉnh", "Province"),
-    "round_progress": ("Tiến độ đợt đánh giá", "Round progress"),
+    "round_progress": ("Tiến độ kỳ đánh giá", "Round progress"),
     "recognised": ("Đạt chuẩn", "Recognised"),
     "recognised_share": ("Tỷ lệ đạt chuẩn", "Share recognised"),
     "target": ("Mục tiêu", "Target"),
     "units": ("Số đơn vị", "Units"),
     # a round's progress and report (the round page, xptt round)
-    "round_opening": ("Đang mở đợt", "Opening round"),
-    "round_opened": ("Đã mở đợt {round}", "Round {round} opened"),
-    "round_cases_opened": ("Số hồ sơ đã mở", "Cases opened"),
+    "round_opening": ("Đang mở", "Opening"),
+    "round_opened": ("Đã mở {round_name}", "{round_name} opened"),
+    "round_cases_opened": ("Số lượt xét đã mở", "Cases opened"),
     "round_progress_title": (
-        "Đợt {round}, tỉnh {province}: {cases} hồ sơ / {units} đơn vị",
-        "Round {round}, province {province}: {cases} cases of {units} units",
+        "Tiến độ {round_name} — {province}: {cases} lượt xét / {units} đơn vị",
+        "Progress of {round_name} — {province}: {cases} cases of {units} units",
     ),
     "round_report_title": (
-        "Báo cáo đợt {round}, tỉnh {province} ({state})",
-        "Round {round}, province {province} ({state})",
+        "Báo cáo {round_name} — {province} ({state})",
+        "Report of {round_name} — {province} ({state})",
     ),
     "round_final": ("đã kết thúc", "final"),
     "round_ongoing": ("đang diễn ra", "open"),
     "round_outcome": ("Kết quả: {outcome}", "Outcome: {outcome}"),
-    "round_outcome_recognised": ("Đạt chuẩn", "Recognised"),
-    "round_outcome_not_recognised": ("Chưa đạt chuẩn", "Not recognised"),
-    "round_outcome_not_registered": ("Không đăng ký", "Not registered"),
-    "round_outcome_not_submitted": ("Không nộp hồ sơ", "Not submitted"),
-    "round_outcome_withdrawn": ("Rút khỏi đợt", "Withdrawn"),
     "round_registered": ("Đã đăng ký", "Registered"),
     "round_assessed": ("Hội đồng đã đánh giá", "Assessed by the council"),
     "round_submitted": ("Đã nộp hồ sơ", "Dossier submitted"),
@@ -179,6 +166,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "accept": ("Chấp nhận", "Accept"),
     "return": ("Trả lại để bổ sung", "Return for completion"),
     "refuse": ("Từ chối", "Refuse"),
+    "refused_generic": ("Yêu cầu không thực hiện được.", "The request was refused."),
     "skip": ("Chuyển đến nội dung chính", "Skip to main content"),
     "points_col": ("Điểm", "Points"),
     "held": ("Tạm dừng", "On hold"),
@@ -198,24 +186,6 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
     "line_striving": ("Đang phấn đấu", "Striving"),
     "line_awaiting_registration": ("Chờ mở đăng ký", "Waiting for registration to open"),
-    "action_case_opened": ("Mở hồ sơ", "Case opened"),
-    "action_stage_opened": ("Mở bước {stage}", "{stage} opened"),
-    "action_completed": ("Hoàn thành bước {stage}", "{stage} completed"),
-    "action_authority_changed": ("Chuyển thẩm quyền từ ngày {on}", "Authority changed as of {on}"),
-    "action_commendation_checked": ("Xét khen thưởng", "Commendation checked"),
-    "action_commendation_due": ("Đến hạn xét khen thưởng", "Commendation due"),
-    "action_deadline_closed": ("Kết thúc do hết hạn", "Closed when the deadline passed"),
-    "action_task_reminded": ("Nhắc việc", "Reminder sent"),
-    "action_task_escalated": ("Chuyển cấp", "Escalated"),
-    "action_task_stuck": ("Việc bị kẹt", "Task stuck"),
-    "action_task_nudged": ("Nhắc việc theo yêu cầu", "Reminder on request"),
-    "action_due_extended": ("Gia hạn", "Due date extended"),
-    "action_task_reassigned": ("Giao lại việc", "Task reassigned"),
-    "action_case_held": ("Tạm dừng hồ sơ", "Case put on hold"),
-    "action_case_released": ("Tiếp tục hồ sơ", "Case released"),
-    "action_case_withdrawn": ("Rút khỏi đợt đánh giá", "Withdrawn from the round"),
-    "profile_district": ("Quy trình cấp huyện (đến 30/06/2025)", "District procedure (until 30/06/2025)"),
-    "profile_two-tier": ("Quy trình chính quyền hai cấp (từ 01/07/2025)", "Two-tier procedure (from 01/07/2025)"),
     # OIDC sign-in
     "signin_with": ("Đăng nhập bằng {name}", "Sign in with {name}"),
     "identity_provider": ("tài khoản định danh", "the identity provider"),
@@ -270,19 +240,19 @@ TEXT: dict[str, tuple[str, str]] = {
     ),
 }
 
-STAGES: dict[str, tuple[str, str]] = {
-    "registration": ("Đăng ký", "Registration"),
-    "self_assessment": ("Tự đánh giá", "Self-assessment"),
-    "council_assessment": ("Hội đồng đánh giá", "Council assessment"),
-    "public_posting": ("Niêm yết công khai", "Public posting"),
-    "dossier_submission": ("Nộp hồ sơ", "Dossier submission"),
-    "appraisal": ("Thẩm định", "Appraisal"),
-    "decision": ("Quyết định công nhận", "Decision"),
-    "commendation": ("Khen thưởng", "Commendation"),
-    "closed": ("Đã kết thúc", "Closed"),
-}
 
-TEXT |= DIRECTORY_TEXT
+TEXT |= DIRECTORY_TEXT | CASE_TEXT
+
+# keys read from the glossary: `kind_task_assigned` is the notification kind's term, and so on
+GLOSSARY_PREFIXES = {
+    "kind_": "notification",
+    "action_": "action",
+    "profile_": "profile",
+    "round_outcome_": "outcome",
+    "stuck_": "stuck",
+    "stage_": "stage",
+    "role_": "role",
+}
 
 
 def lang_of(request: Request) -> str:
@@ -291,18 +261,38 @@ def lang_of(request: Request) -> str:
 
 
 class Translator:
+    """Page and table texts by key (TEXT), and the glossary's terms for codes (glossary/terms.yaml): a key
+    `<prefix><code>` whose prefix names a glossary section is read there, so templates and tables that name a code
+    through a prefix get the glossary's one term for it."""
+
     def __init__(self, lang: str) -> None:
         self.lang = lang
         self._i = LANGS.index(lang)
 
     def __call__(self, key: str, **values: object) -> str:
         pair = TEXT.get(key)
-        text = pair[self._i] if pair else key
+        if pair is None:
+            for prefix, name in GLOSSARY_PREFIXES.items():
+                if key.startswith(prefix) and glossary.known(name, key[len(prefix) :]):
+                    return glossary.term(name, key[len(prefix) :], self.lang, **values)
+            return key
+        text = pair[self._i]
         return text.format(**values) if values else text
 
+    def term(self, section: str, code: str | None, **values: object) -> str:
+        return glossary.term(section, code or "", self.lang, **values) if code else ""
+
     def stage(self, stage: str) -> str:
-        pair = STAGES.get(stage)
-        return pair[self._i] if pair else stage
+        return self.term("stage", stage)
 
     def role(self, role: str) -> str:
-        return ROLE_NAMES[self.lang].get(role, role)
+        return self.term("role", role)
+
+    def outcome(self, outcome: str | None) -> str:
+        return self.term("outcome", outcome)
+
+    def refusal(self, code: str, detail: str) -> str:
+        """Why a request was refused: the glossary's sentence for its code; in English the service's own detail."""
+        if self.lang == "en":
+            return detail
+        return self.term("refusal", code) if glossary.known("refusal", code) else self("refused_generic")

@@ -6,7 +6,7 @@ from __future__ import annotations
 DIRECTORY_TEXT: dict[str, tuple[str, str]] = {
     "cov_title": ("Vai trò chưa có người đảm nhận — tỉnh {province}, {day}", "Roles no one holds — {province}, {day}"),
     "cov_count": ("{units} đơn vị: {gaps}/{needed} vai trò chưa có người", "{units} units: {gaps}/{needed} unheld"),
-    "cov_no_case": ("chưa có hồ sơ", "no open case"),
+    "cov_no_case": ("chưa có lượt xét", "no open case"),
     "dir_import_title": ("Nhập danh bạ cán bộ tỉnh {province}", "Officials' import, province {province}"),
     "dir_dry_run": ("chạy thử — chưa ghi gì", "dry run — nothing written"),
     "dir_applied": ("đã ghi vào danh bạ", "written to the directory"),

@@ -16,9 +16,9 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+import glossary
 from domain.procedure import load_profile
 from domain.stages import Role
-from notify.templates import ROLE_NAMES
 from services.errors import Refusal
 from services.fields import ID_PATTERN
 
@@ -180,21 +180,25 @@ def folded(text: str) -> str:
     return "_".join(re.findall(r"[a-z0-9]+", bare))
 
 
+# Names spreadsheets written before the glossary settled its terms still use (glossary/terms.yaml has the current).
+ROLE_ALIASES = {"Cán bộ văn hóa - xã hội": Role.COMMUNE_OFFICER, "Kiểm toán viên": Role.AUDITOR}
+
+
 @cache
 def _role_names() -> dict[str, Role]:
     names = {folded(r.value): r for r in Role}
-    for labels in ROLE_NAMES.values():
-        names |= {folded(label): Role(code) for code, label in labels.items()}
-    return names
+    for lang in glossary.LANGS:
+        names |= {folded(label): Role(code) for code, label in glossary.section("role", lang).items()}
+    return names | {folded(name): role for name, role in ROLE_ALIASES.items()}
 
 
 def role_label(role: str, lang: str = "vi") -> str:
-    """The role as people read it (notify's role names), never its code."""
-    return ROLE_NAMES.get(lang, ROLE_NAMES["vi"]).get(role, role)
+    """The role as people read it (the glossary's term), never its code."""
+    return glossary.term("role", role, lang)
 
 
 def check_role(value: Any, field: str = "role") -> Role:
-    """A role by its code (commune_officer) or its name in Vietnamese or English (Cán bộ văn hóa - xã hội)."""
+    """A role by its code (commune_officer) or its name in Vietnamese or English (Công chức văn hóa - xã hội)."""
     text = _text(value, field, limit=200, required=True) or ""
     role = _role_names().get(folded(text))
     if role is None:

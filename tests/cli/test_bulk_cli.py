@@ -57,7 +57,7 @@ async def test_bulk_extend_dry_run_then_apply(
 
     code, out = await _xptt(env, *base)
     assert code == 0, out
-    assert "dry run" in out and case_id in out
+    assert "chạy thử" in out and case_id in out
 
     async def due() -> object:
         async with sessions() as session:
@@ -66,7 +66,7 @@ async def test_bulk_extend_dry_run_then_apply(
     before = await due()
     code, out = await _xptt(env, *base, "--apply")
     assert code == 0, out
-    assert "applied" in out
+    assert "đã áp dụng" in out
     assert await due() > before  # type: ignore[operator]
     async with sessions() as session:
         actions = list(await session.scalars(select(AuditEventRow.action).where(AuditEventRow.case_id == case_id)))
@@ -95,5 +95,5 @@ async def test_bulk_apply_without_any_filter_needs_all(
     assert code == 2 and "empty_filter" in out, out
     assert not await held()
     code, out = await _xptt(env, *whole, "--apply", "--all")
-    assert code == 0 and "applied" in out, out
+    assert code == 0 and "đã áp dụng" in out, out
     assert await held()

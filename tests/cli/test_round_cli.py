@@ -35,20 +35,21 @@ async def test_round_open_progress_and_report_from_the_command_line(
         code, out = await _xptt(env, "round", "open", ROUND_ID, "--province", PROVINCE)
         assert code == 0, out
         assert f"{units}/{units}" in out  # the progress bar reached every unit
-        assert f"Đã mở đợt {ROUND_ID}" in out
+        assert f"Đã mở kỳ đánh giá năm {ROUND_ID.rpartition(':')[2]}" in out
         assert re.search(rf"│\s*{PROVINCE}\s*│\s*{units}\s*│\s*{units}\s*│", out), out  # the summary table
 
         code, out = await _xptt(env, "round", "progress", ROUND_ID, "--province", PROVINCE)
         assert code == 0, out
         # Vietnamese, from the glossary: the stage, and the cases waiting for the period (it starts in 2045)
-        assert re.search(rf"│\s*Đăng ký\s*│\s*{units}\s*│", out), out
+        assert re.search(rf"│\s*Đăng ký phấn đấu\s*│\s*{units}\s*│", out), out
         assert re.search(rf"│\s*Chờ mở đăng ký\s*│\s*{units}\s*│", out), out
         assert re.search(r"│\s*Đang phấn đấu\s*│\s*0\s*│", out), out
         assert "registration" not in out
 
         code, out = await _xptt(env, "round", "report", ROUND_ID, "--province", PROVINCE)
         assert code == 0, out
-        assert f"Báo cáo đợt {ROUND_ID}, tỉnh {PROVINCE} (đang diễn ra)" in out and "Tỷ lệ đạt chuẩn" in out, out
+        assert f"Báo cáo kỳ đánh giá năm {ROUND_ID[-4:]} — Thành phố Huế (đang diễn ra)" in out, out
+        assert "Tỷ lệ đạt chuẩn" in out, out
 
         code, out = await _xptt(env, "round", "report", ROUND_ID, "--province", PROVINCE, "--format", "json")
         assert code == 0, out

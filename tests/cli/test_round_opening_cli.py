@@ -81,7 +81,8 @@ async def test_a_rehearsal_round_opens_from_the_command_line_with_its_registrati
 
         code, out = await _xptt(env, *open_args, opens_on.isoformat())
         assert code == 0, out
-        assert f"Đã mở đợt {REHEARSAL}" in out and re.search(rf"│\s*{PROVINCE}\s*│\s*40\s*│\s*40\s*│", out), out
+        assert f"Đã mở kỳ đánh giá năm {REHEARSAL.rpartition(':')[2]}" in out, out
+        assert re.search(rf"│\s*{PROVINCE}\s*│\s*40\s*│\s*40\s*│", out), out
         # Without the rehearsal the 2032 round's period starts on 1 November 2029 and its cases would wait for it;
         # moved to the present, every unit has its registration task today.
         async with sessions() as session:
@@ -98,4 +99,5 @@ async def test_a_rehearsal_round_opens_from_the_command_line_with_its_registrati
 
         code, out = await _xptt(env, "round", "progress", REHEARSAL, "--province", PROVINCE)
         assert code == 0, out
-        assert re.search(r"│\s*Đăng ký\s*│\s*40\s*│", out) and re.search(r"│\s*Chờ mở đăng ký\s*│\s*0\s*│", out), out
+        assert re.search(r"│\s*Đăng ký phấn đấu\s*│\s*40\s*│", out), out
+        assert re.search(r"│\s*Chờ mở đăng ký\s*│\s*0\s*│", out), out

@@ -488,6 +488,7 @@ ROUTE_KEYS: tuple[tuple[str, str], ...] = (
     ("POST", "/web/tasks/{task_id}/preview"),
     ("POST", "/web/tasks/{task_id}"),
     ("POST", "/web/bulk/extend-due"),
+    ("POST", "/web/cases/{case_id}/replay"),
     ("POST", "/v1/officials"),
     ("PATCH", "/v1/officials/{official_id}"),
     ("POST", "/v1/officials/import"),
@@ -1147,6 +1148,14 @@ def route_fuzz(
             st.just("not.a.jwt"),
         ).map(lambda t: BadRequest("POST", "/web/signin", form={"token": t}, role=None)),
         ("POST", "/web/signout"): None,  # takes no input: it only clears the sign-in cookie
+        ("POST", "/web/cases/{case_id}/replay"): st.one_of(
+            GARBAGE_ID.map(
+                lambda c: BadRequest("POST", f"/web/cases/{quote(c)}/replay", form={}, role=Role.AUDITOR, web=True)
+            ),
+            TEXT_NO_NUL.map(
+                lambda c: BadRequest("POST", f"/web/cases/{reg.case_id}/replay", form={"csrf": c}, role=Role.AUDITOR)
+            ),
+        ),
         ("POST", "/web/tasks/{task_id}/preview"): st.one_of(
             GARBAGE_ID.map(
                 lambda t: BadRequest(
@@ -1353,6 +1362,8 @@ def matrix_routes(round_id: str) -> list[MatrixRoute]:
         r("GET", "/web/tasks", "/web/tasks", officer, listing=True),
         r("GET", "/web/tasks/{task_id}", "/web/tasks/{task}", reads, private=True),
         r("GET", "/web/cases/{case_id}", "/web/cases/{case}", reads, private=True),
+        r("GET", "/web/cases/{case_id}/export", "/web/cases/{case}/export", audits, private=True),
+        r("POST", "/web/cases/{case_id}/replay", "/web/cases/{case}/replay", audits, private=True, form={}),
         r("GET", "/web/board", f"/web/board?province={PROVINCE}", oversees),
         r("GET", "/web/rounds/{round_id}", f"/web/rounds/{round_id}?province={PROVINCE}", oversees),
         r("POST", "/web/tasks/{task_id}/preview", "/web/tasks/{task}/preview", reads, private=True, form={}),

@@ -52,5 +52,9 @@ async def test_reminder_escalations_and_closure_are_each_mailed_once(
         "[xptt] Nhiệm vụ mới",
         "[xptt] Nhắc việc",
         "[xptt] Chuyển cấp xử lý",
-        "[xptt] Kết quả xét công nhận",
+        "[xptt] Kết thúc lượt xét công nhận",
     }
+    closed = next(m for m in mails if str(m["Subject"]).startswith("[xptt] Kết thúc lượt xét công nhận"))
+    text = closed.get_body().get_content()  # type: ignore[union-attr]
+    assert "đã kết thúc vì đơn vị không đăng ký phấn đấu trong thời hạn." in text
+    assert "ladder" not in text and "not_registered" not in text

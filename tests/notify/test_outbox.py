@@ -91,10 +91,11 @@ async def test_recording_a_transition_writes_its_notifications_once_and_returns_
     ]
     email = next(r for r in written if r.channel == "email")
     assert email.address == f"{officer.id}@example.invalid"
-    assert email.subject.startswith("[xptt] Nhiệm vụ mới: Đăng ký - ")
-    assert email.subject.endswith(", hạn 09:00 ngày 10/10/2027")  # due 02:00 UTC, shown in Vietnam time
+    assert email.subject.startswith("[xptt] Nhiệm vụ mới: Đăng ký phấn đấu - ")
+    assert email.subject.endswith(", hạn 10/10/2027 09:00")  # due 02:00 UTC, shown in Vietnam time
     assert email.created_at == T0 and email.deliver_after == T0
-    assert email.link and email.link.endswith(f"/v1/tasks/{ROUND_ID}-{unit}-t01")
+    assert email.link and email.link.endswith(f"/web/tasks/{ROUND_ID}-{unit}-t01")  # the page, not the API
+    assert email.link in email.body and "kỳ đánh giá năm 2027" in email.body
 
 
 async def test_recipients_by_role_cover_unit_and_province_scopes_and_skip_inactive_officials(

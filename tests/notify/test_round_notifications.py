@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -11,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from contracts import OpenRoundInput
+from infra.settings import get_settings
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.builders import stack_worker
 from tests.notify.support import SmtpServer, delivery, notify_worker, wait_rows
@@ -47,13 +49,20 @@ async def test_a_round_is_announced_when_it_opens_and_when_it_closes(
     assert Counter(r.kind for r in sent) == {"round_opened": 3, "round_closed": 3}
     assert {r.official_id for r in sent} == {f"demo-{role}-{PROVINCE}" for role in ("appraiser", "chairman", "admin")}
     subjects = sorted(str(m["Subject"]) for m in smtp.messages())
-    assert subjects[0].startswith(f"[xptt] Kết thúc đợt đánh giá {ROUND_ID} - ")
-    assert subjects[-1].startswith(f"[xptt] Mở đợt đánh giá {ROUND_ID} - ")
+    year = ROUND_ID.rpartition(":")[2]
+    assert subjects[0].startswith(f"[xptt] Kết thúc kỳ đánh giá năm {year} - ")
+    assert subjects[-1].startswith(f"[xptt] Mở kỳ đánh giá năm {year} - ")
+    assert all(ROUND_ID not in s for s in subjects)
+    assert {r.link for r in sent} == {
+        f"{get_settings().public_url.rstrip('/')}/web/rounds/{ROUND_ID}?province={PROVINCE}"
+    }
     closed = next(m for m in smtp.messages() if str(m["Subject"]).startswith("[xptt] Kết thúc"))
     text = closed.get_body().get_content()  # type: ignore[union-attr]
-    assert "Kết quả: 0 đơn vị được công nhận / 0 đơn vị được đánh giá / 0 đơn vị đăng ký." in text
+    assert (
+        "Kết quả: 0 đơn vị được công nhận / 0 đơn vị nộp hồ sơ đề nghị công nhận / 0 đơn vị đăng ký phấn đấu." in text
+    )
     opened = next(m for m in smtp.messages() if str(m["Subject"]).startswith("[xptt] Mở"))
     text = opened.get_body().get_content()  # type: ignore[union-attr]
     # Opened on the law's calendar mid-period: registration gets the minimum, self-assessment opens 1 October 2027.
-    assert "Hạn đăng ký: 17:00 ngày " in text
+    assert re.search(r"Hạn đăng ký phấn đấu: \d{2}/\d{2}/\d{4} 17:00 \(giờ Việt Nam\)", text)
     assert "Tự đánh giá mở từ ngày 01/10/2027" in text

@@ -50,7 +50,7 @@ def test_a_new_task_is_announced_to_its_role_over_the_unit() -> None:
     assert event.dedup_key == f"case:{CASE}:1:task_assigned"
     assert (event.recipients.roles, event.recipients.unit_code) == ((Role.COMMUNE_OFFICER,), "11953")
     assert event.context["stage"] == "registration"
-    assert event.link_path == f"/v1/tasks/{CASE}-t01"
+    assert event.link_path == f"/web/tasks/{CASE}-t01"  # the page a person opens, not the JSON API
     assert event.occurred_at == T0
 
 
@@ -62,10 +62,12 @@ def test_a_returned_dossier_is_announced_once_as_returned() -> None:
             Stage.DOSSIER_SUBMISSION,
             task=(Stage.DOSSIER_SUBMISSION, Role.COMMUNE_OFFICER),
             reason="returned for completion: council minutes",
+            details={"outcome": "return", "findings": "", "missing": ["council minutes"]},
         )
     )
     assert [e.kind for e in events] == [NotificationKind.DOSSIER_RETURNED]
-    assert events[0].context["reason"] == "returned for completion: council minutes"
+    # what to complete as the appraiser typed it; the machine's English reason is not a person's words
+    assert events[0].context["missing"] == ["council minutes"] and events[0].context["reason"] is None
 
 
 def test_a_decision_is_announced_to_the_commune() -> None:
@@ -81,11 +83,14 @@ def test_a_decision_is_announced_to_the_commune() -> None:
     assert [e.kind for e in events] == [NotificationKind.DECISION_MADE]
     assert set(events[0].recipients.roles) == {Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN}
     assert events[0].context["decision_number"] == "QĐ-123/UBND"
+    assert events[0].context["result"] == "recognised" and events[0].link_path == f"/web/cases/{CASE}"
 
 
 def test_a_refusal_at_appraisal_is_a_decision_a_declined_registration_is_not() -> None:
     refused = record(7, Stage.APPRAISAL, Stage.CLOSED, outcome=Outcome.NOT_RECOGNISED, reason="số liệu sai")
-    assert [e.kind for e in events_for_transition(refused)] == [NotificationKind.DECISION_MADE]
+    [event] = events_for_transition(refused)
+    assert event.kind == NotificationKind.DECISION_MADE
+    assert (event.context["result"], event.context["notes"]) == ("refused_at_appraisal", ["số liệu sai"])
     declined = record(2, Stage.REGISTRATION, Stage.CLOSED, outcome=Outcome.NOT_REGISTERED)
     assert events_for_transition(declined) == []
 
@@ -172,11 +177,33 @@ def test_a_reassigned_task_is_announced_to_the_official_it_was_given_to() -> Non
 
 
 def test_a_case_closed_by_its_deadline_or_withdrawn_is_news_for_the_commune() -> None:
-    for action, outcome in (("deadline_closed", Outcome.NOT_SUBMITTED), ("case_withdrawn", Outcome.WITHDRAWN)):
+    machine = "the ladder of dossier_submission ended without action: not_submitted"
+    cases = (
+        ("deadline_closed", Outcome.NOT_SUBMITTED, machine, []),
+        ("case_withdrawn", Outcome.WITHDRAWN, "xã sáp nhập", ["xã sáp nhập"]),
+    )
+    for action, outcome, reason, notes in cases:
         [event] = events_for_transition(
-            record(9, Stage.DOSSIER_SUBMISSION, Stage.CLOSED, action=action, outcome=outcome)
+            record(9, Stage.DOSSIER_SUBMISSION, Stage.CLOSED, action=action, outcome=outcome, reason=reason)
         )
         assert (event.kind, event.context["outcome"]) == (NotificationKind.DECISION_MADE, outcome.value)
+        assert event.context["result"] == outcome.value and event.context["notes"] == notes
+        assert event.context["closed_stage"] == "dossier_submission"
+
+
+def test_a_commendation_decision_is_its_own_result_not_a_second_recognition() -> None:
+    for awarded, result in ((True, "commendation_awarded"), (False, "commendation_not_awarded")):
+        details = {
+            "awarded": awarded,
+            "decision_number": "KT-5" if awarded else "",
+            "reasons": [] if awarded else ["x"],
+        }
+        done = record(11, Stage.COMMENDATION, Stage.CLOSED, outcome=Outcome.RECOGNISED, details=details).model_copy(
+            update={"actor_role": Role.PROVINCIAL_CHAIRMAN}
+        )
+        [event] = events_for_transition(done)
+        assert (event.kind, event.context["result"]) == (NotificationKind.DECISION_MADE, result)
+        assert event.context["title_vi"] == "Bằng khen của Chủ tịch UBND cấp tỉnh"  # the only level of that role
 
 
 def test_a_commendation_task_is_announced_as_commendation_due() -> None:
@@ -215,3 +242,4 @@ def test_a_change_of_authority_tells_the_new_holders_of_the_task_whose_role_it_c
     )
     assert "được chuyển từ Phòng Lao động - Thương binh và Xã hội cấp huyện" in mail.body
     assert "district" not in mail.body and "01/10/2027" in mail.body  # the day it moved (T0), dd/mm/yyyy
+    assert "two-tier" not in mail.body and "→" not in mail.body  # the machine's reason is not shown

@@ -121,7 +121,7 @@ async def test_officials_created_changed_deactivated_and_their_roles_over_http(
         assert created.status_code == 201, created.text
         assert (created.json()["phone"], created.json()["roles"][0]["role_name"]) == (
             "0912000111",
-            "Cán bộ văn hóa - xã hội",
+            "Công chức văn hóa - xã hội",
         )
         taken = problem(await http.post("/v1/officials", json=new | {"id": "hy-khac"}, headers=admin), 409)
         assert (taken["code"], taken["field"]) == ("duplicate_email", "email")

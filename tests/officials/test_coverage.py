@@ -151,14 +151,14 @@ async def test_coverage_and_stuck_from_the_command_line(
     code, out = await xptt(database_url, "officials", "coverage", "--province", PROVINCE)
     assert code == 1, out
     assert f"{len(UNITS)} đơn vị: {3 * (len(UNITS) - 1)}/{3 * len(UNITS)} vai trò chưa có người" in out
-    assert "Chủ tịch Hội đồng đánh giá" in out and "chưa có hồ sơ" in out
+    assert "Chủ tịch Hội đồng đánh giá" in out and "chưa có lượt xét" in out
     assert "council_chair" not in out and f"({FIRST_UNIT})" not in out  # its three roles are held
 
     await cases(sessions)
     monkeypatch.setenv("TEMPORAL_ADDRESS", temporal_env.client.service_client.config.target_host)
     code, out = await xptt(database_url, "stuck", "--province", PROVINCE, "--no-failing")
     assert code == 1, out
-    assert "no_holder" in out and case_id_for(ROUND_ID, CHAIRED) in out
+    assert "Không ai đảm nhận vai trò này" in out and "no_holder" not in out and case_id_for(ROUND_ID, CHAIRED) in out
 
 
 async def test_coverage_exits_0_once_every_needed_role_is_held(database_url: str, sessions: Sessions) -> None:

@@ -267,4 +267,4 @@ async def test_reading_the_directory_takes_the_admin_or_auditor_role_of_the_prov
         await _as(sessions, OTHER_ADMIN, lambda s, p: service.get_official(s, p, OFFICER, now=NOW))
     assert (hidden.value.status, hidden.value.code) == (404, "official_not_found")
     one = await _as(sessions, AUDITOR, lambda s, p: service.get_official(s, p, OFFICER, now=NOW))
-    assert one.roles[0].unit_name and one.roles[0].role_name == "Cán bộ văn hóa - xã hội"
+    assert one.roles[0].unit_name and one.roles[0].role_name == "Công chức văn hóa - xã hội"

@@ -145,7 +145,7 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                 await admin.get_by_label("Mã truy cập (bearer token)").fill(stack.tokens["admin"])
                 await admin.get_by_role("button", name="Đăng nhập").click()
                 await admin.goto(f"{base}/web/board")
-                await expect(admin.get_by_role("heading", name="Số hồ sơ đang mở theo bước")).to_be_visible()
+                await expect(admin.get_by_role("heading", name="Số lượt xét đang mở theo bước")).to_be_visible()
                 await admin.get_by_label("Bước", exact=True).select_option("council_assessment")
                 await admin.get_by_role("textbox", name="Mã đơn vị (để trống: tất cả)").fill(stack.unit_code)
                 await admin.get_by_label("Thêm số ngày làm việc").fill("3")
@@ -157,7 +157,7 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                 await admin.screenshot(path=str(SHOTS / "bulk-dry-run.png"), full_page=True)
                 assert await _task_due(sessions, council["id"]) == due_before  # the dry run changed nothing
                 async with admin.expect_navigation():
-                    await admin.get_by_role("button", name="Xác nhận gia hạn cho 1 hồ sơ").press("Enter")
+                    await admin.get_by_role("button", name="Xác nhận gia hạn cho 1 lượt xét").press("Enter")
                 await expect(admin.locator("#applied")).to_have_text("1")
                 # the round's chart: inline SVG drawn with presentation attributes, which the policy leaves alone
                 await admin.goto(f"{base}/web/rounds/{ROUND_ID}?province={PROVINCE}")

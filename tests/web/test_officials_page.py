@@ -77,7 +77,7 @@ async def test_the_officials_page_lists_the_province_s_officials_for_its_adminis
             assert "8 đang hoạt động / 9 cán bộ" in html  # the seven demo officials, Thu, and Khánh deactivated
             thu = html[html.index(f'id="official-hy-{unit}-cb"') :].split("</tbody>")[0]
             assert "Bùi Thị Thu" in thu and "0912345678" in thu and "thu.bt@hungyen.example" in thu
-            assert "Cán bộ văn hóa - xã hội" in thu and "Chủ tịch Hội đồng đánh giá" in thu
+            assert "Công chức văn hóa - xã hội" in thu and "Chủ tịch Hội đồng đánh giá" in thu
             assert f'{unit_name} <span class="hint">({unit})</span>' in thu
             assert f"từ {dmy(400)}" in thu and f"đến {dmy(30)}" in thu
             assert thu.count("không có hiệu lực hôm nay") == 1  # the council chair's role has ended
@@ -93,7 +93,8 @@ async def test_the_officials_page_lists_the_province_s_officials_for_its_adminis
             assert 'method="post"' not in html.split("</header>", 1)[1]  # nothing to change here
 
             english = (await web.get("/web/officials", params={"province": PROVINCE, "lang": "en"})).text
-            assert "Officials — Hưng Yên" in english and "Commune officer" in english and "inactive" in english
+            assert "Officials — Hưng Yên" in english and "inactive" in english
+            assert "Commune culture and society officer" in english
             # without a province: the official's own
             assert "Danh bạ cán bộ — Hưng Yên" in (await web.get("/web/officials?lang=vi")).text
             # a province the official does not oversee
@@ -102,7 +103,7 @@ async def test_the_officials_page_lists_the_province_s_officials_for_its_adminis
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             await sign_in(web, stack, "auditor")
             page = await web.get("/web/officials", params={"province": PROVINCE})
-            assert page.status_code == 200 and "Bùi Thị Thu" in page.text and "Kiểm toán viên" in page.text
+            assert page.status_code == 200 and "Bùi Thị Thu" in page.text and "Giám sát viên" in page.text
 
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             await sign_in(web, stack, "commune_officer")

@@ -44,14 +44,14 @@ async def test_a_striving_case_reads_as_striving_on_its_page_and_on_the_board(
     assert "Đang phấn đấu — tự đánh giá mở ngày 01/10/2027" in said
     assert "Hoàn thành bước Đăng ký" in said and "10/11/2026 09:30" in said
     assert "registration_completed" not in said and "commune_officer" not in said  # codes stay in attributes
-    assert "(Cán bộ văn hóa - xã hội)" in said
+    assert "(Công chức văn hóa - xã hội)" in said
     english = text_of(await page(browser, f"/web/cases/{cases.striving}?lang=en"))
     assert "Striving — self-assessment opens on 01/10/2027" in english
     assert "Registration completed" in english
     await page(browser, "/web/tasks?lang=vi")
 
     awaiting = text_of(await page(browser, f"/web/cases/{cases.awaiting}"))
-    assert "Chờ mở đăng ký — mở ngày 01/11/2026" in awaiting and "Mở hồ sơ" in awaiting
+    assert "Chờ mở đăng ký — mở ngày 01/11/2026" in awaiting and "Mở lượt xét công nhận" in awaiting
     for case_id in (cases.opened, cases.withdrawn, cases.moved):  # an open task, a closed case: nothing to wait for
         assert "data-standing" not in await page(browser, f"/web/cases/{case_id}")
 
@@ -66,16 +66,18 @@ async def test_a_striving_case_reads_as_striving_on_its_page_and_on_the_board(
     ) in moved
     assert "district" not in moved and "authority_changed" not in moved
     moved_en = text_of(await page(browser, f"/web/cases/{cases.moved}?lang=en"))
-    assert "Authority changed as of 01/07/2025 — District labour office → Appraising office" in moved_en
+    moved_by = "District labour and social affairs office → Appraising office"
+    assert f"Authority changed as of 01/07/2025 — {moved_by}" in moved_en
     await page(browser, "/web/tasks?lang=vi")
 
     board = await page(browser, "/web/board")
     by_stage = re.search(r'<section aria-labelledby="by-stage">(.*?)</section>', board, re.S)
     assert by_stage is not None
     lines = [text_of(row) for row in re.findall(r"<tr data-line[^>]*>(.*?)</tr>", by_stage.group(1), re.S)]
-    assert lines == ["Chờ mở đăng ký 1", "Đang phấn đấu 1", "Tự đánh giá 1", "Thẩm định 1"]
+    assert lines == ["Chờ mở đăng ký 1", "Đang phấn đấu 1", "Tự đánh giá 1", "Thẩm định hồ sơ 1"]
     stuck = rows_of(board, "stuck")
-    assert len(stuck) == 2 and cases.opened in stuck[1]  # the header, the overdue self-assessment
+    assert len(stuck) == 2 and "Tự đánh giá" in stuck[1]  # the header, the overdue self-assessment
+    assert f'href="/web/cases/{cases.opened}"' in board
     for case_id in (cases.striving, cases.awaiting, cases.withdrawn):
         assert case_id not in board
     english = await page(browser, "/web/board?lang=en")

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import glossary
 from api.auth import Verified
 from api.deps import SessionDep
 from infra.settings import Settings
@@ -36,6 +37,16 @@ def local(at: datetime | None) -> str:
 
 
 templates.env.filters["local"] = local
+templates.env.filters["day"] = glossary.day
+templates.env.filters["province_name"] = glossary.province_name
+
+
+def _round_label(round_id: str, lang: str = "vi") -> str:
+    label = glossary.round_label(round_id, lang)
+    return label[:1].upper() + label[1:]
+
+
+templates.env.filters["round_label"] = _round_label
 
 
 def csrf_of(session_id: str) -> str:
