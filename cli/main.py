@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from cli import audit_cmd, bulk_cmd, db_cmd, dev, officials_cmd, rounds_cmd, rules, stuck_cmd, token_cmd, units
+from cli import (
+    audit_cmd,
+    bulk_cmd,
+    db_cmd,
+    dev,
+    officials_cmd,
+    rounds_cmd,
+    rules,
+    stuck_cmd,
+    targets_cmd,
+    token_cmd,
+    units,
+)
 
 app = typer.Typer(
     name="xptt",
@@ -22,6 +34,7 @@ app.add_typer(units.app, name="units")
 app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(bulk_cmd.app, name="bulk")
 app.add_typer(officials_cmd.app, name="officials")
+app.add_typer(targets_cmd.app, name="targets")
 
 if __name__ == "__main__":
     app()

@@ -41,7 +41,9 @@ PROVINCE = typer.Option(..., help="two-digit province code, e.g. 33")
 R = TypeVar("R")
 
 
-def _run(work: Callable[[AsyncSession, Principal], Awaitable[R]], *, province: str, official: str | None = None) -> R:
+def in_process(
+    work: Callable[[AsyncSession, Principal], Awaitable[R]], *, province: str, official: str | None = None
+) -> R:
     """`work(session, principal)`: the active official `official`, else the operator over `province`."""
     s = settings_with_database()
 
@@ -112,7 +114,7 @@ def import_cmd(
     """Import officials and their roles, one row per official and role (docs/officials.md). With --apply, every row
     is written in one transaction, or nothing when any row is refused (exit 1); importing it again changes nothing."""
     data = file.read_bytes()
-    report = _run(
+    report = in_process(
         lambda session, principal: importer.import_officials(
             session, principal, province, data, apply=apply, now=datetime.now(UTC)
         ),
@@ -137,7 +139,7 @@ def list_cmd(
     inactive: bool = typer.Option(False, "--inactive", help="deactivated officials too"),
 ) -> None:
     """The province's officials with their roles there: one line per role."""
-    officials = _run(
+    officials = in_process(
         lambda session, principal: service.list_officials(
             session, principal, province, now=datetime.now(UTC), include_inactive=inactive
         ),
@@ -161,7 +163,7 @@ def list_cmd(
 @app.command("verify")
 def verify_cmd(province: str = PROVINCE) -> None:
     """Check the hash chain of the province's directory journal: exit 1 naming the first altered or missing row."""
-    result = _run(lambda session, principal: service.verify(session, principal, province), province=province)
+    result = in_process(lambda session, principal: service.verify(session, principal, province), province=province)
     if result.first_problem is None:
         console.print(
             T("dir_chain_holds", province=glossary.province_name(province), rows=result.rows), highlight=False
@@ -184,7 +186,7 @@ def verify_cmd(province: str = PROVINCE) -> None:
 def coverage_cmd(province: str = PROVINCE) -> None:
     """Every unit × every role the procedure needs at its current stage, and who holds it today: the gaps as a
     table; exit 1 when a needed role has no active holder."""
-    out = _run(
+    out = in_process(
         lambda session, principal: coverage.coverage(session, principal, province, now=datetime.now(UTC)),
         province=province,
     )
@@ -258,7 +260,7 @@ def leave_end_cmd(
 ) -> None:
     """End a leave early (its last day moves earlier), or cancel one that has not begun."""
     req = EndAbsenceRequest(ends_on=ends_on.date() if ends_on else None, reason=reason)
-    out = _run(
+    out = in_process(
         lambda session, principal: absences.end_absence(
             session, principal, official, absence_id, req, now=datetime.now(UTC)
         ),

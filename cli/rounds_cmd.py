@@ -195,3 +195,19 @@ def report_cmd(
         share,
     )
     console.print(summary)
+    if out.target is not None:
+        target = T(
+            "target_line",
+            share=f"{out.target.share * 100:g}",
+            plan=out.target.plan,
+            first=out.target.first_year,
+            last=out.target.last_year,
+        )
+    else:
+        target = T("no_target", year=round_id[-4:])
+    console.print(f"{T('target')}: {target}", highlight=False)
+    if out.zero_by_criterion:
+        zeros = Table(T("criterion_no"), T("criterion"), T("units_with_zero"), title=T("zeros_title"))
+        for z in out.zero_by_criterion:
+            zeros.add_row(str(z.criterion), z.name, str(z.units))
+        console.print(zeros)

@@ -151,6 +151,28 @@ class AbsenceRow(Base):
         return and_(cls.cancelled_at.is_(None), cls.starts_on <= day, cls.ends_on >= day)
 
 
+class ProvinceTargetRow(Base):
+    """A province's target for a plan period (domain/targets.py): the share of its units to recognise, from
+    `first_year` to `last_year` inclusive, with the plan that set it. Set by its administrators, every change in the
+    province's directory journal (`target_set`)."""
+
+    __tablename__ = "province_targets"
+    __table_args__ = (
+        UniqueConstraint("province_code", "first_year"),
+        CheckConstraint("share > 0 AND share <= 1", name="share"),
+        CheckConstraint("first_year <= last_year", name="years"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    province_code: Mapped[str] = mapped_column(ForeignKey("provinces.code"), index=True)
+    first_year: Mapped[int] = mapped_column(Integer)
+    last_year: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float]
+    plan: Mapped[str] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+    updated_by: Mapped[str | None] = mapped_column(Text)
+
+
 class DirectoryEventRow(Base):
     """One change to the officials' directory of a province (services/officials/journal.py): (province_code, seq)
     numbers a province's chain, each row hashed over its content and its predecessor's hash (format

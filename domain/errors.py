@@ -64,6 +64,10 @@ class ProfileFileError(DataFileError):
     code = "profile_file_invalid"
 
 
+class TargetsFileError(DataFileError):
+    code = "targets_file_invalid"
+
+
 class UnitsFileError(DataFileError):
     """A units or locality-override CSV with a bad row; `where` reads "line N, field F"."""
 

@@ -30,6 +30,7 @@ from services.errors import Refusal
 from services.officials.importer import import_officials
 from services.officials.rules import check_role
 from services.officials.sheets import read_sheet
+from services.targets import seed_province_targets
 
 DEMO_DIR = Path(__file__).resolve().parents[1] / "deploy" / "demo"  # the checkout's: `make run` installs it editable
 SYSTEM_IMPORTER = "system:seed"  # who the directory journal says applied the demo import
@@ -119,11 +120,12 @@ async def first_unit(session: AsyncSession, province_code: str) -> str:
 async def seed_demo_province(
     sessions: async_sessionmaker[AsyncSession], province_code: str
 ) -> tuple[str, list[DemoOfficial]]:
-    """The province's units, then its demo officials imported (`import_demo_officials`): (the unit of the commune
-    officials, the officials). Idempotent."""
+    """The province's units and the sources' example targets, then its demo officials imported
+    (`import_demo_officials`): (the unit of the commune officials, the officials). Idempotent."""
     async with sessions() as session:
         async with session.begin():
             await seed_units(session, province_code)
+            await seed_province_targets(session, now=datetime.now(UTC))
         return await import_demo_officials(session, province_code)
 
 

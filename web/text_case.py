@@ -42,6 +42,23 @@ CASE_TEXT: dict[str, tuple[str, str]] = {
     "replay_failed": ("Chạy lại không khớp: {failure}", "The replay does not match: {failure}"),
     "notices": ("Thông báo đã gửi ({n})", "Notifications sent ({n})"),
     "system": ("Hệ thống", "The system"),
+    # the round's report
+    "target_line": ("chỉ tiêu {share}% ({plan}, {first}–{last})", "target {share}% ({plan}, {first}–{last})"),
+    "no_target": ("chưa có chỉ tiêu cho năm {year}", "no target set for {year}"),
+    "zeros_title": ("Đơn vị có tiêu chí đạt 0 điểm", "Units with a criterion scored 0"),
+    "units_with_zero": ("Số đơn vị", "Units"),
+    "below_title": ("Đơn vị chưa đạt mức điểm", "Units below their threshold"),
+    "margin": ("Còn thiếu (điểm)", "Points short"),
+    "by_locality_title": ("Theo loại đơn vị", "By locality type"),
+    "assessed": ("Đã chấm điểm", "Assessed"),
+    "targets_title": ("Chỉ tiêu công nhận — {province}", "Targets — {province}"),
+    "target_years": ("Giai đoạn", "Plan period"),
+    "target_share": ("Tỷ lệ đơn vị được công nhận", "Share of units recognised"),
+    "target_plan": ("Kế hoạch", "Plan"),
+    "target_set_line": (
+        "Đã đặt chỉ tiêu {share}% cho {province}, giai đoạn {first}–{last} ({plan}).",
+        "Target {share}% set for {province}, {first}–{last} ({plan}).",
+    ),
     # the CLI's tables of stuck tasks and bulk actions
     "stuck_title": ("Việc bị kẹt — tỉnh {province}", "Stuck — {province}"),
     "days_in_stage": ("Số ngày ở bước", "Days in stage"),

@@ -6,12 +6,60 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime
+from typing import Any
 
+from domain.report_failures import Assessed, failures_of
+from domain.rulesets import load_rule_set
 from domain.stages import Outcome
 from services.rounds.queries import CaseRows
-from services.rounds.schemas import ReportOut, UnitResult
+from services.rounds.schemas import CriterionZeros, LocalityResult, ReportOut, ReportTarget, UnitBelow, UnitResult
 
-CSV_COLUMNS = ["unit_code", "unit_name", "locality_type", "stage", "status", "outcome", "total", "threshold"]
+
+def zero_criteria(verdict: dict[str, Any]) -> str:
+    """The criteria a verdict scored 0 (blocking), as "3, 5"."""
+    found = [str(r["criterion"]) for r in verdict.get("reasons") or [] if r.get("code") == "zero_criterion"]
+    return ", ".join(found)
+
+
+CSV_COLUMNS = [
+    "unit_code",
+    "unit_name",
+    "locality_type",
+    "stage",
+    "status",
+    "outcome",
+    "total",
+    "threshold",
+    "zero_criteria",
+]
+
+
+def failures(rule_set_id: str, rows: CaseRows) -> dict[str, Any]:
+    """The report's failures (domain/report_failures.py): zeros per criterion by name, units below their threshold
+    by name, results per locality type."""
+    criteria = {c.number: c for c in load_rule_set(rule_set_id).criteria}
+    unit_names = {case.unit_code: name for case, name, _ in rows}
+    found = failures_of(
+        Assessed(unit_code=c.unit_code, locality_type=c.locality_type, verdict=c.verdict)
+        for c, _, _ in rows
+        if c.verdict is not None
+    )
+    return {
+        "zero_by_criterion": [
+            CriterionZeros(
+                criterion=n,
+                name=criteria[n].name_vi if n in criteria else str(n),
+                name_en=criteria[n].name_en if n in criteria else str(n),
+                units=k,
+            )
+            for n, k in found.zero_by_criterion.items()
+        ],
+        "below_threshold": [
+            UnitBelow(unit_name=unit_names.get(b.unit_code, b.unit_code), **b.model_dump())
+            for b in found.below_threshold
+        ],
+        "by_locality": [LocalityResult(**x.model_dump()) for x in found.by_locality],
+    }
 
 
 def build_report(
@@ -23,6 +71,7 @@ def build_report(
     milestones: dict[str, set[str]],
     *,
     now: datetime,
+    target: ReportTarget | None = None,
 ) -> ReportOut:
     results = []
     counts = {o.value: 0 for o in Outcome}
@@ -40,9 +89,11 @@ def build_report(
                 outcome=case.outcome,
                 total=verdict.get("total"),
                 threshold=verdict.get("threshold"),
+                zero_criteria=zero_criteria(verdict),
             )
         )
     recognised = counts[Outcome.RECOGNISED.value]
+    share = recognised / units if units else None
     return ReportOut(
         round_id=round_id,
         province=province,
@@ -57,7 +108,10 @@ def build_report(
         not_registered=counts[Outcome.NOT_REGISTERED.value],
         not_submitted=counts[Outcome.NOT_SUBMITTED.value],
         withdrawn=counts[Outcome.WITHDRAWN.value],
-        recognised_share=round(100 * recognised / units, 2) if units else None,
+        recognised_share=round(100 * share, 2) if share is not None else None,
+        target=target,
+        meets_target=share >= target.share if target is not None and share is not None else None,
+        **failures(rule_set_id, rows),
         results=results,
         generated_at=now,
         recorded=None,

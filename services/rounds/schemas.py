@@ -87,6 +87,35 @@ class UnitResult(BaseModel):
     outcome: str | None
     total: int | None = Field(description="the council's total score, when assessed")
     threshold: int | None
+    zero_criteria: str = Field(default="", description='the criteria scored 0 that bar recognition, e.g. "3, 5"')
+
+
+class CriterionZeros(BaseModel):
+    criterion: int
+    name: str = Field(description="the criterion's name (Vietnamese)")
+    name_en: str = Field(default="", description="the criterion's name in English")
+    units: int = Field(description="units whose council gave it 0 points, which bars recognition")
+
+
+class UnitBelow(BaseModel):
+    unit_code: str
+    unit_name: str
+    total: int
+    threshold: int
+    margin: int = Field(description="points missing to reach the threshold")
+
+
+class LocalityResult(BaseModel):
+    locality_type: str
+    assessed: int
+    recognised: int
+
+
+class ReportTarget(BaseModel):
+    share: float = Field(description="a fraction: 0.95 is 95 %")
+    plan: str
+    first_year: int
+    last_year: int
 
 
 class ReportOut(BaseModel):
@@ -104,6 +133,13 @@ class ReportOut(BaseModel):
     not_submitted: int
     withdrawn: int
     recognised_share: float | None = Field(description="recognised / units of the province, in percent")
+    target: ReportTarget | None = Field(
+        default=None, description="the province's target in force for the round's year; null when no plan covers it"
+    )
+    meets_target: bool | None = Field(default=None, description="share recognised ≥ target; null without a target")
+    zero_by_criterion: list[CriterionZeros] = Field(default_factory=list)
+    below_threshold: list[UnitBelow] = Field(default_factory=list, description="largest margin first")
+    by_locality: list[LocalityResult] = Field(default_factory=list)
     results: list[UnitResult]
     generated_at: datetime
     recorded: RoundReport | None = Field(

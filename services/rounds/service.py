@@ -35,7 +35,8 @@ from services.rounds import queries
 from services.rounds.opening import open_round
 from services.rounds.queries import CaseRows
 from services.rounds.report import build_report
-from services.rounds.schemas import OpenRoundOut, OpenRoundRequest, ProgressOut, ReportOut
+from services.rounds.schemas import OpenRoundOut, OpenRoundRequest, ProgressOut, ReportOut, ReportTarget
+from services.targets import target_in_force
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 # How far from today a rehearsal may move the round's assessment window: a rehearsal is held in the present.
@@ -194,6 +195,8 @@ async def report(
     units = await queries.unit_count(session, province)
     rows = await queries.round_cases(session, round_id, province)
     reached = await queries.milestones(session, round_id, province)
-    out = build_report(round_id, province, rnd.rule_set_id, units, rows, reached, now=now)
+    found = await target_in_force(session, province, rnd.year)
+    target = ReportTarget(**found.model_dump(include={"share", "plan", "first_year", "last_year"})) if found else None
+    out = build_report(round_id, province, rnd.rule_set_id, units, rows, reached, now=now, target=target)
     out.recorded = await queries.recorded_report(session, round_id, province)
     return out

@@ -27,7 +27,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle
 
 from contracts import Actor, CaseResult, StartCaseInput
-from db.models import AbsenceRow, AuditEventRow, CaseRow, CriterionScoreRow, RoleAssignmentRow, TaskRow
+from db.models import (
+    AbsenceRow,
+    AuditEventRow,
+    CaseRow,
+    CriterionScoreRow,
+    ProvinceTargetRow,
+    RoleAssignmentRow,
+    TaskRow,
+)
 from db.models_notify import NotificationRow
 from domain.access import RoleScope, may_act, may_read
 from domain.case import case_id_for
@@ -77,7 +85,7 @@ class Snapshot:
 async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
     async with sessions() as session:
         counts = {}
-        for model in (CaseRow, TaskRow, AuditEventRow, NotificationRow, CriterionScoreRow):
+        for model in (CaseRow, TaskRow, AuditEventRow, NotificationRow, CriterionScoreRow, ProvinceTargetRow):
             counts[model.__tablename__] = int(await session.scalar(select(func.count()).select_from(model)) or 0)
         tasks = (
             await session.execute(
@@ -497,6 +505,7 @@ ROUTE_KEYS: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/officials/{official_id}/roles/{assignment_id}/end"),
     ("POST", "/v1/officials/{official_id}/absences"),
     ("POST", "/v1/officials/{official_id}/absences/{absence_id}/end"),
+    ("PUT", "/v1/targets"),
 )
 
 
@@ -601,6 +610,7 @@ GARBAGE_ID = st.one_of(
     st.just("x" * 400),
 ).filter(lambda s: s not in {".", ".."})
 LONG = st.text(min_size=2001, max_size=2100)
+NOT_NUMBER = st.sampled_from(["x", "", [], {}, None, "9O"])
 BAD_FILTER = st.one_of(
     st.fixed_dictionaries({"province": st.text(max_size=5).filter(lambda s: not (len(s) == 2 and s.isdigit()))}),
     st.fixed_dictionaries(
@@ -943,7 +953,29 @@ def _officials_fuzz(
             st.just(BadRequest("POST", f"/v1/officials/{admin}/roles/{held[Role.ADMIN]}/end", json={})),
         ),
         **_absence_fuzz(reg, nobody, bad_id),
+        ("PUT", "/v1/targets"): _bad_target(),
     }
+
+
+def _bad_target() -> st.SearchStrategy[BadRequest]:
+    """A province's target the administrator may not set: a share over 100 % or not over 0, years out of order or
+    outside the standard's life, no plan, another province."""
+    good = {"province": PROVINCE, "first_year": 2026, "last_year": 2030, "share_percent": 90, "plan": "KH 1/KH-UBND"}
+    spoiled = _spoil_body(
+        good,
+        {
+            "province": BAD_PROVINCE,
+            "first_year": st.one_of(st.integers(max_value=2009), st.integers(min_value=2101), NOT_NUMBER),
+            "last_year": st.one_of(st.integers(min_value=2000, max_value=2025), NOT_NUMBER),
+            "share_percent": st.one_of(
+                st.floats(min_value=100.0001, max_value=1e9), st.floats(max_value=0, allow_infinity=False), NOT_NUMBER
+            ),
+            "plan": st.one_of(st.just(""), st.text(min_size=301, max_size=320), NOT_STR),
+            "reason": BAD_REASON,
+        },
+        ["province", "first_year", "last_year", "share_percent", "plan"],
+    )
+    return spoiled.map(lambda body: BadRequest("PUT", "/v1/targets", json=body))
 
 
 def _absence_fuzz(
@@ -1505,6 +1537,15 @@ def officials_routes() -> list[MatrixRoute]:
             json={"reason": "chuyển công tác"},
         ),
         *leave_routes(),
+        r("GET", "/v1/targets", f"/v1/targets?province={PROVINCE}", oversees),
+        r(
+            "PUT",
+            "/v1/targets",
+            "/v1/targets",
+            admin,
+            case="targets",
+            json={"province": PROVINCE, "first_year": 2026, "last_year": 2030, "share_percent": 90, "plan": "KH 1"},
+        ),
     ]
 
 

@@ -161,9 +161,9 @@ async def test_officer_fixes_a_refused_score_and_admin_extends_in_bulk_in_chromi
                 await expect(admin.locator("#applied")).to_have_text("1")
                 # the round's chart: inline SVG drawn with presentation attributes, which the policy leaves alone
                 await admin.goto(f"{base}/web/rounds/{ROUND_ID}?province={PROVINCE}")
-                target = admin.locator("svg rect").nth(2)
-                await expect(target).to_be_visible()
-                assert await target.evaluate("r => getComputedStyle(r).fill") == "rgb(255, 191, 71)"
+                bar = admin.locator("svg.chart-wide rect").first  # the bar's track (no target is set for 2027)
+                await expect(bar).to_be_visible()
+                assert await bar.evaluate("r => getComputedStyle(r).fill") == "rgb(238, 242, 246)"
                 await admin.screenshot(path=str(SHOTS / "round.png"), full_page=True)
                 await _no_violation_but_the_probe(admin, admin_violations)
             finally:

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep, TemporalDep
-from domain.round_report import DEFAULT_TARGET_SHARE
 from domain.stages import Stage
 from services.errors import Refusal
 from services.rounds import service as rounds
@@ -27,7 +26,7 @@ async def round_page(
         report = await rounds.report(session, principal, round_id, province, now=now)
     except Refusal as exc:
         return error_page(request, principal, exc)
-    target = report.recorded.target_share if report.recorded else DEFAULT_TARGET_SHARE
+    target = report.target.share if report.target else None
     share = (report.recognised / report.units) if report.units else 0.0
     return render(
         request,

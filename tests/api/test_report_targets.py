@@ -1,0 +1,91 @@
+"""A province's round report against the province's own target, with its failures by criterion: cases closed with a
+zero in criterion 3 (two units) and in criterion 5 (one), one 48 points short of its threshold, one recognised; the
+administrator sets Hưng Yên's target for 2026–2030 (journalled), and the report — JSON, CSV and the round's page
+alike — compares with it (not a constant), counts the zeros per criterion, lists the units below their threshold
+with their margin and the results by locality type. Bad targets (a share over 100 %, years out of order, a period
+overlapping another) are refused naming the field, and change nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from db.models import DirectoryEventRow
+from domain.stages import Stage
+from tests.api.helpers import problem
+from tests.support import PROVINCE, ROUND_ID, form_for, running_stack
+from tests.vocabulary import visible_text
+from tests.web.cases import close_case
+
+TARGET = {"province": PROVINCE, "first_year": 2026, "last_year": 2030, "share_percent": 90, "plan": "KH 12/KH-UBND"}
+
+
+def _failing(criterion: int, points: int = 0, also: dict[str, int] | None = None) -> dict[Stage, dict[str, Any]]:
+    scores = {**form_for(Stage.COUNCIL_ASSESSMENT)["scores"], str(criterion): points, **(also or {})}
+    decline = {"recognised": False, "reasons": ["Không đạt"]}
+    return {
+        Stage.COUNCIL_ASSESSMENT: form_for(Stage.COUNCIL_ASSESSMENT, scores=scores),
+        Stage.DECISION: form_for(Stage.DECISION, **decline),
+    }
+
+
+async def test_the_report_compares_with_the_provinces_target_and_counts_failures_by_criterion(
+    temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async with running_stack(temporal_env.client, database_url, sessions) as stack:
+        admin = stack.headers("admin")
+        cases = [await close_case(stack, _failing(c)) for c in (3, 3, 5)] + [await close_case(stack, {})]
+        short = await close_case(stack, _failing(6, 1, {"1": 1}))  # 1000 - 124 - 74 = 802 points, 48 short of 850
+        url = f"/v1/rounds/{ROUND_ID}/report"
+
+        before = (await stack.http.get(url, params={"province": PROVINCE}, headers=admin)).json()
+        assert before["target"] is None and before["meets_target"] is None  # no plan covers 2027 yet: no 0.8
+
+        for bad, field in (
+            ({"share_percent": 120}, "share_percent"),
+            ({"share_percent": 0}, "share_percent"),
+            ({"first_year": 2031}, "last_year"),
+            ({"province": "01"}, None),  # not theirs
+        ):
+            resp = await stack.http.put("/v1/targets", json=TARGET | bad, headers=admin)
+            assert resp.status_code in (403, 422), resp.text
+            if field:
+                assert problem(resp, 422)["field"] == field, resp.text
+        assert (await stack.http.get("/v1/targets", params={"province": PROVINCE}, headers=admin)).json() == []
+
+        set_ = await stack.http.put("/v1/targets", json=TARGET, headers=admin)
+        assert set_.status_code == 200 and set_.json()["share"] == 0.9, set_.text
+        overlap = await stack.http.put("/v1/targets", json=TARGET | {"first_year": 2028}, headers=admin)
+        assert problem(overlap, 409)["field"] == "first_year"
+        auditor = await stack.http.get("/v1/targets", params={"province": PROVINCE}, headers=stack.headers("auditor"))
+        assert [(t["first_year"], t["last_year"], t["share"]) for t in auditor.json()] == [(2026, 2030, 0.9)]
+        async with stack.sessions() as session:
+            journalled = await session.scalar(select(DirectoryEventRow).where(DirectoryEventRow.action == "target_set"))
+        assert journalled is not None and journalled.after["share"] == 0.9 and journalled.before == {}
+
+        report = (await stack.http.get(url, params={"province": PROVINCE}, headers=admin)).json()
+        assert report["target"] == {"share": 0.9, "plan": "KH 12/KH-UBND", "first_year": 2026, "last_year": 2030}
+        assert report["meets_target"] is False
+        assert [(z["criterion"], z["units"]) for z in report["zero_by_criterion"]] == [(3, 2), (5, 1)]
+        failed = {c.unit_code for c in cases[:3]}
+        below = [(b["unit_code"], b["total"], b["threshold"], b["margin"]) for b in report["below_threshold"]]
+        assert below == [(short.unit_code, 802, 850, 48)]  # the zeros bar the others, whose totals pass
+        assert report["by_locality"] == [{"locality_type": "other", "assessed": 5, "recognised": 1}]
+        zeros = {r["unit_code"]: r["zero_criteria"] for r in report["results"] if r["zero_criteria"]}
+        assert set(zeros) == failed and sorted(zeros.values()) == ["3", "3", "5"]
+
+        sheet = await stack.http.get(url, params={"province": PROVINCE, "format": "csv"}, headers=admin)
+        rows = list(csv.DictReader(io.StringIO(sheet.text)))
+        assert {r["unit_code"]: r["zero_criteria"] for r in rows if r["zero_criteria"]} == zeros
+
+        async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
+            assert (await web.post("/web/signin", data={"token": stack.tokens["admin"]})).status_code == 303
+            page = visible_text((await web.get(f"/web/rounds/{ROUND_ID}?province={PROVINCE}")).text)
+        assert "chỉ tiêu 90% (KH 12/KH-UBND, 2026–2030)" in page, page
+        assert "Trẻ em bị xâm hại 2" in page and "Trẻ em bị tai nạn, thương tích 1" in page, page
