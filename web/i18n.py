@@ -100,7 +100,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "round_progress": ("Tiến độ kỳ đánh giá", "Round progress"),
     "recognised": ("Đạt chuẩn", "Recognised"),
     "recognised_share": ("Tỷ lệ đạt chuẩn", "Share recognised"),
-    "target": ("Mục tiêu", "Target"),
+    "target": ("Chỉ tiêu", "Target"),
     "units": ("Số đơn vị", "Units"),
     # a round's progress and report (the round page, xptt round)
     "round_opening": ("Đang mở", "Opening"),

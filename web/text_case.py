@@ -59,6 +59,12 @@ CASE_TEXT: dict[str, tuple[str, str]] = {
         "Đã đặt chỉ tiêu {share}% cho {province}, giai đoạn {first}–{last} ({plan}).",
         "Target {share}% set for {province}, {first}–{last} ({plan}).",
     ),
+    "xlsx_summary": ("Tổng hợp", "Summary"),
+    "xlsx_item": ("Nội dung", "Item"),
+    "xlsx_value": ("Số liệu", "Value"),
+    "xlsx_units": ("Đơn vị", "Units"),
+    "xlsx_unit_code": ("Mã đơn vị", "Unit code"),
+    "xlsx_zeros": ("Tiêu chí đạt 0 điểm", "Criteria scored 0"),
     # the CLI's tables of stuck tasks and bulk actions
     "stuck_title": ("Việc bị kẹt — tỉnh {province}", "Stuck — {province}"),
     "days_in_stage": ("Số ngày ở bước", "Days in stage"),

@@ -13,6 +13,7 @@ from api.problems import problems
 from services.fields import PROVINCE_PATTERN, ROUND_PATTERN
 from services.rounds import service as rounds
 from services.rounds.report import report_csv
+from services.rounds.report_xlsx import report_xlsx
 from services.rounds.schemas import OpenRoundOut, OpenRoundRequest, ProgressOut, ReportOut
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
@@ -84,7 +85,7 @@ async def progress(
     responses={
         200: {
             "content": {"text/csv": {"schema": {"type": "string"}}},
-            "description": "JSON, or CSV (one row per unit) with format=csv",
+            "description": "JSON, or CSV (one row per unit) with format=csv, or an XLSX workbook with format=xlsx",
         },
         **problems(403, 404),
     },
@@ -94,11 +95,20 @@ async def report(
     principal: PrincipalDep,
     session: SessionDep,
     province: Annotated[str, PROVINCE_Q],
-    format: Annotated[Literal["json", "csv"], Query(description="json (default) or csv")] = "json",
+    format: Annotated[
+        Literal["json", "csv", "xlsx"],
+        Query(description="json (default), csv (codes, for machines) or xlsx (for people)"),
+    ] = "json",
 ) -> ReportOut | Response:
     out = await rounds.report(session, principal, round_id, province, now=datetime.now(UTC))
     if format == "json":
         return out
+    if format == "xlsx":
+        return Response(
+            report_xlsx(out),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="bao-cao-{out.round_id[-4:]}-{province}.xlsx"'},
+        )
     filename = f"report-{round_id.replace(':', '-')}-{province}.csv"
     return Response(
         report_csv(out),

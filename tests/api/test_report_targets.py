@@ -1,7 +1,7 @@
 """A province's round report against the province's own target, with its failures by criterion: cases closed with a
 zero in criterion 3 (two units) and in criterion 5 (one), one 48 points short of its threshold, one recognised; the
-administrator sets Hưng Yên's target for 2026–2030 (journalled), and the report — JSON, CSV and the round's page
-alike — compares with it (not a constant), counts the zeros per criterion, lists the units below their threshold
+administrator sets Hưng Yên's target for 2026–2030 (journalled), and the report — JSON, CSV, XLSX and the round's
+page alike — compares with it (not a constant), counts the zeros per criterion, lists the units below their threshold
 with their margin and the results by locality type. Bad targets (a share over 100 %, years out of order, a period
 overlapping another) are refused naming the field, and change nothing."""
 
@@ -12,6 +12,7 @@ import io
 from typing import Any
 
 import httpx
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -83,6 +84,24 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
         sheet = await stack.http.get(url, params={"province": PROVINCE, "format": "csv"}, headers=admin)
         rows = list(csv.DictReader(io.StringIO(sheet.text)))
         assert {r["unit_code"]: r["zero_criteria"] for r in rows if r["zero_criteria"]} == zeros
+
+        book = await stack.http.get(url, params={"province": PROVINCE, "format": "xlsx"}, headers=admin)
+        assert book.status_code == 200, book.text
+        sheets = load_workbook(io.BytesIO(book.content))
+        assert sheets.sheetnames == ["Tổng hợp", "Đơn vị", "Đơn vị có tiêu chí đạt 0 điểm"]
+        summary = {row[0]: row[1] for row in sheets["Tổng hợp"].iter_rows(values_only=True)}
+        assert summary["Chỉ tiêu"] == "chỉ tiêu 90% (KH 12/KH-UBND, 2026–2030)", summary
+        assert summary["Kỳ đánh giá"] == "kỳ đánh giá năm 2027" and summary["Tỉnh"] == "Hưng Yên"
+        unit_rows = list(sheets["Đơn vị"].iter_rows(values_only=True))
+        assert unit_rows[0][:3] == ("Mã đơn vị", "Đơn vị", "Loại đơn vị")
+        assert {r[0]: r[7] for r in unit_rows[1:] if r[7]} == zeros and {r[4] for r in unit_rows[1:]} == {
+            "Được công nhận",
+            "Không được công nhận",
+        }
+        assert [r[::2] for r in sheets["Đơn vị có tiêu chí đạt 0 điểm"].iter_rows(min_row=2, values_only=True)] == [
+            (3, 2),
+            (5, 1),
+        ]
 
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             assert (await web.post("/web/signin", data={"token": stack.tokens["admin"]})).status_code == 303
