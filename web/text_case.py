@@ -65,6 +65,11 @@ CASE_TEXT: dict[str, tuple[str, str]] = {
     "xlsx_units": ("Đơn vị", "Units"),
     "xlsx_unit_code": ("Mã đơn vị", "Unit code"),
     "xlsx_zeros": ("Tiêu chí đạt 0 điểm", "Criteria scored 0"),
+    "by_year_title": ("Tỷ lệ đơn vị được công nhận qua các kỳ đánh giá", "Share of units recognised, round by round"),
+    "by_year_hint": (
+        "Cột: tỷ lệ được công nhận trên số đơn vị hiện nay; vạch ngang: chỉ tiêu của năm đó.",
+        "Bars: the share recognised of today's units; the dash: that year's target.",
+    ),
     # the CLI's tables of stuck tasks and bulk actions
     "stuck_title": ("Việc bị kẹt — tỉnh {province}", "Stuck — {province}"),
     "days_in_stage": ("Số ngày ở bước", "Days in stage"),

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import re
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.models import DirectoryEventRow
 from domain.stages import Stage
 from tests.api.helpers import problem
+from tests.faults.abuse_support import seed_recognised_rounds
 from tests.support import PROVINCE, ROUND_ID, form_for, running_stack
 from tests.vocabulary import visible_text
 from tests.web.cases import close_case
@@ -43,6 +47,7 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
         admin = stack.headers("admin")
         cases = [await close_case(stack, _failing(c)) for c in (3, 3, 5)] + [await close_case(stack, {})]
         short = await close_case(stack, _failing(6, 1, {"1": 1}))  # 1000 - 124 - 74 = 802 points, 48 short of 850
+        await seed_recognised_rounds(stack.sessions, cases[3].unit_code, ["qd06-2019:2022", "qd06-2019:2024"])
         url = f"/v1/rounds/{ROUND_ID}/report"
 
         before = (await stack.http.get(url, params={"province": PROVINCE}, headers=admin)).json()
@@ -71,6 +76,7 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
         assert journalled is not None and journalled.after["share"] == 0.9 and journalled.before == {}
 
         report = (await stack.http.get(url, params={"province": PROVINCE}, headers=admin)).json()
+        units = report["units"]
         assert report["target"] == {"share": 0.9, "plan": "KH 12/KH-UBND", "first_year": 2026, "last_year": 2030}
         assert report["meets_target"] is False
         assert [(z["criterion"], z["units"]) for z in report["zero_by_criterion"]] == [(3, 2), (5, 1)]
@@ -105,6 +111,13 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
 
         async with httpx.AsyncClient(base_url=stack.http.base_url, timeout=30) as web:
             assert (await web.post("/web/signin", data={"token": stack.tokens["admin"]})).status_code == 303
-            page = visible_text((await web.get(f"/web/rounds/{ROUND_ID}?province={PROVINCE}")).text)
+            html = (await web.get(f"/web/rounds/{ROUND_ID}?province={PROVINCE}")).text
+            page = visible_text(html)
+        if os.environ.get("XPTT_DUMP"):  # the page, to look at
+            Path(os.environ["XPTT_DUMP"], "round-report.html").write_text(html)
         assert "chỉ tiêu 90% (KH 12/KH-UBND, 2026–2030)" in page, page
+        # the chart by year: 2022 and 2024 (one unit recognised each), 2027 against its 90 % target
+        bars = re.findall(r'<g data-year="(\d+)" data-share="([\d.]+)"(?: data-target="([\d.]+)")?>', html)
+        one = f"{1 / units:.4f}"
+        assert bars == [("2022", one, ""), ("2024", one, ""), ("2027", one, "0.9000")], bars
         assert "Trẻ em bị xâm hại 2" in page and "Trẻ em bị tai nạn, thương tích 1" in page, page

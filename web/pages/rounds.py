@@ -1,4 +1,5 @@
-"""A round's page for a province: progress by stage and the share recognised against the target."""
+"""A round's page for a province: progress by stage, the share recognised against the target, why units failed,
+and the share recognised round by round against each year's target (server-rendered SVG)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from api.deps import SessionDep, TemporalDep
 from domain.stages import Stage
 from services.errors import Refusal
 from services.rounds import service as rounds
+from services.rounds.history import shares_by_year
 from web.pages.common import WebPrincipal, error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -24,6 +26,7 @@ async def round_page(
     try:
         progress = await rounds.progress(session, temporal, principal, round_id, province, now=now)
         report = await rounds.report(session, principal, round_id, province, now=now)
+        years = await shares_by_year(session, province)
     except Refusal as exc:
         return error_page(request, principal, exc)
     target = report.target.share if report.target else None
@@ -36,5 +39,6 @@ async def round_page(
         report=report,
         share=share,
         target=target,
+        years=years,
         stages=[s.value for s in Stage],
     )
