@@ -16,6 +16,7 @@ import email.policy
 import re
 import signal
 import threading
+import time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,7 @@ class MailSink:
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
         self.received: list[tuple[Envelope, EmailMessage]] = []
+        self.arrivals: list[tuple[str, float]] = []  # (Message-ID, time.monotonic()) of every transmission
         self._lock = threading.Lock()
         if directory is not None:
             directory.mkdir(parents=True, exist_ok=True)
@@ -53,6 +55,7 @@ class MailSink:
         assert isinstance(message, EmailMessage)
         with self._lock:
             self.received.append((envelope, message))
+            self.arrivals.append((str(message["Message-ID"]), time.monotonic()))
             count = len(self.received)
         if self.directory is not None:
             path = self.directory / file_name(message["Message-ID"], f"message-{count}")

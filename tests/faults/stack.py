@@ -290,6 +290,7 @@ class RoundRun:
     http: httpx.AsyncClient = field(init=False)
     task_queue: str = field(init=False)
     http_retries: int = 0
+    kill_times: list[float] = field(default_factory=list)  # time.monotonic() of each SIGKILL of the worker
     updates_not_delivered: int = 0
     not_found_transient: int = 0
 
