@@ -24,6 +24,7 @@ from services.errors import Refusal
 from services.rounds import queries, service
 from services.rounds.opening import open_round
 from services.rounds.report import report_csv
+from services.rounds.report_xlsx import target_text
 from services.rounds.schemas import parse_day
 from web.i18n import Translator
 
@@ -195,17 +196,7 @@ def report_cmd(
         share,
     )
     console.print(summary)
-    if out.target is not None:
-        target = T(
-            "target_line",
-            share=f"{out.target.share * 100:g}",
-            plan=out.target.plan,
-            first=out.target.first_year,
-            last=out.target.last_year,
-        )
-    else:
-        target = T("no_target", year=round_id[-4:])
-    console.print(f"{T('target')}: {target}", highlight=False)
+    console.print(f"{T('target')}: {target_text(T, out)}", highlight=False)
     if out.zero_by_criterion:
         zeros = Table(T("criterion_no"), T("criterion"), T("units_with_zero"), title=T("zeros_title"))
         for z in out.zero_by_criterion:

@@ -47,14 +47,19 @@ class Failures(BaseModel):
     by_locality: list[LocalityCount]
 
 
+def zero_criteria(verdict: Mapping[str, Any]) -> list[int]:
+    """The criteria a verdict scored 0 where that bars recognition, in the verdict's order."""
+    reasons = verdict.get("reasons") or []
+    return [int(r["criterion"]) for r in reasons if r.get("code") == "zero_criterion" and r.get("criterion")]
+
+
 def failures_of(assessed: Iterable[Assessed]) -> Failures:
     zeros: Counter[int] = Counter()
     below: list[BelowThreshold] = []
     localities: dict[str, list[int]] = {}
     for unit in assessed:
         verdict = unit.verdict
-        reasons = verdict.get("reasons") or []
-        zeros.update(int(r["criterion"]) for r in reasons if r.get("code") == "zero_criterion" and r.get("criterion"))
+        zeros.update(zero_criteria(verdict))
         total, threshold = verdict.get("total"), verdict.get("threshold")
         if isinstance(total, int) and isinstance(threshold, int) and total < threshold:
             below.append(

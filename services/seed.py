@@ -125,7 +125,7 @@ async def seed_demo_province(
     async with sessions() as session:
         async with session.begin():
             await seed_units(session, province_code)
-            await seed_province_targets(session, now=datetime.now(UTC))
+            await seed_province_targets(session, actor=SYSTEM_IMPORTER, now=datetime.now(UTC))
         return await import_demo_officials(session, province_code)
 
 

@@ -17,8 +17,6 @@ from services.errors import Refusal
 from services.fields import PROVINCE_PATTERN
 from services.officials.journal import DirectoryJournal
 
-SEEDER = "system:seed"
-
 
 class TargetIn(BaseModel):
     """A province's target for a plan period; setting the same first year again changes it."""
@@ -49,7 +47,7 @@ def _out(row: ProvinceTargetRow) -> TargetOut:
     return TargetOut.model_validate(row, from_attributes=True)
 
 
-def _target(row: ProvinceTargetRow) -> Target:
+def as_target(row: ProvinceTargetRow) -> Target:
     return Target(
         province_code=row.province_code,
         first_year=row.first_year,
@@ -115,7 +113,7 @@ async def set_target(session: AsyncSession, principal: Principal, req: TargetIn,
         await journal.lock([req.province])
         rows = await targets_of(session, req.province)
         same = next((r for r in rows if r.first_year == wanted.first_year), None)
-        clash = next((r for r in rows if r is not same and overlap(_target(r), wanted)), None)
+        clash = next((r for r in rows if r is not same and overlap(as_target(r), wanted)), None)
         if clash is not None:
             raise Refusal(
                 409,
@@ -139,30 +137,23 @@ async def set_target(session: AsyncSession, principal: Principal, req: TargetIn,
     return _out(row)
 
 
-async def seed_province_targets(session: AsyncSession, *, now: datetime) -> int:
-    """The sources' examples, for provinces that have none yet (the caller commits); the number written."""
-    written = 0
+async def seed_province_targets(session: AsyncSession, *, actor: str, now: datetime) -> int:
+    """The sources' examples, for the provinces present that have none yet, journalled as set by `actor` (the caller
+    commits); the number written."""
+    by_province: dict[str, list[Target]] = {}
     for target in seed_targets():
-        known = await session.get(ProvinceRow, target.province_code)
-        if known is None or await targets_of(session, target.province_code):
+        by_province.setdefault(target.province_code, []).append(target)
+    written = 0
+    for province, wanted in by_province.items():
+        if await session.get(ProvinceRow, province) is None or await targets_of(session, province):
             continue
-        journal = DirectoryJournal(session, actor_id=SEEDER, now=now)
-        await journal.lock([target.province_code])
-        for t in (t for t in seed_targets() if t.province_code == target.province_code):
-            session.add(
-                ProvinceTargetRow(
-                    province_code=t.province_code,
-                    first_year=t.first_year,
-                    last_year=t.last_year,
-                    share=t.share,
-                    plan=t.plan,
-                    source=t.source,
-                    updated_at=now,
-                    updated_by=SEEDER,
-                )
-            )
-            journal.add(t.province_code, "target_set", official_id=None, after=t.model_dump(mode="json"))
-            written += 1
+        journal = DirectoryJournal(session, actor_id=actor, now=now)
+        await journal.lock([province])
+        for t in wanted:
+            fields = t.model_dump(exclude={"province_code"})
+            session.add(ProvinceTargetRow(province_code=province, **fields, updated_at=now, updated_by=actor))
+            journal.add(province, "target_set", official_id=None, after=t.model_dump(mode="json"))
+        written += len(wanted)
         await session.flush()
         await journal.flush()
     return written

@@ -13,10 +13,6 @@ import glossary
 Said = Callable[[re.Match[str]], str]
 
 
-def _day(text: str) -> str:
-    return glossary.day(text)
-
-
 def _documents(text: str) -> str:
     return ", ".join(glossary.term("document", k.strip()) for k in text.split(","))
 
@@ -51,11 +47,11 @@ FORM_VI: tuple[tuple[re.Pattern[str], Said], ...] = tuple(
         (r"^a source for a criterion that has no score$", lambda m: "có nguồn số liệu cho tiêu chí chưa được chấm"),
         (
             r"^(\d{4}-\d{2}-\d{2}) is before the round's period, which starts on (\d{4}-\d{2}-\d{2})$",
-            lambda m: f"ngày {_day(m[1])} trước khi kỳ đánh giá bắt đầu ({_day(m[2])})",
+            lambda m: f"ngày {glossary.day(m[1])} trước khi kỳ đánh giá bắt đầu ({glossary.day(m[2])})",
         ),
         (
             r"^(\d{4}-\d{2}-\d{2}) is in the future: the latest day accepted now is (\d{4}-\d{2}-\d{2})$",
-            lambda m: f"ngày {_day(m[1])} ở tương lai: muộn nhất là ngày {_day(m[2])}",
+            lambda m: f"ngày {glossary.day(m[1])} ở tương lai: muộn nhất là ngày {glossary.day(m[2])}",
         ),
         (r"^expected a date written YYYY-MM-DD$", lambda m: "ngày không hợp lệ (dd/mm/yyyy)"),
         (r"^expected true or false, not .*$", lambda m: "giá trị không hợp lệ: chọn có hoặc không"),

@@ -32,7 +32,7 @@ from domain.stages import Role
 from services.access import Principal, admin_provinces, principal_of, require_admin, require_oversight
 from services.errors import Refusal
 from services.fields import ID_PATTERN, PROVINCE_PATTERN
-from services.officials import coverage
+from services.officials import coverage, queries
 from services.officials.coverage import HandedOver
 from services.officials.rules import day_text, refuse, role_label
 from services.officials.service import served_provinces, visible_official, writable, writing
@@ -84,13 +84,8 @@ class AbsenceOut(BaseModel):
 
 
 async def _out(session: AsyncSession, rows: Sequence[AbsenceRow], today: date) -> list[AbsenceOut]:
-    names = dict(
-        (
-            await session.execute(
-                select(OfficialRow.id, OfficialRow.full_name).where(OfficialRow.id.in_({r.deputy_id for r in rows}))
-            )
-        ).all()
-    )
+    deputies = await queries.officials(session, {r.deputy_id for r in rows})
+    names = {official_id: row.full_name for official_id, row in deputies.items()}
     return [
         AbsenceOut(
             id=r.id,

@@ -7,8 +7,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CaseRow, ProvinceTargetRow, RoundRow
+from db.models import CaseRow, RoundRow
+from domain.targets import target_for
 from services.rounds import queries
+from services.targets import as_target, targets_of
 
 
 class YearShare(BaseModel):
@@ -30,10 +32,11 @@ async def shares_by_year(session: AsyncSession, province: str) -> list[YearShare
         .group_by(RoundRow.id, RoundRow.year)
         .order_by(RoundRow.year)
     )
-    targets = list(await session.scalars(select(ProvinceTargetRow).where(ProvinceTargetRow.province_code == province)))
+    targets = [as_target(r) for r in await targets_of(session, province)]
 
     def target(year: int) -> float | None:
-        return next((t.share for t in targets if t.first_year <= year <= t.last_year), None)
+        found = target_for(targets, province, year)
+        return found.share if found else None
 
     return [
         YearShare(

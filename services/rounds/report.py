@@ -8,17 +8,16 @@ import io
 from datetime import datetime
 from typing import Any
 
-from domain.report_failures import Assessed, failures_of
+from domain.report_failures import Assessed, failures_of, zero_criteria
 from domain.rulesets import load_rule_set
 from domain.stages import Outcome
 from services.rounds.queries import CaseRows
 from services.rounds.schemas import CriterionZeros, LocalityResult, ReportOut, ReportTarget, UnitBelow, UnitResult
 
 
-def zero_criteria(verdict: dict[str, Any]) -> str:
+def zero_criteria_text(verdict: dict[str, Any]) -> str:
     """The criteria a verdict scored 0 (blocking), as "3, 5"."""
-    found = [str(r["criterion"]) for r in verdict.get("reasons") or [] if r.get("code") == "zero_criterion"]
-    return ", ".join(found)
+    return ", ".join(map(str, zero_criteria(verdict)))
 
 
 CSV_COLUMNS = [
@@ -89,7 +88,7 @@ def build_report(
                 outcome=case.outcome,
                 total=verdict.get("total"),
                 threshold=verdict.get("threshold"),
-                zero_criteria=zero_criteria(verdict),
+                zero_criteria=zero_criteria_text(verdict),
             )
         )
     recognised = counts[Outcome.RECOGNISED.value]

@@ -27,21 +27,21 @@ def _sheet(book: Workbook, title: str, headers: list[str], rows: Sequence[Sequen
         sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
 
 
+def target_text(t: Translator, report: ReportOut) -> str:
+    """The report's target as people read it ("chỉ tiêu 90% (KH 12/KH-UBND, 2026–2030)"), or that the round's year
+    has none: for the page, the workbook and the CLI alike."""
+    if report.target is None:
+        return t("no_target", year=glossary.round_year(report.round_id))
+    target = report.target
+    share = f"{target.share * 100:g}"
+    return t("target_line", share=share, plan=target.plan, first=target.first_year, last=target.last_year)
+
+
 def report_xlsx(report: ReportOut, lang: str = "vi") -> bytes:
     t = Translator(lang)
     book = Workbook()
     book.remove(book.active)
-    target = (
-        t(
-            "target_line",
-            share=f"{report.target.share * 100:g}",
-            plan=report.target.plan,
-            first=report.target.first_year,
-            last=report.target.last_year,
-        )
-        if report.target
-        else t("no_target", year=report.round_id[-4:])
-    )
+    target = target_text(t, report)
     summary: list[list[object]] = [
         [t("round"), glossary.round_label(report.round_id, lang)],
         [t("province"), glossary.province_name(report.province)],

@@ -11,7 +11,6 @@ from typing import Any
 import glossary
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType
-from domain.units import load_provinces
 from services.cases.schemas import AuditOut, CaseOut, ScoreOut
 
 
@@ -106,7 +105,7 @@ def case_view(case: CaseOut, lang: str) -> CaseView:
         return sum(found) if found else None
 
     return CaseView(
-        province_name=next((p.name for p in load_provinces() if p.code == case.province_code), case.province_code),
+        province_name=glossary.province_name(case.province_code),
         locality=glossary.term("locality", case.locality_type, lang),
         threshold=threshold.points if threshold else None,
         max_total=rules.max_total,

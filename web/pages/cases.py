@@ -26,23 +26,14 @@ from services.cases.schemas import WAITING_STANDINGS, CaseOut, TimelineEvent
 from services.errors import Refusal
 from web.i18n import Translator, lang_of
 from web.pages.case_view import case_view
-from web.pages.common import LOCAL_TZ, WebPrincipal, check_csrf, error_page, form_of, render
+from web.pages.common import WebPrincipal, check_csrf, error_page, form_of, render
 
 router = APIRouter(include_in_schema=False)
 
 
 def day_of(value: datetime | str | None) -> str:
-    """dd/mm/yyyy of a moment in Asia/Ho_Chi_Minh, or of a day; the journal keeps either in ISO form."""
-    if not value:
-        return "—"
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return (moment.astimezone(LOCAL_TZ) if moment.tzinfo else moment).strftime("%d/%m/%Y")
-
-
-def labelled(t: Translator, key: str, code: str) -> str:
-    """The glossary's text for `key`; the code itself when the glossary has none."""
-    text = t(key)
-    return code if text == key else text
+    """dd/mm/yyyy of a moment in Asia/Ho_Chi_Minh, or of a day (the journal keeps either in ISO form); — for none."""
+    return glossary.day(value) if value else "—"
 
 
 def standing_line(t: Translator, standing: str | None, waiting_until: datetime | str | None) -> str | None:
@@ -58,8 +49,8 @@ def _authority_changed(payload: dict[str, Any], t: Translator) -> tuple[str, str
         parts.append(" → ".join(t.role(str(r)) for r in roles))
     profiles = payload.get("from_profile"), payload.get("to_profile")
     if all(profiles):
-        parts.append(" → ".join(labelled(t, f"profile_{p}", str(p)) for p in profiles))
-    return t("action_authority_changed", on=day_of(payload.get("on"))), "; ".join(parts) or None
+        parts.append(" → ".join(t.term("profile", str(p)) for p in profiles))
+    return t.term("action", "authority_changed", on=day_of(payload.get("on"))), "; ".join(parts) or None
 
 
 def said(e: TimelineEvent, t: Translator) -> tuple[str, str | None]:
@@ -72,11 +63,11 @@ def said(e: TimelineEvent, t: Translator) -> tuple[str, str | None]:
     if e.action == "stage_opened":
         due = (e.payload.get("window") or {}).get("due")
         hint = f"{t('due')}: {day_of(due)}" if due else None
-        return t("action_stage_opened", stage=t.stage(e.to_stage or "")), hint
+        return t.term("action", "stage_opened", stage=t.stage(e.to_stage or "")), hint
     if e.action.endswith("_completed") and e.from_stage:
-        label = t("action_completed", stage=t.stage(e.from_stage))
+        label = t.term("action", "completed", stage=t.stage(e.from_stage))
     else:
-        label = labelled(t, f"action_{e.action}", e.action)
+        label = t.term("action", e.action)
     waiting = standing_line(t, WAITING_STANDINGS.get(e.to_stage or ""), e.payload.get("waiting_until"))
     reason = glossary.said_reason(e.reason, t.lang)
     return label, "; ".join(h for h in (reason, waiting) if h) or None

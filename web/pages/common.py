@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
@@ -28,12 +27,12 @@ from web.i18n import Translator, lang_of
 from web.sessions import SESSION_COOKIE, close_session, open_session, session_official
 
 SIGNIN_COOKIE = "xptt_signin"  # how the official last signed in ("oidc"): an expired session goes back that way
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 templates = Jinja2Templates(directory=str(Path(__file__).parent.parent / "templates"))
 
 
 def local(at: datetime | None) -> str:
-    return at.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M") if at else "—"
+    """dd/mm/yyyy HH:MM in Asia/Ho_Chi_Minh (glossary.moment); — for none."""
+    return glossary.moment(at) if at else "—"
 
 
 templates.env.filters["local"] = local

@@ -13,6 +13,8 @@ from domain.stages import Stage
 from services.errors import Refusal
 from services.rounds import service as rounds
 from services.rounds.history import shares_by_year
+from services.rounds.report_xlsx import target_text
+from web.i18n import Translator, lang_of
 from web.pages.common import WebPrincipal, error_page, render
 
 router = APIRouter(include_in_schema=False)
@@ -39,6 +41,7 @@ async def round_page(
         report=report,
         share=share,
         target=target,
+        target_text=target_text(Translator(lang_of(request)), report),
         years=years,
         stages=[s.value for s in Stage],
     )
