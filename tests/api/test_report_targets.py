@@ -113,8 +113,9 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
             assert (await web.post("/web/signin", data={"token": stack.tokens["admin"]})).status_code == 303
             html = (await web.get(f"/web/rounds/{ROUND_ID}?province={PROVINCE}")).text
             page = visible_text(html)
-        if os.environ.get("XPTT_DUMP"):  # the page, to look at
+        if os.environ.get("XPTT_DUMP"):  # the page and the workbook, to look at
             Path(os.environ["XPTT_DUMP"], "round-report.html").write_text(html)
+            Path(os.environ["XPTT_DUMP"], "round-report.xlsx").write_bytes(book.content)
         assert "chỉ tiêu 90% (KH 12/KH-UBND, 2026–2030)" in page, page
         # the chart by year: 2022 and 2024 (one unit recognised each), 2027 against its 90 % target
         bars = re.findall(r'<g data-year="(\d+)" data-share="([\d.]+)"(?: data-target="([\d.]+)")?>', html)
