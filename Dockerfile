@@ -34,6 +34,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     XPTT_VAR_DIR=/app/var \
     LOG_FORMAT=json
 
+# The draft decision's PDF embeds DejaVu Serif, which has every Vietnamese glyph (XPTT_PDF_FONT_DIR's default,
+# docs/documents.md): regular and bold from fonts-dejavu-core, the italics from fonts-dejavu-extra.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core fonts-dejavu-extra \
+    && rm -rf /var/lib/apt/lists/*
+
 RUN groupadd --system --gid 10001 xptt \
     && useradd --system --uid 10001 --gid xptt --home-dir /app --no-create-home --shell /usr/sbin/nologin xptt
 

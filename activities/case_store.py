@@ -25,9 +25,8 @@ from contracts import (
 )
 from db.models import CaseRow, CriterionScoreRow, TaskRow
 from domain.case import ScoreSheet
-from domain.stages import Outcome
-from domain.streaks import RoundResult
 from notify.outbox import enqueue_for_transition, enqueue_for_transitions
+from services.history.basis import recognition_history
 
 log = structlog.get_logger(__name__)
 
@@ -53,22 +52,11 @@ class CaseStore:
 
     @activity.defn(name="load_recognition_history")
     async def load_recognition_history(self, inp: RecognitionHistoryInput) -> RecognitionHistory:
+        """The unit's rounds before this one: its closed cases, and the past rounds imported for it or its
+        predecessors under the merger policy (services/history/basis.py), each with its basis."""
         async with self._sessions() as session:
-            rows = (
-                await session.execute(
-                    select(CaseRow.round_id, CaseRow.outcome).where(
-                        CaseRow.unit_code == inp.unit_code,
-                        CaseRow.round_id != inp.round_id,
-                        CaseRow.status == "closed",
-                        CaseRow.outcome.is_not(None),
-                    )
-                )
-            ).all()
-        results = [
-            RoundResult(round_id=round_id, recognised=outcome == Outcome.RECOGNISED.value) for round_id, outcome in rows
-        ]
-        results.sort(key=lambda r: (int(r.round_id.rsplit(":", 1)[1]), r.round_id))
-        return RecognitionHistory(rounds=results)
+            bases = await recognition_history(session, inp.unit_code, inp.round_id)
+        return RecognitionHistory(rounds=[b.result() for b in bases], basis=tuple(bases))
 
 
 def _case_values(inp: RecordTransitionInput) -> dict[str, Any]:

@@ -25,12 +25,16 @@ from contracts import (
 from db.models import RoundReportRow, RoundRow, UnitRow
 from domain.calendar_overrides import case_calendar, check_province
 from domain.case import CaseState, case_id_for, open_case
+from domain.ministry_report import due_on
 from domain.procedure import load_profile, profile_in_force
 from domain.round_calendar import CaseCalendar
 from domain.round_report import RoundReport
 from domain.rounds import Round, parse_round
 from domain.stages import LocalityType
+from infra.settings import get_settings
 from notify.rounds import enqueue_round_closed, enqueue_round_opened
+from services.ministry.opening import open_report
+from services.targets import target_in_force
 
 log = structlog.get_logger(__name__)
 
@@ -132,19 +136,29 @@ class RoundStore:
 
     @activity.defn(name="record_round_report")
     async def record_round_report(self, report: RoundReport) -> RoundReportRecorded:
-        stmt = insert(RoundReportRow).values(
-            round_id=report.round_id,
-            province_code=report.province_code,
-            report=report.model_dump(mode="json"),
-            closed_at=report.closed_at,
-        )
+        """The round's report, against the province's target in force for the round's year when it has one (else
+        the share the round was opened with), and the province's report task to the ministry, due
+        `XPTT_MINISTRY_REPORT_DUE` of the next year."""
+        year = parse_round(report.round_id).year
+        due = due_on(year, get_settings().ministry_report_due)
         async with self._sessions() as session, session.begin():
+            target = await target_in_force(session, report.province_code, year)
+            if target is not None:  # the province's own target wins over what the round was opened with
+                share = report.recognised / report.units if report.units else 0.0
+                report = report.model_copy(update={"target_share": target.share, "meets_target": share >= target.share})
+            stmt = insert(RoundReportRow).values(
+                round_id=report.round_id,
+                province_code=report.province_code,
+                report=report.model_dump(mode="json"),
+                closed_at=report.closed_at,
+            )
             await session.execute(
                 stmt.on_conflict_do_update(
                     index_elements=[RoundReportRow.round_id, RoundReportRow.province_code],
                     set_={"report": stmt.excluded.report, "closed_at": stmt.excluded.closed_at},
                 )
             )
-            outbox_ids = await enqueue_round_closed(session, report)
+            await open_report(session, report.round_id, report.province_code, opened_at=report.closed_at, due=due)
+            outbox_ids = await enqueue_round_closed(session, report, report_due=due)
         log.info("round_report_recorded", round_id=report.round_id, province_code=report.province_code)
         return RoundReportRecorded(outbox_ids=tuple(outbox_ids))

@@ -15,7 +15,8 @@ from api.auth import JwksCache, TokenVerifier
 from api.hygiene import RequestHygiene
 from api.oidc import OidcProvider
 from api.routes import audit as audit_routes
-from api.routes import board, bulk, cases, health, me, my_notifications, officials, rounds, targets, tasks
+from api.routes import board, bulk, cases, health, me, ministry, my_notifications, officials, rounds, targets, tasks
+from api.routes import history as history_routes
 from db.session import make_engine, make_session_factory
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
@@ -81,7 +82,8 @@ def create_app(
     problems.install(app)
     app.add_middleware(RequestHygiene)
     headers.install(app)  # outermost: CSP, framing, referrer, nosniff on every response, errors included
-    for feature in (health, me, my_notifications, tasks, cases, audit_routes, board, bulk, rounds, officials, targets):
+    features = (health, me, my_notifications, tasks, cases, audit_routes, board, bulk, rounds, ministry)
+    for feature in (*features, officials, targets, history_routes):
         app.include_router(feature.router)
     web.install(app)  # the officials' and administrators' pages (web/)
     return app

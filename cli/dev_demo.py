@@ -33,6 +33,7 @@ from infra.clock import today_vn
 from infra.settings import Settings
 from infra.temporal import connect
 from infra.tokens import issue_token, utcnow
+from services.ministry import roles
 from services.rounds.opening import open_round
 from services.seed import DemoOfficial, seed_demo_province
 from workflows.round import round_workflow_id
@@ -144,6 +145,18 @@ async def _open(
     return len(opened.cases), await rehearsal_of(client, rnd.id, p.code)
 
 
+def ministry_token(settings: Settings) -> DemoToken:
+    """The ministry's demo official (national: reads every province's report to the ministry)."""
+    token = issue_token(
+        roles.DEMO_MINISTRY,
+        secret=settings.jwt_secret,
+        issuer=settings.jwt_issuer,
+        now=utcnow(),
+        ttl=timedelta(hours=TOKEN_HOURS),
+    )
+    return DemoToken("XPTT_TOKEN_MINISTRY", roles.DEMO_MINISTRY, token)
+
+
 async def seed_and_open(
     sessions: async_sessionmaker[AsyncSession],
     provinces: list[DemoProvince],
@@ -157,8 +170,10 @@ async def seed_and_open(
     with `client` and `rnd`, open the round in each (as a rehearsal moved to `today`, default today in Vietnam, in the
     rehearsal province). Idempotent, as seeding, importing and opening are."""
     seeded = [await seed_demo_province(sessions, p.code) for p in provinces]
+    async with sessions() as session:
+        await roles.grant(session, roles.DEMO_MINISTRY, full_name=roles.DEMO_MINISTRY_NAME, email=None, now=utcnow())
     demos = [
-        Demo(p, unit, demo_tokens(p, officials, settings))
+        Demo(p, unit, demo_tokens(p, officials, settings) + ([] if p.rehearsal else [ministry_token(settings)]))
         for p, (unit, officials) in zip(provinces, seeded, strict=True)
     ]
     if client is None or rnd is None:

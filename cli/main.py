@@ -9,6 +9,8 @@ from cli import (
     bulk_cmd,
     db_cmd,
     dev,
+    history_cmd,
+    ministry_cmd,
     officials_cmd,
     rounds_cmd,
     rules,
@@ -35,6 +37,8 @@ app.add_typer(audit_cmd.app, name="audit")
 app.add_typer(bulk_cmd.app, name="bulk")
 app.add_typer(officials_cmd.app, name="officials")
 app.add_typer(targets_cmd.app, name="targets")
+app.add_typer(history_cmd.app, name="history")
+app.add_typer(ministry_cmd.app, name="ministry")
 
 if __name__ == "__main__":
     app()

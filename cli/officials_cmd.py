@@ -42,14 +42,21 @@ R = TypeVar("R")
 
 
 def in_process(
-    work: Callable[[AsyncSession, Principal], Awaitable[R]], *, province: str, official: str | None = None
+    work: Callable[[AsyncSession, Principal], Awaitable[R]],
+    *,
+    province: str,
+    official: str | None = None,
+    ministry: bool = False,
 ) -> R:
-    """`work(session, principal)`: the active official `official`, else the operator over `province`."""
+    """`work(session, principal)`: the active official `official`, else the operator over `province` (as the
+    ministry too with `ministry`)."""
     s = settings_with_database()
 
     async def main() -> R:
         async with database(s) as sessions, sessions() as session:
-            principal = operator(province) if official is None else await principal_of(session, official)
+            principal = (
+                operator(province, ministry=ministry) if official is None else await principal_of(session, official)
+            )
             if principal is None:
                 fail(f"official {official} is not registered or not active", EXIT_USAGE)
             return await work(session, principal)

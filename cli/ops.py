@@ -23,12 +23,14 @@ T = TypeVar("T")
 EXIT_PARTIAL, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 
 
-def operator(province: str) -> Principal:
-    """Whoever runs the CLI with the database's URL reads a province as its administrator would."""
+def operator(province: str, *, ministry: bool = False) -> Principal:
+    """Whoever runs the CLI with the database's URL reads a province as its administrator would (and, asked for the
+    national report, as the ministry would)."""
     return Principal(
         official_id="cli-operator",
         full_name="operator",
         scopes=(RoleScope(role=Role.ADMIN, province_code=province, unit_code=None),),
+        ministry=ministry,
     )
 
 

@@ -1,11 +1,13 @@
 """`xptt round`: open an assessment round for a province (one case per unit), follow its progress, print its
-report. Its tables speak Vietnamese; its errors name the option or field at fault."""
+report (or write its workbook), write the draft recognition decision (DOCX, PDF) or its annex's unit list (XLSX).
+Its tables speak Vietnamese; its errors name the option or field at fault."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import typer
 from rich.markup import escape
@@ -21,11 +23,11 @@ from infra.clock import today_vn
 from infra.settings import Settings
 from infra.temporal import connect
 from services.errors import Refusal
-from services.rounds import queries, service
+from services.rounds import documents, queries, service
 from services.rounds.opening import open_round
 from services.rounds.report import report_csv
-from services.rounds.report_xlsx import target_text
-from services.rounds.schemas import parse_day
+from services.rounds.report_xlsx import report_xlsx, target_text
+from services.rounds.schemas import ReportOut, parse_day
 from web.i18n import Translator
 
 app = typer.Typer(
@@ -156,20 +158,28 @@ def progress_cmd(round_id: str = ROUND, province: str = PROVINCE) -> None:
 def report_cmd(
     round_id: str = ROUND,
     province: str = PROVINCE,
-    format: str = typer.Option("table", "--format", help="table, csv or json"),
+    format: str = typer.Option("table", "--format", help="table, csv, json or xlsx (the workbook: needs --out)"),
+    out_file: Path | None = typer.Option(None, "--out", help="write to this file instead of the terminal"),
 ) -> None:
     """The round's report for the province: counts, share recognised, one row per unit."""
-    if format not in ("table", "csv", "json"):
-        fail("--format takes table, csv or json", EXIT_USAGE)
+    if format not in ("table", "csv", "json", "xlsx"):
+        fail("--format takes table, csv, json or xlsx", EXIT_USAGE)
+    if format == "xlsx" and out_file is None:
+        fail("--format xlsx writes a workbook: give the file with --out", EXIT_USAGE)
+    if out_file is not None:
+        if format == "table":
+            fail("--out writes the report as csv, json or xlsx, not the table", EXIT_USAGE)
+        _check_out(out_file)
     out = run(
         lambda session, _, principal: service.report(session, principal, round_id, province, now=datetime.now(UTC)),
         province=province,
     )
-    if format == "json":
-        sys.stdout.write(out.model_dump_json(indent=2) + "\n")
-        return
-    if format == "csv":
-        sys.stdout.write(report_csv(out))
+    if format != "table":
+        content = _report_file(out, format)
+        if out_file is None:
+            sys.stdout.write(content.decode())
+        else:
+            _write(out_file, content, T("download_report_xlsx") if format == "xlsx" else format.upper())
         return
     state = T("round_final") if out.final else T("round_ongoing")
     summary = Table(
@@ -190,7 +200,7 @@ def report_cmd(
         "round_share_percent",
     ):
         summary.add_column(T(col), justify="right")
-    share = f"{out.recognised_share:.1f}" if out.recognised_share is not None else "—"
+    share = glossary.percent(out.recognised_share)
     summary.add_row(
         *(str(n) for n in (out.units, out.registered, out.assessed, out.submitted, out.recognised, out.not_recognised)),
         share,
@@ -202,3 +212,57 @@ def report_cmd(
         for z in out.zero_by_criterion:
             zeros.add_row(str(z.criterion), z.name, str(z.units))
         console.print(zeros)
+
+
+def _report_file(out: ReportOut, format: str) -> bytes:
+    if format == "json":
+        return (out.model_dump_json(indent=2) + "\n").encode()
+    if format == "csv":
+        return report_csv(out).encode()
+    return report_xlsx(out)
+
+
+@app.command("decision")
+def decision_cmd(
+    round_id: str = ROUND,
+    province: str = PROVINCE,
+    format: str = typer.Option("docx", "--format", help="docx, pdf, or xlsx (the annex's unit list)"),
+    out_file: Path = typer.Option(..., "--out", help="the file to write"),
+) -> None:
+    """Write the draft recognition decision of the round in the province (Decree 30/2020/NĐ-CP's layout; number,
+    dates and signer left blank), with its annex listing the units recognised; or the annex's list as a workbook.
+    Refused while no unit is recognised."""
+    fmt = next((f for f in documents.FORMATS if f == format), None)
+    if fmt is None:
+        fail("--format takes docx, pdf or xlsx", EXIT_USAGE)
+    _check_out(out_file)
+    font_dir = settings_with_database().pdf_font_dir
+    made = run(
+        lambda session, _, principal: documents.decision(
+            session,
+            principal,
+            round_id,
+            province,
+            fmt=fmt,
+            now=datetime.now(UTC),
+            today=today_vn(),
+            font_dir=font_dir,
+        ),
+        province=province,
+    )
+    what = T("download_unit_list") if format == "xlsx" else T(f"download_decision_{format}")
+    _write(out_file, made.content, what)
+
+
+def _check_out(path: Path) -> None:
+    """--out names a file in a directory that exists; the command ends naming the option otherwise."""
+    if path.is_dir() or not path.parent.is_dir():
+        fail(escape(f"--out: {path} is not a file in an existing directory"), EXIT_USAGE)
+
+
+def _write(path: Path, content: bytes, what: str) -> None:
+    try:
+        path.write_bytes(content)
+    except OSError as exc:
+        fail(escape(f"--out: cannot write {path}: {exc.strerror}"), EXIT_USAGE)
+    console.print(T("file_written", path=escape(str(path)), what=what), highlight=False)

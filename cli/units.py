@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+import glossary
 from domain.errors import DomainError
 from domain.stages import LocalityType
 from domain.units import load_units
@@ -36,3 +37,34 @@ def count(
     console = Console()
     console.print(table)
     console.print(", ".join(f"{name}: {n}" for name, n in sorted(by_division.items())))
+
+
+@app.command("lineage")
+def lineage(unit: Annotated[str, typer.Argument(help="the current unit's five-digit code")]) -> None:
+    """The units before 1 July 2025 merged into a current unit (from vietnamadminunits), and the streak rule."""
+    from cli.officials_cmd import in_process  # the database, as the operator over the unit's province
+    from services.history import service
+    from web.i18n import Translator
+
+    T = Translator("vi")
+    found = next((u for u in load_units() if u.code == unit.zfill(5)), None)
+    if found is None:
+        typer.echo(f"error: no current unit {unit}", err=True)
+        raise typer.Exit(2)
+    out = in_process(
+        lambda session, principal: service.unit_lineage(session, principal, found.code), province=found.province_code
+    )
+    console = Console()
+    if not out.predecessors:
+        console.print(T("hist_lineage_none"), highlight=False)
+        return
+    table = Table(title=T("hist_lineage_title", unit=out.unit_name))
+    for header in ("hist_former_unit", "hist_district", "hist_former_province", "hist_divided", "hist_counted"):
+        table.add_column(T(header))
+    for p in out.predecessors:
+        divided = (T("yes") + (f" ({T('hist_default')})" if p.is_default else "")) if p.divided else T("no")
+        table.add_row(p.name, p.district_name or "", p.province_name or "", divided, T("yes" if p.counted else "no"))
+    console.print(table)
+    console.print(T("hist_policy", policy=glossary.term("merger_policy", out.policy)), highlight=False)
+    if out.source:
+        console.print(T("hist_source", source=out.source), highlight=False)

@@ -25,6 +25,7 @@ from domain.forms import (
     RegistrationForm,
     SelfAssessmentForm,
 )
+from domain.merger import StreakReason
 from domain.procedure import MAIN_PATH, CommendationLevel, ProcedureProfile
 from domain.round_calendar import CaseCalendar, StageWindow
 from domain.rulesets import RuleSet
@@ -315,12 +316,15 @@ def commendation_checked(
     year: int,
     now: datetime,
     calendar: CaseCalendar | None = None,
+    streak: StreakReason | None = None,
 ) -> tuple[CaseState, Transition]:
     """After a recognition: a commendation task for the level's authority when the streak reaches a level,
-    else the case closes."""
+    else the case closes. `streak`: why the streak is what it is (domain/merger.py), kept in the details."""
     if state.stage != Stage.COMMENDATION or state.commendation_checked:
         raise ValueError(f"no commendation check at stage {state.stage.value}")
-    details = {"commendation": None if level is None else level.model_dump(mode="json")}
+    details: dict[str, Any] = {"commendation": None if level is None else level.model_dump(mode="json")}
+    if streak is not None:
+        details["streak"] = streak.model_dump(mode="json")
     if level is None:
         new = state.model_copy(
             update={"stage": Stage.CLOSED, "status": "closed", "seq": state.seq + 1, "commendation_checked": True}

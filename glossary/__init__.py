@@ -143,3 +143,8 @@ def province_name(code: str) -> str:
     from domain.units import load_provinces  # the reference data, read once there
 
     return next((p.name for p in load_provinces() if p.code == code), code)
+
+
+def percent(share: float | None) -> str:
+    """A share (a fraction, as data holds every share) as people read it: 0.4904 → "49.04 %"; "—" when none."""
+    return "—" if share is None else f"{round(100 * share, 2):g} %"

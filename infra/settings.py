@@ -5,8 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.ministry_report import parse_month_day
 
 
 class Settings(BaseSettings):
@@ -92,6 +94,9 @@ class Settings(BaseSettings):
     worker_max_concurrent_activities: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_ACTIVITIES")
 
     var_dir: Path = Field(default=Path("var"), alias="XPTT_VAR_DIR")
+    # Where the draft decision's PDF finds DejaVu Serif (regular, bold, italic, bold italic): a free serif face with
+    # every Vietnamese glyph. The default is where Debian's fonts-dejavu-core and fonts-dejavu-extra install it.
+    pdf_font_dir: Path = Field(default=Path("/usr/share/fonts/truetype/dejavu"), alias="XPTT_PDF_FONT_DIR")
     demo_province: str = Field(default="33", alias="XPTT_DEMO_PROVINCE")  # Hưng Yên, 104 units
     # The dev stack's rehearsal round: the same round in a second province, its calendar moved so that its assessment
     # window is open now (the demo province's round keeps the legal calendar). Never the demo province.
@@ -120,6 +125,15 @@ class Settings(BaseSettings):
     # How far after now an administrator may move a task's due time (domain/admin.py `DUE_HORIZON_DAYS`: the
     # assessment stages of a round fit in one season, October to December).
     due_horizon_days: int = Field(default=180, ge=1, le=3660, alias="XPTT_DUE_HORIZON_DAYS")
+    # The day of the year after a round's assessment by which the province reports it to the ministry, "MM-DD"
+    # (domain/ministry_report.py: no source names it; assumed 31 January, a month after the decisions close the round).
+    ministry_report_due: str = Field(default="01-31", pattern=r"^\d{2}-\d{2}$", alias="XPTT_MINISTRY_REPORT_DUE")
+
+    @field_validator("ministry_report_due")
+    @classmethod
+    def _a_day_of_every_year(cls, text: str) -> str:
+        parse_month_day(text)
+        return text
 
 
 @lru_cache(maxsize=1)

@@ -5,7 +5,7 @@ to the round's web page (/web/rounds/<round id>?province=<code>), never to the J
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
@@ -73,7 +73,10 @@ def round_closed(
     recognised: int,
     province_name: str | None,
     at: datetime,
+    report_due: date | None = None,
 ) -> OutboxEvent:
+    """The round's end with its results; with `report_due`, the day its report to the ministry is due."""
+    due = {"report_due": report_due.isoformat()} if report_due is not None else {}
     return _event(
         NotificationKind.ROUND_CLOSED,
         round_id,
@@ -83,6 +86,7 @@ def round_closed(
         assessed=assessed,
         recognised=recognised,
         province_name=province_name,
+        **due,
     )
 
 
@@ -98,7 +102,9 @@ async def enqueue_round_opened(
     return await enqueue(session, event)
 
 
-async def enqueue_round_closed(session: AsyncSession, report: RoundReport) -> list[str]:
+async def enqueue_round_closed(
+    session: AsyncSession, report: RoundReport, *, report_due: date | None = None
+) -> list[str]:
     name = await session.scalar(select(ProvinceRow.name).where(ProvinceRow.code == report.province_code))
     event = round_closed(
         report.round_id,
@@ -108,5 +114,6 @@ async def enqueue_round_closed(session: AsyncSession, report: RoundReport) -> li
         recognised=report.recognised,
         province_name=name,
         at=report.closed_at,
+        report_due=report_due,
     )
     return await enqueue(session, event)

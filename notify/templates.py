@@ -30,6 +30,7 @@ import jinja2
 from pydantic import BaseModel, ConfigDict
 
 import glossary
+from glossary.streak import streak_lines
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 FALLBACK_LOCALE = "en"
@@ -96,6 +97,7 @@ def _functions(lang: str) -> dict[str, Any]:
         "outcome_name": _namer("outcome", lang),
         "closing_text": _namer("closing", lang),
         "verdict_reason": verdict_reason,
+        "streak_lines": lambda s: streak_lines(s, lang),
     }
 
 

@@ -121,6 +121,7 @@ def _new_task(inp: RecordTransitionInput) -> OutboxEvent | None:
     kind = _new_task_kind(inp)
     commendation = tr.details.get("commendation") if kind == NotificationKind.COMMENDATION_DUE else None
     found = commendation if isinstance(commendation, dict) else {}
+    streak = tr.details.get("streak") if kind == NotificationKind.COMMENDATION_DUE else None  # glossary/streak.py
     handover = tr.action == "authority_changed"  # the task moved to the successor's role: say from whom, since when
     objections = tr.details.get("objections") if tr.from_stage == Stage.PUBLIC_POSTING else None
     returned = kind == NotificationKind.DOSSIER_RETURNED  # what to complete, as the appraising office wrote it
@@ -143,6 +144,7 @@ def _new_task(inp: RecordTransitionInput) -> OutboxEvent | None:
         consecutive=found.get("consecutive"),
         title_vi=found.get("title_vi"),
         title_en=found.get("title_en"),
+        **({"streak": streak} if isinstance(streak, dict) else {}),
     )
 
 

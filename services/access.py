@@ -6,7 +6,9 @@ Roles come from the database as scopes (`RoleScope`: a role over one unit, or ov
 - the appraising office and the deciding authority (appraiser, chairman, provincial chairman) act on the tasks of
   their role in the units under their office (their province, for now);
 - an admin administers (stuck board, bulk actions, rounds) within their province;
-- an auditor reads (cases, tasks, timelines, the board, round progress) within their scope and never writes.
+- an auditor reads (cases, tasks, timelines, the board, round progress) within their scope and never writes;
+- the ministry (a national role, `national_roles`, outside any province) reads every province's report to it and the
+  national totals, and nothing else: no case, task or draft.
 Anyone whose scope covers a unit reads its cases and tasks. Whether a case or task exists in a unit outside the
 official's scope is itself private: such requests answer 404, not 403.
 """
@@ -19,13 +21,14 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from contracts import Acting, Actor
 from db.models import OfficialRow, RoleAssignmentRow
+from db.models_ministry import NationalRoleRow
 from domain.access import RoleScope, may_act, may_read
 from domain.actor_assertion import KeyRing, KeyRingError, parse_key_ring, payload_digest, sign
 from domain.stages import Role
@@ -34,6 +37,7 @@ from infra.settings import get_settings
 from services.errors import Refusal
 
 WRITE_ROLES = frozenset(Role) - {Role.AUDITOR}
+MINISTRY = "ministry"  # the one national role (national_roles.role)
 AUDIT_ROLES = frozenset({Role.AUDITOR, Role.ADMIN})
 
 
@@ -44,6 +48,7 @@ class Principal:
     official_id: str
     full_name: str
     scopes: tuple[RoleScope, ...]
+    ministry: bool = False  # holds the national role of the ministry
 
     def roles(self) -> set[Role]:
         return {s.role for s in self.scopes}
@@ -62,6 +67,9 @@ async def principal_of(session: AsyncSession, official_id: str) -> Principal | N
                 RoleAssignmentRow.role,
                 RoleAssignmentRow.province_code,
                 RoleAssignmentRow.unit_code,
+                exists()
+                .where(NationalRoleRow.official_id == OfficialRow.id, NationalRoleRow.role == MINISTRY)
+                .label("ministry"),
             )
             .outerjoin(
                 RoleAssignmentRow,
@@ -78,7 +86,7 @@ async def principal_of(session: AsyncSession, official_id: str) -> Principal | N
         for r in rows
         if r.role is not None and r.province_code is not None
     )
-    return Principal(official_id=rows[0].id, full_name=rows[0].full_name, scopes=scopes)
+    return Principal(official_id=rows[0].id, full_name=rows[0].full_name, scopes=scopes, ministry=rows[0].ministry)
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------
@@ -158,6 +166,18 @@ def _within(provinces: set[str], province_code: str | None, *, role: str, verb: 
     if province_code not in provinces:
         raise Refusal(403, "forbidden", f"you do not {verb} province {province_code}")
     return {province_code}
+
+
+def require_ministry(p: Principal) -> None:
+    """The national report across provinces is the ministry's."""
+    if not p.ministry:
+        raise Refusal(403, "forbidden", "the national report takes the ministry's national role")
+
+
+def require_report_reader(p: Principal, province_code: str) -> None:
+    """A province's report to the ministry: its administrators and auditors, or the ministry."""
+    if not p.ministry:
+        require_oversight(p, province_code)
 
 
 def require_audit(p: Principal, unit_code: str, province_code: str, *, case_id: str) -> None:

@@ -27,6 +27,7 @@ from domain.stages import Role
 from domain.units import load_provinces, load_units
 from services.access import Principal
 from services.errors import Refusal
+from services.history.lineage import load_lineage
 from services.officials.importer import import_officials
 from services.officials.rules import check_role
 from services.officials.sheets import read_sheet
@@ -50,7 +51,8 @@ class DemoOfficial:
 
 
 async def seed_units(session: AsyncSession, province_code: str | None) -> int:
-    """Upsert every province and the units of `province_code` (all units when None). Returns the units written."""
+    """Upsert every province and the units of `province_code` (all units when None) with their predecessors (the
+    merger lineage). Returns the units written."""
     provinces = load_provinces()
     if province_code is not None and province_code not in {p.code for p in provinces}:
         raise SeedError(f"province {province_code!r} does not exist; codes are two digits, e.g. 33 for Hưng Yên")
@@ -89,6 +91,7 @@ async def seed_units(session: AsyncSession, province_code: str | None) -> int:
                 },
             )
         )
+    await load_lineage(session, None if province_code is None else {province_code})  # their predecessors
     return len(units)
 
 

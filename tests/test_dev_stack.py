@@ -222,9 +222,10 @@ async def test_the_dev_stack_opens_the_round_by_the_law_and_as_a_rehearsal_with_
     # the demo officials were imported from the demo files: the commune roles on each province's first unit
     assert [d.unit_code for d in demos] == ["03388", "11953"]
     for demo in demos:
+        national = [] if demo.province.rehearsal else ["demo-ministry"]  # the ministry's, with the demo province's
         assert [t.official_id for t in demo.tokens] == [
             o.id for o in demo_officials(demo.province.code, demo.unit_code)
-        ]
+        ] + national
         journal = await _journal(stack.sessions, demo.province.code)
         assert journal and {r.actor_id for r in journal} == {SYSTEM_IMPORTER}
     assert any(r.action == "official_created" for r in await _journal(stack.sessions, "12"))
@@ -241,7 +242,10 @@ async def test_the_dev_stack_opens_the_round_by_the_law_and_as_a_rehearsal_with_
         assert done.status_code == 200, done.text
     officer_12 = {"Authorization": f"Bearer {rehearsal.tokens[0].token}"}
     await _task_at_hand(stack, officer_12, case_id_for(rnd.id, rehearsal.unit_code), Stage.SELF_ASSESSMENT)
-    auditor_33 = {"Authorization": f"Bearer {legal.tokens[-1].token}"}
+    auditor_33 = {"Authorization": f"Bearer {next(t.token for t in legal.tokens if t.name == 'XPTT_TOKEN_AUDITOR')}"}
+    ministry = {"Authorization": f"Bearer {next(t.token for t in legal.tokens if t.name == 'XPTT_TOKEN_MINISTRY')}"}
+    national = await stack.http.get(f"/v1/national/rounds/{rnd.id}", headers=ministry)
+    assert national.status_code == 200 and len(national.json()["provinces"]) == 34, national.text
     striving = await _striving(stack, auditor_33, case_id_for(rnd.id, legal.unit_code))
     opens_by_law = datetime(rnd.year, 10, 1, tzinfo=TZ)  # 1 October of the assessment year, 00:00
     assert datetime.fromisoformat(striving["waiting_until"]) == opens_by_law

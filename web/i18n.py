@@ -7,6 +7,8 @@ from fastapi import Request
 import glossary
 from web.text_case import CASE_TEXT
 from web.text_directory import DIRECTORY_TEXT
+from web.text_history import HISTORY_TEXT
+from web.text_ministry import MINISTRY_TEXT
 
 LANGS = ("vi", "en")
 COOKIE = "xptt_lang"
@@ -120,7 +122,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "round_registered": ("Đã đăng ký", "Registered"),
     "round_assessed": ("Hội đồng đã đánh giá", "Assessed by the council"),
     "round_submitted": ("Đã nộp hồ sơ", "Dossier submitted"),
-    "round_share_percent": ("Tỷ lệ đạt chuẩn (%)", "Share recognised (%)"),
+    "round_share_percent": ("Tỷ lệ đạt chuẩn", "Share recognised"),
     "closed": ("Đã kết thúc", "Closed"),
     "when": ("Thời điểm", "When"),
     "event": ("Sự kiện", "Event"),
@@ -241,7 +243,7 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-TEXT |= DIRECTORY_TEXT | CASE_TEXT
+TEXT |= DIRECTORY_TEXT | CASE_TEXT | MINISTRY_TEXT | HISTORY_TEXT
 
 # keys read from the glossary: `kind_task_assigned` is the notification kind's term, and so on
 GLOSSARY_PREFIXES = {

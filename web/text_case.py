@@ -65,6 +65,16 @@ CASE_TEXT: dict[str, tuple[str, str]] = {
     "xlsx_units": ("Đơn vị", "Units"),
     "xlsx_unit_code": ("Mã đơn vị", "Unit code"),
     "xlsx_zeros": ("Tiêu chí đạt 0 điểm", "Criteria scored 0"),
+    "downloads": ("Tải về", "Downloads"),
+    "download_report_xlsx": ("Báo cáo kỳ đánh giá (XLSX)", "The round's report (XLSX)"),
+    "download_decision_docx": ("Dự thảo quyết định công nhận (DOCX)", "Draft recognition decision (DOCX)"),
+    "download_decision_pdf": ("Dự thảo quyết định công nhận (PDF)", "Draft recognition decision (PDF)"),
+    "download_unit_list": ("Danh sách đơn vị được công nhận (XLSX)", "Units recognised (XLSX)"),
+    "file_written": ("Đã ghi {path} ({what})", "Wrote {path} ({what})"),
+    "no_decision_yet": (
+        "Chưa có đơn vị nào được công nhận trong kỳ đánh giá này, nên chưa lập được dự thảo quyết định công nhận.",
+        "No unit has been recognised in this round yet, so there is no recognition decision to draft.",
+    ),
     "by_year_title": ("Tỷ lệ đơn vị được công nhận qua các kỳ đánh giá", "Share of units recognised, round by round"),
     "by_year_hint": (
         "Cột: tỷ lệ được công nhận trên số đơn vị hiện nay; vạch ngang: chỉ tiêu của năm đó.",

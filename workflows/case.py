@@ -41,6 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.deadlines import deadline_passed, next_deadline
     from domain.errors import DomainError
     from domain.forms import Form, FormError, parse_form
+    from domain.merger import explain_streak
     from domain.procedure import ProcedureProfile, load_profile
     from domain.rounds import parse_round
     from domain.rulesets import RuleSet, load_rule_set
@@ -216,7 +217,9 @@ class RecognitionCaseWorkflow(CaseAdministration):
         )
         rounds = [*history.rounds, RoundResult(round_id=self.state.round_id, recognised=True)]
         level = commendation_due(rounds, self.profile)
-        await self._apply(lambda s: self._calendar(commendation_checked, s, level, **self._terms()))
+        # The basis (why each round counts: merged units' predecessors) only adds to the transition's details.
+        streak = explain_streak(history.basis, self.state.round_id) if history.basis else None
+        await self._apply(lambda s: self._calendar(commendation_checked, s, level, streak=streak, **self._terms()))
 
     def _calendar(
         self, fn: Callable[..., tuple[CaseState, Transition]], *args: Any, **kw: Any

@@ -1,5 +1,5 @@
-"""Assessment rounds of a province (services/rounds): open one, follow its progress, read its report (JSON or
-CSV)."""
+"""Assessment rounds of a province (services/rounds): open one, follow its progress, read its report (JSON, CSV or
+XLSX), download the draft recognition decision (DOCX or PDF) and its annex's unit list (XLSX)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
 from api.problems import problems
+from infra.clock import today_vn
 from services.fields import PROVINCE_PATTERN, ROUND_PATTERN
+from services.rounds import documents
 from services.rounds import service as rounds
 from services.rounds.report import report_csv
 from services.rounds.report_xlsx import report_xlsx
@@ -114,4 +116,50 @@ async def report(
         report_csv(out),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get(
+    "/{round_id}/decision",
+    response_class=Response,
+    summary="The draft recognition decision of a round in a province (DOCX or PDF), or its annex's unit list (XLSX)",
+    description="Decree 30/2020/NĐ-CP's layout, in Vietnamese: the province's People's Committee, a blank number and "
+    "date, the legal bases, three articles, the recipients and the signing block, then the annex listing exactly the "
+    "units whose case closed recognised. Who may read the round's report may download it. No unit recognised yet: "
+    "409 `no_recognised_units`; a PDF without its font (`XPTT_PDF_FONT_DIR`): 503 `pdf_font_missing`.",
+    responses={
+        200: {
+            "content": {
+                media: {"schema": {"type": "string", "format": "binary"}} for media in documents.MEDIA_TYPES.values()
+            },
+            "description": "the file, as an attachment named e.g. du-thao-quyet-dinh-2027-33.docx",
+        },
+        **problems(403, 404, 409, 503),
+    },
+)
+async def decision(
+    round_id: RoundPath,
+    request: Request,
+    principal: PrincipalDep,
+    session: SessionDep,
+    province: Annotated[str, PROVINCE_Q],
+    format: Annotated[
+        documents.DecisionFormat,
+        Query(description="docx (default: to complete and sign), pdf, or xlsx (the annex's unit list)"),
+    ] = "docx",
+) -> Response:
+    out = await documents.decision(
+        session,
+        principal,
+        round_id,
+        province,
+        fmt=format,
+        now=datetime.now(UTC),
+        today=today_vn(),
+        font_dir=request.app.state.settings.pdf_font_dir,
+    )
+    return Response(
+        out.content,
+        media_type=out.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{out.filename}"'},
     )

@@ -8,6 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import db.models_audit
+import db.models_history
+import db.models_ministry
 import db.models_notify  # noqa: F401
 from db.models import Base
 from db.session import make_engine

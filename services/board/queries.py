@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import CaseRow, ProvinceRow, TaskRow, UnitRow
 from db.models_notify import NotificationRow
 from domain.calendar import local_date
+from domain.stages import Outcome
 from services.cases.schemas import WAITING_STANDINGS
 from services.officials.queries import held
 
@@ -98,15 +99,16 @@ async def open_cases_by_line(session: AsyncSession, provinces: list[str]) -> lis
     return [(name, stage, n) for name, stage, n in rows.all()]
 
 
-async def rounds_with_cases(session: AsyncSession, provinces: list[str]) -> list[tuple[str, str]]:
-    """(round, province) pairs that have cases, latest round first."""
+async def rounds_with_cases(session: AsyncSession, provinces: list[str]) -> list[tuple[str, str, int]]:
+    """(round, province, units recognised) for the rounds that have cases, latest round first."""
+    recognised = func.count().filter(CaseRow.outcome == Outcome.RECOGNISED.value)
     rows = await session.execute(
-        select(CaseRow.round_id, CaseRow.province_code)
+        select(CaseRow.round_id, CaseRow.province_code, recognised)
         .where(CaseRow.province_code.in_(provinces))
-        .distinct()
+        .group_by(CaseRow.round_id, CaseRow.province_code)
         .order_by(CaseRow.round_id.desc(), CaseRow.province_code)
     )
-    return [(round_id, province) for round_id, province in rows.all()]
+    return [(round_id, province, n) for round_id, province, n in rows.all()]
 
 
 async def province_names(session: AsyncSession, provinces: list[str]) -> dict[str, str]:

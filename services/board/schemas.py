@@ -69,6 +69,17 @@ class FailedNotice(FailedNotification):
     code: str = Field(description="why, as a stable code: invalid_address, smtp_recipient_refused, retries_exhausted…")
 
 
+class RoundLine(BaseModel):
+    """A province's round on the board: the share of its units recognised so far against its target for the year."""
+
+    round_id: str
+    province: str
+    recognised: int
+    units: int
+    share: float | None = Field(description="recognised / units, a fraction")
+    target: float | None = Field(description="the province's target in force for the round's year; null: none")
+
+
 class BoardView(BaseModel):
     """The board page: the board (with the open cases by stage), the rounds of the provinces and their names."""
 
@@ -76,7 +87,7 @@ class BoardView(BaseModel):
     failed_notifications: list[FailedNotice] = Field(
         default_factory=list, description="notifications that failed, newest first (the page's own list)"
     )
-    rounds: list[tuple[str, str]] = Field(description="(round, province) pairs with cases, latest round first")
+    rounds: list[RoundLine] = Field(description="the provinces' rounds with cases, latest round first")
     province_names: dict[str, str]
     role_gaps: int = Field(0, description="unit × role lines the provinces need and no one holds today")
     first_role_gaps: list[CoverageLine] = Field(default_factory=list, description="the first of those lines")

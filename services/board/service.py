@@ -23,14 +23,26 @@ from temporalio.service import RPCError
 
 from db.models import CaseRow, TaskRow
 from db.models_notify import NotificationRow
+from domain.rounds import parse_round
 from domain.stages import Stage
 from notify.inbox import FailedNotification
 from services.access import Principal, require_oversight
 from services.board import queries
-from services.board.schemas import BoardGroup, BoardOut, BoardView, FailedNotice, Reason, StageLine, StuckItem
+from services.board.schemas import (
+    BoardGroup,
+    BoardOut,
+    BoardView,
+    FailedNotice,
+    Reason,
+    RoundLine,
+    StageLine,
+    StuckItem,
+)
 from services.errors import Refusal
 from services.officials.coverage import province_coverage
 from services.officials.rules import role_label
+from services.rounds.queries import unit_count
+from services.targets import target_in_force
 from workflows.case import STAGE, UNIT_CODE
 
 FAILING_SCAN_LIMIT = 5000
@@ -92,11 +104,32 @@ async def board_view(
     return BoardView(
         board=stuck,
         failed_notifications=[_notice(note, name) for note, _, name in undelivered[:FAILED_NOTICES_SHOWN]],
-        rounds=await queries.rounds_with_cases(session, stuck.provinces),
+        rounds=await _round_lines(session, stuck.provinces),
         province_names=await queries.province_names(session, stuck.provinces),
         role_gaps=len(gaps),
         first_role_gaps=gaps[:ROLE_GAPS_SHOWN],
     )
+
+
+async def _round_lines(session: AsyncSession, provinces: list[str]) -> list[RoundLine]:
+    """Each round of the provinces, latest assessment first, with the share of the province's units recognised so
+    far and the target in force for its year."""
+    units = {p: await unit_count(session, p) for p in provinces}
+    lines = []
+    for round_id, province, recognised in await queries.rounds_with_cases(session, provinces):
+        target = await target_in_force(session, province, parse_round(round_id).year)
+        n = units.get(province, 0)
+        lines.append(
+            RoundLine(
+                round_id=round_id,
+                province=province,
+                recognised=recognised,
+                units=n,
+                share=recognised / n if n else None,
+                target=target.share if target else None,
+            )
+        )
+    return sorted(lines, key=lambda x: (-parse_round(x.round_id).assessment_start.toordinal(), x.province))
 
 
 def _stage_lines(counts: list[tuple[str, str, int]]) -> list[StageLine]:

@@ -57,3 +57,9 @@ async def milestones(session: AsyncSession, round_id: str, province: str) -> dic
 async def recorded_report(session: AsyncSession, round_id: str, province: str) -> RoundReport | None:
     recorded = await session.get(RoundReportRow, (round_id, province))
     return RoundReport.model_validate(recorded.report) if recorded is not None else None
+
+
+async def division_types(session: AsyncSession, unit_codes: list[str]) -> dict[str, str]:
+    """Each unit's kind ("xã", "phường", "đặc khu"), by code."""
+    rows = await session.execute(select(UnitRow.code, UnitRow.division_type).where(UnitRow.code.in_(unit_codes)))
+    return {code: kind for code, kind in rows.all()}

@@ -107,7 +107,7 @@ def build_report(
         not_registered=counts[Outcome.NOT_REGISTERED.value],
         not_submitted=counts[Outcome.NOT_SUBMITTED.value],
         withdrawn=counts[Outcome.WITHDRAWN.value],
-        recognised_share=round(100 * share, 2) if share is not None else None,
+        recognised_share=round(share, 4) if share is not None else None,
         target=target,
         meets_target=share >= target.share if target is not None and share is not None else None,
         **failures(rule_set_id, rows),

@@ -15,7 +15,8 @@ from services.rounds.schemas import ReportOut
 from web.i18n import Translator
 
 
-def _sheet(book: Workbook, title: str, headers: list[str], rows: Sequence[Sequence[object]]) -> None:
+def add_sheet(book: Workbook, title: str, headers: list[str], rows: Sequence[Sequence[object]]) -> None:
+    """A sheet of `rows` under bold `headers`, each column as wide as its widest value (at most 60)."""
     sheet = book.create_sheet(title)
     sheet.append(headers)
     for cell in sheet[1]:
@@ -54,10 +55,10 @@ def report_xlsx(report: ReportOut, lang: str = "vi") -> bytes:
         [t("round_outcome_not_registered"), report.not_registered],
         [t("round_outcome_not_submitted"), report.not_submitted],
         [t("round_outcome_withdrawn"), report.withdrawn],
-        [t("round_share_percent"), report.recognised_share],
+        [t("round_share_percent"), glossary.percent(report.recognised_share)],
         [t("target"), target],
     ]
-    _sheet(book, t("xlsx_summary"), [t("xlsx_item"), t("xlsx_value")], summary)
+    add_sheet(book, t("xlsx_summary"), [t("xlsx_item"), t("xlsx_value")], summary)
     units = [
         [
             r.unit_code,
@@ -72,9 +73,9 @@ def report_xlsx(report: ReportOut, lang: str = "vi") -> bytes:
         for r in report.results
     ]
     headers = ["xlsx_unit_code", "unit", "locality", "stage", "case_outcome", "total", "threshold", "xlsx_zeros"]
-    _sheet(book, t("xlsx_units"), [t(h) for h in headers], units)
+    add_sheet(book, t("xlsx_units"), [t(h) for h in headers], units)
     zeros = [[z.criterion, z.name_en if lang == "en" else z.name, z.units] for z in report.zero_by_criterion]
-    _sheet(book, t("zeros_title")[:31], [t("criterion_no"), t("criterion"), t("units_with_zero")], zeros)
+    add_sheet(book, t("zeros_title")[:31], [t("criterion_no"), t("criterion"), t("units_with_zero")], zeros)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

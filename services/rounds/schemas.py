@@ -132,7 +132,9 @@ class ReportOut(BaseModel):
     not_registered: int
     not_submitted: int
     withdrawn: int
-    recognised_share: float | None = Field(description="recognised / units of the province, in percent")
+    recognised_share: float | None = Field(
+        description="recognised / units of the province, a fraction (0–1) like every share here; shown as a percent"
+    )
     target: ReportTarget | None = Field(
         default=None, description="the province's target in force for the round's year; null when no plan covers it"
     )

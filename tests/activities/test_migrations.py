@@ -9,6 +9,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import db.models_audit
+import db.models_history
+import db.models_ministry
 import db.models_notify
 from db.models import Base
 

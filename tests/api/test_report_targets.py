@@ -113,6 +113,7 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
             assert (await web.post("/web/signin", data={"token": stack.tokens["admin"]})).status_code == 303
             html = (await web.get(f"/web/rounds/{ROUND_ID}?province={PROVINCE}")).text
             page = visible_text(html)
+            board = visible_text((await web.get(f"/web/board?province={PROVINCE}")).text).replace(" :", ":")
         if os.environ.get("XPTT_DUMP"):  # the page and the workbook, to look at
             Path(os.environ["XPTT_DUMP"], "round-report.html").write_text(html)
             Path(os.environ["XPTT_DUMP"], "round-report.xlsx").write_bytes(book.content)
@@ -122,3 +123,8 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
         one = f"{1 / units:.4f}"
         assert bars == [("2022", one, ""), ("2024", one, ""), ("2027", one, "0.9000")], bars
         assert "Trẻ em bị xâm hại 2" in page and "Trẻ em bị tai nạn, thương tích 1" in page, page
+        # the board's round line against the same target: 1 of the province's units recognised, below 90 %
+        share = f"{round(100 / units, 2):g} %"
+        assert f"Kỳ đánh giá năm 2027 · Hưng Yên: 1/{units} đơn vị được công nhận ({share}) · chỉ tiêu 90 %" in board, (
+            board
+        )

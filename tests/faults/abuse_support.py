@@ -506,6 +506,9 @@ ROUTE_KEYS: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/officials/{official_id}/absences"),
     ("POST", "/v1/officials/{official_id}/absences/{absence_id}/end"),
     ("PUT", "/v1/targets"),
+    ("POST", "/v1/rounds/{round_id}/ministry-report"),
+    ("POST", "/web/rounds/{round_id}/ministry-report"),
+    ("POST", "/v1/provinces/{code}/past-rounds"),
 )
 
 
@@ -954,7 +957,72 @@ def _officials_fuzz(
         ),
         **_absence_fuzz(reg, nobody, bad_id),
         ("PUT", "/v1/targets"): _bad_target(),
+        ("POST", "/v1/rounds/{round_id}/ministry-report"): _bad_submission(),
+        ("POST", "/v1/provinces/{code}/past-rounds"): _bad_past_rounds(),
     }
+
+
+PAST_HEADER = ["ma_don_vi", "ten_don_vi", "nam", "so_quyet_dinh", "ngay_quyet_dinh"]
+
+
+def _past(data: bytes, *, apply: str = "true", province: str = PROVINCE, part: str = "file") -> BadRequest:
+    url = f"/v1/provinces/{quote(province, safe='')}/past-rounds?apply={quote(apply)}"
+    return BadRequest("POST", url, files={part: ("ky-truoc.csv", data, "text/csv")})
+
+
+def _bad_past_rounds() -> st.SearchStrategy[BadRequest]:
+    """A file of past rounds the import refuses (docs/history.md): unreadable, a column unknown or missing, applied
+    with a row refused (a unit the province never had, a year no rule set assessed in or not yet past, a date that
+    does not exist or is before the round, a decision without number), no file, another province."""
+    good = {
+        "ma_don_vi": "11953",
+        "ten_don_vi": "",
+        "nam": "2022",
+        "so_quyet_dinh": "1/QĐ-UBND",
+        "ngay_quyet_dinh": "20/12/2022",
+    }
+
+    def sheet(row: dict[str, str]) -> bytes:
+        return _sheet(PAST_HEADER, [[row[c] for c in PAST_HEADER]])
+
+    cells: dict[str, st.SearchStrategy[str]] = {
+        "ma_don_vi": st.sampled_from(["99999", "abcde", "123456", "1 2"]),
+        "nam": st.sampled_from(["2020", "2021", "2023", "2025", "2026", "2009", "2101", "20x2", "2027", "28"]),
+        "so_quyet_dinh": st.sampled_from(["", "x" * 101]),
+        "ngay_quyet_dinh": st.sampled_from(["31/02/2024", "hôm nay", "01/01/2099", "01/06/2022", "2022/12/20", ""]),
+    }
+    whole = st.one_of(
+        st.binary(max_size=300).filter(lambda b: b"," not in b),
+        st.binary(max_size=300).map(lambda b: b"PK\x03\x04" + b),
+        st.sampled_from(["nam", "so_quyet_dinh", "ngay_quyet_dinh"]).map(
+            lambda c: _sheet([h for h in PAST_HEADER if h != c], [[good[h] for h in PAST_HEADER if h != c]])
+        ),
+        st.just(_sheet(["ten_huyen", "nam", "so_quyet_dinh", "ngay_quyet_dinh"], [["x", "2022", "1", "20/12/2022"]])),
+        st.just(_sheet([*PAST_HEADER, "ghi_chu"], [[*good.values(), "x"]])),
+    )
+    return st.one_of(
+        st.tuples(whole, st.sampled_from(["true", "false"])).map(lambda p: _past(p[0], apply=p[1])),
+        st.sampled_from(list(cells)).flatmap(lambda c: cells[c].map(lambda v, c=c: _past(sheet({**good, c: v})))),  # type: ignore[misc]
+        st.just(_past(sheet(good), part="tep")),
+        st.sampled_from([OTHER_PROVINCE, "00"]).map(lambda p: _past(sheet(good), province=p, apply="false")),
+        st.sampled_from(["có", "2", "perhaps"]).map(lambda a: _past(sheet(good), apply=a)),
+    )
+
+
+def _bad_submission() -> st.SearchStrategy[BadRequest]:
+    """A report to the ministry the administrator may not submit: a check code that is not one (or not the draft's:
+    the round has not closed, 409), another province, fields missing or unknown."""
+    good = {"province": PROVINCE, "reviewed_hash": "0" * 64}
+    spoiled = _spoil_body(
+        good,
+        {
+            "province": BAD_PROVINCE,
+            "reviewed_hash": st.one_of(st.text(max_size=70), st.just("A" * 64), NOT_STR),
+        },
+        ["province", "reviewed_hash"],
+    )
+    url = "/v1/rounds/qd06-2019:2027/ministry-report"
+    return spoiled.map(lambda body: BadRequest("POST", url, json=body))
 
 
 def _bad_target() -> st.SearchStrategy[BadRequest]:
@@ -1234,6 +1302,12 @@ def route_fuzz(
             ),
         ).map(lambda f: BadRequest("POST", "/web/bulk/extend-due", form={**f, "apply": "yes"}, web=True)),
         **_officials_fuzz(parked, held),
+        ("POST", "/web/rounds/{round_id}/ministry-report"): st.fixed_dictionaries(
+            {
+                "province": st.one_of(st.just(PROVINCE), st.text(max_size=4).filter(lambda s: "\x00" not in s)),
+                "reviewed_hash": st.one_of(st.just("0" * 64), st.text(max_size=70).filter(lambda s: "\x00" not in s)),
+            }
+        ).map(lambda f: BadRequest("POST", "/web/rounds/qd06-2019:2027/ministry-report", form=f, web=True)),
     }
 
 
@@ -1377,6 +1451,16 @@ def matrix_routes(round_id: str) -> list[MatrixRoute]:
         r("GET", "/v1/board", f"/v1/board?province={PROVINCE}&failing=false", oversees),
         r("GET", "/v1/rounds/{round_id}/progress", f"/v1/rounds/{round_id}/progress?province={PROVINCE}", oversees),
         r("GET", "/v1/rounds/{round_id}/report", f"/v1/rounds/{round_id}/report?province={PROVINCE}", oversees),
+        # the draft decision: 409 while the matrix's round has no unit recognised, past the same gate as the report
+        r(
+            "GET",
+            "/v1/rounds/{round_id}/decision",
+            f"/v1/rounds/{round_id}/decision?province={PROVINCE}&format=docx",
+            oversees,
+            allowed_status=(200, 409),
+        ),
+        *ministry_routes(round_id),
+        *past_rounds_routes(),
         r("POST", "/v1/bulk/extend-due", "/v1/bulk/extend-due", admin, json={**dry, "add_working_days": 5}),
         r("POST", "/v1/bulk/reassign", "/v1/bulk/reassign", admin, json={**dry, "official_id": "{officer}"}),
         r("POST", "/v1/bulk/remind", "/v1/bulk/remind", admin, json=dry),
@@ -1398,6 +1482,19 @@ def matrix_routes(round_id: str) -> list[MatrixRoute]:
         r("POST", "/web/cases/{case_id}/replay", "/web/cases/{case}/replay", audits, private=True, form={}),
         r("GET", "/web/board", f"/web/board?province={PROVINCE}", oversees),
         r("GET", "/web/rounds/{round_id}", f"/web/rounds/{round_id}?province={PROVINCE}", oversees),
+        r(
+            "GET",
+            "/web/rounds/{round_id}/report.xlsx",
+            f"/web/rounds/{round_id}/report.xlsx?province={PROVINCE}",
+            oversees,
+        ),
+        r(
+            "GET",
+            "/web/rounds/{round_id}/decision.{fmt}",
+            f"/web/rounds/{round_id}/decision.pdf?province={PROVINCE}",
+            oversees,
+            allowed_status=(200, 409),
+        ),
         r("POST", "/web/tasks/{task_id}/preview", "/web/tasks/{task}/preview", reads, private=True, form={}),
         r(
             "POST",
@@ -1455,6 +1552,18 @@ IMPORT_PROBE = {
         "text/csv",
     )
 }
+
+
+def past_rounds_routes() -> list[MatrixRoute]:
+    """Past rounds (docs/history.md): imported by the province's administrators (a dry run here), listed by its
+    administrators and auditors; a unit's predecessors read by whoever may read the unit (else it is absent)."""
+    url = f"/v1/provinces/{PROVINCE}/past-rounds"
+    probe = {"file": ("ky-truoc.csv", _sheet(PAST_HEADER, [["99999", "", "2022", "1/QĐ", "20/12/2022"]]), "text/csv")}
+    return [
+        MatrixRoute("GET", "/v1/provinces/{code}/past-rounds", url, oversees),
+        MatrixRoute("POST", "/v1/provinces/{code}/past-rounds", f"{url}?apply=false", acts_as(Role.ADMIN), files=probe),
+        MatrixRoute("GET", "/v1/units/{code}/lineage", "/v1/units/{unit}/lineage", reads, private=True),
+    ]
 
 
 def officials_routes() -> list[MatrixRoute]:
@@ -1546,6 +1655,46 @@ def officials_routes() -> list[MatrixRoute]:
             case="targets",
             json={"province": PROVINCE, "first_year": 2026, "last_year": 2030, "share_percent": 90, "plan": "KH 1"},
         ),
+    ]
+
+
+def ministry_routes(round_id: str) -> list[MatrixRoute]:
+    """The report to the ministry: read by the province's overseers (the round has not closed: no draft to submit,
+    so an administrator's submission is refused 409 and writes nothing); the national report by none of the
+    province's roles (the ministry's role is national, outside the matrix's scopes)."""
+    report = f"/v1/rounds/{round_id}/ministry-report"
+    r = MatrixRoute
+    submit = {"province": PROVINCE, "reviewed_hash": "0" * 64}
+    return [
+        r("GET", "/v1/rounds/{round_id}/ministry-report", f"{report}?province={PROVINCE}", oversees),
+        r(
+            "POST",
+            "/v1/rounds/{round_id}/ministry-report",
+            report,
+            acts_as(Role.ADMIN),
+            case="targets",
+            json=submit,
+            allowed_status=(409,),
+        ),
+        r(
+            "GET",
+            "/v1/rounds/{round_id}/ministry-report/verify",
+            f"{report}/verify?province={PROVINCE}",
+            oversees,
+            allowed_status=(404,),
+        ),
+        r("GET", "/v1/national/rounds/{round_id}", f"/v1/national/rounds/{round_id}", nobody),
+        r("GET", "/web/rounds/{round_id}/ministry-report", f"/web{report[3:]}?province={PROVINCE}", oversees),
+        r(
+            "POST",
+            "/web/rounds/{round_id}/ministry-report",
+            f"/web{report[3:]}",
+            acts_as(Role.ADMIN),
+            case="targets",
+            form={"province": PROVINCE, "reviewed_hash": "0" * 64},
+            allowed_status=(409,),
+        ),
+        r("GET", "/web/national", f"/web/national?round={round_id}", nobody),
     ]
 
 

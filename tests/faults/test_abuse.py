@@ -595,7 +595,7 @@ async def test_an_activity_run_again_has_one_effect(abuse: Abuse, fault_report: 
 # -- 6. every role × every route × own unit / other unit / other province --------------------------------------------
 SCENARIO_6 = "6. every role × route × own unit / other unit / other province: refused exactly where access says no"
 MATRIX_ROUND = "qd06-2019:2027"
-REFUSAL_CODES = {"forbidden", "task_not_found", "case_not_found", "official_not_found"}
+REFUSAL_CODES = {"forbidden", "task_not_found", "case_not_found", "official_not_found", "unit_not_found"}
 
 
 @dataclass

@@ -11,6 +11,7 @@ from typing import Any
 import glossary
 from domain.rulesets import load_rule_set
 from domain.stages import LocalityType
+from glossary.streak import streak_lines
 from services.cases.schemas import AuditOut, CaseOut, ScoreOut
 
 
@@ -53,6 +54,7 @@ class CaseView:
     verdict_reasons: list[str]
     decision: Settled | None
     commendation: Settled | None
+    streak: list[str]  # why the commendation check found the streak it found (merged units: their predecessors)
 
 
 def score_lines(rule_set_id: str, scores: Sequence[ScoreOut], lang: str) -> list[ScoreLine]:
@@ -94,6 +96,11 @@ def verdict_reasons(verdict: dict[str, Any] | None, lang: str) -> list[str]:
     return [glossary.reason_text({**numbers, **r}, lang) for r in (blocking or reasons)]
 
 
+def streak_of(journal: Sequence[AuditOut], lang: str) -> list[str]:
+    row = next((r for r in reversed(journal) if r.action in ("commendation_checked", "commendation_due")), None)
+    return streak_lines(row.payload.get("streak"), lang) if row is not None else []
+
+
 def case_view(case: CaseOut, lang: str) -> CaseView:
     rules = load_rule_set(case.rule_set_id)
     locality = LocalityType(case.locality_type)
@@ -118,4 +125,5 @@ def case_view(case: CaseOut, lang: str) -> CaseView:
         verdict_reasons=verdict_reasons(case.verdict, lang),
         decision=_settled(case.journal, "decision_completed", "recognised"),
         commendation=_settled(case.journal, "commendation_completed", "awarded"),
+        streak=streak_of(case.journal, lang),
     )

@@ -38,6 +38,7 @@ def local(at: datetime | None) -> str:
 templates.env.filters["local"] = local
 templates.env.filters["day"] = glossary.day
 templates.env.filters["province_name"] = glossary.province_name
+templates.env.filters["percent"] = glossary.percent
 
 
 def _round_label(round_id: str, lang: str = "vi") -> str:
