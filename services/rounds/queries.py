@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import AuditEventRow, CaseRow, RoundReportRow, RoundRow, TaskRow, UnitRow
+from db.models_history import UnitLineageRow
 from domain.round_report import RoundReport
 from domain.stages import Stage
 
@@ -63,3 +64,17 @@ async def division_types(session: AsyncSession, unit_codes: list[str]) -> dict[s
     """Each unit's kind ("xã", "phường", "đặc khu"), by code."""
     rows = await session.execute(select(UnitRow.code, UnitRow.division_type).where(UnitRow.code.in_(unit_codes)))
     return {code: kind for code, kind in rows.all()}
+
+
+async def former_districts(session: AsyncSession, province: str) -> dict[str, str]:
+    """Each unit of the province whose predecessors (the 2025 merger lineage) all lay in one former district: that
+    district's name."""
+    rows = await session.execute(
+        select(UnitLineageRow.unit_code, UnitLineageRow.former_district_name).where(
+            UnitLineageRow.province_code == province
+        )
+    )
+    seen: dict[str, set[str | None]] = {}
+    for unit, district in rows:
+        seen.setdefault(unit, set()).add(district)
+    return {unit: name for unit, names in seen.items() if len(names) == 1 for name in names if name is not None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,15 @@ from domain.report_failures import Assessed, failures_of, zero_criteria
 from domain.rulesets import load_rule_set
 from domain.stages import Outcome
 from services.rounds.queries import CaseRows
-from services.rounds.schemas import CriterionZeros, LocalityResult, ReportOut, ReportTarget, UnitBelow, UnitResult
+from services.rounds.schemas import (
+    CriterionZeros,
+    DistrictResult,
+    LocalityResult,
+    ReportOut,
+    ReportTarget,
+    UnitBelow,
+    UnitResult,
+)
 
 
 def zero_criteria_text(verdict: dict[str, Any]) -> str:
@@ -30,6 +39,7 @@ CSV_COLUMNS = [
     "total",
     "threshold",
     "zero_criteria",
+    "former_district",
 ]
 
 
@@ -61,6 +71,21 @@ def failures(rule_set_id: str, rows: CaseRows) -> dict[str, Any]:
     }
 
 
+def by_district(results: list[UnitResult]) -> list[DistrictResult]:
+    """Cases, assessed and recognised per former district, in the districts' order of name."""
+    rows: dict[str, list[int]] = {}
+    for r in results:
+        if r.former_district is None:
+            continue
+        row = rows.setdefault(r.former_district, [0, 0, 0])
+        row[0] += 1
+        row[1] += r.total is not None
+        row[2] += r.outcome == Outcome.RECOGNISED.value
+    return [
+        DistrictResult(former_district=d, units=n, assessed=a, recognised=k) for d, (n, a, k) in sorted(rows.items())
+    ]
+
+
 def build_report(
     round_id: str,
     province: str,
@@ -71,7 +96,10 @@ def build_report(
     *,
     now: datetime,
     target: ReportTarget | None = None,
+    districts: Mapping[str, str] | None = None,
 ) -> ReportOut:
+    """The report over the round's cases; `districts`: each unit's former district, where known."""
+    districts = districts or {}
     results = []
     counts = {o.value: 0 for o in Outcome}
     for case, name, _ in rows:
@@ -89,6 +117,7 @@ def build_report(
                 total=verdict.get("total"),
                 threshold=verdict.get("threshold"),
                 zero_criteria=zero_criteria_text(verdict),
+                former_district=districts.get(case.unit_code),
             )
         )
     recognised = counts[Outcome.RECOGNISED.value]
@@ -111,6 +140,7 @@ def build_report(
         target=target,
         meets_target=share >= target.share if target is not None and share is not None else None,
         **failures(rule_set_id, rows),
+        by_former_district=by_district(results),
         results=results,
         generated_at=now,
         recorded=None,

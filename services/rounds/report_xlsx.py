@@ -69,13 +69,19 @@ def report_xlsx(report: ReportOut, lang: str = "vi") -> bytes:
             r.total,
             r.threshold,
             r.zero_criteria,
+            r.former_district or "",
         ]
         for r in report.results
     ]
     headers = ["xlsx_unit_code", "unit", "locality", "stage", "case_outcome", "total", "threshold", "xlsx_zeros"]
+    headers.append("former_district")
     add_sheet(book, t("xlsx_units"), [t(h) for h in headers], units)
     zeros = [[z.criterion, z.name_en if lang == "en" else z.name, z.units] for z in report.zero_by_criterion]
     add_sheet(book, t("zeros_title")[:31], [t("criterion_no"), t("criterion"), t("units_with_zero")], zeros)
+    if report.by_former_district:
+        districts = [[d.former_district, d.units, d.assessed, d.recognised] for d in report.by_former_district]
+        headers = [t("former_district"), t("cases"), t("assessed"), t("recognised")]
+        add_sheet(book, t("xlsx_by_district"), headers, districts)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -88,6 +88,9 @@ class UnitResult(BaseModel):
     total: int | None = Field(description="the council's total score, when assessed")
     threshold: int | None
     zero_criteria: str = Field(default="", description='the criteria scored 0 that bar recognition, e.g. "3, 5"')
+    former_district: str | None = Field(
+        default=None, description="the district its predecessors lay in before 1 July 2025, when they lay in one"
+    )
 
 
 class CriterionZeros(BaseModel):
@@ -107,6 +110,13 @@ class UnitBelow(BaseModel):
 
 class LocalityResult(BaseModel):
     locality_type: str
+    assessed: int
+    recognised: int
+
+
+class DistrictResult(BaseModel):
+    former_district: str
+    units: int = Field(description="the round's cases of units whose predecessors all lay in this former district")
     assessed: int
     recognised: int
 
@@ -142,6 +152,11 @@ class ReportOut(BaseModel):
     zero_by_criterion: list[CriterionZeros] = Field(default_factory=list)
     below_threshold: list[UnitBelow] = Field(default_factory=list, description="largest margin first")
     by_locality: list[LocalityResult] = Field(default_factory=list)
+    by_former_district: list[DistrictResult] = Field(
+        default_factory=list,
+        description="results by the district before 1 July 2025, for the units whose predecessors lay in one "
+        "(services/history lineage); units formed across districts are left out",
+    )
     results: list[UnitResult]
     generated_at: datetime
     recorded: RoundReport | None = Field(

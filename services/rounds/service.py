@@ -197,6 +197,9 @@ async def report(
     reached = await queries.milestones(session, round_id, province)
     found = await target_in_force(session, province, rnd.year)
     target = ReportTarget(**found.model_dump(include={"share", "plan", "first_year", "last_year"})) if found else None
-    out = build_report(round_id, province, rnd.rule_set_id, units, rows, reached, now=now, target=target)
+    districts = await queries.former_districts(session, province)
+    out = build_report(
+        round_id, province, rnd.rule_set_id, units, rows, reached, now=now, target=target, districts=districts
+    )
     out.recorded = await queries.recorded_report(session, round_id, province)
     return out

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from db.models import DirectoryEventRow
+from db.models_history import UnitLineageRow
 from domain.stages import Stage
 from tests.api.helpers import problem
 from tests.faults.abuse_support import seed_recognised_rounds
@@ -29,6 +30,34 @@ from tests.vocabulary import visible_text
 from tests.web.cases import close_case
 
 TARGET = {"province": PROVINCE, "first_year": 2026, "last_year": 2030, "share_percent": 90, "plan": "KH 12/KH-UBND"}
+
+
+async def _former_districts(stack: Any, report: dict[str, Any]) -> dict[str, str | None]:
+    """Each unit's former district as the lineage says (one district for all its predecessors, or none), checked
+    against the report's rows and its counts by district."""
+    async with stack.sessions() as session:
+        lineage = (
+            await session.execute(
+                select(UnitLineageRow.unit_code, UnitLineageRow.former_district_name).where(
+                    UnitLineageRow.province_code == PROVINCE
+                )
+            )
+        ).all()
+    names: dict[str, set[str | None]] = {}
+    for unit, name in lineage:
+        names.setdefault(unit, set()).add(name)
+    expected = {
+        r["unit_code"]: next(iter(names[r["unit_code"]])) if len(names.get(r["unit_code"], ())) == 1 else None
+        for r in report["results"]
+    }
+    assert {r["unit_code"]: r["former_district"] for r in report["results"]} == expected
+    assert any(expected.values()), expected  # the seeded lineage knows most units' former district
+    counted: dict[str, int] = {}
+    for d in expected.values():
+        if d is not None:
+            counted[d] = counted.get(d, 0) + 1
+    assert {d["former_district"]: d["units"] for d in report["by_former_district"]} == counted
+    return expected
 
 
 def _failing(criterion: int, points: int = 0, also: dict[str, int] | None = None) -> dict[Stage, dict[str, Any]]:
@@ -90,11 +119,16 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
         sheet = await stack.http.get(url, params={"province": PROVINCE, "format": "csv"}, headers=admin)
         rows = list(csv.DictReader(io.StringIO(sheet.text)))
         assert {r["unit_code"]: r["zero_criteria"] for r in rows if r["zero_criteria"]} == zeros
+        districts = await _former_districts(stack, report)
+        assert {r["unit_code"]: r["former_district"] for r in rows} == {u: d or "" for u, d in districts.items()}
 
         book = await stack.http.get(url, params={"province": PROVINCE, "format": "xlsx"}, headers=admin)
         assert book.status_code == 200, book.text
         sheets = load_workbook(io.BytesIO(book.content))
-        assert sheets.sheetnames == ["Tổng hợp", "Đơn vị", "Đơn vị có tiêu chí đạt 0 điểm"]
+        assert sheets.sheetnames == ["Tổng hợp", "Đơn vị", "Đơn vị có tiêu chí đạt 0 điểm", "Theo huyện cũ"]
+        by_district = list(sheets["Theo huyện cũ"].iter_rows(values_only=True))
+        assert by_district[0] == ("Huyện cũ", "Số lượt xét", "Đã chấm điểm", "Đạt chuẩn")
+        assert [tuple(d.values()) for d in report["by_former_district"]] == by_district[1:]
         summary = {row[0]: row[1] for row in sheets["Tổng hợp"].iter_rows(values_only=True)}
         assert summary["Chỉ tiêu"] == "chỉ tiêu 90% (KH 12/KH-UBND, 2026–2030)", summary
         assert summary["Kỳ đánh giá"] == "kỳ đánh giá năm 2027" and summary["Tỉnh"] == "Hưng Yên"
@@ -118,6 +152,11 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
             Path(os.environ["XPTT_DUMP"], "round-report.html").write_text(html)
             Path(os.environ["XPTT_DUMP"], "round-report.xlsx").write_bytes(book.content)
         assert "chỉ tiêu 90% (KH 12/KH-UBND, 2026–2030)" in page, page
+        first = report["by_former_district"][0]
+        assert (
+            "Theo huyện cũ (trước ngày 01/07/2025) Huyện cũ Số lượt xét Đã chấm điểm Đạt chuẩn "
+            f"{first['former_district']}" in page
+        )
         # the chart by year: 2022 and 2024 (one unit recognised each), 2027 against its 90 % target
         bars = re.findall(r'<g data-year="(\d+)" data-share="([\d.]+)"(?: data-target="([\d.]+)")?>', html)
         one = f"{1 / units:.4f}"
