@@ -17,6 +17,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
+from functools import lru_cache
 
 from domain.datafiles import Frozen
 from domain.errors import DomainError
@@ -95,6 +96,7 @@ def spelled(text: str) -> str:
     return out
 
 
+@lru_cache(maxsize=65536)  # each unit's name is matched against every row of a file
 def name_key(name: str, *, fold: bool = False) -> str:
     """A unit's or district's name for matching, without its type ("Xã An Bình" → "an bình"); `fold`: without
     diacritics too ("an binh")."""

@@ -50,9 +50,9 @@ class DemoOfficial:
     unit_code: str | None  # None: the whole province
 
 
-async def seed_units(session: AsyncSession, province_code: str | None) -> int:
-    """Upsert every province and the units of `province_code` (all units when None) with their predecessors (the
-    merger lineage). Returns the units written."""
+async def seed_units(session: AsyncSession, province_code: str | None, *, lineage: bool = True) -> int:
+    """Upsert every province and the units of `province_code` (all units when None) with, unless `lineage` is
+    false, their predecessors (the merger lineage, migration 0014). Returns the units written."""
     provinces = load_provinces()
     if province_code is not None and province_code not in {p.code for p in provinces}:
         raise SeedError(f"province {province_code!r} does not exist; codes are two digits, e.g. 33 for Hưng Yên")
@@ -91,7 +91,8 @@ async def seed_units(session: AsyncSession, province_code: str | None) -> int:
                 },
             )
         )
-    await load_lineage(session, None if province_code is None else {province_code})  # their predecessors
+    if lineage:
+        await load_lineage(session, None if province_code is None else {province_code})  # their predecessors
     return len(units)
 
 

@@ -190,15 +190,18 @@ def isolated_unit() -> str:
     return next(_ISOLATED_UNITS)
 
 
-async def seed_reference(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Provinces, the units of PROVINCE and the round; no officials (so nothing is notified)."""
+async def seed_reference(sessions: async_sessionmaker[AsyncSession], *, lineage: bool = True) -> None:
+    """Provinces, the units of PROVINCE (with their predecessors unless not `lineage`) and the round; no officials
+    (so nothing is notified)."""
     async with sessions() as session, session.begin():
-        await seed_units(session, PROVINCE)
+        await seed_units(session, PROVINCE, lineage=lineage)
         await ensure_round(session, parse_round(ROUND_ID), "two-tier")
 
 
-async def seed(sessions: async_sessionmaker[AsyncSession], unit: str | None = None) -> tuple[str, list[DemoOfficial]]:
-    await seed_reference(sessions)
+async def seed(
+    sessions: async_sessionmaker[AsyncSession], unit: str | None = None, *, lineage: bool = True
+) -> tuple[str, list[DemoOfficial]]:
+    await seed_reference(sessions, lineage=lineage)
     async with sessions() as session, session.begin():
         unit = unit or fresh_unit()
         officials = demo_officials(PROVINCE, unit)

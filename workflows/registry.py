@@ -17,6 +17,7 @@ from activities.case_store import CaseStore
 from activities.directory import DirectoryTasks
 from activities.notify import NotificationDelivery
 from activities.round_store import RoundStore
+from domain.merger import merger_settings
 from domain.procedure import PROFILE_IDS, load_profile
 from domain.rulesets import all_rule_sets
 from workflows.absences import AbsenceHandoverWorkflow
@@ -52,6 +53,7 @@ def warm_domain() -> None:
     all_rule_sets()
     for profile_id in PROFILE_IDS:
         load_profile(profile_id)
+    merger_settings()  # a bad merger policy file stops the worker at start, not every commendation check
 
 
 def case_activities(store: CaseStore) -> list[Activity]:

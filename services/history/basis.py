@@ -17,12 +17,14 @@ from services.history.lineage import predecessors_of
 async def recognition_history(session: AsyncSession, unit_code: str, round_id: str) -> list[RoundBasis]:
     """The unit's rounds before `round_id`, oldest first, each with its basis."""
     cases = await session.execute(
-        select(CaseRow.round_id, CaseRow.outcome).where(
+        select(CaseRow.round_id, CaseRow.outcome)
+        .where(
             CaseRow.unit_code == unit_code,
             CaseRow.round_id != round_id,
             CaseRow.status == "closed",
             CaseRow.outcome.is_not(None),
         )
+        .order_by(CaseRow.round_id)
     )
     own_cases = {rid: outcome == Outcome.RECOGNISED.value for rid, outcome in cases}
     own_past = set(

@@ -17,7 +17,8 @@ where `object` has exactly these members (absent values are `null`, never left o
     prev_hash      text: the `hash` of the province's row seq − 1; for seq 1 the genesis value (64 zeros)
 
 Actions: official_created, official_changed, official_deactivated, role_assigned, role_changed, role_ended; also
-absence_*, target_set and ministry_report_submitted (the hash of the report sent to the ministry, services/ministry).
+absence_*, target_set, past_recognition_set and ministry_report_submitted (the hash of the report sent to the
+ministry, services/ministry).
 `before` and `after` hold the values a change touched (all of them for a creation, in `after`).
 
 PostgreSQL refuses UPDATE, DELETE and TRUNCATE of the table (migration 0011). Appends of a province are serialised on
