@@ -18,6 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.case_store import CaseStore
 from db.models import OfficialRow
+from db.models_history import UnitLineageRow
 from domain.stages import Role, Stage
 from domain.units import load_provinces, load_units
 from tests.faults.abuse_support import (
@@ -47,13 +48,16 @@ def _strings(value: Any) -> Iterator[str]:
 
 
 async def _data(sessions: async_sessionmaker[AsyncSession], typed: list[dict[str, Any]]) -> set[str]:
-    """What the pages show as data: names of units, provinces and officials, and what officials typed."""
+    """What the pages show as data: names of units, provinces, former districts and officials, and what officials
+    typed."""
     async with sessions() as session:
         people = (await session.execute(select(OfficialRow.full_name, OfficialRow.id, OfficialRow.email))).all()
+        districts = set(await session.scalars(select(UnitLineageRow.former_district_name).distinct()))
     names = {str(v) for row in people for v in row if v} | {"Tiếng Việt"}  # the language's own name
     names |= {"06/QĐ-TTg", "34/2014/QĐ-TTg", "37/2010/QĐ-TTg"}  # the decisions' numbers, cited as issued
     units = {u.name for p in (PROVINCE,) for u in load_units(p)}
     provinces = {p.name for p in load_provinces()}
+    names |= {d for d in districts if d}  # the districts before 1 July 2025 (the round's table by former district)
     return names | units | provinces | {s for form in typed for s in _strings(form) if not s.isdigit()}
 
 
