@@ -16,6 +16,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from db.session import make_engine, make_session_factory
+from domain.calendar import local_date
 from infra.databases import create_database, drop_database
 from infra.embedded import free_port
 from infra.stack import Launcher
@@ -31,6 +33,12 @@ from tests.support import ACTOR_KEYS
 
 RESULTS = Path(__file__).parent / "results"
 JWT_SECRET = "bench-" + "s" * 40
+
+
+def today() -> date:
+    """Today in Viet Nam: the day a benchmark's rehearsal round opens its self-assessment, so that every stage of
+    the round is open whatever the date (a round's own calendar opens self-assessment on 1 October of its year)."""
+    return local_date(datetime.now(UTC))
 
 
 def rss_mb(pid: int) -> tuple[float, float]:

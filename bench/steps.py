@@ -27,7 +27,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from bench.bare import BareStepsWorkflow
 from bench.profile import Profile
 from bench.round_open import seed, synthetic_units
-from bench.stack import Stack, bench_stack, cpu_delta, cpu_seconds_by_process, running_workflows, write_result
+from bench.stack import Stack, bench_stack, cpu_delta, cpu_seconds_by_process, running_workflows, today, write_result
 from contracts import Actor, CompleteTaskInput, OpenRoundInput
 from domain.access import RoleScope
 from domain.case import case_id_for
@@ -92,7 +92,8 @@ async def our_phase(stack: Stack, cases: int, clients: int, profile: bool = Fals
     stack.start_worker()
     await stack.client.start_workflow(
         AssessmentRoundWorkflow.run,
-        OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, concurrency=100),
+        # A rehearsal: the round's calendar moved so that self-assessment opens today, every stage open in turn.
+        OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, concurrency=100, rehearsal_opens_on=today()),
         id=round_workflow_id(ROUND_ID, PROVINCE),
         task_queue=stack.task_queue,
     )

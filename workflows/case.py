@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -24,7 +24,6 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStore
     from contracts import (
         ArchiveHistoryInput,
-        CaseProgress,
         CaseResult,
         CaseStatus,
         CompletedTask,
@@ -45,68 +44,30 @@ with workflow.unsafe.imports_passed_through():
     from domain.procedure import ProcedureProfile, load_profile
     from domain.rounds import parse_round
     from domain.rulesets import RuleSet, load_rule_set
-    from domain.stages import Outcome, Role, Stage
+    from domain.stages import Role, Stage
     from domain.streaks import RoundResult, commendation_due
+    from workflows.case_attrs import (
+        STAGE,
+        UNIT_CODE,
+        Shown,
+        attribute_updates,
+        case_search_attributes,
+        milestone,
+        progress,
+        shown,
+    )
     from workflows.dispatch import dispatch_notifications
 
 from workflows.case_admin import CaseAdministration, Change, given, refuse
 
-STAGE = SearchAttributeKey.for_keyword("Stage")
-UNIT_CODE = SearchAttributeKey.for_keyword("UnitCode")
-PROVINCE_CODE = SearchAttributeKey.for_keyword("ProvinceCode")
-ROUND_ID = SearchAttributeKey.for_keyword("RoundId")
-DUE_AT = SearchAttributeKey.for_datetime("DueAt")
-ESCALATION_LEVEL = SearchAttributeKey.for_int("EscalationLevel")
-PROBLEM = SearchAttributeKey.for_keyword("Problem")
-
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# Histories that carry this marker take the lean step path: the transition recorded by a local activity (no activity
+# task, no second workflow task), the search attributes upserted only when a value changes. Older histories replay
+# as they were recorded.
+LEAN_STEP_PATH = "lean-step-path"
 
-
-def case_search_attributes(inp: StartCaseInput, due_at: datetime | None = None) -> TypedSearchAttributes:
-    """Set when the case starts (with the first task's due time when it is known then); no personal data."""
-    pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(STAGE, Stage.REGISTRATION.value),
-        SearchAttributePair(UNIT_CODE, inp.unit_code),
-        SearchAttributePair(PROVINCE_CODE, inp.province_code),
-        SearchAttributePair(ROUND_ID, inp.round_id),
-    ]
-    if due_at is not None:
-        pairs += [SearchAttributePair(DUE_AT, due_at), SearchAttributePair(ESCALATION_LEVEL, 0)]
-    return TypedSearchAttributes(pairs)
-
-
-def _progress(state: CaseState, action: str) -> CaseProgress:
-    """Where the case stands, as its round counts it."""
-    return CaseProgress(
-        case_id=state.case_id,
-        unit_code=state.unit_code,
-        stage=state.stage,
-        status=state.status,
-        outcome=state.outcome,
-        due_at=state.task.due_at if state.task else None,
-        escalation_level=state.task.escalation_level if state.task else 0,
-        problem=state.problem,
-        on_hold=state.on_hold,
-        registered=state.stage != Stage.REGISTRATION and state.outcome != Outcome.NOT_REGISTERED,
-        submitted=state.dossier_submitted,
-        blocking_reasons=[r.code for r in state.verdict.blocking_reasons] if state.verdict else [],
-        last_action=action,
-        seq=state.seq,
-    )
-
-
-def _milestone(progress: CaseProgress) -> tuple[object, ...]:
-    """What of a case's standing is news for its round (a stage move alone is not)."""
-    return (
-        progress.status,
-        progress.registered,
-        progress.submitted,
-        progress.outcome,
-        progress.problem,
-        progress.on_hold,
-        progress.escalation_level,
-    )
+__all__ = ["STAGE", "UNIT_CODE", "RecognitionCaseWorkflow", "case_search_attributes"]
 
 
 @workflow.defn
@@ -127,6 +88,8 @@ class RecognitionCaseWorkflow(CaseAdministration):
         # What the round last heard from this case (see _report_progress); a case its round opened starts where the
         # round's own first standing of it does.
         self._reported: tuple[object, ...] | None = None
+        # What the case's search attributes hold (None: not known; every value is written at the next transition).
+        self._shown: Shown | None = None
         if inp.opened_at is not None:
             # Opened by its round, which recorded the opening in bulk at `opened_at`: the same pure function gives
             # the same first task here, and there is nothing to record.
@@ -135,7 +98,10 @@ class RecognitionCaseWorkflow(CaseAdministration):
                     self._initial, profile=self.profile, year=self._year, now=inp.opened_at, calendar=self._days
                 )
             self._version = 1
-            self._reported = _milestone(_progress(self._state, "case_opened"))
+            self._reported = milestone(progress(self._state, "case_opened"))
+            # What the round started the case with (case_search_attributes: the first task's due time, level 0).
+            due = self._state.task.due_at if self._state.task else None
+            self._shown = (Stage.REGISTRATION.value, due, 0 if due is not None else None, None)
 
     # -- the procedure ---------------------------------------------------------------------------------------------
     @workflow.run
@@ -329,37 +295,32 @@ class RecognitionCaseWorkflow(CaseAdministration):
         self._recording = state
         info = workflow.info()
         update_info = workflow.current_update_info()
-        recorded = await workflow.execute_activity_method(
-            CaseStore.record_transition,
-            RecordTransitionInput.of(
-                state,
-                transition,
-                workflow_id=info.workflow_id,
-                run_id=info.run_id,
-                actor_id=actor_id,
-                actor_role=actor_role,
-                update_id=update_info.id if update_info else None,
-                completed=completed,
-            ),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+        record = RecordTransitionInput.of(
+            state,
+            transition,
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            update_id=update_info.id if update_info else None,
+            completed=completed,
+        )
+        lean = workflow.patched(LEAN_STEP_PATH)
+        run = workflow.execute_local_activity_method if lean else workflow.execute_activity_method
+        recorded = await run(
+            CaseStore.record_transition, record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
         self._state = state
         self._recording = None
         self._version += 1
-        task = state.task
-        problem = state.problem or ("on_hold" if state.on_hold else None)
         # After the state is the case's: an update racing the deliveries' start sees the new open task.
         if recorded is not None:  # None in histories recorded before notifications existed
             await dispatch_notifications(recorded.outbox_ids)
-        workflow.upsert_search_attributes(
-            [
-                STAGE.value_set(state.stage.value),
-                DUE_AT.value_set(task.due_at) if task else DUE_AT.value_unset(),
-                ESCALATION_LEVEL.value_set(task.escalation_level) if task else ESCALATION_LEVEL.value_unset(),
-                PROBLEM.value_set(problem) if problem else PROBLEM.value_unset(),
-            ]
-        )
+        now = shown(state)
+        updates = attribute_updates(now, self._shown if lean else None)
+        if updates:
+            workflow.upsert_search_attributes(updates)
+        self._shown = now
         await self._report_progress(transition)
 
     async def _report_progress(self, transition: Transition) -> None:
@@ -370,14 +331,14 @@ class RecognitionCaseWorkflow(CaseAdministration):
         parent = workflow.info().parent
         if parent is None:
             return
-        progress = _progress(self.state, transition.action)
+        standing = progress(self.state, transition.action)
         if workflow.patched("progress-at-milestones"):
-            milestone = _milestone(progress)
-            if milestone == self._reported:
+            reached = milestone(standing)
+            if reached == self._reported:
                 return
-            self._reported = milestone
+            self._reported = reached
         try:
-            await workflow.get_external_workflow_handle(parent.workflow_id).signal("case_progress", progress)
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal("case_progress", standing)
         except Exception as exc:  # the round has closed: the case goes on without it
             workflow.logger.info("round %s did not take progress: %s", parent.workflow_id, exc)
 
