@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.archive import HistoryArchive
+from activities.attempts import FailedAttempts
 from activities.case_store import CaseStore
 from activities.directory import DirectoryTasks
 from activities.notify import delivery_from_settings
@@ -29,6 +30,7 @@ from workflows import actor_keys
 from workflows.dispatch import notify_task_queue
 from workflows.registry import (
     WORKFLOWS,
+    SandboxMode,
     audit_activities,
     case_activities,
     directory_activities,
@@ -41,7 +43,9 @@ from workflows.registry import (
 log = structlog.get_logger(__name__)
 
 
-def build_worker(client: Client, task_queue: str, activities: Sequence[Any], **options: Any) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, activities: Sequence[Any], *, sandbox: SandboxMode = "isolated", **options: Any
+) -> Worker:
     """A worker running every workflow (workflows/registry.py) and the given activities on `task_queue`."""
     warm_domain()
     return Worker(
@@ -49,7 +53,7 @@ def build_worker(client: Client, task_queue: str, activities: Sequence[Any], **o
         task_queue=task_queue,
         workflows=list(WORKFLOWS),
         activities=list(activities),
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandbox),
         **options,
     )
 
@@ -77,6 +81,7 @@ async def main(settings: Settings) -> None:
     archive = HistoryArchive(client, make_session_factory(engine))
     rounds = RoundStore(make_session_factory(engine))
     directory = DirectoryTasks(client, make_session_factory(engine))
+    attempts = FailedAttempts.connect(settings.database_url)  # the board's failing activities, on its own connection
     worker = build_worker(
         client,
         settings.task_queue,
@@ -84,10 +89,17 @@ async def main(settings: Settings) -> None:
         max_cached_workflows=settings.worker_max_cached_workflows,
         max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
         max_concurrent_activities=settings.worker_max_concurrent_activities,
+        sandbox=settings.worker_workflow_sandbox,
+        interceptors=[attempts],
     )
     # Deliveries (email, webhooks) on their own queue: a slow mail server never holds up case work.
     delivery = delivery_from_settings(make_session_factory(engine), settings)
-    notifier = build_worker(client, notify_task_queue(settings.task_queue), notification_activities(delivery))
+    notifier = build_worker(
+        client,
+        notify_task_queue(settings.task_queue),
+        notification_activities(delivery),
+        sandbox=settings.worker_workflow_sandbox,
+    )
     await ensure_digest_schedule(client, task_queue=settings.task_queue, hour=settings.digest_hour)
     await ensure_round_schedule(client, task_queue=settings.task_queue)
     await ensure_absence_schedule(client, task_queue=settings.task_queue)
@@ -98,6 +110,7 @@ async def main(settings: Settings) -> None:
     log.info("worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address)
     async with worker, notifier:
         await stop.wait()
+    await attempts.close()
     await engine.dispose()
     log.info("worker_stopped")
 

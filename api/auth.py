@@ -20,6 +20,12 @@ list (`xptt token revoke`) is refused (`authenticate`, which reads the list in t
 With OIDC sign-in on the web pages (`XPTT_OIDC_ISSUER`, `XPTT_OIDC_CLIENT_ID`), the provider's ID token is checked
 once at the callback (its issuer, the client id as audience, its nonce, expiry, lifetime and signature); the pages
 then keep a server-side session (`web.sessions`), never the token.
+
+A token that passed the checks of its signature, claims and lifetime is remembered (by its exact text, at most
+`VERIFIED_CACHE` tokens, the least recently used forgotten first) until its exp (with the leeway): those checks give
+the same answer until then, so a request with the same token skips them. A provider's token is remembered with the key
+that verified it and checked again once the JWKS no longer holds that very key. What can change before exp is never
+remembered: the revoked list and the official (active, roles) are read from the database on every request.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ import asyncio
 import hmac
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -36,12 +43,14 @@ from typing import Any
 import httpx
 import jwt
 import structlog
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Text, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import OfficialRow
+from db.readonly import ReadOnly, fetch
 from infra.settings import Settings
-from infra.tokens import KIND_CLAIM, SERVICE, is_revoked
+from infra.tokens import KIND_CLAIM, SERVICE
+from services.access import REVOKED
 from services.fields import ID_PATTERN
 
 log = structlog.get_logger(__name__)
@@ -50,6 +59,7 @@ ASYMMETRIC = ("RS256", "ES256")
 SHARED = "HS256"
 LEEWAY_SECONDS = 30  # clock skew allowed on exp, iat and the lifetime cap
 MAX_JTI = 200
+VERIFIED_CACHE = 10_000  # verified tokens remembered per process
 
 
 class AuthError(Exception):
@@ -151,19 +161,23 @@ class Verified:
     issuer: str | None = None
 
 
-async def official_signing_in(session: AsyncSession, issuer: str, subject: str) -> str | None:
+_SIGNING_IN = select(OfficialRow.id, OfficialRow.oidc_subject).where(
+    or_(
+        and_(
+            OfficialRow.oidc_issuer == bindparam("issuer", type_=Text),
+            OfficialRow.oidc_subject == bindparam("subject", type_=Text),
+        ),
+        and_(OfficialRow.id == bindparam("subject", type_=Text), OfficialRow.oidc_issuer.is_(None)),
+    )
+)
+
+
+async def official_signing_in(db: ReadOnly | AsyncSession, issuer: str, subject: str) -> str | None:
     """The official a provider's (issuer, subject) signs in: the one whose OIDC pair it is; when nobody has that pair,
     the official whose id is the subject, provided they have no pair of their own (the rule before the directory kept
     pairs). None: nobody. Whether they are active is `services.access.principal_of`'s to say."""
-    rows = await session.execute(
-        select(OfficialRow.id, OfficialRow.oidc_subject).where(
-            or_(
-                and_(OfficialRow.oidc_issuer == issuer, OfficialRow.oidc_subject == subject),
-                and_(OfficialRow.id == subject, OfficialRow.oidc_issuer.is_(None)),
-            )
-        )
-    )
-    found = {row.oidc_subject is not None: row.id for row in rows}  # True: by the pair
+    rows = await fetch(db, _SIGNING_IN, {"issuer": issuer, "subject": subject})
+    found = {row["oidc_subject"] is not None: row["id"] for row in rows}  # True: by the pair
     return found.get(True) or found.get(False)
 
 
@@ -185,8 +199,10 @@ class TokenVerifier:
         # The web pages' sign-in: ID tokens of the provider, issued to this client.
         self._oidc = (settings.oidc_issuer, settings.oidc_client_id) if settings.oidc_enabled else None
         self._jwks = jwks
+        # token -> (what it says, the provider's key that verified it and its kid; None: the shared secret)
+        self._verified: OrderedDict[str, tuple[Verified, jwt.PyJWK | None, str | None]] = OrderedDict()
 
-    async def authenticate(self, token: str, session: AsyncSession) -> Verified:
+    async def authenticate(self, token: str, session: ReadOnly | AsyncSession) -> Verified:
         """A bearer token of the API (or the pages' token sign-in): verified, its jti not revoked, naming the official
         it signs in (`signing_in`)."""
         verified = await self.verify(token)
@@ -199,7 +215,7 @@ class TokenVerifier:
             )
         return official
 
-    async def signing_in(self, verified: Verified, session: AsyncSession) -> Verified | None:
+    async def signing_in(self, verified: Verified, session: ReadOnly | AsyncSession) -> Verified | None:
         """The token with the official it signs in: a provider's token by its issuer and subject
         (`official_signing_in`), the product's own by its sub. None: a provider's subject no official signs in as."""
         if verified.issuer is None:
@@ -209,11 +225,33 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Verified:
         """The token's signature, claims and lifetime, or AuthError with the reason (the revoked list aside)."""
-        _, verified = await self._claims(token, self._issuer, self._audience)
+        known = self._verified.get(token)
+        if known is not None and await self._still_valid(*known):
+            self._verified.move_to_end(token)
+            return known[0]
+        self._verified.pop(token, None)
+        _, verified, jwk = await self._claims(token, self._issuer, self._audience)
+        self._verified[token] = (verified, jwk, _kid(jwt.get_unverified_header(token)) if jwk else None)
+        if len(self._verified) > VERIFIED_CACHE:
+            self._verified.popitem(last=False)
         return verified
 
-    async def not_revoked(self, verified: Verified, session: AsyncSession) -> None:
-        if verified.jti is not None and await is_revoked(session, verified.jti):
+    async def _still_valid(self, verified: Verified, jwk: jwt.PyJWK | None, kid: str | None) -> bool:
+        """Whether a remembered verification still holds: before exp + leeway (PyJWT's own rule: nothing else it
+        checks, nor the lifetime cap, turns a pass into a refusal as time goes on) and, for a provider's token, while
+        the JWKS (refreshed as it would be without the cache) still holds the very key that verified it."""
+        if time.time() >= verified.expires_at.timestamp() + LEEWAY_SECONDS:
+            return False
+        if jwk is None:
+            return True
+        assert self._jwks is not None  # the provider's key came from it
+        try:
+            return await self._jwks.key(kid) is jwk
+        except AuthError:
+            return False  # verified again, which says why
+
+    async def not_revoked(self, verified: Verified, session: ReadOnly | AsyncSession) -> None:
+        if verified.jti is not None and await fetch(session, REVOKED, {"jti": verified.jti}):
             raise AuthError("token_revoked", "this token was revoked; get a new one")
 
     async def id_token_subject(self, token: str, *, nonce: str) -> Verified:
@@ -222,7 +260,7 @@ class TokenVerifier:
         if self._oidc is None:
             raise AuthError("invalid_token", "OIDC sign-in is not configured")
         issuer, client_id = self._oidc
-        claims, verified = await self._claims(token, issuer, client_id, asymmetric_only=True)
+        claims, verified, _ = await self._claims(token, issuer, client_id, asymmetric_only=True)
         found = claims.get("nonce")
         if not isinstance(found, str) or not hmac.compare_digest(found.encode(), nonce.encode()):
             raise AuthError("invalid_token", "the ID token's nonce is not the one this sign-in sent")
@@ -233,17 +271,18 @@ class TokenVerifier:
 
     async def _claims(
         self, token: str, issuer: str | None, audience: str, *, asymmetric_only: bool = False
-    ) -> tuple[dict[str, Any], Verified]:
+    ) -> tuple[dict[str, Any], Verified, jwt.PyJWK | None]:
+        """The token's claims, what it says, and the provider's key that verified it (None: the shared secret)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError as exc:
             raise AuthError("invalid_token", f"the token is not a JWT: {exc}") from None
         alg = header.get("alg")
+        jwk: jwt.PyJWK | None = None
         if alg == SHARED and self._secret and not asymmetric_only:
             key: Any = self._secret
         elif alg in ASYMMETRIC and self._jwks is not None:
-            kid = header.get("kid")
-            jwk = await self._jwks.key(kid if isinstance(kid, str) else None)
+            jwk = await self._jwks.key(_kid(header))
             if jwk.algorithm_name != alg:
                 raise AuthError("invalid_token", f"the token's alg {alg} does not match its key ({jwk.algorithm_name})")
             key = jwk.key
@@ -278,7 +317,12 @@ class TokenVerifier:
             raise AuthError("invalid_token", "the token's jti must be a string of at most 200 characters")
         iss = claims.get("iss")
         issuer = None if ours else iss if isinstance(iss, str) else ""
-        return claims, Verified(_subject(claims), jti, datetime.fromtimestamp(exp, UTC), service, issuer)
+        return claims, Verified(_subject(claims), jti, datetime.fromtimestamp(exp, UTC), service, issuer), jwk
+
+
+def _kid(header: dict[str, Any]) -> str | None:
+    kid = header.get("kid")
+    return kid if isinstance(kid, str) else None
 
 
 def _lifetime(claims: dict[str, Any], cap: int, *, service: bool) -> int:

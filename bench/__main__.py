@@ -1,7 +1,7 @@
 """`make bench`: every benchmark in turn, each in its own process on its own embedded stack, then one table of the
 figures against the targets. Each benchmark also writes bench/results/<name>.json (see bench/README.md).
 
-    .venv/bin/python -m bench [--only round_open,steps,inbox] [--quick]
+    .venv/bin/python -m bench [--only round_open,steps,inbox,national] [--quick]
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "round_open": (["--units", "10035"], ["--units", "1000"]),
     "steps": (["--cases", "300", "--clients", "50"], ["--cases", "60", "--clients", "20"]),
     "inbox": (["--tasks", "100000", "--clients", "50"], ["--tasks", "10000", "--clients", "20", "--seconds", "10"]),
+    "board": (["--units", "10035", "--requests", "200"], ["--units", "2000", "--requests", "50"]),
+    "national": (["--provinces", "all", "--clients", "50"], ["--provinces", "12,46", "--clients", "20"]),
 }
 
 
@@ -63,6 +65,9 @@ TARGETS: list[tuple[str, str, str, str, Callable[[Any], bool]]] = [
     ("inbox", "open_loop.latency.p95_ms", "inbox p95, open loop (ms)", "≤ 50", lambda v: v <= 50),
     ("inbox", "closed_loop.errors", "inbox errors, closed loop", "0", lambda v: v == 0),
     ("inbox", "open_loop.errors", "inbox errors, open loop", "0", lambda v: v == 0),
+    ("board", "province.latency.p95_ms", "board p95, largest province (ms)", "≤ 200", lambda v: v <= 200),
+    ("board", "national.latency.p95_ms", "board p95, national view (ms)", "≤ 200", lambda v: v <= 200),
+    ("national", "seconds_end_to_end", "national round end to end (s)", "≤ 600", lambda v: v <= 600),
 ]
 
 

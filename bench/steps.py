@@ -86,10 +86,12 @@ async def bare_phase(stack: Stack, cases: int, clients: int) -> dict[str, Any]:
     return _figures(cases * len(PATH), seconds, latencies, cpu)
 
 
-async def our_phase(stack: Stack, cases: int, clients: int, profile: bool = False) -> dict[str, Any]:
+async def our_phase(
+    stack: Stack, cases: int, clients: int, profile: bool = False, worker_env: dict[str, str] | None = None
+) -> dict[str, Any]:
     rows = [{**u, "province_code": PROVINCE} for u in synthetic_units(cases)]
     await seed(stack, rows)
-    stack.start_worker()
+    stack.start_worker(worker_env)
     await stack.client.start_workflow(
         AssessmentRoundWorkflow.run,
         # A rehearsal: the round's calendar moved so that self-assessment opens today, every stage open in turn.
@@ -161,18 +163,21 @@ def _figures(steps: int, seconds: float, latencies: list[float], cpu: dict[str, 
     }
 
 
-async def run(cases: int, clients: int, profile: bool = False) -> dict[str, Any]:
+async def run(
+    cases: int, clients: int, profile: bool = False, worker_env: dict[str, str] | None = None
+) -> dict[str, Any]:
     async with bench_stack() as stack:
         print(f"bare: {cases} workflows × {len(PATH)} updates, {clients} clients", flush=True)
         bare = await bare_phase(stack, cases, clients)
         print(f"  {bare['steps_per_second']} steps/s", flush=True)
         print(f"ours: {cases} cases × {len(PATH)} stages, {clients} clients", flush=True)
-        ours = await our_phase(stack, cases, clients, profile)
+        ours = await our_phase(stack, cases, clients, profile, worker_env)
         print(f"  {ours['steps_per_second']} steps/s", flush=True)
     return {
         "benchmark": "steps",
         "cases": cases,
         "clients": clients,
+        "worker_env": worker_env or {},
         "ours": ours,
         "bare": bare,
         "ratio_ours_to_bare": round(ours["steps_per_second"] / bare["steps_per_second"], 3),
@@ -184,8 +189,10 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--profile", action="store_true", help="sample the worker with py-spy while cases step")
+    parser.add_argument("--worker-env", action="append", default=[], help="KEY=VALUE for the worker (tuning)")
     args = parser.parse_args()
-    figures = asyncio.run(run(args.cases, args.clients, args.profile))
+    worker_env = dict(kv.split("=", 1) for kv in args.worker_env)
+    figures = asyncio.run(run(args.cases, args.clients, args.profile, worker_env))
     out = write_result("steps", figures)
     for key, value in figures.items():
         print(f"{key:24} {value}")

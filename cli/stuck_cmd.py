@@ -20,7 +20,7 @@ T = Translator("vi")  # what people read is Vietnamese (glossary)
 def stuck(
     province: str = typer.Option(..., help="two-digit province code, e.g. 33"),
     min_attempts: int = typer.Option(3, min=2, help="an activity counts as failing from this attempt"),
-    failing: bool = typer.Option(True, help="also ask Temporal for cases whose activities keep failing"),
+    failing: bool = typer.Option(True, help="also list cases whose activities or workflow tasks keep failing"),
     limit: int = typer.Option(200, min=0, max=1000, help="items listed (the counts cover everything)"),
 ) -> None:
     """List what is stuck in a province, grouped by unit and stage; exit 1 when anything is stuck."""

@@ -100,6 +100,8 @@ class RoleAssignmentRow(Base):
     __tablename__ = "role_assignments"
     __table_args__ = (
         UniqueConstraint("official_id", "role", "province_code", "unit_code", postgresql_nulls_not_distinct=True),
+        # who holds a role over a unit or its province: the board's open tasks without a holder (migration 0016)
+        Index("ix_role_assignments_province_role_unit", "province_code", "role", "unit_code"),
         CheckConstraint("valid_from IS NULL OR valid_until IS NULL OR valid_from <= valid_until", name="validity"),
     )
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)

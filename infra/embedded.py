@@ -34,6 +34,20 @@ SEARCH_ATTRIBUTES: dict[str, str] = {
     "EscalationLevel": "Int",
     "Problem": "Keyword",
 }
+# The dev server's dynamic config: flag a workflow in Temporal's own `TemporalReportedProblems` search attribute once
+# two workflow tasks in a row failed or timed out (its third attempt pending: the board's default `min_attempts`).
+# This server leaves the flag off unless the threshold is set.
+DYNAMIC_CONFIG: dict[str, str] = {"system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute": "2"}
+
+
+def dev_server_args() -> list[str]:
+    """`temporal server start-dev` arguments: the case search attributes and the dynamic config above."""
+    args: list[str] = []
+    for name, kind in SEARCH_ATTRIBUTES.items():
+        args += ["--search-attribute", f"{name}={kind}"]
+    for key, value in DYNAMIC_CONFIG.items():
+        args += ["--dynamic-config-value", f"{key}={value}"]
+    return args
 
 
 def start_postgres(pgdata: Path, *, delete_on_exit: bool) -> tuple[PostgresServer, str]:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from infra.embedded import (
-    SEARCH_ATTRIBUTES,
+    dev_server_args,
     port_open,
     temporal_binary,
 )
@@ -265,8 +265,7 @@ class TemporalServer(Child):
             db_file.parent.mkdir(parents=True, exist_ok=True)
             args += ["--db-filename", str(db_file)]
         args += ["--headless"] if ui_port is None else ["--ui-port", str(ui_port)]
-        for attribute, kind in SEARCH_ATTRIBUTES.items():
-            args += ["--search-attribute", f"{attribute}={kind}"]
+        args += dev_server_args()
         super().__init__(name, args, env=env, log_file=log_file, ready=listens(port))
 
     @property

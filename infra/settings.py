@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -92,6 +93,10 @@ class Settings(BaseSettings):
     worker_max_cached_workflows: int = Field(default=500, ge=0, alias="WORKER_MAX_CACHED_WORKFLOWS")
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_WORKFLOW_TASKS")
     worker_max_concurrent_activities: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_ACTIVITIES")
+    # How the worker runs workflow code (workflows/registry.py, docs/operations.md "The workflow sandbox").
+    worker_workflow_sandbox: Literal["isolated", "shared", "off"] = Field(
+        default="shared", alias="WORKER_WORKFLOW_SANDBOX"
+    )
 
     var_dir: Path = Field(default=Path("var"), alias="XPTT_VAR_DIR")
     # Where the draft decision's PDF finds DejaVu Serif (regular, bold, italic, bold italic): a free serif face with

@@ -17,18 +17,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import Date, Text, and_, bindparam, exists, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from contracts import Acting, Actor
-from db.models import OfficialRow, RoleAssignmentRow
+from db.models import OfficialRow, RevokedTokenRow, RoleAssignmentRow
 from db.models_ministry import NationalRoleRow
+from db.readonly import ReadOnly, fetch
 from domain.access import RoleScope, may_act, may_read
 from domain.actor_assertion import KeyRing, KeyRingError, parse_key_ring, payload_digest, sign
 from domain.stages import Role
@@ -54,39 +55,58 @@ class Principal:
         return {s.role for s in self.scopes}
 
 
+# The official and their assignments in force on a day (none: one row of NULLs), in the order they were granted, and
+# whether a token's jti is on the revoked list (NULL: never): one round trip, built once and bound at each request.
+_PRINCIPAL = (
+    select(
+        OfficialRow.id,
+        OfficialRow.full_name,
+        OfficialRow.active,
+        RoleAssignmentRow.role,
+        RoleAssignmentRow.province_code,
+        RoleAssignmentRow.unit_code,
+        exists()
+        .where(NationalRoleRow.official_id == OfficialRow.id, NationalRoleRow.role == MINISTRY)
+        .label("ministry"),
+        exists().where(RevokedTokenRow.jti == bindparam("jti", type_=Text)).label("revoked"),
+    )
+    .outerjoin(
+        RoleAssignmentRow,
+        (RoleAssignmentRow.official_id == OfficialRow.id)
+        & RoleAssignmentRow.in_force_on(cast(date, bindparam("day", type_=Date))),
+    )
+    .where(OfficialRow.id == bindparam("official_id", type_=Text))
+    .order_by(RoleAssignmentRow.id)
+)
+# A jti on the revoked list (`xptt token revoke`): a row, or none.
+REVOKED = select(RevokedTokenRow.jti).where(RevokedTokenRow.jti == bindparam("jti", type_=Text))
+
+
 async def principal_of(session: AsyncSession, official_id: str) -> Principal | None:
     """The active official with the role assignments that hold today in Vietnam (None: unknown or inactive); an
     assignment not yet begun or already ended (services/officials) gives no role."""
-    # One round trip: the official and their assignments (none: one row of NULLs), in the order they were granted.
-    rows = (
-        await session.execute(
-            select(
-                OfficialRow.id,
-                OfficialRow.full_name,
-                OfficialRow.active,
-                RoleAssignmentRow.role,
-                RoleAssignmentRow.province_code,
-                RoleAssignmentRow.unit_code,
-                exists()
-                .where(NationalRoleRow.official_id == OfficialRow.id, NationalRoleRow.role == MINISTRY)
-                .label("ministry"),
-            )
-            .outerjoin(
-                RoleAssignmentRow,
-                (RoleAssignmentRow.official_id == OfficialRow.id) & RoleAssignmentRow.in_force_on(today_vn()),
-            )
-            .where(OfficialRow.id == official_id)
-            .order_by(RoleAssignmentRow.id)
-        )
-    ).all()
-    if not rows or not rows[0].active:
-        return None
+    principal, _ = await principal_and_revocation(session, official_id, jti=None)
+    return principal
+
+
+async def principal_and_revocation(
+    db: ReadOnly | AsyncSession, official_id: str, *, jti: str | None
+) -> tuple[Principal | None, bool]:
+    """`principal_of` the official a bearer token names, and whether the token's jti is on the revoked list (None:
+    it has none), read together: one round trip for an official who exists."""
+    rows = await fetch(db, _PRINCIPAL, {"official_id": official_id, "day": today_vn(), "jti": jti})
+    if not rows:
+        return None, jti is not None and bool(await fetch(db, REVOKED, {"jti": jti}))
+    first = rows[0]
+    if not first["active"]:
+        return None, first["revoked"]
     scopes = tuple(
-        RoleScope(role=Role(r.role), province_code=r.province_code, unit_code=r.unit_code)
+        RoleScope(role=Role(r["role"]), province_code=r["province_code"], unit_code=r["unit_code"])
         for r in rows
-        if r.role is not None and r.province_code is not None
+        if r["role"] is not None and r["province_code"] is not None
     )
-    return Principal(official_id=rows[0].id, full_name=rows[0].full_name, scopes=scopes, ministry=rows[0].ministry)
+    principal = Principal(first["id"], first["full_name"], scopes, ministry=first["ministry"])
+    return principal, first["revoked"]
 
 
 # -- reading ---------------------------------------------------------------------------------------------------------

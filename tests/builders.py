@@ -24,7 +24,7 @@ from domain.case import Transition, case_id_for
 from domain.rounds import parse_round
 from domain.stages import LocalityType, Outcome, Role, Stage
 from domain.units import load_units
-from infra.embedded import SEARCH_ATTRIBUTES, temporal_binary
+from infra.embedded import dev_server_args, temporal_binary
 from services.seed import seed_units
 from tests.support import HUMAN_PATH, PROVINCE, ROUND_ID, Stack, form_for, running_stack
 from worker import build_worker
@@ -184,11 +184,8 @@ async def seed_province(sessions: async_sessionmaker[AsyncSession], province: st
 
 async def start_dev_server(*extra_args: str) -> WorkflowEnvironment:
     """A Temporal dev server (in memory) with the case search attributes registered; `extra_args` for its CLI."""
-    args: list[str] = []
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        args += ["--search-attribute", f"{name}={kind}"]
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         data_converter=pydantic_data_converter,
-        dev_server_extra_args=[*args, *extra_args],
+        dev_server_extra_args=[*dev_server_args(), *extra_args],
     )

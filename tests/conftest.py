@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 from db.migrate import upgrade_async
 from db.session import async_url, make_engine
 from infra.databases import Postgres
-from infra.embedded import SEARCH_ATTRIBUTES, temporal_binary, temporal_test_server_binary
+from infra.embedded import SEARCH_ATTRIBUTES, dev_server_args, temporal_binary, temporal_test_server_binary
 
 if TYPE_CHECKING:
     from tests.support import Stack
@@ -100,13 +100,10 @@ async def temporal_env() -> AsyncIterator[WorkflowEnvironment]:
     id runs once on a server, and one province's units (tests.support.fresh_unit) do not last the whole suite."""
     from tests.support import renew_units  # here: the support module imports the application
 
-    extra: list[str] = []
-    for name, kind in SEARCH_ATTRIBUTES.items():
-        extra += ["--search-attribute", f"{name}={kind}"]
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
         data_converter=pydantic_data_converter,
-        dev_server_extra_args=extra,
+        dev_server_extra_args=dev_server_args(),
     )
     renew_units()
     yield env

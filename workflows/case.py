@@ -62,10 +62,9 @@ from workflows.case_admin import CaseAdministration, Change, given, refuse
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-# Histories that carry this marker take the lean step path: the transition recorded by a local activity (no activity
-# task, no second workflow task), the search attributes upserted only when a value changes. Older histories replay
-# as they were recorded.
-LEAN_STEP_PATH = "lean-step-path"
+# Histories that carry this marker upsert only the search attributes whose value a transition changes; older
+# histories replay as they were recorded (every attribute at every transition).
+CHANGED_ATTRIBUTES_ONLY = "changed-attributes-only"
 
 __all__ = ["STAGE", "UNIT_CODE", "RecognitionCaseWorkflow", "case_search_attributes"]
 
@@ -305,11 +304,13 @@ class RecognitionCaseWorkflow(CaseAdministration):
             update_id=update_info.id if update_info else None,
             completed=completed,
         )
-        lean = workflow.patched(LEAN_STEP_PATH)
-        run = workflow.execute_local_activity_method if lean else workflow.execute_activity_method
-        recorded = await run(
+        # A recorded activity, never a local one: the update's acceptance and the recording's scheduling are in the
+        # history before PostgreSQL shows the next task, so a workflow task lost under load never leaves the inbox
+        # ahead of the case.
+        recorded = await workflow.execute_activity_method(
             CaseStore.record_transition, record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
+        lean = workflow.patched(CHANGED_ATTRIBUTES_ONLY)
         self._state = state
         self._recording = None
         self._version += 1

@@ -8,8 +8,9 @@ so the package itself imports nothing and each run loads only its own workflow's
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
+from temporalio.worker import UnsandboxedWorkflowRunner, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.archive import HistoryArchive
@@ -44,8 +45,21 @@ PASSTHROUGH = ("domain", "holidays", "dateutil", "six", "yaml", "vietnam_provinc
 Activity = Callable[..., Any]
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    return SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH))
+# How the workflows run (WORKER_WORKFLOW_SANDBOX, docs/operations.md "The workflow sandbox"):
+# - "isolated": the SDK's sandbox, each run importing its workflow's module afresh (what the tests run);
+# - "shared": the sandbox's checks (no clock, no IO, no randomness from workflow code) with every module loaded once
+#   per worker and shared by the runs;
+# - "off": no sandbox; determinism rests on the code and on the tests, which run every workflow in "isolated".
+SandboxMode = Literal["isolated", "shared", "off"]
+
+
+def workflow_runner(mode: SandboxMode = "isolated") -> WorkflowRunner:
+    if mode == "off":
+        return UnsandboxedWorkflowRunner()
+    restrictions = SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    if mode == "shared":
+        restrictions = restrictions.with_passthrough_all_modules()
+    return SandboxedWorkflowRunner(restrictions=restrictions)
 
 
 def warm_domain() -> None:

@@ -35,7 +35,10 @@ async def board(
     min_attempts: Annotated[
         int, Query(ge=2, le=1000, description="an activity counts as failing from this attempt")
     ] = 3,
-    failing: Annotated[bool, Query(description="ask Temporal for failing activities (describes running cases)")] = True,
+    failing: Annotated[
+        bool,
+        Query(description="list cases whose activities (as the worker records them) or workflow tasks keep failing"),
+    ] = True,
     limit: Annotated[int, Query(ge=0, le=1000, description="items returned (counts cover everything)")] = 200,
 ) -> BoardOut:
     return await service.board(

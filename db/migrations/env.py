@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import db.models_attempts
 import db.models_audit
 import db.models_history
 import db.models_ministry

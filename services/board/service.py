@@ -1,25 +1,26 @@
 """The administrators' stuck-approvals board: what is overdue, escalated, on hold, undelivered or failing, grouped and
 counted by unit and stage, with the time each has spent in its stage.
 
+Everything comes from PostgreSQL but one list call, so the board answers as fast for the nation as for a province.
 Overdue, escalated and held come from the read model (one query each), and so do the open tasks whose role no active
 official holds today over the unit (`no_holder`: "no one holds this role"; a task already overdue, escalated or stuck
-is listed under that reason only); failed notifications from the outbox;
-cases whose activities keep failing from Temporal (the running cases of the provinces, described for pending
-activities whose attempt has reached `min_attempts`): the read model cannot know what never reached it. A case with
-no task, waiting for its stage to open (a registered unit striving until self-assessment opens), is not stuck: it is
-only counted, on a line of its own among the open cases by stage.
+is listed under that reason only); failed notifications from the outbox. Cases whose activities keep failing come
+from `activity_failures`, kept by the worker's interceptor (activities/attempts.py): the read model cannot know what
+never reached it. Cases whose workflow tasks keep failing come from Temporal, in one list call on its own
+`TemporalReportedProblems` search attribute (services/board/failures.py); no workflow is described (the former scan,
+which described every running case, is kept in services/board/describe.py to test against). A case with no task,
+waiting for its stage to open (a registered unit striving until self-assessment opens), is not stuck: it is only
+counted, on a line of its own among the open cases by stage.
 """
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections import defaultdict
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowExecutionDescription
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from db.models import CaseRow, TaskRow
 from db.models_notify import NotificationRow
@@ -27,7 +28,7 @@ from domain.rounds import parse_round
 from domain.stages import Stage
 from notify.inbox import FailedNotification
 from services.access import Principal, require_oversight
-from services.board import queries
+from services.board import failures, queries
 from services.board.schemas import (
     BoardGroup,
     BoardOut,
@@ -38,16 +39,12 @@ from services.board.schemas import (
     StageLine,
     StuckItem,
 )
-from services.errors import Refusal
 from services.officials.coverage import province_coverage
 from services.officials.rules import role_label
 from services.rounds.queries import unit_count
 from services.targets import target_in_force
-from workflows.case import STAGE, UNIT_CODE
 
-FAILING_SCAN_LIMIT = 5000
 FAILED_NOTICES_SHOWN = 50
-DESCRIBE_CONCURRENCY = 16
 
 COLUMN: dict[Reason, str] = {
     "overdue": "overdue",
@@ -72,8 +69,10 @@ async def board(
     limit: int = 200,
     now: datetime,
 ) -> BoardOut:
-    """What is stuck in one of the official's provinces (None: all of them); `failing` asks Temporal too."""
+    """What is stuck in one of the official's provinces (None: all of them); `failing`: the cases whose activities or
+    workflow tasks keep failing too."""
     provinces = sorted(require_oversight(principal, province))
+    problems = await failures.reported_problems(temporal, provinces) if failing else []  # before any connection
     late = await queries.late_tasks(session, provinces, now)
     held = await queries.held_cases(session, provinces)
     undelivered = await queries.failed_notifications(session, provinces)
@@ -86,9 +85,8 @@ async def board(
     ]
     by_stage = _stage_lines(await queries.open_cases_by_line(session, provinces))
     if failing:
-        names = await queries.unit_names(session, provinces)
-        await session.rollback()  # release the connection while Temporal answers
-        items += await failing_cases(temporal, provinces, min_attempts=min_attempts, now=now, unit_names=names)
+        items += await failures.failing_activities(session, provinces, min_attempts=min_attempts, now=now)
+        items += await failures.problem_items(session, problems, now)
     return _assemble(now, provinces, items, limit, by_stage)
 
 
@@ -258,49 +256,3 @@ def _assemble(
     return BoardOut(
         generated_at=now, provinces=provinces, totals=totals, open_by_stage=by_stage, groups=groups, items=items[:limit]
     )
-
-
-def _failures(desc: WorkflowExecutionDescription, min_attempts: int) -> list[str]:
-    """The pending activities (and workflow task) of a run at attempt `min_attempts` or later, with their last error."""
-    raw = desc.raw_description
-    failures = [
-        f"{p.activity_type.name} attempt {p.attempt}: "
-        + (p.last_failure.message if p.HasField("last_failure") else "no error recorded")
-        for p in raw.pending_activities
-        if p.attempt >= min_attempts
-    ]
-    if raw.HasField("pending_workflow_task") and raw.pending_workflow_task.attempt >= min_attempts:
-        failures.append(f"workflow task attempt {raw.pending_workflow_task.attempt}")
-    return failures
-
-
-async def failing_cases(
-    client: Client, provinces: list[str], *, min_attempts: int, now: datetime, unit_names: dict[str, str]
-) -> list[StuckItem]:
-    """Running cases of the provinces with a pending activity at attempt `min_attempts` or later."""
-    quoted = ", ".join(f"'{p}'" for p in provinces if p.isdigit())
-    query = f"WorkflowType = 'RecognitionCaseWorkflow' AND ExecutionStatus = 'Running' AND ProvinceCode IN ({quoted})"
-    gate = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
-    found: list[StuckItem] = []
-
-    async def describe(workflow_id: str, run_id: str | None) -> None:
-        async with gate:
-            try:
-                desc = await client.get_workflow_handle(workflow_id, run_id=run_id).describe()
-            except RPCError:
-                return  # closed or gone since it was listed
-        unit = desc.typed_search_attributes.get(UNIT_CODE) or ""
-        stage = desc.typed_search_attributes.get(STAGE) or ""
-        since = desc.start_time
-        name = unit_names.get(unit, unit)
-        found.extend(
-            _item("failing_activity", workflow_id, unit, name, stage, since, _seconds(since, now), detail=detail)
-            for detail in _failures(desc, min_attempts)
-        )
-
-    try:
-        listed = [(w.id, w.run_id) async for w in client.list_workflows(query, limit=FAILING_SCAN_LIMIT)]
-    except RPCError as exc:
-        raise Refusal(503, "temporal_unavailable", f"Temporal cannot list the running cases: {exc.message}") from None
-    await asyncio.gather(*(describe(wid, rid) for wid, rid in listed))
-    return found

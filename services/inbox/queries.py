@@ -36,23 +36,29 @@ def _after(c: cursors.Cursor, *, descending: bool) -> ColumnElement[bool]:
     return tuple_(due, tid) < tuple_(key, literal(c.id))
 
 
-# What an inbox row shows, read as plain rows: no ORM object per task, and not the completion's payload.
-INBOX_COLUMNS = (
-    TaskRow.id,
-    TaskRow.case_id,
-    TaskRow.stage,
-    TaskRow.role,
-    TaskRow.unit_code,
-    TaskRow.province_code,
-    TaskRow.status,
-    TaskRow.assignee_id,
-    TaskRow.escalation_level,
-    TaskRow.escalated_to,
-    TaskRow.created_at,
-    TaskRow.due_at,
-    TaskRow.completed_at,
-    TaskRow.completed_by,
-)
+def _columns(now: datetime) -> tuple[ColumnElement[Any], ...]:
+    """What an inbox row shows, read as plain rows (no ORM object per task, not the completion's payload): TaskOut's
+    fields in their order, `overdue` (open and past its due time) included, so that a row is an item as it stands."""
+    overdue = and_(TaskRow.status == "open", TaskRow.due_at.is_not(None), TaskRow.due_at < now)
+    return (
+        TaskRow.id,
+        TaskRow.case_id,
+        CaseRow.round_id,
+        TaskRow.stage,
+        TaskRow.role,
+        TaskRow.unit_code,
+        UnitRow.name.label("unit_name"),
+        TaskRow.province_code,
+        TaskRow.status,
+        TaskRow.assignee_id,
+        TaskRow.escalation_level,
+        TaskRow.escalated_to,
+        overdue.label("overdue"),
+        TaskRow.created_at,
+        TaskRow.due_at,
+        TaskRow.completed_at,
+        TaskRow.completed_by,
+    )
 
 
 def inbox_statement(
@@ -76,7 +82,7 @@ def inbox_statement(
     the cursor's row when given."""
     descending = sort == "-due"
     stmt = (
-        select(*INBOX_COLUMNS, UnitRow.name.label("unit_name"), CaseRow.round_id)
+        select(*_columns(now))
         .join(UnitRow, UnitRow.code == TaskRow.unit_code)
         .join(CaseRow, CaseRow.id == TaskRow.case_id)
         .where(readable(principal, TaskRow.unit_code, TaskRow.province_code))

@@ -1,5 +1,6 @@
 """The stuck-approvals board: overdue, escalated and held work from the read model, failed notifications from the
-outbox, and cases whose activities keep failing from Temporal itself — grouped by unit and stage, with time in stage."""
+outbox, and cases whose activities keep failing from the worker's record of them — grouped by unit and stage, with
+time in stage. (tests/api/test_board_failing.py checks the failing cases against Temporal's own view.)"""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from sqlalchemy import update
 from temporalio import activity
 
+from activities.attempts import FailedAttempts
 from activities.case_store import CaseStore
 from contracts import RecordTransitionInput
 from db.models import TaskRow
@@ -21,10 +23,13 @@ from tests.builders import start_input
 from tests.support import PROVINCE, ROUND_ID, Stack, fresh_unit
 from worker import build_worker
 
+RELEASED: set[str] = set()  # cases whose projection works again: a worker stops once its local activities end
+
 
 @activity.defn(name="record_transition")
 async def broken_projection(inp: RecordTransitionInput) -> None:
-    raise RuntimeError("connection to the read model refused")
+    if inp.case.case_id not in RELEASED:
+        raise RuntimeError("connection to the read model refused")
 
 
 async def _board(stack: Any, **params: Any) -> dict[str, Any]:
@@ -34,7 +39,7 @@ async def _board(stack: Any, **params: Any) -> dict[str, Any]:
     return body
 
 
-async def test_the_board_groups_what_is_stuck_by_unit_and_stage(stack: Stack) -> None:
+async def test_the_board_groups_what_is_stuck_by_unit_and_stage(stack: Stack, database_url: str) -> None:
     late = await stack.start_case()
     escalated = await stack.start_case(unit_code=fresh_unit())
     calm = await stack.start_case(unit_code=fresh_unit())
@@ -78,12 +83,17 @@ async def test_the_board_groups_what_is_stuck_by_unit_and_stage(stack: Stack) ->
             )
         )
 
-    # a case whose projection keeps failing never reaches the read model: only Temporal knows it is stuck
+    # a case whose projection keeps failing never reaches the read model: the worker's interceptor records its
+    # failing attempts (activities/attempts.py), as the worker process does
     failing_queue = f"failing-{uuid.uuid4()}"
     unit = fresh_unit()
     failing_id = case_id_for(ROUND_ID, unit)
+    attempts = FailedAttempts.connect(database_url)
     worker = build_worker(
-        stack.client, failing_queue, [broken_projection, CaseStore(stack.sessions).load_recognition_history]
+        stack.client,
+        failing_queue,
+        [broken_projection, CaseStore(stack.sessions).load_recognition_history],
+        interceptors=[attempts],
     )
     async with worker:
         await start_case(stack.client, start_input(unit, case_id=failing_id), task_queue=failing_queue)
@@ -94,6 +104,8 @@ async def test_the_board_groups_what_is_stuck_by_unit_and_stage(stack: Stack) ->
             if failing or asyncio.get_running_loop().time() > deadline:
                 break
             await asyncio.sleep(0.5)
+        RELEASED.add(failing_id)  # its next attempt succeeds (recording nothing), so the worker can stop
+    await attempts.close()
     assert failing, "the failing case never showed on the board"
     assert failing[0]["unit_code"] == unit and failing[0]["stage"] == "registration"
     assert "record_transition" in failing[0]["detail"] and "refused" in failing[0]["detail"]
