@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     worker_max_cached_workflows: int = Field(default=500, ge=0, alias="WORKER_MAX_CACHED_WORKFLOWS")
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_WORKFLOW_TASKS")
     worker_max_concurrent_activities: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_ACTIVITIES")
-    # How the worker runs workflow code (workflows/registry.py, docs/operations.md "The workflow sandbox").
+    # How the worker runs workflow code (workflows/registry.py, docs/configuration.md "The workflow sandbox").
     worker_workflow_sandbox: Literal["isolated", "shared", "off"] = Field(
         default="shared", alias="WORKER_WORKFLOW_SANDBOX"
     )

@@ -45,7 +45,7 @@ PASSTHROUGH = ("domain", "holidays", "dateutil", "six", "yaml", "vietnam_provinc
 Activity = Callable[..., Any]
 
 
-# How the workflows run (WORKER_WORKFLOW_SANDBOX, docs/operations.md "The workflow sandbox"):
+# How the workflows run (WORKER_WORKFLOW_SANDBOX, docs/configuration.md "The workflow sandbox"):
 # - "isolated": the SDK's sandbox, each run importing its workflow's module afresh (what the tests run);
 # - "shared": the sandbox's checks (no clock, no IO, no randomness from workflow code) with every module loaded once
 #   per worker and shared by the runs;
