@@ -36,7 +36,7 @@ def _after(c: cursors.Cursor, *, descending: bool) -> ColumnElement[bool]:
     return tuple_(due, tid) < tuple_(key, literal(c.id))
 
 
-def _columns(now: datetime) -> tuple[ColumnElement[Any], ...]:
+def _columns(now: datetime) -> tuple[Any, ...]:  # mapped attributes and labelled expressions
     """What an inbox row shows, read as plain rows (no ORM object per task, not the completion's payload): TaskOut's
     fields in their order, `overdue` (open and past its due time) included, so that a row is an item as it stands."""
     overdue = and_(TaskRow.status == "open", TaskRow.due_at.is_not(None), TaskRow.due_at < now)
