@@ -50,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         STAGE,
         UNIT_CODE,
         Shown,
+        at_start,
         attribute_updates,
         case_search_attributes,
         milestone,
@@ -98,9 +99,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
                 )
             self._version = 1
             self._reported = milestone(progress(self._state, "case_opened"))
-            # What the round started the case with (case_search_attributes: the first task's due time, level 0).
-            due = self._state.task.due_at if self._state.task else None
-            self._shown = (Stage.REGISTRATION.value, due, 0 if due is not None else None, None)
+            self._shown = at_start(self._state.task.due_at if self._state.task else None)  # as its round started it
 
     # -- the procedure ---------------------------------------------------------------------------------------------
     @workflow.run
@@ -310,18 +309,18 @@ class RecognitionCaseWorkflow(CaseAdministration):
         recorded = await workflow.execute_activity_method(
             CaseStore.record_transition, record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
-        lean = workflow.patched(CHANGED_ATTRIBUTES_ONLY)
+        changed_only = workflow.patched(CHANGED_ATTRIBUTES_ONLY)
         self._state = state
         self._recording = None
         self._version += 1
         # After the state is the case's: an update racing the deliveries' start sees the new open task.
         if recorded is not None:  # None in histories recorded before notifications existed
             await dispatch_notifications(recorded.outbox_ids)
-        now = shown(state)
-        updates = attribute_updates(now, self._shown if lean else None)
+        showing = shown(state)
+        updates = attribute_updates(showing, self._shown if changed_only else None)
         if updates:
             workflow.upsert_search_attributes(updates)
-        self._shown = now
+        self._shown = showing
         await self._report_progress(transition)
 
     async def _report_progress(self, transition: Transition) -> None:

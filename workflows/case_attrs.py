@@ -27,16 +27,22 @@ PROBLEM = SearchAttributeKey.for_keyword("Problem")
 Shown = tuple[str, datetime | None, int | None, str | None]
 
 
+def at_start(due_at: datetime | None) -> Shown:
+    """What a case started by its round shows: registration, the first task's due time and level 0 when it is known."""
+    return (Stage.REGISTRATION.value, due_at, 0 if due_at is not None else None, None)
+
+
 def case_search_attributes(inp: StartCaseInput, due_at: datetime | None = None) -> TypedSearchAttributes:
     """Set when the case starts (with the first task's due time when it is known then); no personal data."""
+    stage, due, level, _ = at_start(due_at)
     pairs: list[SearchAttributePair[Any]] = [
-        SearchAttributePair(STAGE, Stage.REGISTRATION.value),
+        SearchAttributePair(STAGE, stage),
         SearchAttributePair(UNIT_CODE, inp.unit_code),
         SearchAttributePair(PROVINCE_CODE, inp.province_code),
         SearchAttributePair(ROUND_ID, inp.round_id),
     ]
-    if due_at is not None:
-        pairs += [SearchAttributePair(DUE_AT, due_at), SearchAttributePair(ESCALATION_LEVEL, 0)]
+    if due is not None and level is not None:
+        pairs += [SearchAttributePair(DUE_AT, due), SearchAttributePair(ESCALATION_LEVEL, level)]
     return TypedSearchAttributes(pairs)
 
 
