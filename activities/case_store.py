@@ -140,17 +140,26 @@ async def record_openings(session: AsyncSession, openings: Sequence[RecordTransi
     return {o.case.case_id: ids for o, ids in zip(openings, outbox, strict=True)}
 
 
+async def apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
+    """One transition in the caller's transaction, as `record_transition` records it (the same keyed writes: the
+    case row, its journal row, its tasks and scores, its news); returns the outbox ids to dispatch. A transition the
+    database lost is recorded again through it (services/reconcile/)."""
+    return await _apply_transition(session, inp)
+
+
 async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
     values = _case_values(inp)
     stmt = insert(CaseRow).values(**values)
     changing = {k: stmt.excluded[k] for k in values if k not in ("id", "opened_at")}
-    # Only a newer transition moves the row: a late retry of an older one leaves it as it is.
+    # Only a newer transition moves the row: a late retry of an older one leaves it as it is. Either way the row
+    # is locked to the end of the transaction (PostgreSQL locks the conflicting row even when the WHERE is false),
+    # which is the lock the journal's append needs.
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[CaseRow.id], set_=changing, where=CaseRow.last_seq < stmt.excluded.last_seq
         )
     )
-    await append_audit_event(session, _audit_entry(inp))
+    await append_audit_event(session, _audit_entry(inp), case_locked=True)
     await _apply_task_changes(session, inp)
     if inp.transition.score_sheet is not None:
         await _record_scores(session, inp.case.case_id, inp.transition.score_sheet)

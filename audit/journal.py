@@ -38,14 +38,16 @@ class AuditEntry(JournalFields):
         return row_hash(self.model_dump(), prev_hash)
 
 
-async def append_audit_event(session: AsyncSession, entry: AuditEntry) -> str:
+async def append_audit_event(session: AsyncSession, entry: AuditEntry, *, case_locked: bool = False) -> str:
     """Append inside the caller's transaction and return the row's hash.
 
     Appends of one case are serialised on its `cases` row (SELECT ... FOR NO KEY UPDATE, held to the end of the
-    caller's transaction), so two appends never link to the same predecessor. A retried append of the same
-    (case, seq) stores nothing and returns the stored hash; the chain is untouched.
+    caller's transaction), so two appends never link to the same predecessor; `case_locked` says the caller's
+    transaction holds that lock already (it wrote the row), and saves the round trip. A retried
+    append of the same (case, seq) stores nothing and returns the stored hash; the chain is untouched.
     """
-    await session.execute(select(CaseRow.id).where(CaseRow.id == entry.case_id).with_for_update(key_share=True))
+    if not case_locked:
+        await session.execute(select(CaseRow.id).where(CaseRow.id == entry.case_id).with_for_update(key_share=True))
     # The row itself (a retry) and its predecessor, in one round trip.
     found = {
         row.seq: row

@@ -160,6 +160,7 @@ def _figures(steps: int, seconds: float, latencies: list[float], cpu: dict[str, 
             "p99": round(1000 * percentile(latencies, 99), 1),
         },
         "cpu_seconds": cpu,
+        "cpu_ms_per_step": {name: round(1000 * used / steps, 1) for name, used in cpu.items()},
     }
 
 

@@ -197,11 +197,9 @@ def _row(
 
 
 async def enqueue_for_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
-    """The news of one recorded case transition (see `notify.transitions`), in the transition's transaction."""
-    ids: list[str] = []
-    for event in events_for_transition(inp):
-        ids.extend(await enqueue(session, event))
-    return ids
+    """The news of one recorded case transition (see `notify.transitions`), in the transition's transaction: its
+    events' recipients, units and messages read and written together (`enqueue_many`)."""
+    return (await enqueue_for_transitions(session, [inp]))[0]
 
 
 async def enqueue_for_transitions(session: AsyncSession, inputs: Sequence[RecordTransitionInput]) -> list[list[str]]:

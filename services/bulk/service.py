@@ -23,8 +23,7 @@ from typing import Any, Generic, TypeVar
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client, WorkflowHandle
 
 from contracts import Actor, ExtendDueInput, HoldInput, NudgeInput, ReassignInput, ReleaseInput
 from domain.access import may_act
@@ -50,7 +49,7 @@ from services.bulk.schemas import (
     RemindRequest,
 )
 from services.errors import Refusal
-from services.updates import refusal
+from services.updates import UPDATE_ERRORS, refusal
 from workflows.case import RecognitionCaseWorkflow
 
 log = structlog.get_logger(__name__)
@@ -229,7 +228,7 @@ class _Outcomes:
             return
         try:
             await act(item)
-        except (WorkflowUpdateFailedError, RPCError) as exc:
+        except UPDATE_ERRORS as exc:
             problem = refusal(exc, case_id=item.case_id)
             self.refuse(item.case_id, problem.code, problem.detail, failure=problem.status >= 500)
             return

@@ -8,8 +8,7 @@ from datetime import datetime
 from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from contracts import CaseStatus, WithdrawInput
 from db.models import CaseRow, TaskRow
@@ -27,7 +26,7 @@ from services.cases.schemas import (
 )
 from services.cases.timeline import timeline_of
 from services.errors import Refusal
-from services.updates import update_refusal
+from services.updates import UPDATE_ERRORS, update_refusal
 from workflows.case import RecognitionCaseWorkflow
 
 
@@ -93,5 +92,5 @@ async def withdraw(
     handle = temporal.get_workflow_handle_for(RecognitionCaseWorkflow.run, case_id)
     try:
         return await handle.execute_update(RecognitionCaseWorkflow.withdraw, update, id=update_id)
-    except (WorkflowUpdateFailedError, RPCError) as exc:
+    except UPDATE_ERRORS as exc:
         raise await update_refusal(exc, handle, case_id=case_id) from None

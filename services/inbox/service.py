@@ -9,8 +9,7 @@ from typing import Any
 
 from pydantic_core import to_json
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from contracts import CompleteTaskInput, CompleteTaskResult
 from db.models import CaseRow, TaskRow
@@ -24,7 +23,7 @@ from services.inbox.compiled import inbox_sql
 from services.inbox.forms import form_spec
 from services.inbox.queries import task_with_case
 from services.inbox.schemas import CaseContext, InboxPage, InboxQuery, TaskDetailOut, TaskOut, task_out
-from services.updates import update_refusal
+from services.updates import UPDATE_ERRORS, update_refusal
 from workflows.case import RecognitionCaseWorkflow
 
 
@@ -123,5 +122,5 @@ async def complete_task(
     update = signed(principal, task.case_id, CompleteTaskInput, update_id=update_id, task_id=task_id, payload=payload)
     try:
         return await handle.execute_update(RecognitionCaseWorkflow.complete_task, update, id=update_id)
-    except (WorkflowUpdateFailedError, RPCError) as exc:
+    except UPDATE_ERRORS as exc:
         raise await update_refusal(exc, handle, case_id=task.case_id) from None

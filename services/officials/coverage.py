@@ -18,8 +18,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import Client
 
 from contracts import Actor
 from db.models import CaseRow, OfficialRow, TaskRow, UnitRow
@@ -32,7 +31,7 @@ from services.errors import Refusal
 from services.officials import queries
 from services.officials.rules import role_label
 from services.officials.schemas import OfficialOut
-from services.updates import refusal
+from services.updates import UPDATE_ERRORS, refusal
 
 ROUND_ROLES = (Role.COMMUNE_OFFICER, Role.COUNCIL_CHAIR, Role.COMMUNE_CHAIRMAN)
 """The commune roles a round needs of every unit (registration, self-assessment, the council, the proposal)."""
@@ -218,7 +217,7 @@ async def hand_over(
             await reassign(
                 temporal, actor, req, task, f"{key or f'deactivate-{leaving}'}-{task.task_id}-{seqs.get(task.case_id)}"
             )
-        except (WorkflowUpdateFailedError, RPCError) as exc:
+        except UPDATE_ERRORS as exc:
             left.append(item.model_copy(update={"to": None, "code": refusal(exc, case_id=task.case_id).code}))
         except Refusal as exc:  # no key to sign with
             left.append(item.model_copy(update={"to": None, "code": exc.code}))

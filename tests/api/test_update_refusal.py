@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+from temporalio.client import WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
@@ -40,3 +41,7 @@ async def test_a_lost_update_of_a_running_case_is_sent_again_and_a_closed_one_is
 
     unavailable = RPCError("tcp connect error", RPCStatusCode.UNAVAILABLE, b"")
     assert (await update_refusal(unavailable, handle, case_id=case_id)).code == "temporal_unavailable"
+
+    # Temporal did not answer in time: the update may have been taken; the same update id sent again is answered once.
+    timed_out = await update_refusal(WorkflowUpdateRPCTimeoutOrCancelledError(), handle, case_id=case_id)
+    assert (timed_out.status, timed_out.code, timed_out.headers) == (503, "update_not_confirmed", {"Retry-After": "1"})
