@@ -22,13 +22,16 @@ from db.session import make_engine, make_session_factory
 from domain.actor_assertion import KeyRingError, parse_key_ring
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
+from infra.telemetry import configure_tracing, instrument_engine, worker_runtime
 from infra.temporal import connect
 from services.absence_schedule import ensure_absence_schedule
+from services.deploy.versioning import deployment_config, worker_version
 from services.notification_schedule import ensure_digest_schedule
 from services.round_schedule import ensure_round_schedule
 from workflows import actor_keys
 from workflows.dispatch import notify_task_queue
 from workflows.registry import (
+    VERSIONED_WORKFLOWS,
     WORKFLOWS,
     SandboxMode,
     audit_activities,
@@ -48,10 +51,11 @@ def build_worker(
 ) -> Worker:
     """A worker running every workflow (workflows/registry.py) and the given activities on `task_queue`."""
     warm_domain()
+    versioned = options.get("deployment_config") is not None  # the short workflows pinned (docs/deploys.md)
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=list(WORKFLOWS),
+        workflows=list(VERSIONED_WORKFLOWS if versioned else WORKFLOWS),
         activities=list(activities),
         workflow_runner=workflow_runner(sandbox),
         **options,
@@ -76,7 +80,11 @@ async def main(settings: Settings) -> None:
         raise SystemExit("DATABASE_URL is not set: the worker needs the PostgreSQL it writes to")
     install_actor_keys(settings)
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
-    client = await connect(settings)
+    instrument_engine(engine)  # a span per SQL statement while tracing is on (docs/observability.md)
+    # the SDK's metrics for Prometheus on WORKER_METRICS_ADDRESS, when set
+    client = await connect(settings, runtime=worker_runtime(settings.worker_metrics_address))
+    version = worker_version(settings)  # None: versioning off (WORKER_BUILD_ID empty; docs/deploys.md)
+    versioning = deployment_config(version)
     store = CaseStore(make_session_factory(engine))
     archive = HistoryArchive(client, make_session_factory(engine))
     rounds = RoundStore(make_session_factory(engine))
@@ -91,6 +99,7 @@ async def main(settings: Settings) -> None:
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         sandbox=settings.worker_workflow_sandbox,
         interceptors=[attempts],
+        deployment_config=versioning,
     )
     # Deliveries (email, webhooks) on their own queue: a slow mail server never holds up case work.
     delivery = delivery_from_settings(make_session_factory(engine), settings)
@@ -99,6 +108,7 @@ async def main(settings: Settings) -> None:
         notify_task_queue(settings.task_queue),
         notification_activities(delivery),
         sandbox=settings.worker_workflow_sandbox,
+        deployment_config=versioning,
     )
     await ensure_digest_schedule(client, task_queue=settings.task_queue, hour=settings.digest_hour)
     await ensure_round_schedule(client, task_queue=settings.task_queue)
@@ -107,7 +117,12 @@ async def main(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    log.info("worker_started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+    log.info(
+        "worker_started",
+        task_queue=settings.task_queue,
+        temporal=settings.temporal_address,
+        version=version.to_canonical_string() if version else None,
+    )
     async with worker, notifier:
         await stop.wait()
     await attempts.close()
@@ -118,4 +133,5 @@ async def main(settings: Settings) -> None:
 if __name__ == "__main__":
     s = get_settings()
     configure_logging(s.log_level, s.log_format)
+    configure_tracing("xptt-worker")  # traces as OTEL_* asks; off by default
     asyncio.run(main(s))

@@ -52,6 +52,28 @@ def _calendar(rnd: Round, province_code: str, rehearsal_opens_on: date | None) -
     return cal if rehearsal_opens_on is None else cal.rehearsed(rehearsal_opens_on)
 
 
+def openings_of(inp: OpenCasesInput) -> list[RecordTransitionInput]:
+    """The first transition of each case of the batch, by the pure function the case workflow runs (`open_case` at
+    the round's `opened_at`): what `record_cases_opened` records."""
+    profile = load_profile(inp.profile_id)
+    year = parse_round(inp.round_id).year
+    openings: list[RecordTransitionInput] = []
+    for unit in inp.units:
+        case_id = case_id_for(inp.round_id, unit.unit_code)
+        initial = CaseState(
+            case_id=case_id,
+            unit_code=unit.unit_code,
+            province_code=inp.province_code,
+            round_id=inp.round_id,
+            rule_set_id=inp.rule_set_id,
+            profile_id=inp.profile_id,
+            locality_type=unit.locality_type,
+        )
+        state, transition = open_case(initial, profile=profile, year=year, now=inp.opened_at, calendar=inp.calendar)
+        openings.append(RecordTransitionInput.of(state, transition, workflow_id=case_id, run_id=None))
+    return openings
+
+
 class RoundStore:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = session_factory
@@ -97,22 +119,7 @@ class RoundStore:
         """Open a batch of the round's cases in one transaction: case rows, first tasks (the inbox), first journal
         rows and the tasks' news, computed by the same pure function the case workflow runs (`open_case` at the
         round's `opened_at`). Safe to run twice: a case recorded already keeps its rows."""
-        profile = load_profile(inp.profile_id)
-        year = parse_round(inp.round_id).year
-        openings: list[RecordTransitionInput] = []
-        for unit in inp.units:
-            case_id = case_id_for(inp.round_id, unit.unit_code)
-            initial = CaseState(
-                case_id=case_id,
-                unit_code=unit.unit_code,
-                province_code=inp.province_code,
-                round_id=inp.round_id,
-                rule_set_id=inp.rule_set_id,
-                profile_id=inp.profile_id,
-                locality_type=unit.locality_type,
-            )
-            state, transition = open_case(initial, profile=profile, year=year, now=inp.opened_at, calendar=inp.calendar)
-            openings.append(RecordTransitionInput.of(state, transition, workflow_id=case_id, run_id=None))
+        openings = openings_of(inp)
         async with self._sessions() as session, session.begin():
             outbox = await record_openings(session, openings)
         log.info("cases_opened", round_id=inp.round_id, province_code=inp.province_code, cases=len(openings))

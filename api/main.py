@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 import web
 from api import headers, problems
+from api import metrics as api_metrics
 from api.auth import JwksCache, TokenVerifier
 from api.hygiene import RequestHygiene
 from api.oidc import OidcProvider
@@ -20,6 +21,7 @@ from api.routes import history as history_routes
 from db.session import make_engine, make_session_factory
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
+from infra.telemetry import configure_tracing, fastapi_telemetry, instrument_engine
 from infra.temporal import connect
 
 
@@ -51,6 +53,7 @@ def _lifespan(
         app.state.oidc = oidc
         app.state.verifier = TokenVerifier(settings, jwks=jwks)  # refuses to start with no way to verify tokens
         engine = make_engine(settings.database_url, pool_size=settings.db_pool_size)
+        instrument_engine(engine)  # a span per SQL statement while tracing is on
         app.state.settings = settings
         app.state.sessions = make_session_factory(engine)
         app.state.temporal = temporal or await connect(settings)
@@ -78,6 +81,7 @@ def create_app(
         ),
         version="0.1.0",
         lifespan=_lifespan(settings, temporal, configure_logs=configure_logs),
+        telemetry=fastapi_telemetry(),  # a span per request while tracing is on (infra/telemetry.py)
     )
     problems.install(app)
     app.add_middleware(RequestHygiene)
@@ -86,8 +90,10 @@ def create_app(
     for feature in (*features, officials, targets, history_routes):
         app.include_router(feature.router)
     web.install(app)  # the officials' and administrators' pages (web/)
+    api_metrics.install(app)  # GET /metrics, and the request figures around everything above
     return app
 
 
-# `uvicorn api.main:app`: settings from the environment, read when the server starts.
+# `uvicorn api.main:app`: settings from the environment, read when the server starts; traces as OTEL_* asks.
+configure_tracing("xptt-api")
 app = create_app(configure_logs=True)

@@ -42,6 +42,9 @@ from services.seed import SeedError
 
 app = typer.Typer(help="The development stack on this machine.", no_args_is_help=True)
 
+# Where the worker serves the Temporal SDK's metrics for Prometheus (WORKER_METRICS_ADDRESS; empty: not at all).
+DEV_WORKER_METRICS = "127.0.0.1:9464"
+
 
 def write_private(path: Path, text: str) -> None:
     """Write `text` to `path`, a file only its owner reads and writes (0600) from its first byte on."""
@@ -74,6 +77,11 @@ def actor_keys(var: Path) -> str:
     return kept_secret(var / "actor-keys", lambda: f"dev1:{secrets.token_urlsafe(48)}")
 
 
+def worker_metrics_address() -> str:
+    """WORKER_METRICS_ADDRESS as set (empty: none), else DEV_WORKER_METRICS."""
+    return os.environ.get("WORKER_METRICS_ADDRESS", DEV_WORKER_METRICS)
+
+
 def _refuse_taken_ports(ports: list[tuple[int, str]]) -> None:
     for port, what in ports:
         if port and port_open("127.0.0.1", port):
@@ -95,6 +103,7 @@ def _start(
             "actor_keys": actor_keys(var),
             "temporal_address": f"127.0.0.1:{temporal_port}",
             "api_port": api_port,
+            "worker_metrics_address": worker_metrics_address(),
         }
     )
     console.print("applying migrations")
@@ -104,6 +113,7 @@ def _start(
         XPTT_JWT_SECRET=settings.jwt_secret,
         XPTT_ACTOR_KEYS=settings.actor_keys,
         TEMPORAL_TASK_QUEUE=settings.task_queue,
+        WORKER_METRICS_ADDRESS=settings.worker_metrics_address,
         LOG_FORMAT="json",
     )
     console.print("starting Temporal (dev server, file database", var / "temporal.db", ")")
@@ -145,6 +155,7 @@ def up(
     _refuse_taken_ports(
         [(temporal_port, "Temporal"), (ui_port, "Temporal UI"), (api_port, "API")]
         + ([(base.mail_sink_port, "mail sink")] if mail else [])
+        + ([(int(worker_metrics_address().rsplit(":", 1)[1]), "worker metrics")] if worker_metrics_address() else [])
     )
     temporal_port, ui_port, api_port = chosen_port(temporal_port), chosen_port(ui_port), chosen_port(api_port)
 
@@ -178,6 +189,9 @@ def _print_banner(settings: Settings, api_port: int, ui_port: int, demos: list[D
     console.print(f"Web pages    {api}/web/signin (paste a token below)")
     console.print(f"Temporal UI  http://127.0.0.1:{ui_port} (read-only)")
     console.print(f"Temporal     {settings.temporal_address} (task queue {settings.task_queue})")
+    console.print(f"Metrics      {api}/metrics (Prometheus; docs/observability.md)")
+    if settings.worker_metrics_address:
+        console.print(f"Worker       http://{settings.worker_metrics_address}/metrics (Temporal SDK metrics)")
     console.print(f"PostgreSQL   {settings.database_url}")
     console.print(f"Logs         {var / 'logs'}")
     console.print(f"Actor keys   {var / 'actor-keys'} (XPTT_ACTOR_KEYS for `xptt` commands that act on cases)")

@@ -8,10 +8,12 @@ from cli import (
     audit_cmd,
     bulk_cmd,
     db_cmd,
+    deploy_cmd,
     dev,
     history_cmd,
     ministry_cmd,
     officials_cmd,
+    reconcile_cmd,
     rounds_cmd,
     rules,
     stuck_cmd,
@@ -31,6 +33,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(rounds_cmd.app, name="round")
 app.add_typer(token_cmd.app, name="token")
 app.command("stuck")(stuck_cmd.stuck)
+app.command("reconcile")(reconcile_cmd.reconcile)
 app.add_typer(rules.app, name="rules")
 app.add_typer(units.app, name="units")
 app.add_typer(audit_cmd.app, name="audit")
@@ -39,6 +42,7 @@ app.add_typer(officials_cmd.app, name="officials")
 app.add_typer(targets_cmd.app, name="targets")
 app.add_typer(history_cmd.app, name="history")
 app.add_typer(ministry_cmd.app, name="ministry")
+app.add_typer(deploy_cmd.app, name="deploy")
 
 if __name__ == "__main__":
     app()

@@ -98,6 +98,22 @@ class Settings(BaseSettings):
         default="shared", alias="WORKER_WORKFLOW_SANDBOX"
     )
 
+    # Observability (docs/observability.md). The worker's Temporal SDK metrics for Prometheus at
+    # http://<address>/metrics ("host:port"); empty: none (`xptt dev up` sets 127.0.0.1:9464).
+    worker_metrics_address: str = Field(default="", pattern=r"^$|^\S+:\d{1,5}$", alias="WORKER_METRICS_ADDRESS")
+    # The API's GET /metrics answers loopback clients, and others that send this bearer token; empty: loopback only.
+    metrics_token: str = Field(default="", alias="XPTT_METRICS_TOKEN", repr=False)
+    # How long the product's gauges (read from PostgreSQL) are kept between scrapes, in seconds.
+    metrics_cache_seconds: float = Field(default=10, ge=0, le=300, alias="XPTT_METRICS_CACHE_SECONDS")
+
+    # Worker deployment versioning (docs/deploys.md): the worker joins version `<name>.<build id>` of the deployment.
+    # Empty build id: versioning off (every worker takes every task, as in tests and `make run`); "auto": a hash of
+    # the code that decides what workflows do (services/deploy/versioning.py `code_build_id`); else the id as given.
+    worker_deployment_name: str = Field(
+        default="xptt", pattern=r"^[A-Za-z0-9_-]{1,64}$", alias="WORKER_DEPLOYMENT_NAME"
+    )
+    worker_build_id: str = Field(default="", pattern=r"^[A-Za-z0-9._-]{0,64}$", alias="WORKER_BUILD_ID")
+
     var_dir: Path = Field(default=Path("var"), alias="XPTT_VAR_DIR")
     # Where the draft decision's PDF finds DejaVu Serif (regular, bold, italic, bold italic): a free serif face with
     # every Vietnamese glyph. The default is where Debian's fonts-dejavu-core and fonts-dejavu-extra install it.

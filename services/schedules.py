@@ -1,5 +1,9 @@
 """Temporal Schedules the worker keeps: each starts one workflow at a local time (Asia/Ho_Chi_Minh), skipping a
-firing while the previous run still goes on; created once, or brought to the wanted shape."""
+firing while the previous run still goes on; created once, or brought to the wanted shape.
+
+Every worker ensures them when it starts, and several may start at once: a schedule lives in Temporal under its fixed
+id, so exactly one create succeeds and the others, told it runs already, update it to the same shape (the last
+update wins). One schedule per id whatever the number of workers; it fires once per time it names."""
 
 from __future__ import annotations
 

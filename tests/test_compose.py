@@ -362,8 +362,20 @@ def test_temporal_ui_points_at_the_frontend(services: dict[str, Any]) -> None:
     assert any(published == "8233" and target == "8080" for _, published, target in published_ports(ui))
 
 
-def test_api_publishes_port_8000(services: dict[str, Any]) -> None:
-    assert ("8000", "8000") in [(published, target) for _, published, target in published_ports(services["api"])]
+def host_ports(published: str) -> range:
+    """A published port ("8000") or range ("8000-8001") as the host ports it spans."""
+    low, _, high = published.partition("-")
+    return range(int(low), int(high or low) + 1)
+
+
+def test_api_publishes_port_8000_and_one_more_host_port_per_replica(services: dict[str, Any]) -> None:
+    api = services["api"]
+    ports = [(published, target) for _, published, target in published_ports(api)]
+    assert len(ports) == 1 and ports[0][1] == "8000", ports
+    host = host_ports(ports[0][0])
+    assert host.start == 8000
+    # Each replica binds a host port of its own from the range: as many ports as replicas, or the next one clashes.
+    assert len(host) >= api["deploy"]["replicas"], f"{ports[0][0]} for {api['deploy']['replicas']} replicas"
 
 
 def test_api_healthcheck_asks_the_api(services: dict[str, Any]) -> None:
@@ -372,10 +384,26 @@ def test_api_healthcheck_asks_the_api(services: dict[str, Any]) -> None:
     assert "curl" not in check, "python:3.11-slim has no curl"
 
 
-def test_workers_can_be_scaled(services: dict[str, Any]) -> None:
-    worker = services["worker"]
-    assert "container_name" not in worker
-    assert not worker.get("ports")
+REPLICATED = {"worker": 2, "api": 2}  # docs/deployment.md, "Running several workers and API processes"
+
+
+@pytest.mark.parametrize("name", sorted(REPLICATED))
+def test_the_worker_and_the_api_run_as_several_replicas(services: dict[str, Any], name: str) -> None:
+    service = services[name]
+    assert (service.get("deploy") or {}).get("replicas") == REPLICATED[name]
+    assert "container_name" not in service, "a fixed container name cannot be given to two replicas"
+    for _, published, _ in published_ports(service):
+        assert len(host_ports(published)) >= REPLICATED[name], f"{name}: {published} clashes between replicas"
+
+
+def test_the_worker_serves_no_port(services: dict[str, Any]) -> None:
+    assert not services["worker"].get("ports")
+
+
+@pytest.mark.parametrize("name", sorted({*LONG_RUNNING, *ONE_SHOT} - set(REPLICATED)))
+def test_the_other_services_run_once(services: dict[str, Any], name: str) -> None:
+    """One PostgreSQL, one Temporal, one UI, and the one-shot jobs once (two migrations at once would race)."""
+    assert (services[name].get("deploy") or {}).get("replicas", 1) == 1
 
 
 def test_files_mounted_from_the_repository_exist(services: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from fastapi import Request
 
 import glossary
 from web.text_case import CASE_TEXT
+from web.text_deploy import DEPLOY_TEXT
 from web.text_directory import DIRECTORY_TEXT
 from web.text_history import HISTORY_TEXT
 from web.text_ministry import MINISTRY_TEXT
@@ -244,6 +245,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 
 TEXT |= DIRECTORY_TEXT | CASE_TEXT | MINISTRY_TEXT | HISTORY_TEXT
+TEXT |= DEPLOY_TEXT
 
 # keys read from the glossary: `kind_task_assigned` is the notification kind's term, and so on
 GLOSSARY_PREFIXES = {

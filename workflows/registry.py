@@ -25,6 +25,7 @@ from workflows.absences import AbsenceHandoverWorkflow
 from workflows.actor_keys import check_nudge_actor
 from workflows.case import RecognitionCaseWorkflow
 from workflows.notification import NotificationDeliveryWorkflow, NotificationDigestWorkflow
+from workflows.pinned import PINNED_TWINS
 from workflows.round import AssessmentRoundWorkflow
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
 
@@ -36,6 +37,8 @@ WORKFLOWS = (
     NotificationDigestWorkflow,
     AbsenceHandoverWorkflow,
 )
+# What a versioned worker runs (WORKER_BUILD_ID set; docs/deploys.md): the short workflows as their PINNED twins.
+VERSIONED_WORKFLOWS = tuple(PINNED_TWINS.get(w, w) for w in WORKFLOWS)
 
 # Deterministic libraries the domain uses, loaded once outside the sandbox instead of once per workflow run
 # (the holiday calendars read the clock at import time, which the sandbox rightly refuses); and the worker's actor

@@ -1345,7 +1345,8 @@ def _web_form_is_bad(stage: Stage, form: dict[str, str]) -> bool:
 
 # -- the access matrix: every role × every route × own unit / other unit / other province ---------------------------
 PLACEMENTS = ("own", "other_unit", "other_province")
-PUBLIC = ("/", "/healthz", "/readyz", "/web/signin", "/web/signout")  # and the sign-in provider's pages, /web/oidc/…
+# and the sign-in provider's pages, /web/oidc/…; /metrics is for machines: loopback or its token (api/metrics.py)
+PUBLIC = ("/", "/healthz", "/readyz", "/metrics", "/web/signin", "/web/signout")
 
 
 def scope_for(role: Role, placement: str, unit: str, other_unit: str) -> RoleScope:

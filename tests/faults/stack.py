@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,9 +40,9 @@ from domain.units import load_units
 from infra.clock import today_vn
 from infra.databases import create_database, drop_database
 from infra.embedded import free_port
-from infra.processes import Child, TemporalServer
+from infra.processes import HOST, Child, TemporalServer, answers
 from infra.settings import Settings
-from infra.stack import Launcher, serve_app
+from infra.stack import API_LIMITS, Launcher, serve_app
 from services.seed import demo_officials, seed_officials, seed_units
 from tests.notify.support import SENDER, SmtpServer
 from tests.support import ACTOR_KEYS, HUMAN_PATH, ROUND_ID, SECRET, form_for, token_for
@@ -279,9 +280,15 @@ class RoundRun:
     directory: Path
     proxy_postgres: bool = False
     temporal_file_database: bool = False
+    workers: int = 1  # worker processes; `worker` is the first
+    api_processes: int = 0  # the API as that many uvicorn processes (requests spread over them); 0: in this process
     launcher: Launcher = field(init=False)
     temporal: TemporalServer = field(init=False)
     worker: Child = field(init=False)
+    worker_children: list[Child] = field(init=False)
+    api_children: list[Child] = field(default_factory=list)
+    apis: list[httpx.AsyncClient] = field(default_factory=list)  # one per API; `http` is the first
+    requests_per_api: Counter[int] = field(default_factory=Counter)
     smtp: SmtpServer = field(init=False)
     proxy: TcpProxy | None = field(init=False, default=None)
     client: Client = field(init=False)
@@ -296,8 +303,6 @@ class RoundRun:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[RoundRun]:
-        from api.main import create_app  # here: only these scenarios need the API
-
         self.directory.mkdir(parents=True, exist_ok=True)
         self.database_url = await create_database(self.server_url, prefix="xptt_faults", template=self.template)
         engine = make_engine(self.database_url, pool_size=4)
@@ -329,21 +334,19 @@ class RoundRun:
                 XPTT_ACTOR_KEYS=ACTOR_KEYS,  # the worker checks with the key the API here signs with
             )
             self.client = await self.temporal.connect()
-            self.worker = self.launcher.worker(cwd=ROOT, wait=False)
-            settings = Settings.model_validate(
-                {
-                    "DATABASE_URL": app_url,
-                    "DB_POOL_SIZE": 5,
-                    "XPTT_JWT_SECRET": SECRET,
-                    "TEMPORAL_ADDRESS": self.temporal.address,
-                    "TEMPORAL_TASK_QUEUE": self.task_queue,
-                }
-            )
-            app = create_app(settings, temporal=self.client)
-            async with serve_app(app, log_level="error", stop_timeout=20) as base_url:
-                await self.worker.wait_ready()
-                async with httpx.AsyncClient(base_url=base_url, timeout=60) as self.http:
-                    yield self
+            # Started together, not one after the other: they race for the schedules as a scaled deployment does.
+            self.worker_children = [
+                self.launcher.worker(cwd=ROOT, wait=False, name="worker" if i == 0 else f"worker-{i + 1}")
+                for i in range(self.workers)
+            ]
+            self.worker = self.worker_children[0]
+            async with contextlib.AsyncExitStack() as apis:
+                for base_url in await self._serve_apis(apis, app_url):
+                    self.apis.append(await apis.enter_async_context(httpx.AsyncClient(base_url=base_url, timeout=60)))
+                for worker in self.worker_children:
+                    await worker.wait_ready()
+                self.http = self.apis[0]
+                yield self
         finally:
             self.launcher.stop(timeout=20)
             self.smtp.stop()
@@ -351,6 +354,40 @@ class RoundRun:
                 self.proxy.close()
             await engine.dispose()
             await drop_database(self.server_url, self.database_url)
+
+    async def _serve_apis(self, stack: contextlib.AsyncExitStack, app_url: str) -> list[str]:
+        """The API's base URLs: `api_processes` uvicorn processes (as the image runs it), or one in this process."""
+        from api.main import create_app  # here: only these scenarios need the API
+
+        if self.api_processes:
+            ports = [free_port() for _ in range(self.api_processes)]
+            for i, port in enumerate(ports):
+                args = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", HOST, "--port", str(port)]
+                ready = answers(f"http://{HOST}:{port}/healthz")
+                env = {"XPTT_JWT_SECRET": SECRET}
+                self.api_children.append(
+                    self.launcher.spawn(f"api-{i + 1}", [*args, *API_LIMITS], env=env, cwd=ROOT, ready=ready)
+                )
+            for child in self.api_children:
+                await child.wait_ready()
+            return [f"http://{HOST}:{port}" for port in ports]
+        settings = Settings.model_validate(
+            {
+                "DATABASE_URL": app_url,
+                "DB_POOL_SIZE": 5,
+                "XPTT_JWT_SECRET": SECRET,
+                "TEMPORAL_ADDRESS": self.temporal.address,
+                "TEMPORAL_TASK_QUEUE": self.task_queue,
+            }
+        )
+        app = create_app(settings, temporal=self.client)
+        return [await stack.enter_async_context(serve_app(app, log_level="error", stop_timeout=20))]
+
+    def _next_api(self) -> httpx.AsyncClient:
+        """The APIs in turn, request by request, as a load balancer spreads a client's requests."""
+        index = sum(self.requests_per_api.values()) % len(self.apis)
+        self.requests_per_api[index] += 1
+        return self.apis[index]
 
     async def _seed(self) -> None:
         async with self.sessions() as session, session.begin():
@@ -406,7 +443,7 @@ class RoundRun:
             if await self._stage_done(case_id, stage):
                 return
             try:
-                resp = await self.http.get(
+                resp = await self._next_api().get(
                     "/v1/tasks",
                     params={"mine": "true", "unit": unit, "stage": stage.value},
                     headers=self.headers(official),
@@ -417,7 +454,7 @@ class RoundRun:
                 if not open_tasks:
                     await asyncio.sleep(0.1)
                     continue
-                resp = await self.http.post(
+                resp = await self._next_api().post(
                     f"/v1/tasks/{open_tasks[0]['id']}/complete",
                     json=payload,
                     headers={**self.headers(official), "Idempotency-Key": key},
@@ -555,7 +592,7 @@ def _outbox_of(message_id: Any) -> str:
 
 async def run_round(
     run: RoundRun,
-    faults: Callable[[RoundRun, asyncio.Event], Awaitable[dict[str, Any]]] | None,
+    faults: Callable[[RoundRun, asyncio.Event], Coroutine[Any, Any, dict[str, Any]]] | None,
     *,
     timeout: float,
     every_workflow: bool = True,
@@ -578,7 +615,7 @@ async def run_round(
         try:
             await asyncio.wait_for(driving, timeout=timeout)
             figures = await asyncio.wait_for(fault_task, timeout=timeout) if fault_task else {}
-            if not run.worker.alive():
+            if not any(w.alive() for w in run.worker_children):
                 run.worker.start()
             figures["deliveries_still_running"] = await run.settle(timeout, every_workflow=every_workflow)
             state = await run.end_state()
