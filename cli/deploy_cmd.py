@@ -30,7 +30,7 @@ from infra.temporal import connect
 from services.deploy.check import CheckInputError, check_running
 from services.deploy.promote import PromoteRefused, promote
 from services.deploy.schemas import CheckReport, Failure
-from services.deploy.versioning import build_id_of, code_build_id, describe_deployment
+from services.deploy.versioning import CODE_PREFIX, build_id_of, code_build_id, describe_deployment
 from web.i18n import Translator
 
 app = typer.Typer(help="Safe deploys: check the running cases against the new workflow code, then promote it.")
@@ -154,17 +154,22 @@ def check_cmd(sample: int = SAMPLE, all_: bool = ALL, province: str | None = PRO
 @app.command("promote")
 def promote_cmd(
     build_id: str | None = typer.Option(None, "--build-id", help="the new workers' build id (default WORKER_BUILD_ID)"),
-    sample: int = SAMPLE,
-    all_: bool = ALL,
-    province: str | None = PROVINCE,
+    sample: int | None = typer.Option(
+        None, "--sample", min=1, help="replay only this many per stage and rule set (default: every running one)"
+    ),
     fmt: str = FORMAT,
 ) -> None:
-    """Check as `xptt deploy check` does, then make the new workers' version current; refused when the check fails."""
+    """Check every running case and round of every province as `xptt deploy check --all` does (the promotion
+    switches the whole deployment), then make the new workers' version current; refused when the check fails, or
+    when the build id names other workflow code than this checkout's."""
     _check_format(fmt)
     s = get_settings()
     build = build_id or build_id_of(s)
     if not build:
         fail(T("dep_no_build"), EXIT_USAGE)
+    here = code_build_id()
+    if build.startswith(CODE_PREFIX) and build != here:  # checked here, run there: refuse
+        fail(T("dep_refused_other_code", build=build, here=here), EXIT_USAGE)
     version = WorkerDeploymentVersion(s.worker_deployment_name, build)
     err_console.print(T("dep_listing"), highlight=False)
     try:
@@ -173,8 +178,7 @@ def promote_cmd(
                 client,
                 version,
                 task_queue=s.task_queue,
-                per_group=None if all_ else sample,
-                province_code=province,
+                per_group=sample,
                 sandbox=s.worker_workflow_sandbox,
                 progress=_progress,
             )

@@ -14,6 +14,7 @@ import sys
 
 import typer
 from rich.table import Table
+from temporalio.service import RPCError
 
 import glossary
 from cli.common import console, database, err_console, fail, settings_with_database
@@ -60,6 +61,7 @@ TEXT = {
     "progress_check": "đã đối chiếu {done}/{total} hồ sơ",
     "progress_settled": "{done}/{total} hồ sơ đã đóng và khớp, không cần đọc lịch sử",
     "progress_apply": "đã ghi lại {done}/{total} hồ sơ",
+    "unreachable": "Không kết nối được PostgreSQL hoặc Temporal ({detail}); chưa đối chiếu, chưa ghi gì.",
 }
 
 
@@ -168,8 +170,8 @@ def reconcile(
         report = asyncio.run(main())
     except Refusal as exc:
         fail(exc.detail, EXIT_USAGE)
-    except (OSError, RuntimeError) as exc:
-        fail(f"cannot reach PostgreSQL or Temporal: {exc}", EXIT_USAGE)
+    except (OSError, RuntimeError, RPCError) as exc:  # exit 2: not 1, which says the database lacks something
+        fail(TEXT["unreachable"].format(detail=exc), EXIT_USAGE)
     if output == "json":
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:

@@ -101,7 +101,7 @@ class Settings(BaseSettings):
     # Observability (docs/observability.md). The worker's Temporal SDK metrics for Prometheus at
     # http://<address>/metrics ("host:port"); empty: none (`xptt dev up` sets 127.0.0.1:9464).
     worker_metrics_address: str = Field(default="", pattern=r"^$|^\S+:\d{1,5}$", alias="WORKER_METRICS_ADDRESS")
-    # The API's GET /metrics answers loopback clients, and others that send this bearer token; empty: loopback only.
+    # The API's GET /metrics answers only the bearer of this token; empty: loopback clients that came through no proxy.
     metrics_token: str = Field(default="", alias="XPTT_METRICS_TOKEN", repr=False)
     # How long the product's gauges (read from PostgreSQL) are kept between scrapes, in seconds.
     metrics_cache_seconds: float = Field(default=10, ge=0, le=300, alias="XPTT_METRICS_CACHE_SECONDS")

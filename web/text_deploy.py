@@ -54,6 +54,12 @@ DEPLOY_TEXT: dict[str, tuple[str, str]] = {
         "Hãy khởi động worker mới trước.",
         "Promotion refused: no worker of {build} has polled the Temporal server yet. Start the new workers first.",
     ),
+    "dep_refused_other_code": (
+        "Từ chối chuyển phiên bản: {build} là mã của một bản mã quy trình khác bản đang kiểm tra ({here}); "
+        "hãy chạy lệnh từ đúng bản phát hành.",
+        "Promotion refused: {build} names other workflow code than the one checked here ({here}); "
+        "run it from the release being deployed.",
+    ),
     "dep_refused_server_refused": (
         "Từ chối chuyển phiên bản: máy chủ Temporal không chấp nhận ({detail}).",
         "Promotion refused: the Temporal server refused it ({detail}).",

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # not in it: a fix there changes no history, and workers with it join the running version.
 WORKFLOW_CODE = ("workflows", "domain", "contracts.py", "notify/payloads.py")
 AUTO = "auto"
+CODE_PREFIX = "code-"  # a build id named after its workflow code (code_build_id)
 
 
 def code_build_id(root: Path = ROOT) -> str:
@@ -43,7 +44,7 @@ def code_build_id(root: Path = ROOT) -> str:
                 continue
             digest.update(f.relative_to(root).as_posix().encode() + b"\0")
             digest.update(f.read_bytes() + b"\0")
-    return f"code-{digest.hexdigest()[:12]}"
+    return f"{CODE_PREFIX}{digest.hexdigest()[:12]}"
 
 
 def build_id_of(settings: Settings) -> str | None:

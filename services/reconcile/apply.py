@@ -9,7 +9,8 @@
   may have run already, before the database was lost: when it completed, the message left (or was given up on) and
   its outcome is written back to the row, nothing is sent again; when it still runs, the outcome of its send is
   written back if its history holds one (a worker stopped between the send and the run's close), else it finds the
-  row when it comes to it; otherwise (never started, or failed for want of the row) a delivery starts now.
+  row when it comes to it; otherwise (never started, failed, or completed finding no row: it ran after the restore)
+  a delivery starts now.
 - A closed case's event history is archived again (activities/archive.py), complete.
 """
 
@@ -126,7 +127,10 @@ async def deliver_once(
             outcome = await handle.result()
             if outcome.status in SETTLED:
                 settled += await _write_outcome(sessions, outcome, desc.close_time or datetime.now(UTC))
-            continue  # anything else: the row said there was nothing to send
+                continue
+            if outcome.status != "missing":
+                continue  # the row said there was nothing to send
+            # It ran after the restore, while its row was gone: nothing left; the row is back now, send it.
         await client.start_workflow(
             DELIVERY_WORKFLOW,
             DeliverNotificationInput(outbox_id=outbox_id),

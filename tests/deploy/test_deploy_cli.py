@@ -19,6 +19,7 @@ from temporalio.worker import Worker
 
 from activities.archive import HistoryArchive
 from activities.case_store import CaseStore
+from services.deploy.versioning import code_build_id
 from tests.deploy.test_versioned_deploys import listed, open_task_id, register, start_cases
 from tests.deploy.variants import UnpatchedPauseCaseWorkflow
 from tests.support import fresh_unit, seed_reference
@@ -104,3 +105,6 @@ async def test_bad_options_exit_2_naming_the_option_and_promote_without_a_build_
     assert code == 2 and "--sample" in err
     code, _, err = await _xptt(env, "deploy", "promote")
     assert code == 2 and "WORKER_BUILD_ID" in err
+    # A build named after other workflow code than this checkout's: checked here, run there; refused.
+    code, _, err = await _xptt(env, "deploy", "promote", "--build-id", "code-000000000000")
+    assert code == 2 and "code-000000000000" in err and code_build_id() in err
