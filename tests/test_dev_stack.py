@@ -105,6 +105,7 @@ def test_the_rehearsal_province_is_another_province_than_the_demo_one(
     # `xptt dev up` refuses it before it starts anything.
     monkeypatch.setenv("XPTT_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("XPTT_DEMO_REHEARSAL_PROVINCE", "33")
+    monkeypatch.setenv("WORKER_METRICS_ADDRESS", "")  # whatever holds the default metrics port on this machine
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(

@@ -144,6 +144,7 @@ class DevStack:
     ui: int
     api: int
     mail: int
+    metrics: int  # the worker's
 
     @property
     def pgdata(self) -> Path:
@@ -151,11 +152,12 @@ class DevStack:
 
     @property
     def ports(self) -> set[int]:
-        return {self.temporal, self.ui, self.api, self.mail}
+        return {self.temporal, self.ui, self.api, self.mail, self.metrics}
 
     def start(self, log: Path, preexec: Callable[[], None] | None) -> subprocess.Popen[bytes]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SMTP_HOST", "XPTT_JWT_SECRET")}
         env.update(XPTT_VAR_DIR=str(self.var), XPTT_MAIL_SINK_PORT=str(self.mail), PYTHONUNBUFFERED="1")
+        env.update(WORKER_METRICS_ADDRESS=f"127.0.0.1:{self.metrics}")
         args = [sys.executable, "-m", "cli.main", "dev", "up", "--no-open-round"]
         args += ["--temporal-port", str(self.temporal), "--ui-port", str(self.ui), "--api-port", str(self.api)]
         (self.var / "demo-tokens.env").unlink(missing_ok=True)
@@ -186,12 +188,22 @@ class DevStack:
 def dev_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DevStack]:
     var = tmp_path_factory.mktemp("devstack")
     var.chmod(0o755)  # the embedded PostgreSQL runs as its own user when the tests run as root
-    stack = DevStack(var, free_port(), free_port(), free_port(), free_port())
+    stack = DevStack(var, *distinct_free_ports(5))
     yield stack
     pid_file = stack.pgdata / "postmaster.pid"
     if pid_file.exists():  # a failed run left the server: fast shutdown, so the machine is left clean
         with contextlib.suppress(OSError, ValueError):
             os.kill(int(pid_file.read_text().split()[0]), signal.SIGINT)
+
+
+def distinct_free_ports(n: int) -> list[int]:
+    """`n` free ports, no two the same (each asked of the kernel in turn; one it hands out twice is asked again)."""
+    ports: list[int] = []
+    while len(ports) < n:
+        port = free_port()
+        if port not in ports:
+            ports.append(port)
+    return ports
 
 
 def ignore_sigint() -> None:
