@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from temporalio.api.enums.v1 import RoutingConfigUpdateState, WorkerDeploymentVersionStatus
@@ -28,13 +29,17 @@ ROOT = Path(__file__).resolve().parents[2]
 # sets, calendars, profiles) and the payloads that cross the Temporal boundary. Activities, services and pages are
 # not in it: a fix there changes no history, and workers with it join the running version.
 WORKFLOW_CODE = ("workflows", "domain", "contracts.py", "notify/payloads.py")
+# The packages that code's behaviour depends on: the SDK itself, the holiday calendar (working days, hence timers),
+# the administrative units, the payloads' validation. A new release of one changes the build id too.
+WORKFLOW_PACKAGES = ("temporalio", "holidays", "vietnam-provinces", "pydantic", "PyYAML")
 AUTO = "auto"
 CODE_PREFIX = "code-"  # a build id named after its workflow code (code_build_id)
 
 
 def code_build_id(root: Path = ROOT) -> str:
-    """`code-<12 hex>`: a SHA-256 over the paths and bytes of WORKFLOW_CODE. The same workflow code gives the same id
-    on every machine and every image; any change of it gives a new one."""
+    """`code-<12 hex>`: a SHA-256 over the paths and bytes of WORKFLOW_CODE and the installed versions of
+    WORKFLOW_PACKAGES. The same workflow code on the same packages gives the same id on every machine and every
+    image; any change of either gives a new one."""
     digest = hashlib.sha256()
     for entry in WORKFLOW_CODE:
         path = root / entry
@@ -44,7 +49,16 @@ def code_build_id(root: Path = ROOT) -> str:
                 continue
             digest.update(f.relative_to(root).as_posix().encode() + b"\0")
             digest.update(f.read_bytes() + b"\0")
+    for package in WORKFLOW_PACKAGES:
+        digest.update(f"{package}=={_installed(package)}".encode() + b"\0")
     return f"{CODE_PREFIX}{digest.hexdigest()[:12]}"
+
+
+def _installed(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "absent"
 
 
 def build_id_of(settings: Settings) -> str | None:
