@@ -24,51 +24,19 @@ from infra.temporal import connect
 from services.errors import Refusal
 from services.reconcile import service
 from services.reconcile.schemas import CaseGap, ReconcileReport
+from web.i18n import Translator
 
-# What the command's tables say; the stages by the glossary's names.
-TEXT = {
-    "title": "Đối chiếu cơ sở dữ liệu với quy trình — {scope}",
-    "all": "toàn quốc",
-    "applied": "đã ghi lại phần còn thiếu",
-    "dry": "chỉ đối chiếu, chưa ghi gì",
-    "case": "Hồ sơ",
-    "unit": "Đơn vị",
-    "db": "Trong CSDL",
-    "wf": "Theo quy trình",
-    "missing": "Bước còn thiếu",
-    "task": "Việc đang mở (CSDL → quy trình)",
-    "done": "Đã ghi lại",
-    "note": "Ghi chú",
-    "none": "không có",
-    "closed": "đã đóng",
-    "unarchived": "chưa lưu lịch sử quy trình",
-    "archived": "đã lưu lịch sử quy trình",
-    "sent": "{n} thông báo gửi đi",
-    "settled": "{n} thông báo đã gửi trước đó",
-    "checked": "Hồ sơ đã đối chiếu",
-    "running": "Đang chạy",
-    "lacking": "Thiếu trong CSDL",
-    "rerecorded_cases": "Hồ sơ đã ghi lại",
-    "rerecorded_transitions": "Bước đã ghi lại",
-    "remaining": "Còn lệch",
-    "in_flight": "Đang ghi dở",
-    "seconds": "Thời gian (giây)",
-    "round": "Kỳ đánh giá",
-    "province": "Tỉnh",
-    "round_opening": "thiếu việc mở kỳ",
-    "round_report": "thiếu báo cáo kỳ",
-    "agree": "CSDL khớp với quy trình.",
-    "progress_check": "đã đối chiếu {done}/{total} hồ sơ",
-    "progress_settled": "{done}/{total} hồ sơ đã đóng và khớp, không cần đọc lịch sử",
-    "progress_apply": "đã ghi lại {done}/{total} hồ sơ",
-    "unreachable": "Không kết nối được PostgreSQL hoặc Temporal ({detail}); chưa đối chiếu, chưa ghi gì.",
-}
+T = Translator("vi")  # what people read is Vietnamese (web/text_reconcile.py)
+
+
+def _t(key: str, **values: object) -> str:
+    return T(f"rec_{key}", **values)
 
 
 def _stage(code: str | None, seq: int | None, status: str | None) -> str:
     if code is None:
-        return TEXT["none"]
-    closed = f", {TEXT['closed']}" if status == "closed" else ""
+        return _t("none")
+    closed = f", {_t('closed')}" if status == "closed" else ""
     return f"{glossary.term('stage', code)} (#{seq}{closed})"
 
 
@@ -81,31 +49,31 @@ def _missing(g: CaseGap) -> str:
 def _done(g: CaseGap) -> str:
     parts = [", ".join(f"#{s}" for s in g.rerecorded_seqs)] if g.rerecorded_seqs else []
     if g.notifications_dispatched:
-        parts.append(TEXT["sent"].format(n=g.notifications_dispatched))
+        parts.append(_t("sent", n=g.notifications_dispatched))
     if g.notifications_settled:
-        parts.append(TEXT["settled"].format(n=g.notifications_settled))
+        parts.append(_t("settled", n=g.notifications_settled))
     if g.history_archived:
-        parts.append(TEXT["archived"])
+        parts.append(_t("archived"))
     return "; ".join(parts)
 
 
 def _table(report: ReconcileReport) -> None:
-    scope = glossary.province_name(report.province) if report.province else TEXT["all"]
+    scope = glossary.province_name(report.province) if report.province else _t("all")
     if report.round_id:
         scope = f"{scope}, {glossary.round_label(report.round_id)}"
-    title = f"{TEXT['title'].format(scope=scope)} — {TEXT['applied' if report.applied else 'dry']}"
+    title = f"{_t('title', scope=scope)} — {_t('applied' if report.applied else 'dry')}"
     if report.cases:
         headers = ["case", "unit", "db", "wf", "missing", "task"] + (["done"] if report.applied else []) + ["note"]
-        cases = Table(*(TEXT[h] for h in headers), title=title)
+        cases = Table(*(_t(h) for h in headers), title=title)
         for g in report.cases:
-            notes = [g.note or ""] + ([TEXT["unarchived"]] if g.history_unarchived else [])
+            notes = [g.note or ""] + ([_t("unarchived")] if g.history_unarchived else [])
             row = [
                 g.case_id,
                 f"{g.unit_name or g.unit_code} ({g.unit_code})",
                 _stage(g.db_stage, g.db_seq, g.db_status),
                 _stage(g.wf_stage, g.wf_seq, g.wf_status),
                 _missing(g),
-                f"{g.db_open_task or TEXT['none']} → {g.wf_open_task or TEXT['none']}",
+                f"{g.db_open_task or _t('none')} → {g.wf_open_task or _t('none')}",
             ]
             row += [_done(g)] if report.applied else []
             cases.add_row(*row, "; ".join(n for n in notes if n), style=None if g.repairable else "red")
@@ -113,12 +81,12 @@ def _table(report: ReconcileReport) -> None:
     else:
         console.print(title, highlight=False)
     if report.rounds:
-        rounds = Table(TEXT["round"], TEXT["province"], TEXT["missing"], TEXT["done"])
+        rounds = Table(_t("round"), _t("province"), _t("missing"), _t("done"))
         for r in report.rounds:
             lacks = [
-                TEXT[k] for k, on in (("round_opening", r.opening_missing), ("round_report", r.report_missing)) if on
+                _t(k) for k, on in (("round_opening", r.opening_missing), ("round_report", r.report_missing)) if on
             ]
-            done = TEXT["sent"].format(n=r.notifications_dispatched) if r.rerecorded else ""
+            done = _t("sent", n=r.notifications_dispatched) if r.rerecorded else ""
             rounds.add_row(
                 glossary.round_label(r.round_id), glossary.province_name(r.province_code), "; ".join(lacks), done
             )
@@ -126,15 +94,15 @@ def _table(report: ReconcileReport) -> None:
     keys = ["checked", "running", "lacking"]
     keys += ["rerecorded_cases", "rerecorded_transitions", "remaining"] if report.applied else []
     keys += ["in_flight", "seconds"]
-    summary = Table(*(TEXT[k] for k in keys))
+    summary = Table(*(_t(k) for k in keys))
     summary.add_row(*(str(getattr(report, k)).replace(".", ",") for k in keys))
     console.print(summary)
     if report.in_agreement:
-        console.print(TEXT["agree"], highlight=False)
+        console.print(_t("agree"), highlight=False)
 
 
 def _progress(phase: str, done: int, total: int) -> None:
-    err_console.print(TEXT[f"progress_{phase}"].format(done=done, total=total), highlight=False)
+    err_console.print(_t(f"progress_{phase}", done=done, total=total), highlight=False)
 
 
 def reconcile(
@@ -171,7 +139,7 @@ def reconcile(
     except Refusal as exc:
         fail(exc.detail, EXIT_USAGE)
     except (OSError, RuntimeError, RPCError) as exc:  # exit 2: not 1, which says the database lacks something
-        fail(TEXT["unreachable"].format(detail=exc), EXIT_USAGE)
+        fail(_t("unreachable", detail=exc), EXIT_USAGE)
     if output == "json":
         sys.stdout.write(report.model_dump_json(indent=2) + "\n")
     else:

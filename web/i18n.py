@@ -10,6 +10,7 @@ from web.text_deploy import DEPLOY_TEXT
 from web.text_directory import DIRECTORY_TEXT
 from web.text_history import HISTORY_TEXT
 from web.text_ministry import MINISTRY_TEXT
+from web.text_reconcile import RECONCILE_TEXT
 
 LANGS = ("vi", "en")
 COOKIE = "xptt_lang"
@@ -245,7 +246,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 
 TEXT |= DIRECTORY_TEXT | CASE_TEXT | MINISTRY_TEXT | HISTORY_TEXT
-TEXT |= DEPLOY_TEXT
+TEXT |= DEPLOY_TEXT | RECONCILE_TEXT
 
 # keys read from the glossary: `kind_task_assigned` is the notification kind's term, and so on
 GLOSSARY_PREFIXES = {

@@ -1,0 +1,47 @@
+"""What `xptt reconcile` (cli/reconcile_cmd.py) says: Vietnamese first, English second; merged into web/i18n.py."""
+
+from __future__ import annotations
+
+RECONCILE_TEXT: dict[str, tuple[str, str]] = {
+    "rec_title": ("Đối chiếu cơ sở dữ liệu với quy trình — {scope}", "Database against the procedure — {scope}"),
+    "rec_all": ("toàn quốc", "the whole country"),
+    "rec_applied": ("đã ghi lại phần còn thiếu", "what was lacking recorded again"),
+    "rec_dry": ("chỉ đối chiếu, chưa ghi gì", "compared only, nothing written"),
+    "rec_case": ("Hồ sơ", "Case"),
+    "rec_unit": ("Đơn vị", "Unit"),
+    "rec_db": ("Trong CSDL", "In the database"),
+    "rec_wf": ("Theo quy trình", "As the procedure recorded"),
+    "rec_missing": ("Bước còn thiếu", "Steps lacking"),
+    "rec_task": ("Việc đang mở (CSDL → quy trình)", "Open task (database → procedure)"),
+    "rec_done": ("Đã ghi lại", "Recorded again"),
+    "rec_note": ("Ghi chú", "Note"),
+    "rec_none": ("không có", "none"),
+    "rec_closed": ("đã đóng", "closed"),
+    "rec_unarchived": ("chưa lưu lịch sử quy trình", "procedure history not archived"),
+    "rec_archived": ("đã lưu lịch sử quy trình", "procedure history archived"),
+    "rec_sent": ("{n} thông báo gửi đi", "{n} notifications sent"),
+    "rec_settled": ("{n} thông báo đã gửi trước đó", "{n} notifications sent before"),
+    "rec_checked": ("Hồ sơ đã đối chiếu", "Cases compared"),
+    "rec_running": ("Đang chạy", "Running"),
+    "rec_lacking": ("Thiếu trong CSDL", "Lacking in the database"),
+    "rec_rerecorded_cases": ("Hồ sơ đã ghi lại", "Cases recorded again"),
+    "rec_rerecorded_transitions": ("Bước đã ghi lại", "Steps recorded again"),
+    "rec_remaining": ("Còn lệch", "Still differing"),
+    "rec_in_flight": ("Đang ghi dở", "Being recorded"),
+    "rec_seconds": ("Thời gian (giây)", "Time (seconds)"),
+    "rec_round": ("Kỳ đánh giá", "Round"),
+    "rec_province": ("Tỉnh", "Province"),
+    "rec_round_opening": ("thiếu việc mở kỳ", "round opening lacking"),
+    "rec_round_report": ("thiếu báo cáo kỳ", "round report lacking"),
+    "rec_agree": ("CSDL khớp với quy trình.", "The database agrees with the procedure."),
+    "rec_progress_check": ("đã đối chiếu {done}/{total} hồ sơ", "compared {done}/{total} cases"),
+    "rec_progress_settled": (
+        "{done}/{total} hồ sơ đã đóng và khớp, không cần đọc lịch sử",
+        "{done}/{total} cases closed and in agreement, history not read",
+    ),
+    "rec_progress_apply": ("đã ghi lại {done}/{total} hồ sơ", "recorded again {done}/{total} cases"),
+    "rec_unreachable": (
+        "Không kết nối được PostgreSQL hoặc Temporal ({detail}); chưa đối chiếu, chưa ghi gì.",
+        "Cannot reach PostgreSQL or Temporal ({detail}); nothing compared, nothing written.",
+    ),
+}
