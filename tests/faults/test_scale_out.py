@@ -68,8 +68,6 @@ def killing_one_worker(total: int, rng: random.Random) -> Any:
 
     async def faults(run: RoundRun, driven: asyncio.Event) -> dict[str, Any]:
         assert len(run.worker_children) == PROCESSES and len(run.apis) == PROCESSES
-        for schedule_id in SCHEDULES:  # both workers started, both ensured them: each is there once, by its id
-            await run.client.get_schedule_handle(schedule_id).describe()
         victim = run.worker_children[victim_index]
         at = await _until_transitions(run, point)
         await asyncio.sleep(delay)
