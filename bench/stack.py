@@ -22,7 +22,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from db.session import make_engine, make_session_factory
 from domain.calendar import local_date
@@ -106,7 +105,7 @@ async def bench_stack(*, keep_logs: bool = bool(os.environ.get("XPTT_BENCH_KEEP_
         try:
             engine = make_engine(url, pool_size=10)
             temporal = launcher.temporal()
-            client = await Client.connect(temporal.address, data_converter=pydantic_data_converter)
+            client = await temporal.connect()  # once the frontend is healthy, not just listening
             queue = f"bench-{uuid.uuid4().hex[:8]}"
             launcher.env.update(
                 DATABASE_URL=url,
