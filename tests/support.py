@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -300,3 +303,19 @@ async def running_stack(
         stack = Stack(client, sessions, http, task_queue, unit, officials)
         stack.tokens = {o.role.value: token_for(o.id) for o in officials}
         yield stack
+
+
+XPTT = str(Path(sys.executable).with_name("xptt"))
+
+
+async def xptt(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    """`xptt ARGS` as a process: (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        XPTT,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, **env, "COLUMNS": "250", "NO_COLOR": "1"},
+    )
+    out, err = await proc.communicate()
+    return proc.returncode or 0, out.decode(), err.decode()

@@ -4,13 +4,9 @@ one whose registration build 3 recorded after its pause: exit 1 naming it, in Vi
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,22 +18,8 @@ from activities.case_store import CaseStore
 from services.deploy.versioning import code_build_id
 from tests.deploy.test_versioned_deploys import listed, open_task_id, register, start_cases
 from tests.deploy.variants import UnpatchedPauseCaseWorkflow
-from tests.support import fresh_unit, seed_reference
+from tests.support import fresh_unit, seed_reference, xptt
 from workflows.registry import audit_activities, case_activities, warm_domain, workflow_runner
-
-XPTT = str(Path(sys.executable).with_name("xptt"))
-
-
-async def _xptt(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        XPTT,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **env, "COLUMNS": "250", "NO_COLOR": "1"},
-    )
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 @pytest.fixture
@@ -74,7 +56,7 @@ async def test_check_exits_1_naming_the_case_this_code_cannot_replay(
     recorded_by_build_3: tuple[dict[str, str], str, str],
 ) -> None:
     env, acted, idle = recorded_by_build_3
-    code, out, err = await _xptt(env, "deploy", "check", "--all", "--format", "json")
+    code, out, err = await xptt(env, "deploy", "check", "--all", "--format", "json")
     assert code == 1, (out, err)
     report = json.loads(out)
     assert (report["running"], report["checked"], report["passed"]) == (2, 2, False)
@@ -83,13 +65,13 @@ async def test_check_exits_1_naming_the_case_this_code_cannot_replay(
     assert report["build_id"].startswith("code-")
     assert "Đã chạy lại 2/2" in err  # progress on stderr
 
-    code, out, _ = await _xptt(env, "deploy", "check", "--sample", "5", "--province", "33")
+    code, out, _ = await xptt(env, "deploy", "check", "--sample", "5", "--province", "33")
     assert code == 1
     assert "Kiểm tra trước khi triển khai" in out and "Đăng ký phấn đấu" in out
     assert acted in out and idle not in out.split("Không chạy lại được")[1]
     assert "Không đạt: 1/2" in out
 
-    code, out, _ = await _xptt(env, "deploy", "check", "--province", "12")  # another province: nothing runs there
+    code, out, _ = await xptt(env, "deploy", "check", "--province", "12")  # another province: nothing runs there
     assert code == 0 and "Đạt: 0" in out
 
 
@@ -97,14 +79,14 @@ async def test_bad_options_exit_2_naming_the_option_and_promote_without_a_build_
     temporal_env: WorkflowEnvironment,
 ) -> None:
     env = {"TEMPORAL_ADDRESS": temporal_env.client.service_client.config.target_host, "WORKER_BUILD_ID": ""}
-    code, _, err = await _xptt(env, "deploy", "check", "--province", "3x")
+    code, _, err = await xptt(env, "deploy", "check", "--province", "3x")
     assert code == 2 and "--province" in err and "3x" in err
-    code, _, err = await _xptt(env, "deploy", "check", "--format", "xml")
+    code, _, err = await xptt(env, "deploy", "check", "--format", "xml")
     assert code == 2 and "--format" in err
-    code, _, err = await _xptt(env, "deploy", "check", "--sample", "0")
+    code, _, err = await xptt(env, "deploy", "check", "--sample", "0")
     assert code == 2 and "--sample" in err
-    code, _, err = await _xptt(env, "deploy", "promote")
+    code, _, err = await xptt(env, "deploy", "promote")
     assert code == 2 and "WORKER_BUILD_ID" in err
     # A build named after other workflow code than this checkout's: checked here, run there; refused.
-    code, _, err = await _xptt(env, "deploy", "promote", "--build-id", "code-000000000000")
+    code, _, err = await xptt(env, "deploy", "promote", "--build-id", "code-000000000000")
     assert code == 2 and "code-000000000000" in err and code_build_id() in err

@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
 import time
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
@@ -28,7 +25,6 @@ from tests.support import HUMAN_PATH, execute_signed, form_for
 from workflows.case import RecognitionCaseWorkflow
 
 PROVINCE = "12"  # Lai Châu, 38 units: the smallest province
-XPTT = str(Path(sys.executable).with_name("xptt"))
 UNIT_ROLES = (Role.COMMUNE_OFFICER, Role.COUNCIL_CHAIR)
 PROVINCE_ROLES = (Role.APPRAISER, Role.CHAIRMAN)
 
@@ -167,19 +163,6 @@ def cli_env(client: Client, database_url: str, queue: str) -> dict[str, str]:
         "TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "TEMPORAL_TASK_QUEUE": queue,
     }
-
-
-async def xptt(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    """`xptt ARGS` as a process: (exit code, stdout, stderr)."""
-    proc = await asyncio.create_subprocess_exec(
-        XPTT,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **env, "COLUMNS": "250", "NO_COLOR": "1"},
-    )
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 async def round_rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[dict[str, Any]]]:

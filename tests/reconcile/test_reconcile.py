@@ -33,9 +33,8 @@ from tests.reconcile.support import (
     settled,
     table_rows,
     workers,
-    xptt,
 )
-from tests.support import ROUND_ID
+from tests.support import ROUND_ID, xptt
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 

@@ -31,9 +31,9 @@ from tests.reconcile.support import (
     settled,
     table_rows,
     workers,
-    xptt,
 )
 from tests.reconcile.test_reconcile import round_opened
+from tests.support import xptt
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 
 ROUND = "qd06-2019:2029"  # a round of its own: the other test's cases run on the same Temporal server
