@@ -209,6 +209,8 @@ class Launcher:
         env: Mapping[str, str] | None = None,
         wait: bool = True,
         timeout: float = 60,
+        name: str = "api",
+        cwd: Path | None = None,
     ) -> tuple[Child, str]:
         """The API under uvicorn on 127.0.0.1 (port 0: a free one); with `wait`, returns once /healthz answers."""
         port = chosen_port(port)
@@ -218,7 +220,7 @@ class Launcher:
             args.append("--no-access-log")
         if workers > 1:
             args += ["--workers", str(workers)]
-        child = self.spawn("api", args, env=env, ready=answers(f"{url}/healthz"))
+        child = self.spawn(name, args, env=env, cwd=cwd, ready=answers(f"{url}/healthz"))
         if wait:
             child.wait_ready_sync(timeout)
         return child, url

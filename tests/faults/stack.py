@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import delete, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
@@ -34,16 +31,16 @@ from contracts import OpenRoundInput
 from db.models import AuditEventRow, CaseRow, RoundReportRow, TaskRow, UnitRow
 from db.models_audit import WorkflowHistoryRow
 from db.models_notify import NotificationRow
-from db.session import async_url, make_engine, make_session_factory
+from db.session import make_engine, make_session_factory
 from domain.stages import Role, Stage
-from domain.units import load_units
 from infra.clock import today_vn
 from infra.databases import create_database, drop_database
-from infra.embedded import free_port
-from infra.processes import HOST, Child, TemporalServer, answers
+from infra.processes import Child, TemporalServer
 from infra.settings import Settings
-from infra.stack import API_LIMITS, Launcher, serve_app
+from infra.stack import Launcher, serve_app
 from services.seed import demo_officials, seed_officials, seed_units
+from tests.faults.endstate import EndState, Plan
+from tests.faults.proxy import TcpProxy
 from tests.notify.support import SENDER, SmtpServer
 from tests.support import ACTOR_KEYS, HUMAN_PATH, ROUND_ID, SECRET, form_for, token_for
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
@@ -57,217 +54,13 @@ def log(message: str) -> None:
     print(f"[faults {time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-# -- processes ---------------------------------------------------------------------------------------------------------
-# The Temporal dev server (a file database: stop it, SIGTERM or SIGKILL, and start it again on the same port with the
-# same data) and the worker (`python -m worker`, killed and started again) are infra/stack.py's processes.
-
-
-class TcpProxy:
-    """A TCP proxy on 127.0.0.1 in front of PostgreSQL (TCP or its Unix socket), in a thread of its own.
-
-    `cut()` stops listening (new connections are refused) and drops every open connection; `restore()` listens
-    again on the same port."""
-
-    def __init__(self, target: tuple[str, int] | str) -> None:
-        self.target = target
-        self.port = free_port()
-        self.cuts = 0
-        self.connections = 0
-        self._loop = asyncio.new_event_loop()
-        self._server: asyncio.base_events.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True, name="pg-proxy")
-
-    @classmethod
-    def for_url(cls, url: str) -> TcpProxy:
-        u = make_url(async_url(url))
-        socket_dir = u.query.get("host")
-        if isinstance(socket_dir, tuple):
-            socket_dir = socket_dir[0]
-        if socket_dir and Path(socket_dir).is_dir():
-            port = u.port or 5432
-            candidates = sorted(Path(socket_dir).glob(".s.PGSQL.*"))
-            exact = Path(socket_dir) / f".s.PGSQL.{port}"
-            path = exact if exact.exists() else next(p for p in candidates if not p.name.endswith(".lock"))
-            return cls(str(path))
-        return cls((u.host or "127.0.0.1", u.port or 5432))
-
-    def url(self, database_url: str) -> str:
-        """`database_url` through the proxy."""
-        u = make_url(async_url(database_url))
-        query = {k: v for k, v in u.query.items() if k != "host"}
-        return u.set(host="127.0.0.1", port=self.port, query=query).render_as_string(hide_password=False)
-
-    def start(self) -> None:
-        self._thread.start()
-        self.restore()
-
-    def _call(self, coro: Awaitable[Any]) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout=10)  # type: ignore[arg-type]
-
-    def restore(self) -> None:
-        self._call(self._listen())
-
-    def cut(self, seconds: float | None = None) -> None:
-        """Refuse and drop; with `seconds`, listen again after that long (timed in the proxy's own thread, so a
-        busy test loop cannot stretch the outage)."""
-
-        async def drop() -> None:
-            if self._server is not None:
-                self._server.close()
-                self._server = None
-            for w in list(self._writers):
-                w.transport.abort()
-            self._writers.clear()
-            if seconds is not None:
-                self._loop.call_later(seconds, lambda: self._loop.create_task(self._listen()))
-
-        self._call(drop())
-        self.cuts += 1
-
-    async def _listen(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
-
-    @property
-    def listening(self) -> bool:
-        return self._server is not None
-
-    def close(self) -> None:
-        self.cut()
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=5)
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            if isinstance(self.target, str):
-                up_reader, up_writer = await asyncio.open_unix_connection(self.target)
-            else:
-                up_reader, up_writer = await asyncio.open_connection(*self.target)
-        except OSError:
-            writer.transport.abort()
-            return
-        self.connections += 1
-        self._writers.update((writer, up_writer))
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            try:
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            except (ConnectionError, OSError):
-                pass
-            finally:
-                dst.transport.abort()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-        self._writers.discard(writer)
-        self._writers.discard(up_writer)
-
-
 # -- databases --------------------------------------------------------------------------------------------------------
 # Each run's database is a fresh copy of the migrated template on the test server (infra/stack.create_database).
 
 
-# -- the round --------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Plan:
-    """Which province and units, and how each case ends: every `not_registered_every`-th unit declines at
-    registration, the others go through to a recognition."""
-
-    province: str
-    units: tuple[str, ...]
-    not_registered_every: int = 4
-
-    @classmethod
-    def of(cls, province: str, limit: int | None = None) -> Plan:
-        units = tuple(u.code for u in load_units(province))
-        return cls(province, units[:limit] if limit else units)
-
-    def registers(self, index: int) -> bool:
-        return index % self.not_registered_every != self.not_registered_every - 1
-
-
-@dataclass
-class EndState:
-    """What a round left behind, as counted in PostgreSQL and at the SMTP receiver."""
-
-    cases: dict[str, tuple[str, str, str | None]]  # case → (stage, status, outcome)
-    tasks: Counter[tuple[str, str, str]]  # (case, stage, status) → count
-    journal: dict[str, list[str]]  # case → actions in seq order
-    outbox: dict[str, tuple[str, str, str]]  # outbox id → (kind, channel, status)
-    histories: Counter[str]  # case → archived histories
-    report: dict[str, Any]
-    emails: Counter[str]  # Message-ID → times received
-    chain_broken: list[str]
-
-    @property
-    def email_ids(self) -> set[str]:
-        return {i for i, (_, channel, _) in self.outbox.items() if channel == "email"}
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "cases": len(self.cases),
-            "tasks": sum(self.tasks.values()),
-            "audit_rows": sum(len(v) for v in self.journal.values()),
-            "outbox_rows": len(self.outbox),
-            "emails": len(self.emails),
-        }
-
-
-@dataclass
-class Comparison:
-    lost: list[str] = field(default_factory=list)
-    doubled: list[str] = field(default_factory=list)
-    differs: list[str] = field(default_factory=list)
-    resent: list[str] = field(default_factory=list)  # Message-IDs the receiver got more than once
-
-    @property
-    def clean(self) -> bool:
-        return not (self.lost or self.doubled or self.differs)
-
-    def summary(self) -> str:
-        return f"lost={self.lost[:10]} doubled={self.doubled[:10]} differs={self.differs[:10]} resent={self.resent}"
-
-
-def _multiset_diff(name: str, want: Counter[Any], got: Counter[Any], out: Comparison) -> None:
-    for key in want.keys() | got.keys():
-        if got[key] < want[key]:
-            out.lost.append(f"{name} {key} ×{want[key] - got[key]}")
-        elif got[key] > want[key]:
-            out.doubled.append(f"{name} {key} ×{got[key] - want[key]}")
-
-
-def compare(baseline: EndState, faulted: EndState) -> Comparison:
-    """Lost: in the undisturbed run's end state, missing here. Doubled: here more often than there."""
-    out = Comparison()
-    for case, end in baseline.cases.items():
-        if faulted.cases.get(case) != end:
-            out.differs.append(f"case {case}: {faulted.cases.get(case)} instead of {end}")
-    out.lost += [f"case {c}" for c in baseline.cases.keys() - faulted.cases.keys()]
-    out.doubled += [f"case {c}" for c in faulted.cases.keys() - baseline.cases.keys()]
-    _multiset_diff("task", baseline.tasks, faulted.tasks, out)
-    _multiset_diff(
-        "audit row",
-        Counter((c, a) for c, actions in baseline.journal.items() for a in actions),
-        Counter((c, a) for c, actions in faulted.journal.items() for a in actions),
-        out,
-    )
-    for case, actions in baseline.journal.items():
-        if faulted.journal.get(case) != actions:
-            out.differs.append(f"journal of {case}: {faulted.journal.get(case)} instead of {actions}")
-    _multiset_diff("outbox row", Counter(baseline.outbox.keys()), Counter(faulted.outbox.keys()), out)
-    for oid, row in baseline.outbox.items():
-        if oid in faulted.outbox and faulted.outbox[oid] != row:
-            out.differs.append(f"outbox {oid}: {faulted.outbox[oid]} instead of {row}")
-    _multiset_diff("archived history", baseline.histories, faulted.histories, out)
-    _multiset_diff("email", Counter(dict.fromkeys(baseline.emails, 1)), Counter(dict.fromkeys(faulted.emails, 1)), out)
-    # The receiver's own count: a Message-ID received twice is a message transmitted twice (the mailbox, which
-    # collapses by Message-ID, shows it once). Kept apart from `doubled`: the caller says how many it tolerates.
-    out.resent += [f"{mid} ×{n}" for mid, n in faulted.emails.items() if n > 1]
-    if faulted.report != baseline.report:
-        out.differs.append(f"round report {faulted.report} instead of {baseline.report}")
-    out.differs += [f"journal chain: {b}" for b in faulted.chain_broken]
-    return out
+# -- processes ---------------------------------------------------------------------------------------------------------
+# The Temporal dev server (a file database: stop it, SIGTERM or SIGKILL, and start it again on the same port with the
+# same data) and the worker (`python -m worker`, killed and started again) are infra/stack.py's processes.
 
 
 @dataclass
@@ -360,17 +153,15 @@ class RoundRun:
         from api.main import create_app  # here: only these scenarios need the API
 
         if self.api_processes:
-            ports = [free_port() for _ in range(self.api_processes)]
-            for i, port in enumerate(ports):
-                args = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", HOST, "--port", str(port)]
-                ready = answers(f"http://{HOST}:{port}/healthz")
+            urls = []
+            for i in range(self.api_processes):
                 env = {"XPTT_JWT_SECRET": SECRET}
-                self.api_children.append(
-                    self.launcher.spawn(f"api-{i + 1}", [*args, *API_LIMITS], env=env, cwd=ROOT, ready=ready)
-                )
+                child, url = self.launcher.api(env=env, wait=False, name=f"api-{i + 1}", cwd=ROOT)
+                self.api_children.append(child)
+                urls.append(url)
             for child in self.api_children:
                 await child.wait_ready()
-            return [f"http://{HOST}:{port}" for port in ports]
+            return urls
         settings = Settings.model_validate(
             {
                 "DATABASE_URL": app_url,

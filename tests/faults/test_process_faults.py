@@ -29,7 +29,8 @@ from typing import Any
 
 import pytest
 
-from tests.faults.stack import EndState, Plan, RoundRun, compare, log, run_round
+from tests.faults.endstate import EndState, Plan, compare
+from tests.faults.stack import RoundRun, log, run_round
 
 PROVINCE = "12"  # Lai Châu, 38 units
 QUICK = Plan.of(PROVINCE, limit=6)

@@ -17,7 +17,7 @@ from activities.notify import HEARTBEAT_EVERY
 from db.session import make_engine, make_session_factory
 from domain.stages import Role
 from notify.payloads import DeliverNotificationInput, NotificationRef
-from tests.faults.stack import TcpProxy
+from tests.faults.proxy import TcpProxy
 from tests.notify.support import SmtpServer, delivery, notify_worker, rows
 from tests.notify.test_delivery import enqueue_one
 from tests.notify.test_delivery_workflow import enqueue_for
