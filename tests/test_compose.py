@@ -1,18 +1,16 @@
-"""The production shape: docker-compose.yml, the app image's Dockerfile and the deploy/ files they use.
+"""The production shape: docker-compose.yml and the deploy/ files it uses.
 
-No Docker engine is needed: the files are parsed and checked against what the product needs (services,
-start order, wiring, health, search attributes) and against the project (the commands they run exist).
+No Docker engine is needed: the file is parsed and checked against what the product needs (services, start order,
+wiring, health, search attributes) and against the project (the commands it runs exist). The image: test_image.py.
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shlex
 import shutil
 import subprocess
 import tomllib
-from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,160 +18,41 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from infra.stack import API_LIMITS
-from tests.dockerfile import read_dockerfile
-
-ROOT = Path(__file__).resolve().parents[1]
-COMPOSE_FILE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
-DOCKERIGNORE = ROOT / ".dockerignore"
-
-APP_SERVICES = ("migrate", "worker", "api")
-LONG_RUNNING = ("postgres", "temporal", "temporal-ui", "worker", "api")
-ONE_SHOT = ("temporal-setup", "migrate")
-
-HEALTHY = "service_healthy"
-COMPLETED = "service_completed_successfully"
-START_ORDER = {
-    "temporal": {"postgres": HEALTHY},
-    "temporal-setup": {"temporal": HEALTHY},
-    "temporal-ui": {"temporal": HEALTHY},
-    "migrate": {"postgres": HEALTHY},
-    "worker": {"temporal": HEALTHY, "migrate": COMPLETED},
-    "api": {"temporal": HEALTHY, "migrate": COMPLETED},
-}
-
-COMMANDS = {
-    "migrate": ["xptt", "db", "upgrade"],
-    "worker": ["python", "worker.py"],
-    "api": ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", *API_LIMITS],
-}
-
-SEARCH_ATTRIBUTES = {
-    "Stage": "Keyword",
-    "UnitCode": "Keyword",
-    "ProvinceCode": "Keyword",
-    "RoundId": "Keyword",
-    "DueAt": "Datetime",
-    "EscalationLevel": "Int",
-    "Problem": "Keyword",
-}
-
-# What an operator's `.env` would hold; used to resolve ${...} the way `docker compose` does.
-OPERATOR_ENV = {
-    "XPTT_JWT_SECRET": "j" * 64,
-    "XPTT_ACTOR_KEYS": "k1:" + "a" * 64,
-    "XPTT_OIDC_ISSUER": "https://sso.example.gov.vn/realms/xptt",
-    "TEMPORAL_UI_OIDC_CLIENT_ID": "temporal-ui",
-    "TEMPORAL_UI_OIDC_CLIENT_SECRET": "temporal-ui-client-secret",
-    "POSTGRES_PASSWORD": "pg-superuser-secret",
-    "XPTT_DB_PASSWORD": "app-db-secret",
-    "TEMPORAL_DB_PASSWORD": "temporal-db-secret",
-}
-
-_VAR = re.compile(
-    r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>[A-Za-z_][A-Za-z0-9_]*)"
+from tests.compose_support import (
+    APP_SERVICES,
+    COMMANDS,
+    COMPLETED,
+    DOCKERFILE,
+    HEALTHY,
+    LONG_RUNNING,
+    ONE_SHOT,
+    OPERATOR_ENV,
+    REQUIRED_VAR,
+    ROOT,
+    SEARCH_ATTRIBUTES,
+    SECRET_KEY,
+    START_ORDER,
+    MissingVariable,
+    argv,
+    bind_mounts,
+    dependencies,
+    interpolate,
+    is_one_shot,
+    published_ports,
+    raw_env,
+    read_compose,
+    resolved_env,
 )
-_SECRET_KEY = re.compile(r"(PASSWORD|PWD|SECRET)$")
-_REQUIRED_VAR = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*:\?[^}]+\}$")
-
-
-class MissingVariable(Exception):
-    pass
-
-
-def interpolate(value: str, env: dict[str, str]) -> str:
-    """Compose's variable substitution: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}."""
-
-    def repl(m: re.Match[str]) -> str:
-        if m.group(0) == "$$":
-            return "$"
-        name = m.group("name") or m.group("bare")
-        op, arg = m.group("op"), m.group("arg") or ""
-        present = name in env
-        set_and_nonempty = present and env[name] != ""
-        if op in (":?", "?") and not (set_and_nonempty if op == ":?" else present):
-            raise MissingVariable(f"{name}: {arg}")
-        if op == ":-" and not set_and_nonempty:
-            return arg
-        if op == "-" and not present:
-            return arg
-        return env.get(name, "")
-
-    return _VAR.sub(repl, value)
 
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    assert COMPOSE_FILE.is_file(), "docker-compose.yml is missing"
-    data = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))
-    assert isinstance(data, dict) and isinstance(data.get("services"), dict)
-    return data
+    return read_compose()
 
 
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return compose["services"]
-
-
-def raw_env(service: dict[str, Any]) -> dict[str, str]:
-    env = service.get("environment") or {}
-    if isinstance(env, list):
-        pairs = (item.split("=", 1) if "=" in item else (item, "") for item in env)
-        return {k: v for k, v in pairs}
-    return {str(k): "" if v is None else str(v) for k, v in env.items()}
-
-
-def resolved_env(service: dict[str, Any]) -> dict[str, str]:
-    return {k: interpolate(v, OPERATOR_ENV) for k, v in raw_env(service).items()}
-
-
-def argv(value: Any) -> list[str]:
-    if value is None:
-        return []
-    return shlex.split(value) if isinstance(value, str) else [str(v) for v in value]
-
-
-def dependencies(service: dict[str, Any]) -> dict[str, str]:
-    deps = service.get("depends_on") or {}
-    if isinstance(deps, list):
-        return {name: "service_started" for name in deps}
-    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
-
-
-def published_ports(service: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(host_ip, published, target) for each port, short or long syntax."""
-    out = []
-    for port in service.get("ports") or []:
-        if isinstance(port, dict):
-            out.append((str(port.get("host_ip", "")), str(port.get("published", "")), str(port["target"])))
-            continue
-        parts = str(port).split("/")[0].split(":")
-        if len(parts) == 3:
-            out.append((parts[0], parts[1], parts[2]))
-        elif len(parts) == 2:
-            out.append(("", parts[0], parts[1]))
-        else:
-            out.append(("", "", parts[0]))
-    return out
-
-
-def bind_mounts(service: dict[str, Any]) -> list[tuple[Path, str]]:
-    """(host path, container path) of the service's bind mounts from the repository."""
-    mounts = []
-    for volume in service.get("volumes") or []:
-        if isinstance(volume, dict):
-            source, target = str(volume.get("source", "")), str(volume.get("target", ""))
-        else:
-            source, _, rest = str(volume).partition(":")
-            target = rest.split(":")[0]
-        if source.startswith(("./", "../", "/")):
-            mounts.append(((ROOT / source).resolve(), target))
-    return mounts
-
-
-def is_one_shot(service: dict[str, Any]) -> bool:
-    return str(service.get("restart", "no")) == "no"
 
 
 # ---------------------------------------------------------------- services and how they are started
@@ -237,14 +116,14 @@ def test_secrets_have_no_default_and_stop_compose_when_unset(services: dict[str,
     checked = 0
     for name, service in services.items():
         for key, value in raw_env(service).items():
-            if _SECRET_KEY.search(key):
+            if SECRET_KEY.search(key):
                 checked += 1
-                assert _REQUIRED_VAR.match(value), f"{name}.{key} must be ${{VAR:?message}}, got {value!r}"
+                assert REQUIRED_VAR.match(value), f"{name}.{key} must be ${{VAR:?message}}, got {value!r}"
     assert checked >= 4, "expected the JWT secret and the database passwords among the environments"
 
     db_url = raw_env(services["api"])["DATABASE_URL"]
     password = re.search(r"://[^:/@]+:(?P<password>\$\{[^}]+\})@", db_url)
-    assert password and _REQUIRED_VAR.match(password["password"]), "DATABASE_URL's password must be required"
+    assert password and REQUIRED_VAR.match(password["password"]), "DATABASE_URL's password must be required"
 
     env_without_jwt = {k: v for k, v in OPERATOR_ENV.items() if k != "XPTT_JWT_SECRET"}
     with pytest.raises(MissingVariable, match="XPTT_JWT_SECRET"):
@@ -450,92 +329,6 @@ def test_migrate_runs_the_declared_console_script(services: dict[str, Any]) -> N
     )
 
 
-# ---------------------------------------------------------------- the image
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    assert DOCKERFILE.is_file(), "Dockerfile is missing"
-    return read_dockerfile(DOCKERFILE)
-
-
-def final_stage() -> tuple[str, list[tuple[str, str]]]:
-    """(resolved base image, instructions) of the last stage."""
-    instructions = dockerfile_instructions()
-    global_args: dict[str, str] = {}
-    base, stage = "", []
-    for keyword, rest in instructions:
-        if keyword == "ARG" and not base:
-            name, _, default = rest.partition("=")
-            global_args[name] = default
-        elif keyword == "FROM":
-            base, stage = interpolate(rest.split()[0], global_args), []
-        else:
-            stage.append((keyword, rest))
-    return base, stage
-
-
-def test_image_is_python_311_slim() -> None:
-    base, _ = final_stage()
-    assert base == "python:3.11-slim"
-
-
-def test_image_runs_as_a_non_root_user() -> None:
-    _, stage = final_stage()
-    users = [rest for keyword, rest in stage if keyword == "USER"]
-    assert users, "the runtime stage sets no USER"
-    user = users[-1].split(":")[0]
-    assert user not in ("root", "0", ""), f"runs as {users[-1]}"
-
-
-def test_image_installs_the_project_without_dev_extras() -> None:
-    runs = [rest for keyword, rest in dockerfile_instructions() if keyword == "RUN"]
-    installs = [r for r in runs if re.search(r"pip install\b[^&;|]*\s\.(\s|$)", r)]
-    assert installs, "no `pip install .` in the Dockerfile"
-    assert not any("[dev]" in r for r in runs), "the image must not install dev extras"
-
-
-def test_image_carries_the_repository_and_serves_the_api_by_default() -> None:
-    _, stage = final_stage()
-    assert any(keyword == "COPY" and re.search(r"(^|\s)\.\s+\S+$", rest) for keyword, rest in stage)
-    cmd = [rest for keyword, rest in stage if keyword == "CMD"]
-    assert cmd, "no default CMD"
-    assert json.loads(cmd[-1])[:2] == ["uvicorn", "api.main:app"]
-
-
-def test_dockerignore_keeps_local_state_out_and_the_code_in() -> None:
-    assert DOCKERIGNORE.is_file(), ".dockerignore is missing"
-    patterns = [
-        line.strip().strip("/")
-        for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
-
-    def ignored(path: str) -> bool:
-        result = False
-        for pattern in patterns:
-            negate = pattern.startswith("!")
-            if fnmatch(path, pattern.lstrip("!")):
-                result = not negate
-        return result
-
-    for path in (".venv", "var", ".git", ".env"):
-        assert ignored(path), f"{path} should not be sent to the image build"
-    for path in (
-        "pyproject.toml",
-        "README.md",
-        "alembic.ini",
-        "worker.py",
-        "api",
-        "cli",
-        "db",
-        "domain",
-        "workflows",
-        "activities",
-        "infra",
-    ):
-        assert not ignored(path), f"{path} is needed in the image"
-
-
 # ---------------------------------------------------------------- only the product's front doors act
 
 
@@ -587,7 +380,7 @@ def test_the_temporal_ui_is_read_only_behind_sign_in_and_on_loopback(services: d
 @pytest.mark.parametrize("name", APP_SERVICES)
 def test_the_app_services_require_the_actor_key_ring(services: dict[str, Any], name: str) -> None:
     raw = raw_env(services[name]).get("XPTT_ACTOR_KEYS", "")
-    assert _REQUIRED_VAR.match(raw), f"{name}.XPTT_ACTOR_KEYS must be ${{XPTT_ACTOR_KEYS:?message}}, got {raw!r}"
+    assert REQUIRED_VAR.match(raw), f"{name}.XPTT_ACTOR_KEYS must be ${{XPTT_ACTOR_KEYS:?message}}, got {raw!r}"
     assert resolved_env(services[name])["XPTT_ACTOR_KEYS"] == OPERATOR_ENV["XPTT_ACTOR_KEYS"]
 
 
