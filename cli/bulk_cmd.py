@@ -21,7 +21,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 from rich.table import Table
 
-from cli.common import console, fail, task_cells
+from cli.common import console, fail, invalid_text, task_cells
 from cli.ops import EXIT_PARTIAL, EXIT_USAGE, run
 from domain.stages import Stage
 from services.bulk import service as bulk
@@ -67,15 +67,15 @@ HOW = [
 def _extend_fields(options: dict[str, Any]) -> dict[str, Any]:
     new_due_at, add_working_days = options["new_due_at"], options["add_working_days"]
     if (new_due_at is None) == (add_working_days is None):
-        fail("give exactly one of --new-due-at and --add-working-days", EXIT_USAGE)
+        fail(T("cli_due_one_of"), EXIT_USAGE)
     due = None
     if new_due_at is not None:
         try:
             due = datetime.fromisoformat(new_due_at)
         except ValueError:
-            fail(f"--new-due-at: {new_due_at!r} is not an ISO date-time", EXIT_USAGE)
+            fail(T("cli_due_not_iso", value=new_due_at), EXIT_USAGE)
         if due.tzinfo is None:
-            fail("--new-due-at needs its time zone, e.g. +07:00", EXIT_USAGE)
+            fail(T("cli_due_no_zone"), EXIT_USAGE)
     return {"new_due_at": due, "add_working_days": add_working_days}
 
 
@@ -119,8 +119,7 @@ def _request(model: type[R], **fields: Any) -> R:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}", EXIT_USAGE)
+        fail(invalid_text(exc), EXIT_USAGE)
 
 
 def _command(command: Command) -> Callable[..., None]:

@@ -6,7 +6,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from rich.console import Console
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,20 +14,56 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import glossary
 from db.session import make_engine, make_session_factory
 from infra.settings import Settings, get_settings
+from web.i18n import Translator
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+    from services.errors import Refusal
 
 console = Console()
 err_console = Console(stderr=True)
+T = Translator("vi")  # what the commands say is Vietnamese (web/text_cli.py and the glossary)
+
+# pydantic's error types the commands say in words of their own (web/text_cli.py), with the context they carry
+_PYDANTIC = {
+    "missing": "cli_missing",
+    "string_too_long": "cli_too_long",
+    "string_too_short": "cli_too_short",
+    "greater_than": "cli_not_above",
+    "greater_than_equal": "cli_not_at_least",
+    "less_than": "cli_not_below",
+    "less_than_equal": "cli_not_at_most",
+}
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]{T('cli_error')}[/] {message}", highlight=False)
     sys.exit(code)
+
+
+def refusal_text(exc: Refusal) -> str:
+    """A service's refusal in the glossary's words when it has them (its field named), else its own reason."""
+    if not glossary.known("refusal", exc.code):
+        return exc.detail  # a service's own reason names its field
+    field = exc.extra.get("field")
+    said = glossary.term("refusal", exc.code)
+    return T("cli_field", field=field, reason=said) if field else said
+
+
+def invalid_text(exc: ValidationError, *, prefix: str = "") -> str:
+    """The first problem pydantic found in a command's input: the option or field, and why."""
+    first = exc.errors()[0]
+    field = prefix + ".".join(str(p) for p in first["loc"])
+    key = _PYDANTIC.get(first["type"])
+    reason = T(key, **(first.get("ctx") or {})) if key else T("cli_invalid", reason=first["msg"])
+    return T("cli_field", field=field, reason=reason) if field else reason
 
 
 def settings_with_database() -> Settings:
     s = get_settings()
     if not s.database_url:
-        fail("DATABASE_URL is not set (the dev stack sets it; in production point it at PostgreSQL)", 2)
+        fail(T("cli_no_database"), 2)
     return s
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 import typer
 
-from cli.common import console, database, fail, settings_with_database
+from cli.common import T, console, database, fail, settings_with_database
 from db.migrate import upgrade
 from services.seed import SeedError, seed_units
 
@@ -36,4 +36,4 @@ def seed_units_cmd(
         n = asyncio.run(run())
     except SeedError as exc:
         fail(str(exc), 2)
-    console.print(f"{n} units seeded")
+    console.print(T("cli_units_seeded", n=n))

@@ -64,7 +64,7 @@ def _run(work: Callable[[Client], Awaitable[R]]) -> R:
     except CheckInputError as exc:
         fail(f"--{exc.field}: {exc.reason}", EXIT_USAGE)
     except (OSError, RuntimeError, RPCError) as exc:
-        fail(f"cannot reach Temporal at {s.temporal_address}: {exc}", EXIT_USAGE)
+        fail(T("cli_unreachable", what=T("cli_temporal_at", address=s.temporal_address), detail=exc), EXIT_USAGE)
 
 
 def _progress(done: int, total: int) -> None:
@@ -126,7 +126,7 @@ def _show(report: CheckReport, fmt: str) -> None:
 
 def _check_format(fmt: str) -> str:
     if fmt not in ("table", "json"):
-        fail(f"--format: “{fmt}” is not one of table, json", EXIT_USAGE)
+        fail(T("cli_format", value=fmt, choices="table, json"), EXIT_USAGE)
     return fmt
 
 

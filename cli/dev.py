@@ -22,7 +22,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
-from cli.common import console, fail
+from cli.common import T, console, fail
 from cli.dev_demo import (
     Demo,
     DemoError,
@@ -85,7 +85,7 @@ def worker_metrics_address() -> str:
 def _refuse_taken_ports(ports: list[tuple[int, str]]) -> None:
     for port, what in ports:
         if port and port_open("127.0.0.1", port):
-            fail(f"port {port} ({what}) is already in use: stop what holds it or choose another port", 2)
+            fail(T("cli_port_taken", port=port, what=what), 2)
 
 
 def _start(

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import glossary
 from cli import ops
-from cli.common import console, database, fail, settings_with_database
+from cli.common import console, database, fail, invalid_text, refusal_text, settings_with_database
 from cli.ops import EXIT_NOT_FOUND, EXIT_PARTIAL, EXIT_USAGE, operator
 from services.access import Principal, principal_of
 from services.errors import Refusal
@@ -58,15 +58,15 @@ def in_process(
                 operator(province, ministry=ministry) if official is None else await principal_of(session, official)
             )
             if principal is None:
-                fail(f"official {official} is not registered or not active", EXIT_USAGE)
+                fail(T("cli_official_inactive", official=official), EXIT_USAGE)
             return await work(session, principal)
 
     try:
         return asyncio.run(main())
     except Refusal as exc:
-        fail(f"{exc.detail} ({exc.code})", EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
+        fail(refusal_text(exc), EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
     except OSError as exc:
-        fail(f"cannot reach PostgreSQL: {exc}", EXIT_USAGE)
+        fail(T("cli_unreachable", what="PostgreSQL", detail=exc), EXIT_USAGE)
 
 
 def _day(day: date | None) -> str:
@@ -239,7 +239,7 @@ def leave_cmd(
             province=province, deputy_id=deputy, starts_on=starts_on.date(), ends_on=ends_on.date(), reason=reason
         )
     except ValidationError as exc:
-        fail(f"invalid leave: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}", EXIT_USAGE)
+        fail(invalid_text(exc), EXIT_USAGE)
     out = ops.run(
         lambda session, client, principal: absences.record_absence(
             session, principal, official, req, now=datetime.now(UTC), temporal=client

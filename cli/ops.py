@@ -10,7 +10,8 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from cli.common import database, fail, settings_with_database
+from cli.common import T as say
+from cli.common import database, fail, refusal_text, settings_with_database
 from domain.access import RoleScope
 from domain.stages import Role
 from infra.temporal import connect
@@ -50,13 +51,13 @@ def run(
         async with database(s) as sessions, sessions() as session:
             principal = operator(province) if province is not None else await principal_of(session, official or "")
             if principal is None:
-                fail(f"official {official} is not registered or not active", EXIT_USAGE)
+                fail(say("cli_official_inactive", official=official), EXIT_USAGE)
             client = await connect(s)
             return await work(session, client, principal)
 
     try:
         return asyncio.run(main())
     except Refusal as exc:
-        fail(f"{exc.detail} ({exc.code})", EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
+        fail(refusal_text(exc), EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
     except (OSError, RuntimeError) as exc:
-        fail(f"cannot reach PostgreSQL or Temporal: {exc}", EXIT_USAGE)
+        fail(say("cli_unreachable", what=say("cli_pg_temporal"), detail=exc), EXIT_USAGE)

@@ -116,7 +116,7 @@ def reconcile(
     with --apply, record again every transition it lacks, in order, and deliver their news once. Exit 0 when they
     agree, 1 when they differ."""
     if output not in ("table", "json"):
-        fail(f"--format: expected table or json, not {output!r}", EXIT_USAGE)
+        fail(T("cli_format", value=output, choices="table, json"), EXIT_USAGE)
     s = settings_with_database()
     configure_logging(s.log_level, s.log_format)  # to stderr: stdout carries the table or the JSON
 

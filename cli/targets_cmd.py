@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 import glossary
-from cli.common import console, fail
+from cli.common import console, fail, invalid_text
 from cli.officials_cmd import in_process
 from cli.ops import EXIT_USAGE
 from services import targets
@@ -59,8 +59,7 @@ def set_cmd(
             reason=reason,
         )
     except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"{'.'.join(map(str, first['loc']))}: {first['msg']}", EXIT_USAGE)
+        fail(invalid_text(exc), EXIT_USAGE)
     out = in_process(lambda s, p: targets.set_target(s, p, req, now=datetime.now(UTC)), province=province, official=as_)
     console.print(
         T(

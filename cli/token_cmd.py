@@ -10,7 +10,7 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from cli.common import console, database, err_console, fail, settings_with_database
+from cli.common import T, console, database, err_console, fail, settings_with_database
 from infra.settings import get_settings
 from infra.tokens import TokenError, claims_of, issue_token, revoke_token, utcnow
 
@@ -47,11 +47,11 @@ def issue(
     standard output; its jti and expiry to standard error."""
     s = get_settings()
     if hours is not None and days is not None:
-        fail("give --hours or --days, not both", 2)
+        fail(T("cli_token_hours_days"), 2)
     if days is not None and not service:
-        fail(f"a person's token lives at most {s.token_max_hours} hours: use --hours (or --service)", 2)
+        fail(T("cli_token_person_hours", hours=s.token_max_hours), 2)
     if s.jwt_service_only and not service:
-        fail("XPTT_JWT_SERVICE_ONLY is set: people sign in through the OIDC provider; only --service tokens here", 2)
+        fail(T("cli_token_service_only"), 2)
     cap = timedelta(days=s.service_token_max_days) if service else timedelta(hours=s.token_max_hours)
     ttl = timedelta(hours=hours) if hours is not None else timedelta(days=days) if days is not None else cap
     try:
@@ -70,7 +70,7 @@ def issue(
     console.print(token, soft_wrap=True, highlight=False)
     claims: dict[str, Any] = claims_of(token)
     expires = datetime.fromtimestamp(int(claims["exp"]), UTC).isoformat()
-    err_console.print(f"jti {claims['jti']}, expires {expires}", highlight=False)
+    err_console.print(T("cli_token_issued", jti=claims["jti"], expires=expires), highlight=False)
 
 
 @app.command("revoke")
@@ -80,7 +80,7 @@ def revoke(
 ) -> None:
     """Revoke a token by its jti: the API refuses it from now on, and the pages' sessions opened with it end."""
     if not jti.strip() or len(jti) > 200:
-        fail("a jti is 1 to 200 characters", 2)
+        fail(T("cli_jti_length"), 2)
     s = settings_with_database()
 
     async def run() -> bool:
@@ -88,4 +88,4 @@ def revoke(
             return await revoke_token(session, jti.strip(), reason=reason, now=utcnow())
 
     newly = asyncio.run(run())
-    console.print(f"revoked {jti.strip()}" if newly else f"{jti.strip()} was already revoked", highlight=False)
+    console.print(T("cli_token_revoked" if newly else "cli_token_already", jti=jti.strip()), highlight=False)

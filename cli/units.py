@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 import glossary
+from cli.common import T, fail
 from domain.errors import DomainError
 from domain.stages import LocalityType
 from domain.units import load_units
@@ -25,15 +26,19 @@ def count(
     try:
         units = load_units(province)
     except DomainError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
+        fail(str(exc), 2)
     by_type = Counter(u.locality_type for u in units)
     by_division = Counter(u.division_type for u in units)
-    table = Table(title=f"{len(units)} units" + (f" in province {province}" if province else ""))
-    table.add_column("Locality type")
-    table.add_column("Units", justify="right")
+    title = (
+        T("cli_units_title_province", n=len(units), province=province)
+        if province
+        else T("cli_units_title", n=len(units))
+    )
+    table = Table(title=title)
+    table.add_column(T("cli_locality"))
+    table.add_column(T("cli_units"), justify="right")
     for kind in LocalityType:
-        table.add_row(kind.value, str(by_type[kind]))
+        table.add_row(glossary.term("locality", kind), str(by_type[kind]))
     console = Console()
     console.print(table)
     console.print(", ".join(f"{name}: {n}" for name, n in sorted(by_division.items())))
@@ -44,13 +49,10 @@ def lineage(unit: Annotated[str, typer.Argument(help="the current unit's five-di
     """The units before 1 July 2025 merged into a current unit (from vietnamadminunits), and the streak rule."""
     from cli.officials_cmd import in_process  # the database, as the operator over the unit's province
     from services.history import service
-    from web.i18n import Translator
 
-    T = Translator("vi")
     found = next((u for u in load_units() if u.code == unit.zfill(5)), None)
     if found is None:
-        typer.echo(f"error: no current unit {unit}", err=True)
-        raise typer.Exit(2)
+        fail(T("cli_no_unit", unit=unit), 2)
     out = in_process(
         lambda session, principal: service.unit_lineage(session, principal, found.code), province=found.province_code
     )

@@ -6,6 +6,7 @@ from fastapi import Request
 
 import glossary
 from web.text_case import CASE_TEXT
+from web.text_cli import CLI_TEXT
 from web.text_deploy import DEPLOY_TEXT
 from web.text_directory import DIRECTORY_TEXT
 from web.text_history import HISTORY_TEXT
@@ -246,7 +247,7 @@ TEXT: dict[str, tuple[str, str]] = {
 
 
 TEXT |= DIRECTORY_TEXT | CASE_TEXT | MINISTRY_TEXT | HISTORY_TEXT
-TEXT |= DEPLOY_TEXT | RECONCILE_TEXT
+TEXT |= DEPLOY_TEXT | RECONCILE_TEXT | CLI_TEXT
 
 # keys read from the glossary: `kind_task_assigned` is the notification kind's term, and so on
 GLOSSARY_PREFIXES = {

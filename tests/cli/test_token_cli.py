@@ -78,11 +78,11 @@ async def test_a_revoked_token_is_refused_by_the_api(
 
         jti = str(claims(token)["jti"])
         code, out, err = await _xptt({"DATABASE_URL": database_url}, "token", "revoke", jti, "--reason", "lost laptop")
-        assert code == 0 and f"revoked {jti}" in out, (out, err)
+        assert code == 0 and f"Đã thu hồi {jti}" in out, (out, err)
         problem(await stack.http.get("/v1/me", headers=bearer), 401, "token_revoked")
         async with sessions() as session:
             row = (await session.execute(select(RevokedTokenRow))).scalar_one()
         assert (row.jti, row.reason) == (jti, "lost laptop")
 
         code, out, err = await _xptt({"DATABASE_URL": database_url}, "token", "revoke", jti)
-        assert code == 0 and "already revoked" in out, (out, err)
+        assert code == 0 and "đã bị thu hồi trước đó" in out, (out, err)

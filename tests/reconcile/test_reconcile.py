@@ -153,7 +153,7 @@ async def _bad_options_change_nothing(
         (["--province", "99", "--apply"], "--province: unknown province '99'"),
         (["--round", "qd06-2019", "--apply"], "--round: round 'qd06-2019'"),
         (["--round", "qd06-2019:2047", "--apply"], "--round: no round 'qd06-2019:2047' was opened here"),
-        (["--format", "xml", "--apply"], "--format: expected table or json"),
+        (["--format", "xml", "--apply"], "--format: “xml” không phải một trong: table, json"),
     ):
         code, out, err = await xptt(env, "reconcile", *args)
         assert code == 2 and says in err, (args, out, err)
