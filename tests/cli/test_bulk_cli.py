@@ -3,11 +3,6 @@ match, journalled; bad options exit 2 naming the option."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,21 +10,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.models import AuditEventRow, CaseRow, TaskRow
 from domain.stages import Role
-from tests.support import ACTOR_KEYS, Stack
-
-XPTT = str(Path(sys.executable).with_name("xptt"))
+from tests.support import ACTOR_KEYS, Stack, xptt
 
 
 async def _xptt(env: dict[str, str], *args: str) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        XPTT,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, **env, "COLUMNS": "200", "NO_COLOR": "1"},
-    )
-    out, _ = await proc.communicate()
-    return proc.returncode or 0, out.decode()
+    code, out, err = await xptt(env, *args)
+    return code, out + err
 
 
 @pytest.fixture

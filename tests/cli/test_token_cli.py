@@ -3,11 +3,7 @@ audience and a jti; longer validity refused; `xptt token revoke JTI` makes the A
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 import time
-from pathlib import Path
 
 import jwt
 from sqlalchemy import select
@@ -16,22 +12,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from db.models import RevokedTokenRow
 from tests.api.helpers import problem
-from tests.support import SECRET, running_stack
+from tests.support import SECRET, running_stack, xptt
 
-XPTT = str(Path(sys.executable).with_name("xptt"))
-ENV = {"XPTT_JWT_SECRET": SECRET, "COLUMNS": "200", "NO_COLOR": "1"}
+ENV = {"XPTT_JWT_SECRET": SECRET}
 
 
 async def _xptt(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        XPTT,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, **ENV, **env},
-    )
-    out, err = await proc.communicate()
-    return proc.returncode or 0, out.decode().strip(), err.decode()
+    code, out, err = await xptt({**ENV, **env}, *args)
+    return code, out.strip(), err
 
 
 def claims(token: str) -> dict[str, object]:

@@ -4,9 +4,6 @@ changing nothing; the list; the journal verified, and named broken once a row is
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,20 +24,12 @@ from tests.officials.support import (
     to_xlsx,
     with_bad_rows,
 )
-
-XPTT = str(Path(sys.executable).with_name("xptt"))
+from tests.support import xptt as run_xptt
 
 
 async def xptt(database_url: str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    proc = await asyncio.create_subprocess_exec(
-        XPTT,
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "DATABASE_URL": database_url, "COLUMNS": "220", "NO_COLOR": "1", **(env or {})},
-    )
-    out, _ = await proc.communicate()
-    return proc.returncode or 0, out.decode()
+    code, out, err = await run_xptt({"DATABASE_URL": database_url, **(env or {})}, *args)
+    return code, out + err
 
 
 async def test_import_list_and_verify_from_the_command_line(
