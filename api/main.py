@@ -18,6 +18,7 @@ from api.oidc import OidcProvider
 from api.routes import audit as audit_routes
 from api.routes import board, bulk, cases, health, me, ministry, my_notifications, officials, rounds, targets, tasks
 from api.routes import history as history_routes
+from api.routes import whatif as whatif_routes
 from db.session import make_engine, make_session_factory
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
@@ -87,7 +88,7 @@ def create_app(
     app.add_middleware(RequestHygiene)
     headers.install(app)  # outermost: CSP, framing, referrer, nosniff on every response, errors included
     features = (health, me, my_notifications, tasks, cases, audit_routes, board, bulk, rounds, ministry)
-    for feature in (*features, officials, targets, history_routes):
+    for feature in (*features, officials, targets, history_routes, whatif_routes):
         app.include_router(feature.router)
     web.install(app)  # the officials' and administrators' pages (web/)
     api_metrics.install(app)  # GET /metrics, and the request figures around everything above

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli import whatif_cmd
 from domain.calendar_overrides import calendar_for, check_province
 from domain.errors import DomainError, RoundError
 from domain.round_calendar import RoundCalendar
@@ -23,6 +24,7 @@ from domain.verdict import evaluate
 app = typer.Typer(help="Legal rule sets: check a verdict, show criteria and thresholds, print a round's calendar.")
 
 BAD_INPUT = 2
+app.command("what-if")(whatif_cmd.what_if)  # a round's closed cases under a draft rule set (cli/whatif_cmd.py)
 
 
 def _fail(message: str) -> NoReturn:

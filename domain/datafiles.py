@@ -127,7 +127,12 @@ def read_data_file(path: Path, error: type[DataFileError], *, encoding: str = "u
 
 def load_yaml_model(path: Path, model: type[M], error: type[DataFileError]) -> M:
     """Read a YAML file and validate it as `model`; every failure becomes `error(path, field, reason)`."""
-    text = read_data_file(path, error)
+    return parse_yaml_model(read_data_file(path, error), path, model, error)
+
+
+def parse_yaml_model(text: str, path: Path | str, model: type[M], error: type[DataFileError]) -> M:
+    """Validate YAML text (a file read, or one uploaded as `path`) as `model`; every failure becomes
+    `error(path, field, reason)`."""
     try:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:

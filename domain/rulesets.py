@@ -96,6 +96,9 @@ class RuleSet(Frozen):
     rhythm: Rhythm
     criteria: list[Criterion] = Field(min_length=1)
     notes: list[str] = Field(default_factory=list, description="what the file assumes beyond its numbers")
+    draft: bool = Field(
+        default=False, description="a draft under discussion: read only by the what-if (domain/whatif.py), never a case"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -134,7 +137,8 @@ def load_rule_set_file(path: Path | str) -> RuleSet:
 
 @cache
 def load_rule_set(rule_set_id: str) -> RuleSet:
-    """The shipped rule set with this id (cached); an unknown id raises UnknownRuleSetError."""
+    """The shipped rule set with this id (cached); an unknown id raises UnknownRuleSetError. The only way a case or a
+    round gets its rule set: a file marked `draft: true` is refused (RuleSetFileError naming `draft`)."""
     try:
         known = RuleSetId(rule_set_id)
     except ValueError:
@@ -143,6 +147,8 @@ def load_rule_set(rule_set_id: str) -> RuleSet:
     rule_set = load_rule_set_file(path)
     if rule_set.id != known.value:
         raise RuleSetFileError(path, "id", f"file declares {rule_set.id!r}, expected {known.value!r}")
+    if rule_set.draft:
+        raise RuleSetFileError(path, "draft", "a rule set marked `draft: true` never decides a case or a round")
     return rule_set
 
 

@@ -29,6 +29,7 @@ DEV_ONLY = STACK | {
     "schemathesis",
     "playwright",
     "py-spy",
+    "pm4py",  # AGPL: reads the event log exports back in tests, never shipped
 }
 # Top-level modules of the packages above (and of what only they pull in) that production code must not import.
 BLOCKED_MODULES = (
@@ -41,6 +42,7 @@ BLOCKED_MODULES = (
     "schemathesis",
     "playwright",
     "mypy",
+    "pm4py",
 )
 
 

@@ -12,6 +12,8 @@ from web.text_directory import DIRECTORY_TEXT
 from web.text_history import HISTORY_TEXT
 from web.text_ministry import MINISTRY_TEXT
 from web.text_reconcile import RECONCILE_TEXT
+from web.text_stage_times import STAGE_TIMES_TEXT
+from web.text_whatif import WHATIF_TEXT
 
 LANGS = ("vi", "en")
 COOKIE = "xptt_lang"
@@ -248,6 +250,8 @@ TEXT: dict[str, tuple[str, str]] = {
 
 TEXT |= DIRECTORY_TEXT | CASE_TEXT | MINISTRY_TEXT | HISTORY_TEXT
 TEXT |= DEPLOY_TEXT | RECONCILE_TEXT | CLI_TEXT
+TEXT |= STAGE_TIMES_TEXT
+TEXT |= WHATIF_TEXT
 
 # keys read from the glossary: `kind_task_assigned` is the notification kind's term, and so on
 GLOSSARY_PREFIXES = {

@@ -7,17 +7,23 @@ answered as absent (404), a case in scope read by another role is refused (403).
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.background import BackgroundTask
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
+from audit.eventlog.service import FORMATS, MEDIA_TYPES, SUFFIXES, export_log
 from audit.service import ReplayReport, archive_case, export_case, replay_case, verify_case
 from audit.verify import CaseVerification
 from contracts import ArchiveHistoryResult
 from db.models import CaseRow
-from services.access import require_audit
+from services.access import require_audit, require_oversight
 from services.errors import Refusal
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
@@ -75,4 +81,33 @@ async def export(case_id: str, principal: PrincipalDep, session: SessionDep, req
         content=raw,
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}.audit.json"', "X-Bundle-SHA256": digest},
+    )
+
+
+@router.get(
+    "/rounds/{round_id}/event-log",
+    response_class=FileResponse,
+    responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "the event log file"}},
+)
+async def event_log(
+    round_id: str, principal: PrincipalDep, request: Request, format: str = "ocel", province: str | None = None
+) -> FileResponse:
+    """The round's journal as an event log for process mining (docs/event-log.md): `format` ocel (OCEL 2.0 JSON),
+    ocel-sqlite or xes; the cases of `province`, else of every province the official oversees (auditors and
+    administrators). Officials appear by id only."""
+    provinces = require_oversight(principal, province)
+    if format not in FORMATS:  # refused before anything is written (the service says so too)
+        raise Refusal(422, "unknown_log_format", f"format must be one of {', '.join(FORMATS)}", field="format")
+    folder = Path(tempfile.mkdtemp(prefix="xptt-event-log-"))
+    name = re.sub(r"[^A-Za-z0-9._-]", "-", round_id + (f"-{province}" if province else "")) + SUFFIXES[format]
+    try:
+        await export_log(_sessions(request), format, round_id, folder / name, provinces=sorted(provinces))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        folder / name,
+        media_type=MEDIA_TYPES[format],
+        filename=name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )

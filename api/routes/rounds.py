@@ -17,6 +17,8 @@ from services.rounds import service as rounds
 from services.rounds.report import report_csv
 from services.rounds.report_xlsx import report_xlsx
 from services.rounds.schemas import OpenRoundOut, OpenRoundRequest, ProgressOut, ReportOut
+from services.stage_times import service as stage_times
+from services.stage_times.schemas import StageTimesOut
 
 router = APIRouter(prefix="/v1/rounds", tags=["rounds"])
 
@@ -162,4 +164,30 @@ async def decision(
         out.content,
         media_type=out.media_type,
         headers={"Content-Disposition": f'attachment; filename="{out.filename}"'},
+    )
+
+
+@router.get(
+    "/{round_id}/stage-times",
+    response_model=StageTimesOut,
+    summary="Where the time of a round goes: time in stage (P50, P90, max in working days), escalations, returns, "
+    "objections and on-time rates by province and locality type, and the slowest units",
+    description="Computed from the journal (docs/stage-times.md). Admins and auditors read their provinces (without "
+    "`province`: every province they oversee) with the slowest units; the ministry reads every province's figures "
+    "but no unit (`units_listed` false). Another province: 403. A province code naming no province, or a "
+    "`locality_type` that is none of the three: 422 naming the field; a round never opened: 404.",
+    responses=problems(403, 404, 422),
+)
+async def stage_times_(
+    round_id: RoundPath,
+    principal: PrincipalDep,
+    session: SessionDep,
+    province: Annotated[str | None, Query(description="the province's two-digit code (default: all you read)")] = None,
+    locality_type: Annotated[
+        str | None, Query(description="central-city-ward, mountain-island-disadvantaged or other (default: all)")
+    ] = None,
+    top: Annotated[int, Query(description="how many of the slowest units (0 to 100)")] = stage_times.TOP_DEFAULT,
+) -> StageTimesOut:
+    return await stage_times.figures(
+        session, principal, round_id, province=province, locality_type=locality_type, top=top, now=datetime.now(UTC)
     )

@@ -509,6 +509,8 @@ ROUTE_KEYS: tuple[tuple[str, str], ...] = (
     ("POST", "/v1/rounds/{round_id}/ministry-report"),
     ("POST", "/web/rounds/{round_id}/ministry-report"),
     ("POST", "/v1/provinces/{code}/past-rounds"),
+    ("POST", "/v1/rules/what-if"),
+    ("POST", "/web/what-if"),
 )
 
 
@@ -959,7 +961,46 @@ def _officials_fuzz(
         ("PUT", "/v1/targets"): _bad_target(),
         ("POST", "/v1/rounds/{round_id}/ministry-report"): _bad_submission(),
         ("POST", "/v1/provinces/{code}/past-rounds"): _bad_past_rounds(),
+        **_bad_whatif(),
     }
+
+
+def _bad_whatif() -> dict[tuple[str, str], st.SearchStrategy[BadRequest]]:
+    """The what-if (docs/whatif.md) refuses a draft failing the schema or not marked draft, a mapping naming unknown
+    criteria, a draft needing a mapping, a round never opened, a missing draft; the page without a file shows why.
+    A what-if writes nothing, whatever it is sent."""
+    from tests.whatif.seeding import DRAFT, MAPPING  # the test draft and mapping files
+
+    draft, mapping = DRAFT.read_bytes(), MAPPING.read_bytes()
+    drafts = st.one_of(
+        st.binary(max_size=200),
+        st.just(draft.replace(b"draft: true", b"draft: false")),
+        st.just(draft.replace(b"max_total: 950", b"max_total: 900")),
+        st.just(draft.replace(b"    points: 950", b"    points: 0")),
+    )
+
+    def upload(d: bytes, m: bytes | None, round_id: str = "qd06-2019:2027") -> BadRequest:
+        files: dict[str, Any] = {
+            "draft": ("d.yaml", d, "application/yaml"),
+            "round_id": (None, round_id.encode(), "text/plain"),
+        }
+        files["province"] = (None, PROVINCE.encode(), "text/plain")
+        if m is not None:
+            files["mapping"] = ("m.yaml", m, "application/yaml")
+        return BadRequest("POST", "/v1/rules/what-if", files=files)
+
+    api = st.one_of(
+        drafts.map(lambda d: upload(d, mapping)),
+        st.just(upload(draft, mapping + b"  14: 3\n")),
+        st.just(upload(draft, b"criteria:\n  7: gone\n")),
+        st.just(upload(draft, None)),
+        st.just(upload(draft, mapping, "qd06-2019:2099")),
+        st.just(BadRequest("POST", "/v1/rules/what-if", files={"mapping": ("m.yaml", mapping, "application/yaml")})),
+    )
+    page = st.fixed_dictionaries(
+        {"round_id": st.sampled_from(["qd06-2019:2027", "x", ""]), "province": st.sampled_from([PROVINCE, "", "9"])}
+    ).map(lambda f: BadRequest("POST", "/web/what-if", form=f, web=True))
+    return {("POST", "/v1/rules/what-if"): api, ("POST", "/web/what-if"): page}
 
 
 PAST_HEADER = ["ma_don_vi", "ten_don_vi", "nam", "so_quyet_dinh", "ngay_quyet_dinh"]
@@ -1450,6 +1491,12 @@ def matrix_routes(round_id: str) -> list[MatrixRoute]:
         r("POST", "/v1/audit/cases/{case_id}/replay", "/v1/audit/cases/{case}/replay", audits, private=True),
         r("POST", "/v1/audit/cases/{case_id}/archive", "/v1/audit/cases/{case}/archive", audits, private=True),
         r("GET", "/v1/board", f"/v1/board?province={PROVINCE}&failing=false", oversees),
+        r(
+            "GET",
+            "/v1/audit/rounds/{round_id}/event-log",
+            f"/v1/audit/rounds/{round_id}/event-log?province={PROVINCE}&format=xes",
+            oversees,
+        ),
         r("GET", "/v1/rounds/{round_id}/progress", f"/v1/rounds/{round_id}/progress?province={PROVINCE}", oversees),
         r("GET", "/v1/rounds/{round_id}/report", f"/v1/rounds/{round_id}/report?province={PROVINCE}", oversees),
         # the draft decision: 409 while the matrix's round has no unit recognised, past the same gate as the report
