@@ -153,6 +153,8 @@ async def test_the_report_compares_with_the_provinces_target_and_counts_failures
             Path(os.environ["XPTT_DUMP"], "round-report.xlsx").write_bytes(book.content)
         assert "chỉ tiêu 90% (KH 12/KH-UBND, 2026–2030)" in page, page
         first = report["by_former_district"][0]
+        # in the page's body, not its <title>
+        assert html.index('<table id="by-district">') > html.index("<main") > html.index("</title>")
         assert (
             "Theo huyện cũ (trước ngày 01/07/2025) Huyện cũ Số lượt xét Đã chấm điểm Đạt chuẩn "
             f"{first['former_district']}" in page
