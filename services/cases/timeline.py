@@ -11,7 +11,7 @@ from domain.attributes import from_row
 from services.cases.queries import journal_of, notifications_of
 from services.cases.schemas import EventKind, TimelineEvent
 
-ADMIN_ACTIONS = {"due_extended", "task_reassigned", "case_held", "case_released", "case_withdrawn", "case_nudged"}
+ADMIN_ACTIONS = {"due_extended", "task_reassigned", "case_held", "case_released", "case_withdrawn"}  # a nudge: reminder
 
 
 def kind_of(action: str) -> EventKind:
