@@ -1,19 +1,21 @@
-"""`xptt audit`: verify a case's journal, archive and replay its history, export and check an offline bundle.
+"""`xptt audit`: verify a case's journal, archive and replay its history, export and check an offline bundle,
+export a round's journal as an event log.
 
-Exit codes: 0 the check holds, 1 it does not (the output names the case and the row), 2 the command could not run.
+Exit codes: 0 the check holds, 1 it does not (the output names the case and the row), 2 the command could not run,
+3 what it names was not found (export-log's round or province).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
@@ -22,10 +24,12 @@ from temporalio.client import Client
 
 import glossary
 from audit.bundle import verify_bundle
-from audit.eventlog.service import SUFFIXES, ExportSummary, export_log
+from audit.eventlog.service import ExportSummary, export_log, file_name
 from audit.service import AuditError, ReplayReport, archive_case, export_case, replay_case, verify_all, verify_case
 from audit.verify import CaseVerification
+from cli.common import T as T_CLI
 from cli.common import console, database, err_console, fail, settings_with_database
+from cli.ops import EXIT_NOT_FOUND, EXIT_USAGE
 from db.models import AuditEventRow
 from infra.settings import Settings
 from infra.temporal import connect
@@ -224,12 +228,14 @@ def export_log_cmd(
     with_names: Annotated[bool, typer.Option("--with-names", help="add officials' full names (personal data)")] = False,
 ) -> None:
     """Write a round's journal as an event log for process mining (docs/event-log.md); officials by id only unless
-    --with-names. Exit 2, nothing written, on an unknown format, round or province."""
+    --with-names. Nothing written on a refusal: exit 2 on an unknown format or an --out that cannot be written,
+    exit 3 on an unknown round or province."""
     s = settings_with_database()
-    name = re.sub(r"[^A-Za-z0-9._-]", "-", f"{round_id}-{province}" if province else round_id)
-    target = out or Path(name + SUFFIXES.get(fmt, ""))
+    target = out or Path(file_name(fmt, round_id, province))
+    if target.is_dir():
+        fail(glossary.term("event_log", "out_is_directory", path=escape(str(target))), EXIT_USAGE)
     if not target.parent.is_dir():
-        fail(glossary.term("refusal", "output_dir_missing"), 2)
+        fail(glossary.term("refusal", "output_dir_missing"), EXIT_USAGE)
 
     async def work(sessions: async_sessionmaker[AsyncSession]) -> ExportSummary:
         with Progress(
@@ -247,7 +253,12 @@ def export_log_cmd(
         summary = _run(s, work)
     except Refusal as exc:
         given = {"format": fmt, "round": round_id, "province": province}.get(str(exc.extra.get("field")))
-        fail(f"{glossary.term('refusal', exc.code)} (--{exc.extra.get('field')}: {given})", 2)
+        said = f"{glossary.term('refusal', exc.code)} (--{exc.extra.get('field')}: {given})"
+        fail(escape(said), EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
+    except OSError as exc:
+        if exc.filename is None:  # not the file: PostgreSQL out of reach
+            fail(escape(T_CLI("cli_unreachable", what="PostgreSQL", detail=exc)), EXIT_USAGE)
+        fail(glossary.term("event_log", "not_written", path=escape(str(target))), EXIT_USAGE)
     if summary.format == "xes":
         said = glossary.term(
             "event_log", "written_xes", events=summary.events.total(), traces=summary.traces, path=target,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 console = Console()
 err_console = Console(stderr=True)
 T = Translator("vi")  # what the commands say is Vietnamese (web/text_cli.py and the glossary)
+NAMED = ("round_id", "case_id", "task_id", "unit_code", "official_id")  # a refusal's extras that say which one
 
 # pydantic's error types the commands say in words of their own (web/text_cli.py), with the context they carry
 _PYDANTIC = {
@@ -48,6 +49,11 @@ def refusal_text(exc: Refusal) -> str:
         return exc.detail  # a service's own reason names its field
     field = exc.extra.get("field")
     said = glossary.term("refusal", exc.code)
+    named = [str(exc.extra[k]) for k in NAMED if k in exc.extra and k != field]
+    if named:  # which one was not found, or refused
+        said = T("cli_named", said=said.rstrip("."), value=", ".join(named))
+    if exc.code == "pdf_font_missing" and "missing" in exc.extra:  # the operator is the one to mend it
+        said += " " + T("cli_font_missing", missing=", ".join(exc.extra["missing"]), directory=exc.extra["directory"])
     return T("cli_field", field=field, reason=said) if field else said
 
 

@@ -24,15 +24,11 @@ T = TypeVar("T")
 EXIT_PARTIAL, EXIT_USAGE, EXIT_NOT_FOUND = 1, 2, 3
 
 
-def operator(province: str, *, ministry: bool = False) -> Principal:
+def operator(province: str | None, *, ministry: bool = False) -> Principal:
     """Whoever runs the CLI with the database's URL reads a province as its administrator would (and, asked for the
-    national report, as the ministry would)."""
-    return Principal(
-        official_id="cli-operator",
-        full_name="operator",
-        scopes=(RoleScope(role=Role.ADMIN, province_code=province, unit_code=None),),
-        ministry=ministry,
-    )
+    national report, as the ministry would); with no province, no province's administrator (the ministry's view)."""
+    scopes = () if province is None else (RoleScope(role=Role.ADMIN, province_code=province, unit_code=None),)
+    return Principal(official_id="cli-operator", full_name="operator", scopes=scopes, ministry=ministry)
 
 
 def run(

@@ -1,6 +1,7 @@
 """`xptt round`: open an assessment round for a province (one case per unit), follow its progress, print its
-report (or write its workbook), write the draft recognition decision (DOCX, PDF) or its annex's unit list (XLSX).
-Its tables speak Vietnamese; its errors name the option or field at fault."""
+report (or write its workbook), write the draft recognition decision (DOCX, PDF) or its annex's unit list (XLSX),
+show where its time goes (cli/stage_times_cmd.py). Its tables speak Vietnamese; its errors name the option or field
+at fault."""
 
 from __future__ import annotations
 
@@ -15,22 +16,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import glossary
-from cli.common import console, database, fail, refusal_text, settings_with_database
-from cli.ops import EXIT_NOT_FOUND, EXIT_USAGE, operator, run
+from cli.common import console, database, fail, settings_with_database
+from cli.ops import EXIT_USAGE, run
+from cli.stage_times_cmd import stage_times_cmd
 from domain.errors import DomainError
-from domain.stages import LocalityType, Stage
+from domain.stages import Stage
 from infra.clock import today_vn
 from infra.settings import Settings
 from infra.temporal import connect
-from services.access import Principal
 from services.errors import Refusal
 from services.rounds import documents, queries, service
 from services.rounds.opening import open_round
 from services.rounds.report import report_csv
 from services.rounds.report_xlsx import report_xlsx, target_text
 from services.rounds.schemas import ReportOut, parse_day
-from services.stage_times import service as stage_times
-from services.stage_times.schemas import StageTimesOut
 from web.i18n import Translator
 
 app = typer.Typer(
@@ -271,88 +270,4 @@ def _write(path: Path, content: bytes, what: str) -> None:
     console.print(T("file_written", path=escape(str(path)), what=what), highlight=False)
 
 
-@app.command("stage-times")
-def stage_times_cmd(
-    round_id: str = typer.Option(..., "--round", help="round id, e.g. qd06-2019:2027"),
-    province: str | None = typer.Option(None, help="two-digit province code (default: the national view)"),
-    locality_type: str | None = typer.Option(
-        None, "--locality-type", help="central-city-ward, mountain-island-disadvantaged or other (default: all)"
-    ),
-    top: int = typer.Option(stage_times.TOP_DEFAULT, help="how many of the slowest units to list (0 to 100)"),
-    format: str = typer.Option("table", "--format", help="table or json"),
-) -> None:
-    """Where the round's time goes: time in each stage (median, P90, max in working days), escalations, returns,
-    objections and on-time rates, and the slowest units; from the journal (docs/stage-times.md). With --province
-    as the province's administrator reads it; without, the national view as the ministry reads it (no unit listed)."""
-    if format not in ("table", "json"):
-        fail(T("st_bad_format", field="--format"), EXIT_USAGE)
-    out = asyncio.run(_stage_times(round_id, province, locality_type, top))
-    if format == "json":
-        sys.stdout.write(out.model_dump_json(indent=2) + "\n")
-        return
-    _print_stage_times(out)
-
-
-async def _stage_times(round_id: str, province: str | None, locality: str | None, top: int) -> StageTimesOut:
-    """The figures as the operator reads them (the province's administrator, or the ministry); a refusal ends the
-    command naming its option."""
-    reader = operator(province) if province else Principal("cli-operator", "operator", (), ministry=True)
-    options = {
-        "province": ("--province", province),
-        "locality_type": ("--locality-type", locality),
-        "top": ("--top", top),
-    }
-    async with database(settings_with_database()) as sessions, sessions() as session:
-        try:
-            return await stage_times.figures(
-                session, reader, round_id, province=province, locality_type=locality, top=top, now=datetime.now(UTC)
-            )
-        except Refusal as exc:
-            name = exc.extra.get("field")
-            if name not in options:
-                fail(escape(refusal_text(exc)), EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
-            known = ", ".join(x.value for x in LocalityType)
-            flag, value = options[name]
-            fail(escape(T(f"st_bad_{name}", field=flag, value=value, known=known, max=stage_times.TOP_MAX)), EXIT_USAGE)
-
-
-def _days(n: int | None) -> str:
-    return "—" if n is None else str(n)
-
-
-def _print_stage_times(out: StageTimesOut) -> None:
-    scope = glossary.province_name(out.province) if out.province else T("st_national")
-    table = Table(title=T("st_title", round_name=glossary.round_label(out.round_id), scope=scope))
-    table.add_column(T("stage"))
-    for key in ("st_cases", "st_p50", "st_p90", "st_max", "st_open", "st_escalated", "st_on_time"):
-        table.add_column(T(key), justify="right")
-    for f in out.overall.stages:
-        if f.cases:
-            table.add_row(
-                T.stage(f.stage),
-                str(f.cases),
-                _days(f.p50),
-                _days(f.p90),
-                _days(f.max),
-                str(f.open_stays),
-                glossary.percent(f.escalated_share),
-                glossary.percent(f.on_time_rate),
-            )
-    console.print(table)
-    g = out.overall
-    per = {k: "—" if v is None else f"{v:.2f}" for k, v in (("r", g.returns_per_case), ("o", g.objections_per_case))}
-    loops = T(
-        "st_loops", returns=g.returns, objections=g.objections, returns_per_case=per["r"], objections_per_case=per["o"]
-    )
-    console.print(loops, highlight=False)
-    if not out.units_listed:
-        console.print(T("st_units_hidden"), highlight=False)
-        return
-    slow = Table(T("unit"), T("province"), T("st_total_days"), T("st_slowest_stage"), T("st_slowest_stage_days"))
-    slow.title = T("st_slowest")
-    for s in out.slowest:
-        stage = T.stage(s.slowest_stage) if s.slowest_stage else "—"
-        slow.add_row(
-            s.unit_name, glossary.province_name(s.province_code), str(s.working_days), stage, str(s.slowest_stage_days)
-        )
-    console.print(slow)
+app.command("stage-times")(stage_times_cmd)

@@ -1,4 +1,4 @@
-"""`xptt rules what-if`: a round's closed cases under a draft rule set (services/whatif), as tables, JSON or a
+"""`xptt rules what-if`: a round's decided cases under a draft rule set (services/whatif), as tables, JSON or a
 workbook. In process, over the database; as the operator over the province (or, with no province, as the ministry),
 or as the official named with --as. Writes nothing but the --out file.
 
@@ -17,7 +17,7 @@ from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import glossary
-from cli.common import console, fail
+from cli.common import console, fail, refusal_text
 from cli.officials_cmd import in_process
 from cli.ops import EXIT_NOT_FOUND, EXIT_USAGE
 from services.access import Principal
@@ -36,6 +36,7 @@ from services.whatif.xlsx import (
     whatif_xlsx,
 )
 from web.i18n import Translator
+from web.text_whatif import refusal_specifics
 
 T = Translator("vi")
 FORMATS = ("table", "json", "xlsx")
@@ -52,9 +53,9 @@ def _read(option: str, path: Path) -> tuple[bytes, str]:
 
 
 def _refused(exc: Refusal) -> NoReturn:
-    """A refusal in Vietnamese (the glossary's sentence for its code), with the field and the service's reason."""
-    said = T.refusal(exc.code, exc.detail)
-    fail(escape(f"{said} {T('wi_detail')}: {exc.detail}"), EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
+    """A refusal in Vietnamese: the glossary's sentence for its code with the field, and what exactly is wrong."""
+    said = f"{refusal_text(exc)} {refusal_specifics(T, exc)}".strip()
+    fail(escape(said), EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
 
 
 def what_if(
@@ -66,7 +67,7 @@ def what_if(
     out_file: Path | None = typer.Option(None, "--out", help="write to this file instead of the terminal"),
     as_: str | None = typer.Option(None, "--as", help="the official acting (default: the operator)"),
 ) -> None:
-    """Evaluate the recorded council scores of the round's closed cases under a draft rule set: per unit the verdict
+    """Evaluate the recorded council scores of the round's decided cases under a draft rule set: per unit the verdict
     under both and why it flips; per province and nationally the share recognised under both against the target;
     the highest threshold per locality type at which each province still reaches its target."""
     if format not in FORMATS:
@@ -108,14 +109,17 @@ def what_if(
 def _print(out: WhatIfOut) -> None:
     console.print(T("wi_heading", round_name=glossary.round_label(out.round_id), draft=out.draft_title), style="bold")
     shares = Table(title=T("wi_shares"))
-    for h in ("wi_scope", "wi_units", "wi_assessed", "wi_official", "wi_draft", "wi_target"):
+    for h in ("wi_scope", "wi_units", "wi_assessed", "wi_undecided_head", "wi_official", "wi_draft", "wi_target"):
         shares.add_column(T(h))
     for s in out.share_rows():
         official = f"{count_share(T, s.official_recognised, s.official_share)} {meets_text(T, s.official_meets)}"
         drafted = f"{count_share(T, s.draft_recognised, s.draft_share)} {meets_text(T, s.draft_meets)}"
         target = target_text(T, s) if s.code is not None else ""
-        shares.add_row(scope_name(T, s), str(s.units), str(s.assessed), official.strip(), drafted.strip(), target)
+        counts = str(s.units), str(s.assessed), str(s.undecided)
+        shares.add_row(scope_name(T, s), *counts, official.strip(), drafted.strip(), target)
     console.print(shares)
+    if out.national.undecided:
+        console.print(T("wi_undecided", n=out.national.undecided), highlight=False)
     names = {s.code: s.name for s in out.provinces}
     search = Table(title=T("wi_search"))
     for h in ("wi_province", "wi_locality", "wi_draft_threshold", "wi_found", "wi_change"):
@@ -124,14 +128,10 @@ def _print(out: WhatIfOut) -> None:
         locality = glossary.term("locality", f.locality_type.value)
         search.add_row(names.get(f.province_code, f.province_code), locality, str(f.draft_threshold), *found_text(T, f))
     console.print(search)
-    flipped = [u for u in out.units if u.flipped]
-    table = Table(title=T("wi_flipped", n=len(flipped)))
-    for h in ("wi_unit", "wi_change_kind", "wi_why_official", "wi_why_draft"):
-        table.add_column(T(h))
-    for u in flipped:
-        why = side_text(T, u.draft) + (f" — {caps_text(T, u.caps)}" if u.caps else "")
-        table.add_row(f"{u.unit_name} ({u.unit_code})", flip_text(T, u), side_text(T, u.official), why)
-    console.print(table)
+    if out.units_listed:
+        _print_units(out)
+    else:
+        console.print(T("wi_units_hidden"), highlight=False)
     for key, refs in (("wi_dropped", out.mapping.dropped), ("wi_unmapped", out.mapping.unmapped)):
         for ref in refs:
             console.print(f"{T(key)}: {T('wi_criterion_line', number=ref.number, name=ref.name_vi)}", highlight=False)
@@ -139,3 +139,24 @@ def _print(out: WhatIfOut) -> None:
         console.print(
             f"{T('wi_unscored')}: {T('wi_criterion_line', number=ref.number, name=ref.name_vi)}", highlight=False
         )
+
+
+def _print_units(out: WhatIfOut) -> None:
+    """The units whose result flips, and those refused after the council (no flip), with why."""
+    flipped = out.flipped()
+    table = Table(title=T("wi_flipped", n=len(flipped)))
+    for h in ("wi_unit", "wi_change_kind", "wi_why_official", "wi_why_draft"):
+        table.add_column(T(h))
+    for u in flipped:
+        why = side_text(T, u.draft) + (f" — {caps_text(T, u.caps)}" if u.caps else "")
+        table.add_row(f"{u.unit_name} ({u.unit_code})", flip_text(T, u), side_text(T, u.official), why)
+    console.print(table)
+    after = out.refused_after_council()
+    if after:
+        table = Table(title=T("wi_after_council", n=len(after)), caption=T("wi_after_council_help"))
+        for h in ("wi_unit", "wi_outcome", "wi_why_official", "wi_why_draft"):
+            table.add_column(T(h))
+        for u in after:
+            name = f"{u.unit_name} ({u.unit_code})"
+            table.add_row(name, T.outcome(u.outcome.value), side_text(T, u.official), side_text(T, u.draft))
+        console.print(table)

@@ -24,6 +24,8 @@ Definitions (docs/stage-times.md):
   open, or ended otherwise (a withdrawal) are not counted either way; the rate is on time over counted (None: none).
 - *Returns* are dossiers the appraising office sent back for completion; *objections* are residents' objections
   raised during public posting (each one counted); both are given per case of the group.
+- *Withheld*: a reader who may not see single units' timings (the ministry, outside the provinces it oversees) is
+  not shown a group of fewer than `SMALLEST_GROUP` cases (`withheld`): one or two cases are one unit's timing.
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from domain.calendar import local_date, working_days_between
 from domain.procedure import MAIN_PATH
+from domain.shares import share
 from domain.stages import LocalityType, Stage
 
 # The stages a case stays in with a task, in the procedure's order.
 TIMED_STAGES: tuple[Stage, ...] = tuple(s for s in Stage if s is not Stage.CLOSED)
+# The fewest cases a group shown to a reader who may not see single units' timings holds (module docstring).
+SMALLEST_GROUP = 3
 
 
 class StayEnd(StrEnum):
@@ -117,43 +122,40 @@ def percentile(values: Iterable[int], p: int) -> int | None:
     return ordered[ceil(p * len(ordered) / 100) - 1]
 
 
-def share(part: int, whole: int) -> float | None:
-    """part / whole, None when whole is 0."""
-    return part / whole if whole else None
-
-
 class StageFigures(BaseModel):
-    """One stage in one group of cases."""
+    """One stage in one group of cases. Withheld (`suppressed`): the number of cases only, every figure None."""
 
     model_config = ConfigDict(frozen=True)
 
     stage: Stage
     cases: int  # cases with a stay at the stage
-    stays: int  # their stays, ended or not
-    open_stays: int
+    stays: int | None  # their stays, ended or not
+    open_stays: int | None
     p50: int | None  # working days of the ended stays
     p90: int | None
     max: int | None
-    escalated_cases: int
+    escalated_cases: int | None
     escalated_share: float | None
-    on_time: int
-    counted_for_on_time: int
+    on_time: int | None
+    counted_for_on_time: int | None
     on_time_rate: float | None
+    suppressed: bool = False
 
 
 class GroupFigures(BaseModel):
     """A group of cases (a province, a locality type, or all of them): each stage's figures, and the returns and
-    objections per case."""
+    objections per case. Withheld (`suppressed`): the number of cases only, every figure None."""
 
     model_config = ConfigDict(frozen=True)
 
     key: str  # the province's code, the locality type, or "all"
     cases: int
-    returns: int
-    objections: int
+    returns: int | None
+    objections: int | None
     returns_per_case: float | None
     objections_per_case: float | None
     stages: tuple[StageFigures, ...]
+    suppressed: bool = False
 
     def stage(self, stage: Stage) -> StageFigures | None:
         return next((f for f in self.stages if f.stage == stage), None)
@@ -217,6 +219,18 @@ def group_figures(key: str, cases: Sequence[CaseStays]) -> GroupFigures:
         objections_per_case=share(objections, len(cases)),
         stages=tuple(stage_figures(stage, cases) for stage in TIMED_STAGES),
     )
+
+
+def withheld(group: GroupFigures, smallest: int = SMALLEST_GROUP) -> GroupFigures:
+    """`group` as a reader who may not see single units' timings reads it: unchanged from `smallest` cases up; with
+    fewer, its number of cases and its stages' numbers of cases only, every other figure None, and `suppressed`."""
+    if group.cases >= smallest:
+        return group
+    kept = ("key", "stage", "cases", "stages", "suppressed")
+    hidden_stage = {name: None for name in StageFigures.model_fields if name not in kept} | {"suppressed": True}
+    stages = tuple(f.model_copy(update=hidden_stage) for f in group.stages)
+    hidden = {name: None for name in GroupFigures.model_fields if name not in kept}
+    return group.model_copy(update=hidden | {"stages": stages, "suppressed": True})
 
 
 def _grouped(cases: Sequence[CaseStays], key: Callable[[CaseStays], str]) -> tuple[GroupFigures, ...]:

@@ -148,3 +148,12 @@ def province_name(code: str) -> str:
 def percent(share: float | None) -> str:
     """A share (a fraction, as data holds every share) as people read it: 0.4904 → "49.04 %"; "—" when none."""
     return "—" if share is None else f"{round(100 * share, 2):g} %"
+
+
+def decimal(value: float | None) -> str:
+    """A figure such as a number per case as people read it, to two decimals without trailing zeros: 0.6667 →
+    "0.67", 0.5 → "0.5", 1.0 → "1"; "—" when none."""
+    if value is None:
+        return "—"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

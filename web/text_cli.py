@@ -6,6 +6,7 @@ from __future__ import annotations
 CLI_TEXT: dict[str, tuple[str, str]] = {
     "cli_error": ("Lỗi:", "error:"),
     "cli_field": ("{field}: {reason}", "{field}: {reason}"),
+    "cli_named": ("{said}: {value}", "{said}: {value}"),
     "cli_no_database": (
         "Chưa đặt DATABASE_URL (môi trường phát triển tự đặt; khi vận hành, trỏ tới PostgreSQL)",
         "DATABASE_URL is not set (the dev stack sets it; in production point it at PostgreSQL)",
@@ -56,6 +57,12 @@ CLI_TEXT: dict[str, tuple[str, str]] = {
     "cli_units_title_province": ("{n} đơn vị của tỉnh {province}", "{n} units in province {province}"),
     "cli_locality": ("Loại địa bàn", "Locality type"),
     "cli_units": ("Số đơn vị", "Units"),
+    "cli_font_missing": (
+        "thiếu {missing} trong {directory}: đặt XPTT_PDF_FONT_DIR là thư mục có DejaVuSerif.ttf cùng các kiểu Bold, "
+        "Italic, BoldItalic (Debian: apt-get install fonts-dejavu-core fonts-dejavu-extra)",
+        "{missing} not found in {directory}: set XPTT_PDF_FONT_DIR to a directory holding DejaVuSerif.ttf and its "
+        "Bold, Italic and BoldItalic faces (Debian: apt-get install fonts-dejavu-core fonts-dejavu-extra)",
+    ),
     # what pydantic says of a field, by its error type; anything else reads "giá trị không hợp lệ" with the reason
     "cli_invalid": ("giá trị không hợp lệ ({reason})", "not valid ({reason})"),
     "cli_missing": ("bắt buộc phải có", "required"),

@@ -36,6 +36,26 @@ STAGE_TIMES_TEXT: dict[str, tuple[str, str]] = {
         "Dossiers returned for completion: {returns} ({returns_per_case} per case) · Objections during posting: "
         "{objections} ({objections_per_case} per case)",
     ),
+    "st_by_province": ("Các bước theo tỉnh", "Stages by province"),
+    "st_by_locality": ("Các bước theo loại địa bàn", "Stages by locality type"),
+    "st_loops_title": ("Trả hồ sơ và kiến nghị theo nhóm", "Returns and objections by group"),
+    "st_group": ("Nhóm", "Group"),
+    "st_overall": ("Tất cả", "All"),
+    "st_returns": ("Trả hồ sơ bổ sung", "Dossiers returned"),
+    "st_returns_per_case": ("Trả hồ sơ mỗi lượt xét", "Returns per case"),
+    "st_objections": ("Kiến nghị khi công khai", "Objections during posting"),
+    "st_objections_per_case": ("Kiến nghị mỗi lượt xét", "Objections per case"),
+    "st_suppressed": ("ít hơn {n} lượt xét", "fewer than {n} cases"),
+    "st_suppressed_short": ("<{n}", "<{n}"),
+    "st_suppressed_note": (
+        "“<{n}”: nhóm ít hơn {n} lượt xét; số liệu không hiển thị vì một, hai lượt xét là thời gian của từng đơn vị.",
+        "“<{n}”: a group of fewer than {n} cases; its figures are not shown, since one or two cases are single "
+        "units' timings.",
+    ),
+    "st_loops_suppressed": (
+        "Trả hồ sơ bổ sung và kiến nghị khi công khai: ít hơn {n} lượt xét, số liệu không hiển thị.",
+        "Dossiers returned and objections during posting: fewer than {n} cases, not shown.",
+    ),
     "st_slowest": ("Đơn vị chậm nhất", "Slowest units"),
     "st_total_days": ("Tổng số ngày làm việc", "Working days in all"),
     "st_slowest_stage": ("Bước chậm nhất", "Slowest stage"),

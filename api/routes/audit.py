@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.background import BackgroundTask
 
 from api.deps import PrincipalDep, SessionDep, TemporalDep
-from audit.eventlog.service import FORMATS, MEDIA_TYPES, SUFFIXES, export_log
+from audit.eventlog.service import FORMATS, MEDIA_TYPES, export_log, file_name
 from audit.service import ReplayReport, archive_case, export_case, replay_case, verify_case
 from audit.verify import CaseVerification
 from contracts import ArchiveHistoryResult
@@ -99,7 +99,7 @@ async def event_log(
     if format not in FORMATS:  # refused before anything is written (the service says so too)
         raise Refusal(422, "unknown_log_format", f"format must be one of {', '.join(FORMATS)}", field="format")
     folder = Path(tempfile.mkdtemp(prefix="xptt-event-log-"))
-    name = re.sub(r"[^A-Za-z0-9._-]", "-", round_id + (f"-{province}" if province else "")) + SUFFIXES[format]
+    name = file_name(format, round_id, province)
     try:
         await export_log(_sessions(request), format, round_id, folder / name, provinces=sorted(provinces))
     except BaseException:

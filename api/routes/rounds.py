@@ -174,8 +174,10 @@ async def decision(
     "objections and on-time rates by province and locality type, and the slowest units",
     description="Computed from the journal (docs/stage-times.md). Admins and auditors read their provinces (without "
     "`province`: every province they oversee) with the slowest units; the ministry reads every province's figures "
-    "but no unit (`units_listed` false). Another province: 403. A province code naming no province, or a "
-    "`locality_type` that is none of the three: 422 naming the field; a round never opened: 404.",
+    "but no unit (`units_listed` false), and a group of fewer than 3 cases of a province it does not oversee as its "
+    "number of cases only (`suppressed` true, every other figure null). Another province: 403. A province code "
+    "naming no province, or a `locality_type` that is none of the three: 422 naming the field; a round never "
+    "opened: 404.",
     responses=problems(403, 404, 422),
 )
 async def stage_times_(

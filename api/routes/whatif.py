@@ -1,6 +1,6 @@
-"""Policy what-if (services/whatif): a round's closed cases under a draft rule set, the draft and the criteria mapping
-uploaded as files. A province's administrators and auditors ask for their province, the ministry for any province
-or the nation. Nothing is written."""
+"""Policy what-if (services/whatif): a round's decided cases under a draft rule set, the draft and the criteria
+mapping uploaded as files. A province's administrators and auditors ask for their province, the ministry for any
+province or the nation (the figures, no unit outside the provinces it oversees). Nothing is written."""
 
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ router = APIRouter(tags=["rules"])
 @router.post(
     "/v1/rules/what-if",
     response_model=WhatIfOut,
-    summary="Evaluate a round's closed cases under a draft rule set: flips, shares against the target, thresholds",
+    summary="Evaluate a round's decided cases under a draft rule set: flips, shares against the target, thresholds",
     description="Multipart: `draft` (YAML in the rule sets' schema, `draft: true`), optional `mapping` (YAML: "
     "`criteria: {official number: draft number | dropped}`), `round_id`, optional `province` (none: every province, "
-    "for the ministry). docs/whatif.md.",
+    "for the ministry). The ministry gets no unit outside the provinces it oversees (`units_listed` false). "
+    "docs/whatif.md.",
     responses=problems(403, 404, 422),
 )
 async def what_if(

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.eventlog.mapping import JournalRow
-from db.models import AuditEventRow, CaseRow, OfficialRow, ProvinceRow, RoundRow, TaskRow, UnitRow
+from db.models import AuditEventRow, CaseRow, OfficialRow, TaskRow, UnitRow
 
 YIELD_PER = 2000
 # Actions that open a task (the new task was created at the row's time, at its `to_stage`).
@@ -26,14 +26,6 @@ async def _stream(session: AsyncSession, stmt: Select[*tuple[Any, ...]]) -> Asyn
     result = await session.stream(stmt.execution_options(yield_per=YIELD_PER))
     async for row in result.mappings():
         yield dict(row)
-
-
-async def find_round(session: AsyncSession, round_id: str) -> RoundRow | None:
-    return await session.get(RoundRow, round_id)
-
-
-async def province_exists(session: AsyncSession, code: str) -> bool:
-    return await session.get(ProvinceRow, code) is not None
 
 
 async def journal_size(session: AsyncSession, round_id: str, provinces: Collection[str] | None) -> int:

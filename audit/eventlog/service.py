@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Collection
@@ -27,6 +28,7 @@ from audit.eventlog.ocel_sqlite import OcelSqliteWriter
 from audit.eventlog.text_writers import OcelJsonWriter, XesWriter
 from db.models import RoundRow
 from services.errors import Refusal
+from services.rounds.queries import province_exists, round_row
 
 log = structlog.get_logger(__name__)
 
@@ -53,6 +55,13 @@ class ExportSummary:
     total: int = 0  # journal rows to write
 
 
+def file_name(fmt: str, round_id: str, province: str | None = None) -> str:
+    """The file a round's (and province's) log is named after, safe in any folder: `qd06-2019-2027-33.jsonocel`
+    (no suffix for an unknown format)."""
+    stem = f"{round_id}-{province}" if province else round_id
+    return re.sub(r"[^A-Za-z0-9._-]", "-", stem) + SUFFIXES.get(fmt, "")
+
+
 class OcelWriter(Protocol):
     def object(self, item: Item) -> None: ...
     def begin_events(self) -> None: ...
@@ -64,11 +73,11 @@ async def check_request(session: AsyncSession, fmt: str, round_id: str, province
     """The round to export; a refusal naming the field for an unknown format, round or province."""
     if fmt not in FORMATS:
         raise Refusal(422, "unknown_log_format", f"format {fmt!r} is not one of {', '.join(FORMATS)}", field="format")
-    found = await queries.find_round(session, round_id)
+    found = await round_row(session, round_id)
     if found is None:
         raise Refusal(404, "round_not_found", f"no round {round_id} has been opened", field="round")
     for code in sorted(provinces or ()):
-        if not await queries.province_exists(session, code):
+        if not await province_exists(session, code):
             raise Refusal(404, "province_not_found", f"no province with code {code}", field="province")
     return found
 

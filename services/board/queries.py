@@ -130,6 +130,9 @@ async def rounds_with_cases(session: AsyncSession, provinces: list[str]) -> list
     return [(round_id, province, n) for round_id, province, n in rows.all()]
 
 
-async def province_names(session: AsyncSession, provinces: list[str]) -> dict[str, str]:
-    rows = await session.execute(select(ProvinceRow.code, ProvinceRow.name).where(ProvinceRow.code.in_(provinces)))
-    return {code: name for code, name in rows.all()}
+async def province_names(session: AsyncSession, provinces: list[str] | None) -> dict[str, str]:
+    """The name of each province of `provinces` (None: every province), by code."""
+    query = select(ProvinceRow.code, ProvinceRow.name).order_by(ProvinceRow.code)
+    if provinces is not None:
+        query = query.where(ProvinceRow.code.in_(provinces))
+    return {code: name for code, name in (await session.execute(query)).all()}

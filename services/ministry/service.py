@@ -55,7 +55,7 @@ async def _province_name(session: AsyncSession, province: str) -> str:
 
 async def _round(session: AsyncSession, round_id: str) -> None:
     if await round_row(session, round_id) is None:
-        raise Refusal(404, "round_not_found", f"no round {round_id} has been opened")
+        raise Refusal(404, "round_not_found", f"no round {round_id} has been opened", round_id=round_id)
 
 
 async def _counts(session: AsyncSession, round_id: str) -> dict[str, int]:

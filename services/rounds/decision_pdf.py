@@ -31,7 +31,12 @@ LINE = 1.35  # line height, as a multiple of the font size
 
 
 class PdfFontMissing(RuntimeError):
-    """The PDF's font is not where XPTT_PDF_FONT_DIR says."""
+    """The PDF's font is not where XPTT_PDF_FONT_DIR says: which files, in which directory."""
+
+    def __init__(self, message: str, *, missing: list[str], font_dir: Path) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.font_dir = font_dir
 
 
 def font_files(font_dir: Path) -> dict[str, Path]:
@@ -42,7 +47,9 @@ def font_files(font_dir: Path) -> dict[str, Path]:
         raise PdfFontMissing(
             f"the decision's PDF needs the DejaVu Serif font: {', '.join(missing)} not found in {font_dir} "
             "(set XPTT_PDF_FONT_DIR to a directory holding DejaVuSerif.ttf and its Bold, Italic and BoldItalic "
-            "faces; on Debian: apt-get install fonts-dejavu-core fonts-dejavu-extra)"
+            "faces; on Debian: apt-get install fonts-dejavu-core fonts-dejavu-extra)",
+            missing=missing,
+            font_dir=font_dir,
         )
     return files
 

@@ -122,7 +122,7 @@ async def decision(
     try:
         content = await asyncio.to_thread(_render, d, fmt, font_dir)
     except PdfFontMissing as exc:
-        raise Refusal(503, "pdf_font_missing", str(exc)) from None
+        raise Refusal(503, "pdf_font_missing", str(exc), missing=exc.missing, directory=str(exc.font_dir)) from None
     year = glossary.round_year(round_id) or round_id.replace(":", "-")
     stem = "danh-sach-cong-nhan" if fmt == "xlsx" else "du-thao-quyet-dinh"
     return Download(content=content, filename=f"{stem}-{year}-{province}.{fmt}", media_type=MEDIA_TYPES[fmt])

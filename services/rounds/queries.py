@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import AuditEventRow, CaseRow, RoundReportRow, RoundRow, TaskRow, UnitRow
+from db.models import AuditEventRow, CaseRow, ProvinceRow, RoundReportRow, RoundRow, TaskRow, UnitRow
 from db.models_history import UnitLineageRow
 from domain.round_report import RoundReport
 from domain.stages import Stage
@@ -20,6 +20,10 @@ MILESTONES = ("registration_completed", "dossier_submission_completed")
 
 async def round_row(session: AsyncSession, round_id: str) -> RoundRow | None:
     return await session.get(RoundRow, round_id)
+
+
+async def province_exists(session: AsyncSession, code: str) -> bool:
+    return await session.get(ProvinceRow, code) is not None
 
 
 async def unit_count(session: AsyncSession, province: str) -> int:

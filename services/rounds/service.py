@@ -127,7 +127,7 @@ async def _started_cases(temporal: Client, round_id: str, province: str) -> int:
 async def _round(session: AsyncSession, round_id: str) -> RoundRow:
     rnd = await queries.round_row(session, round_id)
     if rnd is None:
-        raise Refusal(404, "round_not_found", f"no round {round_id} has been opened")
+        raise Refusal(404, "round_not_found", f"no round {round_id} has been opened", round_id=round_id)
     return rnd
 
 

@@ -1,5 +1,5 @@
 """The stays of a round's cases, read from the journal in one statement (window functions), with each stay's task
-from `tasks`; and the few lookups around it (does a province exist, the units' names).
+from `tasks`.
 
 How the journal tells a stay (domain/case.py, domain/deadlines.py, domain/admin.py): every row names the stage the
 case stands at after it (`to_stage`); a row whose `to_stage` differs from the previous row's enters a stage (the
@@ -133,18 +133,3 @@ async def case_stays(
     }
     rows = (await session.execute(STAYS, params)).mappings().all()
     return _cases(rows)
-
-
-async def province_exists(session: AsyncSession, code: str) -> bool:
-    found = await session.execute(text("SELECT 1 FROM provinces WHERE code = :code"), {"code": code})
-    return found.first() is not None
-
-
-async def unit_names(session: AsyncSession, codes: Sequence[str]) -> dict[str, str]:
-    """The names of these units, by code."""
-    if not codes:
-        return {}
-    rows = await session.execute(
-        text("SELECT code, name FROM units WHERE code = ANY(CAST(:codes AS text[]))"), {"codes": list(codes)}
-    )
-    return {code: name for code, name in rows.all()}

@@ -4,7 +4,9 @@
   they oversee);
 - the ministry reads the figures of every province (the national view, or one province's), as it reads the national
   totals of the round reports; it sees no unit: the slowest units are listed only from the provinces the reader
-  oversees (`units_listed` false otherwise), since the ministry reads no case;
+  oversees (`units_listed` false otherwise), since the ministry reads no case; and a group with cases from a
+  province it does not oversee is withheld below 3 cases (domain/stage_times.py `withheld`: its number of cases,
+  every figure None, `suppressed`), since one or two cases are one unit's timing;
 - anyone else is refused (403), as for the board and the round's progress.
 
 Bad input is refused before anything is read, naming its field: a locality type that is none of the three (422
@@ -18,12 +20,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.stage_times import slowest_units, stage_times
+from domain.stage_times import CaseStays, GroupFigures, StageTimes, slowest_units, stage_times, withheld
 from domain.stages import LocalityType
 from services.access import Principal, overseen_provinces, require_oversight
 from services.errors import Refusal
 from services.fields import PROVINCE_PATTERN
-from services.rounds.queries import round_row
+from services.officials.queries import unit_names
+from services.rounds.queries import province_exists, round_row
 from services.stage_times import queries
 from services.stage_times.schemas import SlowUnitOut, StageTimesOut
 
@@ -52,7 +55,7 @@ def check_top(top: int) -> None:
 async def _check_province(session: AsyncSession, province: str | None) -> None:
     if province is None:
         return
-    if not re.fullmatch(PROVINCE_PATTERN, province) or not await queries.province_exists(session, province):
+    if not re.fullmatch(PROVINCE_PATTERN, province) or not await province_exists(session, province):
         raise Refusal(422, "invalid_request", f"province: no province has the code {province!r}", field="province")
 
 
@@ -71,6 +74,22 @@ def readable_scope(p: Principal, province: str | None) -> tuple[set[str] | None,
     return require_oversight(p), overseen
 
 
+def shown(
+    computed: StageTimes, cases: list[CaseStays], listed: set[str]
+) -> tuple[GroupFigures, tuple[GroupFigures, ...], tuple[GroupFigures, ...]]:
+    """(overall, by province, by locality type) as a reader who sees the units of `listed` only reads them: a group
+    holding a case of another province withheld when small (module docstring); the others as they are."""
+    outside = [c for c in cases if c.province_code not in listed]
+    if not outside:
+        return computed.overall, computed.by_province, computed.by_locality
+    localities = {c.locality_type.value for c in outside}
+    return (
+        withheld(computed.overall),
+        tuple(g if g.key in listed else withheld(g) for g in computed.by_province),
+        tuple(withheld(g) if g.key in localities else g for g in computed.by_locality),
+    )
+
+
 async def figures(
     session: AsyncSession,
     principal: Principal,
@@ -87,19 +106,20 @@ async def figures(
     await _check_province(session, province)
     provinces, listed = readable_scope(principal, province)
     if await round_row(session, round_id) is None:
-        raise Refusal(404, "round_not_found", f"no round {round_id} has been opened")
+        raise Refusal(404, "round_not_found", f"no round {round_id} has been opened", round_id=round_id)
     cases = await queries.case_stays(session, round_id, provinces=provinces, locality_type=locality)
     computed = stage_times(cases, top=0)
     slow = slowest_units([c for c in cases if c.province_code in listed], top)
-    names = await queries.unit_names(session, [s.unit_code for s in slow])
+    names = await unit_names(session, {s.unit_code for s in slow})
+    overall, by_province, by_locality = shown(computed, cases, listed)
     return StageTimesOut(
         round_id=round_id,
         province=province,
         locality_type=locality,
         generated_at=now,
-        overall=computed.overall,
-        by_province=computed.by_province,
-        by_locality=computed.by_locality,
+        overall=overall,
+        by_province=by_province,
+        by_locality=by_locality,
         slowest=tuple(SlowUnitOut(**s.model_dump(), unit_name=names.get(s.unit_code, s.unit_code)) for s in slow),
         units_listed=bool(listed),
     )

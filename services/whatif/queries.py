@@ -1,5 +1,6 @@
-"""What the what-if reads of a round: its closed cases in scope with their units' names and their council scores, the
-units of each province (the shares' denominator, as the round report counts) and the provinces' names."""
+"""What the what-if reads of a round: its decided cases in scope (an outcome, open or closed) with their units' names
+and their council scores, and how many cases there have no outcome yet. The provinces' names and units come from
+services/board/queries.province_names and services/rounds/queries.unit_count (the round report's denominator)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import CaseRow, CriterionScoreRow, ProvinceRow, RoundRow, UnitRow
+from db.models import CaseRow, CriterionScoreRow, RoundRow, UnitRow
 
 COUNCIL = "council"
 
 
-async def closed_cases(session: AsyncSession, round_id: str, provinces: Sequence[str] | None) -> list[dict[str, Any]]:
-    """The round's closed cases (in `provinces`, or all), each with its unit's name, by province and unit."""
+async def decided_cases(session: AsyncSession, round_id: str, provinces: Sequence[str] | None) -> list[dict[str, Any]]:
+    """The round's cases with an outcome (in `provinces`, or all), each with its unit's name, by province and unit."""
     query = (
         select(
             CaseRow.id,
@@ -27,12 +28,24 @@ async def closed_cases(session: AsyncSession, round_id: str, provinces: Sequence
             UnitRow.name,
         )
         .join(UnitRow, UnitRow.code == CaseRow.unit_code)
-        .where(CaseRow.round_id == round_id, CaseRow.status == "closed")
+        .where(CaseRow.round_id == round_id, CaseRow.outcome.is_not(None))
         .order_by(CaseRow.province_code, CaseRow.unit_code)
     )
     if provinces is not None:
         query = query.where(CaseRow.province_code.in_(provinces))
     return [dict(row._mapping) for row in await session.execute(query)]
+
+
+async def undecided(session: AsyncSession, round_id: str, provinces: Sequence[str] | None) -> dict[str, int]:
+    """The round's cases with no outcome yet, per province (in `provinces`, or all)."""
+    query = (
+        select(CaseRow.province_code, func.count())
+        .where(CaseRow.round_id == round_id, CaseRow.outcome.is_(None))
+        .group_by(CaseRow.province_code)
+    )
+    if provinces is not None:
+        query = query.where(CaseRow.province_code.in_(provinces))
+    return {code: int(n) for code, n in await session.execute(query)}
 
 
 async def council_scores(session: AsyncSession, case_ids: Sequence[str]) -> dict[str, dict[int, int]]:
@@ -48,31 +61,6 @@ async def council_scores(session: AsyncSession, case_ids: Sequence[str]) -> dict
     return found
 
 
-async def provinces(session: AsyncSession, codes: Sequence[str]) -> list[tuple[str, str, int]]:
-    """(code, name, units) of each province, by code."""
-    units = (
-        select(UnitRow.province_code, func.count().label("units"))
-        .where(UnitRow.province_code.in_(codes))
-        .group_by(UnitRow.province_code)
-        .subquery()
-    )
-    rows = await session.execute(
-        select(ProvinceRow.code, ProvinceRow.name, func.coalesce(units.c.units, 0))
-        .outerjoin(units, units.c.province_code == ProvinceRow.code)
-        .where(ProvinceRow.code.in_(codes))
-        .order_by(ProvinceRow.code)
-    )
-    return [(code, name, int(n)) for code, name, n in rows]
-
-
 async def round_ids(session: AsyncSession) -> list[str]:
     """Every round opened, latest first."""
     return list(await session.scalars(select(RoundRow.id).order_by(RoundRow.year.desc(), RoundRow.id)))
-
-
-async def province_names(session: AsyncSession, codes: Sequence[str] | None) -> list[tuple[str, str]]:
-    """(code, name) of the provinces `codes` names (None: every one), by code."""
-    query = select(ProvinceRow.code, ProvinceRow.name).order_by(ProvinceRow.code)
-    if codes is not None:
-        query = query.where(ProvinceRow.code.in_(codes))
-    return [(code, name) for code, name in await session.execute(query)]

@@ -8,7 +8,8 @@ import io
 from openpyxl import Workbook
 
 import glossary
-from domain.whatif import Cap, SearchStatus, Shares, Side, ThresholdFinding, UnitWhatIf
+from domain.whatif import SearchStatus, Shares, Side, ThresholdFinding, UnitWhatIf
+from domain.whatif_files import Cap
 from services.rounds.report_xlsx import add_sheet
 from services.whatif.schemas import WhatIfOut
 from web.i18n import Translator
@@ -39,6 +40,8 @@ def caps_text(t: Translator, caps: list[Cap]) -> str:
 
 
 def flip_text(t: Translator, unit: UnitWhatIf) -> str:
+    if unit.refused_after_council:
+        return t("wi_after_council_kind")
     return t(f"wi_{unit.flip.value}") if unit.flip is not None else t("wi_flip_none")
 
 
@@ -76,6 +79,7 @@ def _share_rows(t: Translator, out: WhatIfOut) -> list[list[object]]:
             scope_name(t, s),
             s.units,
             s.assessed,
+            s.undecided,
             count_share(t, s.official_recognised, s.official_share),
             count_share(t, s.draft_recognised, s.draft_share),
             target_text(t, s) if s.code is not None else "",
@@ -90,7 +94,8 @@ def whatif_xlsx(out: WhatIfOut, lang: str = "vi") -> bytes:
     t = Translator(lang)
     book = Workbook()
     book.remove(book.active)
-    headers = ["wi_scope", "wi_units", "wi_assessed", "wi_official", "wi_draft", "wi_target", "wi_official", "wi_draft"]
+    headers = ["wi_scope", "wi_units", "wi_assessed", "wi_undecided_head", "wi_official", "wi_draft", "wi_target"]
+    headers += ["wi_official", "wi_draft"]
     add_sheet(book, t("wi_xlsx_shares"), [t(h) for h in headers], _share_rows(t, out))
     names = {s.code: s.name for s in out.provinces}
     units = [
@@ -99,6 +104,7 @@ def whatif_xlsx(out: WhatIfOut, lang: str = "vi") -> bytes:
             u.unit_name,
             names.get(u.province_code, u.province_code),
             glossary.term("locality", u.locality_type.value, lang),
+            glossary.term("outcome", u.outcome.value, lang),
             flip_text(t, u),
             side_text(t, u.official),
             side_text(t, u.draft),
@@ -111,11 +117,14 @@ def whatif_xlsx(out: WhatIfOut, lang: str = "vi") -> bytes:
         "wi_unit",
         "wi_province",
         "wi_locality",
+        "wi_outcome",
         "wi_change_kind",
         "wi_why_official",
         "wi_why_draft",
         "wi_capped_head",
     ]
+    if not out.units_listed:
+        units = [[t("wi_units_hidden")]]
     add_sheet(book, t("wi_xlsx_units"), [t(h) for h in headers], units)
     search = [
         [

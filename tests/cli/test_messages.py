@@ -39,6 +39,14 @@ def test_a_bad_option_is_named_with_its_reason_in_vietnamese(fields: dict[str, o
 def test_a_refusal_reads_in_the_glossarys_words_with_its_field() -> None:
     known = Refusal(404, "round_not_found", "round qd06-2019:2031 not found", field="round_id")
     assert refusal_text(known) == "round_id: Không tìm thấy kỳ đánh giá này."
+    named = Refusal(404, "round_not_found", "no round qd06-2019:2031 has been opened", round_id="qd06-2019:2031")
+    assert refusal_text(named) == "Không tìm thấy kỳ đánh giá này: qd06-2019:2031"
+    font = Refusal(503, "pdf_font_missing", "…", missing=["DejaVuSerif.ttf"], directory="/srv/fonts")
+    assert refusal_text(font).endswith(
+        "thiếu DejaVuSerif.ttf trong /srv/fonts: đặt XPTT_PDF_FONT_DIR là thư mục có "
+        "DejaVuSerif.ttf cùng các kiểu Bold, Italic, BoldItalic (Debian: apt-get install fonts-dejavu-core "
+        "fonts-dejavu-extra)"
+    )
     unknown = Refusal(422, "some_new_refusal", "the service's own reason")
     assert refusal_text(unknown) == "the service's own reason"
 

@@ -1,6 +1,6 @@
 """Where the time goes, as pure rules: nearest-rank percentiles (checked against their definition over every small
 multiset), working days in a stage across a weekend and a holiday, on time against the due time, escalated shares,
-returns and objections per case, groups, and the slowest units."""
+returns and objections per case, groups, groups too small to show the ministry, and the slowest units."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import pytest
 
 from domain.calendar import TZ
 from domain.stage_times import (
+    SMALLEST_GROUP,
     TIMED_STAGES,
     CaseStays,
+    StageFigures,
     Stay,
     StayEnd,
     group_figures,
@@ -20,6 +22,7 @@ from domain.stage_times import (
     share,
     slowest_units,
     stage_times,
+    withheld,
 )
 from domain.stages import LocalityType, Stage
 
@@ -197,3 +200,20 @@ def test_slowest_units_by_total_working_days_with_the_stage_they_lost_most_in() 
     assert slowest_units([a, b], 0) == ()
     with pytest.raises(ValueError):
         stage_times([a], top=-1)
+
+
+def test_a_group_of_fewer_than_three_cases_is_withheld_down_to_its_numbers_of_cases() -> None:
+    assert SMALLEST_GROUP == 3
+    stays = (stay(Stage.REGISTRATION, at(15), at(17), due_at=at(19, 17)), stay(Stage.SELF_ASSESSMENT, at(17), None))
+    two = group_figures("33", [case("00001", *stays, returns=1, objections=2), case("00002", *stays[:1])])
+    hidden = withheld(two)
+    assert hidden.suppressed and (hidden.key, hidden.cases) == ("33", 2)
+    assert (hidden.returns, hidden.objections, hidden.returns_per_case, hidden.objections_per_case) == (None,) * 4
+    assert [(f.stage, f.cases, f.suppressed) for f in hidden.stages] == [(f.stage, f.cases, True) for f in two.stages]
+    numbers = set(StageFigures.model_fields) - {"stage", "cases", "suppressed"}
+    for f in hidden.stages:
+        assert {getattr(f, n) for n in numbers} == {None}, f
+    assert not two.suppressed and two.stage(Stage.REGISTRATION) is not None
+    three = group_figures("33", [case(f"0000{i}", *stays) for i in range(3)])
+    assert withheld(three) is three and not three.suppressed and three.returns == 0
+    assert withheld(two, smallest=2) is two

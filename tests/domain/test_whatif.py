@@ -13,26 +13,22 @@ import domain.rulesets as rulesets
 from domain.errors import RoundError, RuleSetFileError
 from domain.rounds import parse_round
 from domain.rulesets import RuleSet, load_rule_set
-from domain.stages import LocalityType
+from domain.stages import LocalityType, Outcome
 from domain.targets import Target
 from domain.verdict import ReasonCode, evaluate
-from domain.whatif import (
+from domain.whatif import Flip, ProvinceScope, UnitRecord, evaluate_unit, what_if
+from domain.whatif_files import (
     CriteriaMapping,
     DraftFileError,
-    Flip,
     MappingCriterionError,
     MappingFileError,
     MappingNeededError,
-    ProvinceScope,
-    UnitRecord,
     draft_scores,
-    evaluate_unit,
     load_draft,
     load_mapping,
     parse_draft,
     parse_mapping,
     resolve_mapping,
-    what_if,
 )
 
 DATA = Path(__file__).resolve().parents[1] / "whatif" / "data"
@@ -56,13 +52,23 @@ def scores(**points: int) -> dict[int, int]:
     return FULL | {int(k[1:]): v for k, v in points.items()}
 
 
-def record(unit: str, kind: LocalityType, sheet: dict[int, int] | None, province: str = "33") -> UnitRecord:
+def record(
+    unit: str, kind: LocalityType, sheet: dict[int, int] | None, province: str = "33", outcome: Outcome | None = None
+) -> UnitRecord:
+    """A decided unit; its outcome, unless given, as its council verdict had it (no verdict: not registered)."""
     verdict = evaluate(OFFICIAL, kind, sheet) if sheet is not None else None
+    if outcome is None:
+        outcome = (
+            Outcome.NOT_REGISTERED
+            if verdict is None
+            else (Outcome.RECOGNISED if verdict.recognised else Outcome.NOT_RECOGNISED)
+        )
     return UnitRecord(
         unit_code=unit,
         unit_name=f"Xã {unit}",
         province_code=province,
         locality_type=kind,
+        outcome=outcome,
         scores=sheet or {},
         verdict=verdict,
     )
@@ -158,6 +164,7 @@ def test_a_mapping_naming_unknown_criteria_is_refused_naming_each() -> None:
     with pytest.raises(MappingCriterionError) as caught:
         resolve_mapping(OFFICIAL, draft, mapping)
     assert [f for f, _ in caught.value.problems] == ["criteria.2", "criteria.14"]
+    assert (caught.value.unknown_official, caught.value.unknown_draft) == ([14], [13])
     assert "draft criterion 13 is not a criterion of draft-2026" in str(caught.value)
     assert "criterion 14 is not a criterion of qd06-2019" in str(caught.value)
 
@@ -166,6 +173,30 @@ def test_a_mapping_value_neither_a_number_nor_dropped_is_refused_naming_it() -> 
     with pytest.raises(MappingFileError) as caught:
         parse_mapping("criteria:\n  1: 1\n  7: gone\n", "m.yaml")
     assert caught.value.where.startswith("criteria[7]") and "dropped" in caught.value.reason, caught.value
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "ctx"),
+    [
+        ("id: [unclosed", "yaml", {}),
+        ("criteria:\n  1: 1\n   7: x\n", "yaml", {"line": "3", "column": "5"}),
+        ("- 1\n", "not_mapping", {}),
+        ("criteria:\n  1: 1\nextra: 2\n", "extra_forbidden", {}),
+        ("criteria: {}\n", "too_short", {"min_length": "1"}),
+    ],
+)
+def test_a_file_error_says_what_kind_of_problem_it_is(text: str, kind: str, ctx: dict[str, str]) -> None:
+    with pytest.raises(MappingFileError) as caught:
+        parse_mapping(text, "m.yaml")
+    assert caught.value.kind == kind, caught.value
+    assert ctx.items() <= (caught.value.ctx or {}).items()
+    draft = (DATA / "draft-ward-950.yaml").read_text(encoding="utf-8")
+    with pytest.raises(DraftFileError) as unmarked:
+        parse_draft(draft.replace("draft: true", "draft: false"), "d.yaml")
+    assert unmarked.value.kind == "not_draft"
+    with pytest.raises(DraftFileError) as summed:
+        parse_draft(draft.replace("max_total: 950", "max_total: 900"), "d.yaml")
+    assert (summed.value.kind, (summed.value.ctx or {}).get("field")) == ("field_problem", "max_total")
 
 
 def test_unmapped_criteria_are_reported_by_name_and_count_nowhere() -> None:
@@ -232,3 +263,30 @@ def test_shares_count_over_the_provinces_units_against_its_target() -> None:
     assert (hn.official_share, hn.official_meets) == (0.5, None)
     assert (out.national.units, out.national.official_recognised, out.national.draft_recognised) == (7, 3, 3)
     assert sorted((u.unit_code, u.flip) for u in out.units if u.flipped) == [("A", Flip.LOST), ("B", Flip.GAINED)]
+
+
+def test_the_official_result_is_the_outcome_and_a_unit_refused_after_the_council_never_counts() -> None:
+    draft = load_draft(DATA / "draft-ward-950.yaml")
+    mapping = resolve_mapping(OFFICIAL, draft, load_mapping(DATA / "mapping-drop-7.yaml"))
+    records = [
+        record("P", OTHER, FULL, outcome=Outcome.NOT_RECOGNISED),  # the council passed it, appraisal refused it
+        record("Q", OTHER, FULL, outcome=Outcome.WITHDRAWN),  # passed, then withdrawn
+        record("R", OTHER, scores(c7=0), outcome=Outcome.WITHDRAWN),  # failed on 7, withdrawn: the draft passes it
+        record("S", OTHER, scores(c1=5, c2=25)),  # 880: recognised; 830 under the draft
+    ]
+    scope = ProvinceScope(code="33", name="Hưng Yên", units=4, target=target(0.5), undecided=2)
+    out = what_if(OFFICIAL, draft, mapping, records, [scope])
+    units = {u.unit_code: u for u in out.units}
+    for code in "PQ":
+        unit = units[code]
+        assert unit.refused_after_council and not unit.flipped, unit
+        assert not unit.official_recognised and not unit.draft_recognised
+        assert unit.official is not None and unit.official.recognised  # the council's why, kept
+        assert unit.draft is not None and unit.draft.recognised  # the draft's verdict, which does not count
+    assert units["R"].flip is Flip.GAINED and not units["R"].refused_after_council
+    (hy,) = out.provinces
+    assert (hy.official_recognised, hy.draft_recognised, hy.refused_after_council, hy.undecided) == (1, 1, 2, 2)
+    assert (out.national.undecided, out.national.refused_after_council) == (2, 2)
+    other = next(f for f in out.thresholds if f.locality_type is OTHER)
+    # 2 of 4 needed, all of one type: R (950) and S (830) are the only ones that count (P and Q at 950 never do)
+    assert (other.status.value, other.threshold) == ("found", 830)

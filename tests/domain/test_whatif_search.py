@@ -1,7 +1,7 @@
 """The threshold search (domain/whatif.search_threshold): per province and locality type, the other types held at the
 draft's thresholds, the HIGHEST threshold at which the province still reaches its target; `unreachable` when not even
 1 point reaches it, `no_target` without a target. Checked by hand, then against domain/verdict.evaluate run at every
-candidate threshold."""
+candidate threshold, units refused after the council (passed by it, then not recognised) never counting."""
 
 from __future__ import annotations
 
@@ -9,17 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.rulesets import RuleSet, Threshold
-from domain.stages import LocalityType
+from domain.stages import LocalityType, Outcome
 from domain.verdict import evaluate
-from domain.whatif import (
-    ProvinceScope,
-    SearchStatus,
-    ThresholdFinding,
-    UnitRecord,
-    evaluate_unit,
-    resolve_mapping,
-    search_threshold,
-)
+from domain.whatif import ProvinceScope, SearchStatus, ThresholdFinding, UnitRecord, evaluate_unit, search_threshold
+from domain.whatif_files import resolve_mapping
 from tests.domain.test_whatif import FULL, OFFICIAL, OTHER, WARD, draft_of, record, scores, target
 
 
@@ -79,9 +72,17 @@ def test_even_one_point_does_not_recognise_a_unit_that_scored_nothing() -> None:
     assert search(lenient, [record("F", OTHER, FULL)], 1, 1.0, OTHER).threshold == 1000
 
 
+def _refused_after_council(r: UnitRecord) -> bool:
+    return r.verdict is not None and r.verdict.recognised and r.outcome is not Outcome.RECOGNISED
+
+
 def _meets(draft: RuleSet, records: list[UnitRecord], units: int, share: float) -> bool:
     recognised = sum(
-        1 for r in records if r.verdict is not None and evaluate(draft, r.locality_type, r.scores).recognised
+        1
+        for r in records
+        if r.verdict is not None
+        and not _refused_after_council(r)
+        and evaluate(draft, r.locality_type, r.scores).recognised
     )
     return recognised / units >= share
 
@@ -89,7 +90,9 @@ def _meets(draft: RuleSet, records: list[UnitRecord], units: int, share: float) 
 sheets = st.fixed_dictionaries(
     {c.number: st.sampled_from([0, c.max_points // 2, c.max_points - 5, c.max_points]) for c in OFFICIAL.criteria}
 )
-units_ = st.lists(st.tuples(st.sampled_from([WARD, OTHER]), st.one_of(st.none(), sheets)), min_size=1, max_size=8)
+units_ = st.lists(
+    st.tuples(st.sampled_from([WARD, OTHER]), st.one_of(st.none(), sheets), st.booleans()), min_size=1, max_size=8
+)
 
 
 @settings(max_examples=80, deadline=None)
@@ -101,10 +104,18 @@ units_ = st.lists(st.tuples(st.sampled_from([WARD, OTHER]), st.one_of(st.none(),
     st.sampled_from([WARD, OTHER]),
 )
 def test_the_threshold_found_is_the_highest_that_reaches_the_target(
-    drawn: list[tuple[LocalityType, dict[int, int] | None]], more: int, share: float, ward: int, kind: LocalityType
+    drawn: list[tuple[LocalityType, dict[int, int] | None, bool]],
+    more: int,
+    share: float,
+    ward: int,
+    kind: LocalityType,
 ) -> None:
     draft = draft_of(thresholds={"central-city-ward": ward})
-    records = [record(f"U{i}", k, s) for i, (k, s) in enumerate(drawn)]
+    # `refused`: a unit the council passed is refused at appraisal (its outcome not recognised)
+    records = [
+        record(f"U{i}", k, s, outcome=Outcome.NOT_RECOGNISED if refused and s is not None else None)
+        for i, (k, s, refused) in enumerate(drawn)
+    ]
     units = len(records) + more
     found = search(draft, records, units, share, kind)
     if found.status is SearchStatus.UNREACHABLE:

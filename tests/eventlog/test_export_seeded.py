@@ -1,10 +1,13 @@
 """A round's journal, seeded through the recording activity, exported as OCEL 2.0 (JSON, SQLite) and XES and read
 back with pm4py: the numbers of events per activity, objects per type and links per qualifier equal those counted
-in the database, and the XES traces are the cases' journals in order. Bad input: exit 2, nothing written."""
+in the database, and the XES traces are the cases' journals in order. Bad input: exit 2 (an unknown round or
+province 3), nothing written; an --out that cannot be written: exit 2 in Vietnamese, nothing left behind."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,13 +123,17 @@ async def test_bad_input_is_refused_and_writes_nothing(
 async def test_cli_exports_and_refuses_in_vietnamese(database_url: str, seeded: list[str], tmp_path: Path) -> None:
     env = {"DATABASE_URL": database_url}
     out = tmp_path / "log.xes"
-    for args, said in [
-        (["--format", "xes", "--round", "qd06-2019:1999"], "Không tìm thấy kỳ đánh giá này. (--round: qd06-2019:1999)"),
-        (["--format", "xes", "--round", ROUND_ID, "--province", "99"], "Không tìm thấy tỉnh, thành phố có mã này."),
-        (["--format", "pdf", "--round", ROUND_ID], "Định dạng nhật ký sự kiện không được hỗ trợ"),
+    for args, exit_code, said in [
+        (
+            ["--format", "xes", "--round", "qd06-2019:1999"],
+            3,
+            "Không tìm thấy kỳ đánh giá này. (--round: qd06-2019:1999)",
+        ),
+        (["--format", "xes", "--round", ROUND_ID, "--province", "99"], 3, "Không tìm thấy tỉnh, thành phố có mã này."),
+        (["--format", "pdf", "--round", ROUND_ID], 2, "Định dạng nhật ký sự kiện không được hỗ trợ"),
     ]:
         code, _, err = await xptt(env, "audit", "export-log", *args, "--out", str(out))
-        assert code == 2, err
+        assert code == exit_code, err
         assert said in err, err
     assert list(tmp_path.iterdir()) == []
 
@@ -134,3 +141,53 @@ async def test_cli_exports_and_refuses_in_vietnamese(database_url: str, seeded: 
     assert code == 0, err
     assert "Đã ghi 53 sự kiện của 5 lượt xét công nhận" in stdout
     assert [p.name for p in tmp_path.iterdir()] == ["log.xes"]
+
+
+def _unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this process may not create files in: read-only, unless the process is root (root writes in it
+    regardless, and the case is skipped; the two other unwritable targets of the next test hold for root too)."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if os.access(folder, os.W_OK):
+        pytest.skip("running as root: a read-only folder is still writable, nothing to refuse")
+    return folder
+
+
+async def test_an_out_that_cannot_be_written_exits_2_in_vietnamese_and_leaves_nothing(
+    sessions: async_sessionmaker[AsyncSession], database_url: str, seeded: list[str], tmp_path: Path
+) -> None:
+    """A folder given as --out is refused before anything is read; a folder under a regular file is refused as
+    missing; a name the file system refuses (too long: the temporary file cannot be made, even by root) ends
+    the export with a Vietnamese line, not a traceback; nothing is left behind in any case."""
+    env = {"DATABASE_URL": database_url}
+    folder, plain = tmp_path / "folder", tmp_path / "plain.txt"
+    folder.mkdir()
+    plain.write_text("x")
+    for out, said in [
+        (folder, f"--out: {folder} là một thư mục"),
+        (plain / "x.xes", "Không có thư mục để ghi tệp (--out)."),
+        (tmp_path / ("x" * 250 + ".xes"), "--out: không ghi được tệp"),
+    ]:
+        code, stdout, err = await xptt(
+            env, "audit", "export-log", "--format=xes", f"--round={ROUND_ID}", f"--out={out}"
+        )
+        assert code == 2, (out, stdout, err)
+        assert said in " ".join(err.split()), err
+        assert "Traceback" not in err and not re.search(r"\w+Error\b", err), err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "plain.txt"]
+    assert list(folder.iterdir()) == []
+    with pytest.raises(OSError):  # the service itself: nothing left either
+        await export_log(sessions, "ocel-sqlite", ROUND_ID, tmp_path / ("y" * 250))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "plain.txt"]
+
+
+async def test_a_read_only_folder_exits_2_in_vietnamese_and_stays_empty(
+    database_url: str, seeded: list[str], tmp_path: Path
+) -> None:
+    folder = _unwritable_folder(tmp_path)
+    out = folder / "log.xes"
+    env = {"DATABASE_URL": database_url}
+    code, _, err = await xptt(env, "audit", "export-log", "--format=xes", f"--round={ROUND_ID}", f"--out={out}")
+    assert code == 2 and "--out: không ghi được tệp" in " ".join(err.split()), err
+    assert list(folder.iterdir()) == []

@@ -81,6 +81,16 @@ class Snapshot:
     cases: tuple[tuple[Any, ...], ...]
     directory: dict[str, Any]
 
+    def changes(self, after: Snapshot) -> str:
+        """What differs in `after`, part by part (what a failing check prints)."""
+        out = [f"counts {self.counts} → {after.counts}"] if self.counts != after.counts else []
+        for part in ("tasks", "cases"):
+            was, now = set(getattr(self, part)), set(getattr(after, part))
+            if was != now:
+                out.append(f"{part}: gone {sorted(was - now, key=str)[:5]}, new {sorted(now - was, key=str)[:5]}")
+        out += [f"directory {k}" for k in self.directory if self.directory[k] != after.directory.get(k)]
+        return "; ".join(out)
+
 
 async def snapshot(sessions: async_sessionmaker[AsyncSession]) -> Snapshot:
     async with sessions() as session:
@@ -876,6 +886,8 @@ def _officials_fuzz(
     """Bad requests to every write of the directory, by the province's administrator: on the registration case's
     commune officer (who holds one role, the commune officer's over the unit: `held`), on officials that do not
     exist, and on the administrator themselves."""
+    from tests.faults.abuse_whatif import bad_whatif  # here: it needs BadRequest from this module
+
     reg = parked[Stage.REGISTRATION]
     officer, admin = reg.officials[Role.COMMUNE_OFFICER], reg.officials[Role.ADMIN]
     known = {oid for p in parked.values() for oid in p.officials.values()}
@@ -961,46 +973,8 @@ def _officials_fuzz(
         ("PUT", "/v1/targets"): _bad_target(),
         ("POST", "/v1/rounds/{round_id}/ministry-report"): _bad_submission(),
         ("POST", "/v1/provinces/{code}/past-rounds"): _bad_past_rounds(),
-        **_bad_whatif(),
+        **bad_whatif(),
     }
-
-
-def _bad_whatif() -> dict[tuple[str, str], st.SearchStrategy[BadRequest]]:
-    """The what-if (docs/whatif.md) refuses a draft failing the schema or not marked draft, a mapping naming unknown
-    criteria, a draft needing a mapping, a round never opened, a missing draft; the page without a file shows why.
-    A what-if writes nothing, whatever it is sent."""
-    from tests.whatif.seeding import DRAFT, MAPPING  # the test draft and mapping files
-
-    draft, mapping = DRAFT.read_bytes(), MAPPING.read_bytes()
-    drafts = st.one_of(
-        st.binary(max_size=200),
-        st.just(draft.replace(b"draft: true", b"draft: false")),
-        st.just(draft.replace(b"max_total: 950", b"max_total: 900")),
-        st.just(draft.replace(b"    points: 950", b"    points: 0")),
-    )
-
-    def upload(d: bytes, m: bytes | None, round_id: str = "qd06-2019:2027") -> BadRequest:
-        files: dict[str, Any] = {
-            "draft": ("d.yaml", d, "application/yaml"),
-            "round_id": (None, round_id.encode(), "text/plain"),
-        }
-        files["province"] = (None, PROVINCE.encode(), "text/plain")
-        if m is not None:
-            files["mapping"] = ("m.yaml", m, "application/yaml")
-        return BadRequest("POST", "/v1/rules/what-if", files=files)
-
-    api = st.one_of(
-        drafts.map(lambda d: upload(d, mapping)),
-        st.just(upload(draft, mapping + b"  14: 3\n")),
-        st.just(upload(draft, b"criteria:\n  7: gone\n")),
-        st.just(upload(draft, None)),
-        st.just(upload(draft, mapping, "qd06-2019:2099")),
-        st.just(BadRequest("POST", "/v1/rules/what-if", files={"mapping": ("m.yaml", mapping, "application/yaml")})),
-    )
-    page = st.fixed_dictionaries(
-        {"round_id": st.sampled_from(["qd06-2019:2027", "x", ""]), "province": st.sampled_from([PROVINCE, "", "9"])}
-    ).map(lambda f: BadRequest("POST", "/web/what-if", form=f, web=True))
-    return {("POST", "/v1/rules/what-if"): api, ("POST", "/web/what-if"): page}
 
 
 PAST_HEADER = ["ma_don_vi", "ten_don_vi", "nam", "so_quyet_dinh", "ngay_quyet_dinh"]
@@ -1473,6 +1447,8 @@ class MatrixRoute:
 
 
 def matrix_routes(round_id: str) -> list[MatrixRoute]:
+    from tests.faults.abuse_whatif import whatif_routes  # here: it needs MatrixRoute from this module
+
     dry = {"dry_run": True, "reason": "kiểm tra quyền", "filter": {"province": PROVINCE}}
     officer = acts_as(Role.COMMUNE_OFFICER)  # the registration task's role
     admin = acts_as(Role.ADMIN)
@@ -1499,6 +1475,12 @@ def matrix_routes(round_id: str) -> list[MatrixRoute]:
         ),
         r("GET", "/v1/rounds/{round_id}/progress", f"/v1/rounds/{round_id}/progress?province={PROVINCE}", oversees),
         r("GET", "/v1/rounds/{round_id}/report", f"/v1/rounds/{round_id}/report?province={PROVINCE}", oversees),
+        r(
+            "GET",
+            "/v1/rounds/{round_id}/stage-times",
+            f"/v1/rounds/{round_id}/stage-times?province={PROVINCE}",
+            oversees,
+        ),
         # the draft decision: 409 while the matrix's round has no unit recognised, past the same gate as the report
         r(
             "GET",
@@ -1509,6 +1491,7 @@ def matrix_routes(round_id: str) -> list[MatrixRoute]:
         ),
         *ministry_routes(round_id),
         *past_rounds_routes(),
+        *whatif_routes(round_id),
         r("POST", "/v1/bulk/extend-due", "/v1/bulk/extend-due", admin, json={**dry, "add_working_days": 5}),
         r("POST", "/v1/bulk/reassign", "/v1/bulk/reassign", admin, json={**dry, "official_id": "{officer}"}),
         r("POST", "/v1/bulk/remind", "/v1/bulk/remind", admin, json=dry),
@@ -1530,6 +1513,12 @@ def matrix_routes(round_id: str) -> list[MatrixRoute]:
         r("POST", "/web/cases/{case_id}/replay", "/web/cases/{case}/replay", audits, private=True, form={}),
         r("GET", "/web/board", f"/web/board?province={PROVINCE}", oversees),
         r("GET", "/web/rounds/{round_id}", f"/web/rounds/{round_id}?province={PROVINCE}", oversees),
+        r(
+            "GET",
+            "/web/rounds/{round_id}/stage-times",
+            f"/web/rounds/{round_id}/stage-times?province={PROVINCE}",
+            oversees,
+        ),
         r(
             "GET",
             "/web/rounds/{round_id}/report.xlsx",

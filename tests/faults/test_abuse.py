@@ -106,7 +106,8 @@ class Abuse:
     async def unchanged(self, target: str, before: Snapshot | None = None) -> None:
         """The database as it was before the input (a refused input leaves the next one the same database)."""
         after = await snapshot(self.stack.sessions)
-        assert after == (before or self.last[target]), f"{target}: a refused input changed the database"
+        was = before or self.last[target]
+        assert after == was, f"{target}: a refused input changed the database: {was.changes(after)}"
         self.last[target] = after
 
     async def no_update_accepted(self) -> None:

@@ -62,9 +62,53 @@ async def test_the_national_figures_equal_those_counted_by_hand(seeded: async_se
     assert [p.key for p in out.by_province] == [OTHER_PROVINCE, PROVINCE]
     assert [x.key for x in out.by_locality] == ["mountain-island-disadvantaged", "other"]
     assert out.slowest == () and not out.units_listed  # the ministry reads no unit
+    assert not g.suppressed
     async with seeded() as session:
         one = await figures(session, MINISTRY, ROUND_ID, province=OTHER_PROVINCE, now=NOW)
     assert [p.key for p in one.by_province] == [OTHER_PROVINCE] and one.overall.cases == 1 and not one.units_listed
+
+
+def shown(g: GroupFigures) -> tuple[str, int, bool, int | None, float | None]:
+    registration = g.stage(Stage.REGISTRATION)
+    assert registration is not None
+    return g.key, g.cases, g.suppressed, registration.p90, g.returns_per_case
+
+
+async def test_the_ministry_is_not_shown_groups_of_fewer_than_three_cases(
+    seeded: async_sessionmaker[AsyncSession],
+) -> None:
+    """Every group of the seeded round but the national one holds one or two cases: the ministry reads their numbers
+    of cases only; a province's admin reads them all; a ministry official who is also Hưng Yên's admin reads
+    Hưng Yên's figures, not Lai Châu's nor those of a locality type with a Lai Châu case."""
+    async with seeded() as session:
+        national = await figures(session, MINISTRY, ROUND_ID, now=NOW)
+        one = await figures(session, MINISTRY, ROUND_ID, province=PROVINCE, now=NOW)
+        mountain = await figures(session, MINISTRY, ROUND_ID, locality_type="mountain-island-disadvantaged", now=NOW)
+        own = await figures(session, admin(PROVINCE), ROUND_ID, now=NOW)
+        both = await figures(
+            session, Principal("bh", "Bộ và Hưng Yên", admin(PROVINCE).scopes, ministry=True), ROUND_ID, now=NOW
+        )
+    assert shown(national.overall) == ("all", 3, False, 5, 2 / 3)
+    assert [shown(p) for p in national.by_province] == [
+        (OTHER_PROVINCE, 1, True, None, None),
+        (PROVINCE, 2, True, None, None),
+    ]
+    assert [shown(x) for x in national.by_locality] == [
+        ("mountain-island-disadvantaged", 1, True, None, None),
+        ("other", 2, True, None, None),
+    ]
+    hidden = national.by_province[1]
+    assert hidden.returns is None and all(f.suppressed and f.stays is None for f in hidden.stages)
+    assert [f.cases for f in hidden.stages][:2] == [2, 2]  # the numbers of cases stay
+    assert shown(one.overall) == ("all", 2, True, None, None) and one.by_province[0].suppressed
+    assert shown(mountain.overall) == ("all", 1, True, None, None)
+    assert [shown(p) for p in own.by_province] == [(PROVINCE, 2, False, 5, 1.0)]
+    assert [shown(x) for x in own.by_locality] == [
+        ("mountain-island-disadvantaged", 1, False, 5, 0.0),
+        ("other", 1, False, 2, 2.0),
+    ]
+    assert [shown(p)[2] for p in both.by_province] == [True, False]  # Lai Châu withheld, Hưng Yên not
+    assert [shown(x)[2] for x in both.by_locality] == [False, True]  # "other" holds Lai Châu's case
 
 
 async def test_a_provinces_admin_reads_its_figures_and_slowest_units(seeded: async_sessionmaker[AsyncSession]) -> None:

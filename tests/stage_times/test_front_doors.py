@@ -1,7 +1,8 @@
 """The three front doors over the seeded round (tests/stage_times/journal.py): the API with its refusals (another
 province's admin 403, a commune officer 403, bad input 422 naming the field, an unknown round 404), the ministry's
 national view without units; the page in Chromium (heatmap, legend, Vietnamese; screenshot to
-var/screenshots/stage-times.png); and `xptt round stage-times` (a table in Vietnamese, JSON, bad options)."""
+var/screenshots/stage-times.png); and `xptt round stage-times` (tables in Vietnamese overall, by province and by
+locality type, JSON, bad options); the ministry not shown groups of fewer than 3 cases."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+import glossary
+from domain.calendar import local_date, working_days_between
 from domain.stages import Role
 from domain.units import load_units
 from services.ministry import roles
@@ -59,8 +62,16 @@ async def _api(stack: Stack, who: dict[str, dict[str, str]]) -> None:
     national = (await _get(stack, who["ministry"])).json()
     assert [p["key"] for p in national["by_province"]] == [OTHER_PROVINCE, PROVINCE]
     assert national["slowest"] == [] and national["units_listed"] is False
+    # One or two cases a province: the ministry reads their numbers, no figure; the national group of 3 in full.
+    assert [(p["cases"], p["suppressed"], p["returns_per_case"]) for p in national["by_province"]] == [
+        (1, True, None),
+        (2, True, None),
+    ]
+    assert all(f["suppressed"] and f["p90"] is None for p in national["by_province"] for f in p["stages"])
+    assert national["overall"]["suppressed"] is False and national["overall"]["returns"] == 2
     both = (await _get(stack, who["both"])).json()
     assert [p["key"] for p in both["by_province"]] == [OTHER_PROVINCE, PROVINCE] and both["units_listed"]
+    assert not any(g["suppressed"] for g in both["by_province"] + both["by_locality"])  # their own provinces
 
     problem(await _get(stack, who["other-admin"], province=PROVINCE), 403, "forbidden")
     problem(await _get(stack, stack.headers("commune_officer")), 403, "forbidden")
@@ -93,6 +104,7 @@ async def _page(stack: Stack, who: dict[str, dict[str, str]]) -> None:
         appraisal = next(x for x in titles if x.startswith("Thẩm định hồ sơ — Hưng Yên"))
         assert "trung vị 3, P90 3, tối đa 3 ngày làm việc" in appraisal and "chuyển cấp 100 %" in appraisal, appraisal
         assert "đúng hạn 66.67 %" in appraisal, appraisal
+        assert await page.locator("#withheld").count() == 0  # the provinces' own admin sees every group
         slowest = await page.inner_text("#slowest")
         assert UNIT_NAMES[UNIT_A] in slowest and "Thẩm định hồ sơ" in slowest, slowest
         await page.screenshot(path=str(SHOTS / "stage-times.png"), full_page=True)
@@ -127,6 +139,18 @@ async def _bad_page(stack: Stack) -> None:
         national = await web.get(f"/web/rounds/{ROUND_ID}/stage-times")
         assert national.status_code == 200 and "toàn quốc" in national.text and 'id="units-hidden"' in national.text
         assert 'id="slowest"' not in national.text
+        # Both provinces' rows of the heatmap withheld (1 and 2 cases), said so under it.
+        assert national.text.count(">&lt;3</text>") == 2 * 8 and 'id="withheld"' in national.text
+        assert "Thẩm định hồ sơ — Hưng Yên: ít hơn 3 lượt xét" in national.text
+        assert not problems(visible_text(national.text), "vi", await _data(stack))
+        one = await web.get(f"/web/rounds/{ROUND_ID}/stage-times", params={"province": PROVINCE})
+        assert one.status_code == 200 and one.text.count("ít hơn 3 lượt xét") >= 2, one.text  # stages, loops
+        assert "Trả hồ sơ bổ sung và kiến nghị khi công khai: ít hơn 3 lượt xét" in one.text
+
+
+def _line(out: str, *cells: str) -> bool:
+    """Some line of a printed table holds these cells, in this order, and nothing else but borders and blanks."""
+    return any(line.replace("│", " ").split() == " ".join(cells).split() for line in out.splitlines())
 
 
 async def _cli(database_url: str) -> None:
@@ -135,11 +159,31 @@ async def _cli(database_url: str) -> None:
     assert code == 0, err
     for said in ("Thời gian theo bước", "Hưng Yên", "Trung vị", "Thẩm định hồ sơ", UNIT_NAMES[UNIT_A], "Trả hồ sơ"):
         assert said in out, (said, out)
-    assert "appraisal" not in out
+    for said in ("Các bước theo tỉnh", "Các bước theo loại địa bàn", "Trả hồ sơ và kiến nghị theo nhóm"):
+        assert said in out, (said, out)
+    mountain, other = (glossary.term("locality", x) for x in ("mountain-island-disadvantaged", "other"))
+    # (group, stage, cases, p50, p90, max, open, escalated, on time): A and B's registration, 2 and 5 days.
+    assert _line(out, "Hưng Yên", "Đăng ký phấn đấu", "2", "2", "5", "5", "0", "0 %", "50 %"), out
+    assert _line(out, mountain, "Đăng ký phấn đấu", "1", "5", "5", "5", "0", "0 %", "0 %"), out
+    assert _line(out, other, "Đăng ký phấn đấu", "1", "2", "2", "2", "0", "0 %", "100 %"), out
+    # (group, cases, returns, per case, objections, per case), through the glossary's formatter.
+    assert _line(out, "Hưng Yên", "2", "2", "1", "1", "0.5"), out
+    assert _line(out, other, "1", "2", "2", "1", "1"), out
+    assert "Trả hồ sơ bổ sung: 2 lần (1 mỗi lượt xét) · Kiến nghị khi công khai: 1 (0.5 mỗi lượt xét)" in out, out
+    assert "appraisal" not in out and "mountain-island" not in out and "ít hơn" not in out
+    code, out, err = await xptt(env, "round", "stage-times", "--round", ROUND_ID)
+    assert code == 0, err
+    assert _line(out, "Lai Châu", "ít hơn 3 lượt xét", "1", *["—"] * 6), out
+    assert _line(out, "Hưng Yên", "ít hơn 3 lượt xét", "2", *["—"] * 6), out
+    assert _line(out, "Hưng Yên", "2", "ít hơn 3 lượt xét"), out
+    assert _line(out, "Tất cả", "3", "2", "0.67", "1", "0.33"), out  # the national group of 3: in full
     code, out, err = await xptt(env, "round", "stage-times", "--round", ROUND_ID, "--format", "json")
     assert code == 0, err
     national = json.loads(out)
     assert national["overall"]["cases"] == 3 and national["units_listed"] is False
+    assert [p["suppressed"] for p in national["by_province"]] == [True, True]
+    code, _, err = await xptt(env, "round", "stage-times", "--round", "qd06-2019:2029")
+    assert code == 3 and "Không tìm thấy kỳ đánh giá này" in err, err
     code, _, err = await xptt(env, "round", "stage-times", "--round", ROUND_ID, "--locality-type", "ward")
     assert code == 2 and "--locality-type" in err and "không phải loại địa bàn" in err, err
     code, _, err = await xptt(env, "round", "stage-times", "--round", ROUND_ID, "--province", "99")
@@ -160,19 +204,44 @@ async def test_the_api_the_page_and_the_command_show_the_seeded_rounds_times(
     await _cli(database_url)
 
 
+async def _recorded_days(sessions: async_sessionmaker[AsyncSession], case_id: str) -> dict[str, int]:
+    """Working days of each stage the case left, from the times its journal recorded, as docs/stage-times.md defines
+    a stay: from the stage's first row (its `stage_opened` row when it has one) to the next stage's first row. (The
+    case runs now: it may cross midnight in Vietnam into a working day, and then a stage took 1 day, not 0.)"""
+    async with sessions() as session:
+        rows = await session.execute(
+            text("SELECT action, to_stage, occurred_at FROM audit_events WHERE case_id = :c ORDER BY seq"),
+            {"c": case_id},
+        )
+        journal = rows.all()
+    started: dict[str, datetime] = {}
+    ended: dict[str, datetime] = {}
+    at = None
+    for action, stage, occurred_at in journal:
+        if stage != at:
+            if at is not None:
+                ended[at] = occurred_at
+            started[stage], at = occurred_at, stage
+        elif action == "stage_opened":
+            started[stage] = occurred_at
+    return {s: working_days_between(local_date(started[s]), local_date(ended[s])) for s in ended}
+
+
 async def test_a_case_driven_through_its_workflow_reads_as_one_ended_stay_per_stage(
     temporal_env: WorkflowEnvironment, database_url: str, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     """The journal the real workflow writes (not rows made by the test) is read as the definitions say: each human
     stage one stay, ended by its completion before its due time; the commendation check a stay with no task."""
     async with running_stack(temporal_env.client, database_url, sessions) as stack:
-        await close_case(stack, {})
+        closed = await close_case(stack, {})
         body = (await _get(stack, stack.headers("admin"), province=PROVINCE)).json()
+    days = await _recorded_days(sessions, closed.case_id)
     stages = {f["stage"]: f for f in body["overall"]["stages"]}
     for stage, _ in HUMAN_PATH:
         f = stages[stage.value]
         assert (f["cases"], f["stays"], f["open_stays"], f["on_time"], f["counted_for_on_time"]) == (1, 1, 0, 1, 1), f
-        assert f["p90"] == 0 and f["escalated_share"] == 0.0  # done within the day
+        assert f["p50"] == f["p90"] == f["max"] == days[stage.value], (f, days)
+        assert f["escalated_share"] == 0.0
     commendation = stages["commendation"]
     assert (commendation["stays"], commendation["open_stays"], commendation["counted_for_on_time"]) == (1, 0, 0)
     assert (body["overall"]["cases"], body["overall"]["returns"], body["overall"]["objections"]) == (1, 0, 0)

@@ -39,6 +39,7 @@ templates.env.filters["local"] = local
 templates.env.filters["day"] = glossary.day
 templates.env.filters["province_name"] = glossary.province_name
 templates.env.filters["percent"] = glossary.percent
+templates.env.filters["decimal"] = glossary.decimal
 
 
 def _round_label(round_id: str, lang: str = "vi") -> str:

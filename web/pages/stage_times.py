@@ -1,6 +1,7 @@
 """Where the time of a round goes (services/stage_times): a heatmap of stage × province drawn on the server as SVG
 (each cell coloured by the P90 of working days in the stage, its title giving P50, P90, max, the share escalated
-and the on-time rate), the stages' table, returns and objections per case, and the slowest units."""
+and the on-time rate; "<3" for a group withheld from the ministry), the stages' table, returns and objections per
+case, and the slowest units."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.responses import HTMLResponse
 
 import glossary
 from api.deps import SessionDep
-from domain.stage_times import TIMED_STAGES, GroupFigures, StageFigures
+from domain.stage_times import SMALLEST_GROUP, TIMED_STAGES, GroupFigures, StageFigures
 from domain.stages import LocalityType
 from services.errors import Refusal
 from services.stage_times import service
@@ -105,6 +106,11 @@ def heatmap(t: Translator, groups: tuple[GroupFigures, ...]) -> Heatmap:
             f = g.stage(stage)
             if f is None:
                 continue
+            if f.suppressed:
+                title = f"{t.stage(f.stage)} — {name}: {t('st_suppressed', n=SMALLEST_GROUP)}"
+                text = t("st_suppressed_short", n=SMALLEST_GROUP)
+                out.cells.append(Cell(LABEL_W + COL_W * c, y, NO_DATA, "#5b6673", text, title))
+                continue
             fill, ink = colour(f.p90)
             text = t("st_none") if f.p90 is None else str(f.p90)
             out.cells.append(Cell(LABEL_W + COL_W * c, y, fill, ink, text, _cell_title(t, f, name)))
@@ -168,4 +174,6 @@ async def stage_times_page(
         map=heatmap(t, out.by_province),
         stages=[f for f in out.overall.stages if f.cases],
         localities=[x.value for x in LocalityType],
+        withheld=any(g.suppressed for g in (out.overall, *out.by_province, *out.by_locality)),
+        smallest=SMALLEST_GROUP,
     )

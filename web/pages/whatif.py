@@ -1,6 +1,8 @@
 """The policy what-if on the pages (services/whatif): a form to upload a draft rule set (and a criteria mapping) and
 pick a round and a province (the ministry: or the nation); the answer on the same page: the shares under both rule
-sets against the target, the threshold search, the units whose result flips and why. Nothing is written."""
+sets against the target, the threshold search, the units whose result flips and why (not for the ministry outside the
+provinces it oversees: it reads no case). A refusal is said in the page's language with its specifics
+(web/text_whatif.refusal_text). Nothing is written."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from services.whatif.schemas import WhatIfRequest
 from services.whatif.xlsx import caps_text, count_share, flip_text, found_text, meets_text, side_text, target_text
 from web.i18n import Translator, lang_of
 from web.pages.common import WebPrincipal, check_csrf, error_page, render
+from web.text_whatif import refusal_text
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/web/what-if"
@@ -32,22 +35,21 @@ HELPERS: dict[str, Any] = {
 }
 
 
-def _refusal_text(t: Translator, exc: Refusal) -> str:
-    """Why the what-if did not run, in the page's language, naming the file or the field at fault."""
-    said = t.refusal(exc.code, exc.detail)
-    where = exc.extra.get("where")
-    if exc.extra.get("field") == "draft" and where:
-        said = f"{said} ({t('wi_err_draft', where=where)})"
-    elif "said" in exc.extra:
-        said = f"{said} ({t(exc.extra['said'])})"
-    return t("wi_refused", reason=said)
-
-
 async def _upload(form: Any, name: str) -> tuple[bytes, str] | None:
     item = form.get(name)
     if not isinstance(item, UploadFile) or not item.filename:
         return None
     return await item.read(), item.filename
+
+
+def _request(asked: dict[str, str]) -> WhatIfRequest:
+    """The form's round and province as the service asks for them; a Refusal naming them when they are not."""
+    try:
+        return WhatIfRequest(round_id=asked["round_id"], province=asked["province"] or None)
+    except ValueError:  # pydantic's ValidationError
+        raise Refusal(
+            422, "invalid_request", "round_id/province: not a round or a province", said="wi_err_round_province"
+        ) from None
 
 
 @router.get(PAGE, response_class=HTMLResponse)
@@ -76,14 +78,15 @@ async def run_page(request: Request, principal: WebPrincipal, session: SessionDe
             raise Refusal(
                 422, "invalid_request", "draft: no file was chosen", field="draft", said="wi_err_missing_draft"
             )
-        req = WhatIfRequest(round_id=asked["round_id"], province=asked["province"] or None)
         out = await service.run(
-            session, principal, req, draft=draft, mapping=await _upload(form, "mapping"), now=datetime.now(UTC)
+            session,
+            principal,
+            _request(asked),
+            draft=draft,
+            mapping=await _upload(form, "mapping"),
+            now=datetime.now(UTC),
         )
-    except ValueError:  # the form's round or province is not one (pydantic's ValidationError)
-        problem = Refusal(422, "invalid_request", "round_id/province: not a round or a province")
-        return render(request, "whatif.html", status=422, refused=_refusal_text(t, problem), problem=problem, **context)
     except Refusal as exc:
-        return render(request, "whatif.html", status=exc.status, refused=_refusal_text(t, exc), problem=exc, **context)
+        return render(request, "whatif.html", status=exc.status, refused=refusal_text(t, exc), problem=exc, **context)
     names = {s.code: s.name for s in out.provinces}
     return render(request, "whatif.html", out=out, names=names, **context)
