@@ -15,6 +15,7 @@ import glossary
 from db.session import make_engine, make_session_factory
 from infra.settings import Settings, get_settings
 from web.i18n import Translator
+from web.text_cli import PYDANTIC_KEYS
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
@@ -25,17 +26,6 @@ console = Console()
 err_console = Console(stderr=True)
 T = Translator("vi")  # what the commands say is Vietnamese (web/text_cli.py and the glossary)
 NAMED = ("round_id", "case_id", "task_id", "unit_code", "official_id")  # a refusal's extras that say which one
-
-# pydantic's error types the commands say in words of their own (web/text_cli.py), with the context they carry
-_PYDANTIC = {
-    "missing": "cli_missing",
-    "string_too_long": "cli_too_long",
-    "string_too_short": "cli_too_short",
-    "greater_than": "cli_not_above",
-    "greater_than_equal": "cli_not_at_least",
-    "less_than": "cli_not_below",
-    "less_than_equal": "cli_not_at_most",
-}
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -61,7 +51,7 @@ def invalid_text(exc: ValidationError, *, prefix: str = "") -> str:
     """The first problem pydantic found in a command's input: the option or field, and why."""
     first = exc.errors()[0]
     field = prefix + ".".join(str(p) for p in first["loc"])
-    key = _PYDANTIC.get(first["type"])
+    key = PYDANTIC_KEYS.get(first["type"])
     reason = T(key, **(first.get("ctx") or {})) if key else T("cli_invalid", reason=first["msg"])
     return T("cli_field", field=field, reason=reason) if field else reason
 

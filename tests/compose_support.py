@@ -38,15 +38,6 @@ COMMANDS = {
     "api": ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", *API_LIMITS],
 }
 
-SEARCH_ATTRIBUTES = {
-    "Stage": "Keyword",
-    "UnitCode": "Keyword",
-    "ProvinceCode": "Keyword",
-    "RoundId": "Keyword",
-    "DueAt": "Datetime",
-    "EscalationLevel": "Int",
-    "Problem": "Keyword",
-}
 
 # What an operator's `.env` would hold; used to resolve ${...} the way `docker compose` does.
 OPERATOR_ENV = {

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from infra.embedded import SEARCH_ATTRIBUTES  # what the product registers: compose registers the same
 from tests.compose_support import (
     APP_SERVICES,
     COMMANDS,
@@ -29,7 +30,6 @@ from tests.compose_support import (
     OPERATOR_ENV,
     REQUIRED_VAR,
     ROOT,
-    SEARCH_ATTRIBUTES,
     SECRET_KEY,
     START_ORDER,
     MissingVariable,

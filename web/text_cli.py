@@ -73,3 +73,14 @@ CLI_TEXT: dict[str, tuple[str, str]] = {
     "cli_not_below": ("phải nhỏ hơn {lt}", "must be less than {lt}"),
     "cli_not_at_most": ("phải không quá {le}", "must be at most {le}"),
 }
+
+# pydantic's error types said in words of their own (the keys above), with the context pydantic gives them
+PYDANTIC_KEYS: dict[str, str] = {
+    "missing": "cli_missing",
+    "string_too_long": "cli_too_long",
+    "string_too_short": "cli_too_short",
+    "greater_than": "cli_not_above",
+    "greater_than_equal": "cli_not_at_least",
+    "less_than": "cli_not_below",
+    "less_than_equal": "cli_not_at_most",
+}

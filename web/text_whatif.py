@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from web.text_cli import PYDANTIC_KEYS
+
 if TYPE_CHECKING:
     from services.errors import Refusal
     from web.i18n import Translator
@@ -187,14 +189,7 @@ WHATIF_TEXT: dict[str, tuple[str, str]] = {
 
 # pydantic's error types a draft or a mapping fails with, and the kinds domain/whatif_files.py adds, in words (the
 # commands' words, web/text_cli.py, where they have them); anything else: wi_kind_value
-_KINDS = {
-    "missing": "cli_missing",
-    "string_too_long": "cli_too_long",
-    "string_too_short": "cli_too_short",
-    "greater_than": "cli_not_above",
-    "greater_than_equal": "cli_not_at_least",
-    "less_than": "cli_not_below",
-    "less_than_equal": "cli_not_at_most",
+_KINDS = PYDANTIC_KEYS | {
     "extra_forbidden": "wi_kind_extra",
     "string_pattern_mismatch": "wi_kind_pattern",
     "int_parsing": "wi_kind_int",
