@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from db.migrate import upgrade_async
+from domain.units import load_units
 from db.session import make_engine
 from services.seed import seed_units
 from tests.eventlog.seeding import record_many, seed_places
@@ -99,7 +100,10 @@ def main() -> None:
         parser.error("give --server (or TEST_DATABASE_URL)")
     results = []
     print(json.dumps({"cli_startup_seconds": startup_seconds()}), flush=True)
-    for cases in [int(n) for n in args.cases.split(",")]:
+    sizes, most = [int(n) for n in args.cases.split(",")], len(load_units())
+    if any(n > most for n in sizes):
+        parser.error(f"--cases: at most {most}, one case per unit of the country")
+    for cases in sizes:
         url, rows, seeded = asyncio.run(prepare(args.server, cases))
         with tempfile.TemporaryDirectory() as tmp:
             for fmt in FORMATS:
