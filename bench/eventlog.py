@@ -28,8 +28,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from db.migrate import upgrade_async
-from domain.units import load_units
 from db.session import make_engine
+from domain.units import load_units
 from services.seed import seed_units
 from tests.eventlog.seeding import record_many, seed_places
 from tests.support import ROUND_ID
