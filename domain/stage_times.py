@@ -179,7 +179,6 @@ class StageTimes(BaseModel):
     overall: GroupFigures
     by_province: tuple[GroupFigures, ...]
     by_locality: tuple[GroupFigures, ...]
-    slowest: tuple[SlowUnit, ...]
 
 
 def stage_figures(stage: Stage, cases: Sequence[CaseStays]) -> StageFigures:
@@ -243,6 +242,8 @@ def _grouped(cases: Sequence[CaseStays], key: Callable[[CaseStays], str]) -> tup
 def slowest_units(cases: Sequence[CaseStays], top: int) -> tuple[SlowUnit, ...]:
     """The `top` cases with the most working days in their ended stays (ties by unit code), with the stage each
     lost the most time in; cases with no working day spent are left out."""
+    if top < 0:
+        raise ValueError(f"the number of slowest units must be 0 or more, got {top}")
     ranked = sorted(
         (c for c in cases if c.total_working_days() > 0), key=lambda c: (-c.total_working_days(), c.unit_code)
     )
@@ -263,13 +264,11 @@ def slowest_units(cases: Sequence[CaseStays], top: int) -> tuple[SlowUnit, ...]:
     return tuple(out)
 
 
-def stage_times(cases: Sequence[CaseStays], *, top: int = 10) -> StageTimes:
-    """The figures of a round's cases: overall, by province, by locality type; and the `top` slowest units."""
-    if top < 0:
-        raise ValueError(f"the number of slowest units must be 0 or more, got {top}")
+def stage_times(cases: Sequence[CaseStays]) -> StageTimes:
+    """The figures of a round's cases: overall, by province, by locality type (the slowest units: slowest_units,
+    over the cases whose units the reader may see)."""
     return StageTimes(
         overall=group_figures("all", cases),
         by_province=_grouped(cases, lambda c: c.province_code),
         by_locality=_grouped(cases, lambda c: c.locality_type.value),
-        slowest=slowest_units(cases, top),
     )

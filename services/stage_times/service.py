@@ -108,7 +108,7 @@ async def figures(
     if await round_row(session, round_id) is None:
         raise Refusal(404, "round_not_found", f"no round {round_id} has been opened", round_id=round_id)
     cases = await queries.case_stays(session, round_id, provinces=provinces, locality_type=locality)
-    computed = stage_times(cases, top=0)
+    computed = stage_times(cases)
     slow = slowest_units([c for c in cases if c.province_code in listed], top)
     names = await unit_names(session, {s.unit_code for s in slow})
     overall, by_province, by_locality = shown(computed, cases, listed)

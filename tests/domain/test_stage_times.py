@@ -174,7 +174,7 @@ def test_stage_figures_count_visits_cases_escalations_and_on_time() -> None:
     assert (appraisal.on_time, appraisal.counted_for_on_time, appraisal.on_time_rate) == (1, 1, 1.0)
     assert (g.returns, g.objections, g.returns_per_case, g.objections_per_case) == (1, 3, 0.5, 1.5)
 
-    times = stage_times([a, b], top=5)
+    times = stage_times([a, b])
     assert [p.key for p in times.by_province] == ["12", "33"]
     assert [x.key for x in times.by_locality] == ["other"]
     assert times.overall == g.model_copy(update={"key": "all"})
@@ -199,7 +199,7 @@ def test_slowest_units_by_total_working_days_with_the_stage_they_lost_most_in() 
     assert [s.unit_code for s in slowest_units([a, b, c, d], 1)] == ["00001"]
     assert slowest_units([a, b], 0) == ()
     with pytest.raises(ValueError):
-        stage_times([a], top=-1)
+        slowest_units([a], -1)
 
 
 def test_a_group_of_fewer_than_three_cases_is_withheld_down_to_its_numbers_of_cases() -> None:
