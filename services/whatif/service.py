@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.rulesets import RuleSet, load_rule_set
 from domain.stages import Outcome
-from domain.targets import Target
+from domain.targets import Target, target_for
 from domain.verdict import Verdict
 from domain.whatif import ProvinceScope, UnitRecord, what_if
 from domain.whatif_files import (
@@ -37,7 +37,7 @@ from services.access import Principal, overseen_provinces, require_oversight, re
 from services.board.queries import province_names
 from services.errors import Refusal
 from services.rounds.queries import round_row, unit_count
-from services.targets import target_in_force
+from services.targets import as_target, targets_of
 from services.whatif import queries
 from services.whatif.schemas import WhatIfChoices, WhatIfOut, WhatIfRequest
 
@@ -112,12 +112,7 @@ def _in_scope(principal: Principal, province: str | None) -> None:
 
 
 async def _target(session: AsyncSession, province: str, year: int) -> Target | None:
-    found = await target_in_force(session, province, year)
-    return (
-        Target(province_code=province, **found.model_dump(include={"first_year", "last_year", "share", "plan"}))
-        if found
-        else None
-    )
+    return target_for([as_target(r) for r in await targets_of(session, province)], province, year)
 
 
 async def _records(session: AsyncSession, round_id: str, province: str | None) -> list[UnitRecord]:
