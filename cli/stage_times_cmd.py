@@ -41,7 +41,7 @@ def stage_times_cmd(
     journal (docs/stage-times.md). With --province as the province's administrator reads it; without, the national
     view as the ministry reads it (no unit listed, groups of fewer than 3 cases withheld)."""
     if format not in ("table", "json"):
-        fail(T("st_bad_format", field="--format"), EXIT_USAGE)
+        fail(T("cli_format", value=format, choices="table, json"), EXIT_USAGE)
     out = asyncio.run(_figures(round_id, province, locality_type, top))
     if format == "json":
         sys.stdout.write(out.model_dump_json(indent=2) + "\n")

@@ -71,7 +71,7 @@ def what_if(
     under both and why it flips; per province and nationally the share recognised under both against the target;
     the highest threshold per locality type at which each province still reaches its target."""
     if format not in FORMATS:
-        fail("--format: chỉ nhận table, json hoặc xlsx", EXIT_USAGE)
+        fail(T("cli_format", value=format, choices=", ".join(FORMATS)), EXIT_USAGE)
     if format == "xlsx" and out_file is None:
         fail("--format xlsx ghi ra bảng tính: cần --out để chỉ tệp", EXIT_USAGE)
     if out_file is not None and (out_file.is_dir() or not out_file.parent.is_dir()):

@@ -84,6 +84,5 @@ STAGE_TIMES_TEXT: dict[str, tuple[str, str]] = {
         "{field}: “{value}” không phải loại địa bàn nào; chọn một trong: {known}.",
         "{field}: “{value}” is no locality type; choose one of: {known}.",
     ),
-    "st_bad_format": ("{field}: chọn table hoặc json.", "{field}: choose table or json."),
     "st_bad_top": ("{field}: phải là số từ 0 đến {max}.", "{field}: must be a number from 0 to {max}."),
 }

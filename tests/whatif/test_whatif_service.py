@@ -126,7 +126,7 @@ async def test_the_cli_prints_the_flips_the_shares_and_the_thresholds_worked_by_
         (("--round", "qd06-2019:2024"), "chưa có lượt xét công nhận nào có kết quả"),
         (("--mapping", "UNKNOWN"), "Tiêu chí không có trong bộ tiêu chí hiện hành: 14."),
         (("--draft", "UNMARKED"), "Tệp chưa được đánh dấu là dự thảo."),
-        (("--format", "csv"), "--format: chỉ nhận table, json hoặc xlsx"),
+        (("--format", "csv"), "--format: “csv” không phải một trong: table, json, xlsx"),
     ],
 )
 async def test_bad_input_is_refused_in_vietnamese_and_writes_nothing(
