@@ -5,6 +5,7 @@ case, and the slowest units."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -57,17 +58,6 @@ class Heatmap:
     col_w: int = COL_W
 
 
-def wrap(text: str, width: int = WRAP) -> list[str]:
-    """Words on lines of at most `width` characters (a longer word keeps a line of its own)."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and len(lines[-1]) + 1 + len(word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
-
-
 def colour(p90: int | None) -> tuple[str, str]:
     if p90 is None:
         return NO_DATA, "#5b6673"
@@ -93,7 +83,7 @@ def _cell_title(t: Translator, f: StageFigures, province: str) -> str:
 
 def heatmap(t: Translator, groups: tuple[GroupFigures, ...]) -> Heatmap:
     """The heatmap's layout: a row per province, a column per stage, the legend under it."""
-    heads = [wrap(t.stage(s)) for s in TIMED_STAGES]
+    heads = [textwrap.wrap(t.stage(s), WRAP, break_long_words=False, break_on_hyphens=False) for s in TIMED_STAGES]
     top = 8 + LINE_H * max(len(h) for h in heads)
     width = LABEL_W + COL_W * len(TIMED_STAGES) + 8
     out = Heatmap(width=width, height=top + ROW_H * len(groups) + 70)
