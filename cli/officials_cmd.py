@@ -44,7 +44,7 @@ R = TypeVar("R")
 def in_process(
     work: Callable[[AsyncSession, Principal], Awaitable[R]],
     *,
-    province: str,
+    province: str | None,
     official: str | None = None,
     ministry: bool = False,
 ) -> R:

@@ -5,19 +5,21 @@ ministry (services/stage_times/service.py) reads "ít hơn 3 lượt xét"."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from datetime import UTC, datetime
 
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import glossary
-from cli.common import console, database, fail, refusal_text, settings_with_database
-from cli.ops import EXIT_NOT_FOUND, EXIT_USAGE, operator
+from cli.common import console, fail, refusal_text
+from cli.officials_cmd import in_process
+from cli.ops import EXIT_NOT_FOUND, EXIT_USAGE
 from domain.stage_times import SMALLEST_GROUP, GroupFigures
 from domain.stages import LocalityType
+from services.access import Principal
 from services.errors import Refusal
 from services.stage_times import service
 from services.stage_times.schemas import StageTimesOut
@@ -42,34 +44,39 @@ def stage_times_cmd(
     view as the ministry reads it (no unit listed, groups of fewer than 3 cases withheld)."""
     if format not in ("table", "json"):
         fail(T("cli_format", value=format, choices="table, json"), EXIT_USAGE)
-    out = asyncio.run(_figures(round_id, province, locality_type, top))
+    out = _figures(round_id, province, locality_type, top)
     if format == "json":
         sys.stdout.write(out.model_dump_json(indent=2) + "\n")
         return
     print_stage_times(out)
 
 
-async def _figures(round_id: str, province: str | None, locality: str | None, top: int) -> StageTimesOut:
+def _figures(round_id: str, province: str | None, locality: str | None, top: int) -> StageTimesOut:
     """The figures as the operator reads them (the province's administrator, or the ministry); a refusal ends the
     command naming its option (exit 3 for an unknown round, else 2)."""
-    reader = operator(province, ministry=province is None)
     options = {
         "province": ("--province", province),
         "locality_type": ("--locality-type", locality),
         "top": ("--top", top),
     }
-    async with database(settings_with_database()) as sessions, sessions() as session:
+
+    async def attempt(session: AsyncSession, reader: Principal) -> StageTimesOut | Refusal:
         try:
             return await service.figures(
                 session, reader, round_id, province=province, locality_type=locality, top=top, now=datetime.now(UTC)
             )
         except Refusal as exc:
-            name = exc.extra.get("field")
-            if name not in options:
-                fail(escape(refusal_text(exc)), EXIT_NOT_FOUND if exc.status == 404 else EXIT_USAGE)
-            known = ", ".join(x.value for x in LocalityType)
-            flag, value = options[name]
-            fail(escape(T(f"st_bad_{name}", field=flag, value=value, known=known, max=service.TOP_MAX)), EXIT_USAGE)
+            return exc
+
+    got = in_process(attempt, province=province, ministry=province is None)
+    if not isinstance(got, Refusal):
+        return got
+    name = got.extra.get("field")
+    if name not in options:
+        fail(escape(refusal_text(got)), EXIT_NOT_FOUND if got.status == 404 else EXIT_USAGE)
+    known = ", ".join(x.value for x in LocalityType)
+    flag, value = options[name]
+    fail(escape(T(f"st_bad_{name}", field=flag, value=value, known=known, max=service.TOP_MAX)), EXIT_USAGE)
 
 
 def stage_rows(g: GroupFigures) -> list[list[str]]:

@@ -40,7 +40,6 @@ from web.text_whatif import refusal_specifics
 
 T = Translator("vi")
 FORMATS = ("table", "json", "xlsx")
-NO_PROVINCE = "00"  # the operator's scope for the national view: the ministry's role, no province
 
 
 def _read(option: str, path: Path) -> tuple[bytes, str]:
@@ -88,7 +87,7 @@ def what_if(
         except Refusal as exc:
             return exc
 
-    got = in_process(attempt, province=province or NO_PROVINCE, official=as_, ministry=province is None)
+    got = in_process(attempt, province=province, official=as_, ministry=province is None)
     if isinstance(got, Refusal):
         _refused(got)
     out = got
