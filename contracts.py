@@ -39,6 +39,9 @@ class StartCaseInput(CaseIdentity):
     # The round's calendar for its cases (domain/round_calendar.py), fixed at the start so that later changes of
     # the calendar's data never move a running case; None (cases started before it existed): the profile's days.
     calendar: CaseCalendar | None = None
+    # Set by rounds that hear a case's end from its result (CaseResult.standing): the case then signals its round
+    # nothing on the way. False (cases of rounds started before): the case signals its round at each milestone.
+    round_hears_result: bool = False
 
 
 class Actor(_Payload):
@@ -119,6 +122,8 @@ CaseProgress = CaseStanding
 class CaseResult(_Payload):
     case_id: str
     outcome: Outcome | None
+    # The case's final standing as its round counts it (None in results recorded before rounds read it from here).
+    standing: CaseProgress | None = None
 
 
 # -- administrators' actions on a running case (validated Updates; the actor must be an admin of the province) ---------

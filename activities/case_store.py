@@ -7,10 +7,10 @@ activity finds its rows in place and changes nothing twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import Executable, Table, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -29,6 +29,47 @@ from notify.outbox import enqueue_for_transition, enqueue_for_transitions
 from services.history.basis import recognition_history
 
 log = structlog.get_logger(__name__)
+
+# The statements every transition runs, built once: executed with each transition's values as parameters, they
+# are compiled once per worker, where a statement built per call is walked for its cache key every time.
+_CASES = cast(Table, CaseRow.__table__)
+_TASKS = cast(Table, TaskRow.__table__)
+
+
+# What a transition writes of the case row (`_case_values`): the first transition inserts every one, a later one
+# moves all but these two.
+CASE_KEPT = ("id", "opened_at")
+CASE_MOVED = (
+    *("unit_code", "province_code", "round_id", "rule_set_id", "profile_id", "locality_type", "stage", "status"),
+    *("outcome", "verdict", "run_id", "last_seq", "on_hold", "problem", "waiting_until", "updated_at", "closed_at"),
+)
+
+
+def _case_upsert() -> Executable:
+    """The case row: inserted, or moved by a newer transition only. A late retry of an older one leaves it as it is;
+    either way the row is locked to the end of the transaction (PostgreSQL locks the conflicting row even when the
+    WHERE is false), which is the lock the journal's append needs."""
+    stmt = insert(_CASES)
+    return stmt.on_conflict_do_update(
+        index_elements=[_CASES.c.id],
+        set_={name: stmt.excluded[name] for name in CASE_MOVED},
+        where=_CASES.c.last_seq < stmt.excluded.last_seq,
+    )
+
+
+CASE_UPSERT = _case_upsert()
+NEW_TASK = insert(_TASKS).on_conflict_do_nothing(index_elements=[_TASKS.c.id])
+TASK_COMPLETED = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("task"), _TASKS.c.status == "open")
+    .values(
+        status="completed",
+        completed_at=bindparam("at"),
+        completed_by=bindparam("by"),
+        completion=bindparam("form", type_=_TASKS.c.completion.type),
+        update_id=bindparam("update"),
+    )
+)
 
 
 class CaseStore:
@@ -60,6 +101,7 @@ class CaseStore:
 
 
 def _case_values(inp: RecordTransitionInput) -> dict[str, Any]:
+    """The case row's values after the transition: exactly CASE_KEPT and CASE_MOVED."""
     case, tr = inp.case, inp.transition
     return {
         "id": case.case_id,
@@ -148,27 +190,13 @@ async def apply_transition(session: AsyncSession, inp: RecordTransitionInput) ->
 
 
 async def _apply_transition(session: AsyncSession, inp: RecordTransitionInput) -> list[str]:
-    values = _case_values(inp)
-    stmt = insert(CaseRow).values(**values)
-    changing = {k: stmt.excluded[k] for k in values if k not in ("id", "opened_at")}
-    # Only a newer transition moves the row: a late retry of an older one leaves it as it is. Either way the row
-    # is locked to the end of the transaction (PostgreSQL locks the conflicting row even when the WHERE is false),
-    # which is the lock the journal's append needs.
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[CaseRow.id], set_=changing, where=CaseRow.last_seq < stmt.excluded.last_seq
-        )
-    )
+    await session.execute(CASE_UPSERT, _case_values(inp))
     await append_audit_event(session, _audit_entry(inp), case_locked=True)
     await _apply_task_changes(session, inp)
     if inp.transition.score_sheet is not None:
         await _record_scores(session, inp.case.case_id, inp.transition.score_sheet)
     if inp.new_task is not None:
-        await session.execute(
-            insert(TaskRow)
-            .values(**_new_task_values(inp, inp.new_task))
-            .on_conflict_do_nothing(index_elements=[TaskRow.id])
-        )
+        await session.execute(NEW_TASK, _new_task_values(inp, inp.new_task))
     # The news of this transition goes into the outbox in the same transaction (notify/outbox.py).
     return await enqueue_for_transition(session, inp)
 
@@ -177,16 +205,16 @@ async def _apply_task_changes(session: AsyncSession, inp: RecordTransitionInput)
     """The open task the transition completed, cancelled or changed (due date, escalation, holder)."""
     case, tr = inp.case, inp.transition
     if inp.completed_task is not None:
+        done = inp.completed_task
         await session.execute(
-            update(TaskRow)
-            .where(TaskRow.id == inp.completed_task.task_id, TaskRow.status == "open")
-            .values(
-                status="completed",
-                completed_at=tr.occurred_at,
-                completed_by=inp.completed_task.completed_by,
-                completion=inp.completed_task.completion,
-                update_id=inp.update_id,
-            )
+            TASK_COMPLETED,
+            {
+                "task": done.task_id,
+                "at": tr.occurred_at,
+                "by": done.completed_by,
+                "form": done.completion,
+                "update": inp.update_id,
+            },
         )
     if inp.cancelled_task_id is not None:
         await session.execute(

@@ -9,10 +9,11 @@ application's role may only INSERT and SELECT (migration 0004).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
 import structlog
 from pydantic import Field
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,13 @@ from audit.chain import GENESIS, JournalFields, row_hash
 from db.models import AuditEventRow, CaseRow
 
 log = structlog.get_logger(__name__)
+
+_JOURNAL = cast(Table, AuditEventRow.__table__)
+# Built once and executed with each append's values: compiled once, not walked for a cache key per append.
+ROW_AND_PREDECESSOR = select(_JOURNAL.c.seq, _JOURNAL.c.hash, _JOURNAL.c.prev_hash).where(
+    _JOURNAL.c.case_id == bindparam("case"), _JOURNAL.c.seq.in_(bindparam("seqs", expanding=True))
+)
+APPEND = insert(_JOURNAL).on_conflict_do_nothing(index_elements=[_JOURNAL.c.case_id, _JOURNAL.c.seq])
 
 
 class JournalGapError(RuntimeError):
@@ -52,11 +60,7 @@ async def append_audit_event(session: AsyncSession, entry: AuditEntry, *, case_l
     found = {
         row.seq: row
         for row in (
-            await session.execute(
-                select(AuditEventRow.seq, AuditEventRow.hash, AuditEventRow.prev_hash).where(
-                    AuditEventRow.case_id == entry.case_id, AuditEventRow.seq.in_((entry.seq - 1, entry.seq))
-                )
-            )
+            await session.execute(ROW_AND_PREDECESSOR, {"case": entry.case_id, "seqs": [entry.seq - 1, entry.seq]})
         ).all()
     }
     stored = found.get(entry.seq)
@@ -76,11 +80,7 @@ async def append_audit_event(session: AsyncSession, entry: AuditEntry, *, case_l
             )
         prev_hash = prev.hash
     digest = entry.hash_after(prev_hash)
-    await session.execute(
-        insert(AuditEventRow)
-        .values(**entry.model_dump(), prev_hash=prev_hash, hash=digest)
-        .on_conflict_do_nothing(index_elements=[AuditEventRow.case_id, AuditEventRow.seq])
-    )
+    await session.execute(APPEND, {**entry.model_dump(), "prev_hash": prev_hash, "hash": digest})
     return digest
 
 

@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_store import CaseStore
     from contracts import (
         ArchiveHistoryInput,
+        CaseProgress,
         CaseResult,
         CaseStatus,
         CompletedTask,
@@ -88,6 +89,8 @@ class RecognitionCaseWorkflow(CaseAdministration):
         # What the round last heard from this case (see _report_progress); a case its round opened starts where the
         # round's own first standing of it does.
         self._reported: tuple[object, ...] | None = None
+        self._round_hears_result = inp.round_hears_result  # then the round hears nothing before the case's end
+        self._standing: CaseProgress | None = None  # where the case stands after its last transition
         # What the case's search attributes hold (None: not known; every value is written at the next transition).
         self._shown: Shown | None = None
         if inp.opened_at is not None:
@@ -98,7 +101,8 @@ class RecognitionCaseWorkflow(CaseAdministration):
                     self._initial, profile=self.profile, year=self._year, now=inp.opened_at, calendar=self._days
                 )
             self._version = 1
-            self._reported = milestone(progress(self._state, "case_opened"))
+            self._standing = progress(self._state, "case_opened")
+            self._reported = milestone(self._standing)
             self._shown = at_start(self._state.task.due_at if self._state.task else None)  # as its round started it
 
     # -- the procedure ---------------------------------------------------------------------------------------------
@@ -128,7 +132,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
                 start_to_close_timeout=timedelta(minutes=2),
                 retry_policy=ACTIVITY_RETRY,
             )
-        return CaseResult(case_id=self.state.case_id, outcome=self.state.outcome)
+        return CaseResult(case_id=self.state.case_id, outcome=self.state.outcome, standing=self._standing)
 
     async def _await_next_deadline(self) -> None:
         """Sleep until the case's next event and apply it, unless the case changes first (then return, so the caller
@@ -324,14 +328,16 @@ class RecognitionCaseWorkflow(CaseAdministration):
         await self._report_progress(transition)
 
     async def _report_progress(self, transition: Transition) -> None:
-        """Tell the round that started this case (if any) where the case stands, at the milestones the round counts:
-        registered, dossier submitted, escalated, stuck, on hold or released, closed (with its outcome). A move from
-        one stage to the next alone is not news for the round (each signal costs the server and the round a
-        workflow task); counts by stage come from PostgreSQL (`GET /v1/rounds/{id}/progress`)."""
-        parent = workflow.info().parent
-        if parent is None:
-            return
+        """Keep where the case stands for its round. A round that hears the case's end from its result (the case's
+        standing is in it) is told nothing on the way: each signal costs the server, the case and the round a
+        workflow task, and counts by stage, escalations and holds come from PostgreSQL (`GET
+        /v1/rounds/{id}/progress`). A round started before that is signalled at the milestones it counts:
+        registered, dossier submitted, escalated, stuck, on hold or released, closed (with its outcome)."""
         standing = progress(self.state, transition.action)
+        self._standing = standing
+        parent = workflow.info().parent
+        if parent is None or self._round_hears_result:
+            return
         if workflow.patched("progress-at-milestones"):
             reached = milestone(standing)
             if reached == self._reported:

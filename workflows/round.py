@@ -1,7 +1,7 @@
 """AssessmentRoundWorkflow: one per (province, round). Records the opening of every unit's case in bulk, starts the
-case workflows from it (bounded concurrency), follows them through the milestones each case signals (registered,
-submitted, escalated, stuck, on hold, closed), closes when every case has closed (or at the round's end), and records
-the round report.
+case workflows from it (bounded concurrency), hears each case's end from its result (its final standing; cases of
+rounds started before signal their milestones: registered, submitted, escalated, stuck, on hold, closed), closes
+when every case has closed (or at the round's end), and records the round report.
 
 Cases are abandoned children: closing the round never cancels a case, and a case that outlives the round goes on.
 """
@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.round_store import RoundStore
     from contracts import (
         CaseProgress,
+        CaseResult,
         OpenCasesInput,
         OpenedCase,
         OpenedCases,
@@ -105,6 +106,7 @@ class AssessmentRoundWorkflow:
                 profile_id=opened.profile_id,
                 locality_type=u.locality_type,
                 calendar=opened.calendar,
+                round_hears_result=True,
                 **opening,
             )
 
@@ -128,7 +130,7 @@ class AssessmentRoundWorkflow:
     async def _start_case(self, gate: asyncio.Semaphore, case: StartCaseInput, due_at: datetime | None = None) -> None:
         async with gate:
             try:
-                await workflow.start_child_workflow(
+                handle = await workflow.start_child_workflow(
                     RecognitionCaseWorkflow.run,
                     case,
                     id=case.case_id,
@@ -142,6 +144,21 @@ class AssessmentRoundWorkflow:
                 self._standings.pop(case.case_id, None)
                 return
             self._started.append(case.case_id)
+            handle.add_done_callback(self._case_ended)
+
+    def _case_ended(self, ended: asyncio.Task[CaseResult]) -> None:
+        """A case workflow this round started has ended: its result carries its final standing (results recorded
+        before it did, and cases that failed or were terminated, leave what the case last signalled)."""
+        if ended.cancelled():
+            return
+        failure = ended.exception()
+        if failure is not None:
+            case_id = ended.id if isinstance(ended, workflow.ChildWorkflowHandle) else ended.get_name()
+            workflow.logger.warning("case workflow %s ended without a result: %s", case_id, failure)
+            return
+        standing = ended.result().standing
+        if standing is not None:
+            self._heard(standing)
 
     async def _wait_for_cases(self, rnd: Round, closes_at: datetime | None) -> None:
         """Until every case started has closed, or the round's end (`closes_at`) comes first."""
@@ -199,7 +216,12 @@ class AssessmentRoundWorkflow:
 
     @workflow.signal
     def case_progress(self, standing: CaseProgress) -> None:
-        """From a case after each transition; a late signal never overwrites a newer one."""
+        """From a case at its milestones (cases of rounds started before their results carried their standing), or
+        from a case's result when it ends."""
+        self._heard(standing)
+
+    def _heard(self, standing: CaseProgress) -> None:
+        """A late standing never overwrites a newer one."""
         known = self._standings.get(standing.case_id)
         if known is None or standing.seq > known.seq:
             self._standings[standing.case_id] = standing

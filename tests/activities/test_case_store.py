@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment
 
-from activities.case_store import CaseStore
+from activities.case_store import CASE_KEPT, CASE_MOVED, CaseStore, _case_values
 from contracts import (
     CompletedTask,
     NewTask,
@@ -80,6 +80,14 @@ async def unit(sessions: async_sessionmaker[AsyncSession]) -> str:
     """A unit of PROVINCE with its demo officials, and the round of its cases."""
     code, _ = await seed(sessions)
     return code
+
+
+def test_a_transition_writes_every_column_of_the_case_row_and_moves_all_but_its_identity_and_opening() -> None:
+    """The upsert is built once from CASE_MOVED: a column the values give and the upsert does not move (or the
+    other way round) would be silently kept, or silently cleared, by every later transition."""
+    values = _case_values(_inputs("01001")[1])
+    assert sorted(values) == sorted((*CASE_KEPT, *CASE_MOVED))
+    assert sorted(values) == sorted(c.name for c in CaseRow.__table__.columns)
 
 
 async def test_record_transition_twice_leaves_the_same_rows(

@@ -109,6 +109,17 @@ async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_ca
         if os.environ.get("XPTT_RECORD_ROUND_CASE_HISTORY"):  # and of a case the round opened
             case_history = await time_env.client.get_workflow_handle(case_id_for(ROUND_ID, declined)).fetch_history()
             Path(os.environ["XPTT_RECORD_ROUND_CASE_HISTORY"]).write_text(case_history.to_json())
+        # The round heard every case's end from the case's result: no case signalled it on the way.
+        signalled = [
+            e
+            for e in (await handle.fetch_history()).events
+            if e.HasField("workflow_execution_signaled_event_attributes")
+        ]
+        assert signalled == []
+        case_events = (
+            await time_env.client.get_workflow_handle(case_id_for(ROUND_ID, recognised[0])).fetch_history()
+        ).events
+        assert not any(e.HasField("signal_external_workflow_execution_initiated_event_attributes") for e in case_events)
     assert (result.units, result.registered, result.submitted) == (len(units), 3, 3)
     assert (result.recognised, result.not_recognised, result.not_registered) == (2, 1, len(units) - 3)
     assert result.not_recognised_by_reason == {"refused_by_decision": 1}
