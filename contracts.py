@@ -257,13 +257,6 @@ class RecordTransitionInput(_Payload):
         )
 
 
-class RecordTransitionResult(_Payload):
-    """What recording a transition wrote besides the read model: the outbox ids the workflow hands to
-    `workflows.dispatch.dispatch_notifications` (see notify/outbox.py)."""
-
-    outbox_ids: tuple[str, ...] = ()
-
-
 class RecognitionHistoryInput(_Payload):
     unit_code: str
     round_id: str
@@ -276,6 +269,17 @@ class RecognitionHistory(_Payload):
 
     rounds: list[RoundResult]
     basis: tuple[RoundBasis, ...] = ()
+
+
+class RecordTransitionResult(_Payload):
+    """What recording a transition wrote besides the read model: the outbox ids the workflow hands to
+    `workflows.dispatch.dispatch_notifications` (see notify/outbox.py)."""
+
+    outbox_ids: tuple[str, ...] = ()
+    # The unit's rounds before this one, read in the transaction of a recognition (the move into the commendation
+    # stage), so that the commendation check needs no activity of its own; None otherwise, and in results recorded
+    # before (the case then loads it with `load_recognition_history`).
+    recognition_history: RecognitionHistory | None = None
 
 
 class ArchiveHistoryInput(_Payload):

@@ -25,6 +25,7 @@ from contracts import (
 )
 from db.models import CaseRow, CriterionScoreRow, TaskRow
 from domain.case import ScoreSheet
+from domain.stages import Stage
 from notify.outbox import enqueue_for_transition, enqueue_for_transitions
 from services.history.basis import recognition_history
 
@@ -80,8 +81,11 @@ class CaseStore:
 
     @activity.defn(name="record_transition")
     async def record_transition(self, inp: RecordTransitionInput) -> RecordTransitionResult:
+        history = None
         async with self._sessions() as session, session.begin():
             outbox_ids = await _apply_transition(session, inp)
+            if recognised_now(inp):  # what the commendation check reads next, in the same transaction
+                history = await _recognition_history(session, inp.case.unit_code, inp.case.round_id)
         log.info(
             "transition_recorded",
             case_id=inp.case.case_id,
@@ -89,15 +93,27 @@ class CaseStore:
             action=inp.transition.action,
             to_stage=inp.transition.to_stage.value,
         )
-        return RecordTransitionResult(outbox_ids=tuple(outbox_ids))
+        return RecordTransitionResult(outbox_ids=tuple(outbox_ids), recognition_history=history)
 
     @activity.defn(name="load_recognition_history")
     async def load_recognition_history(self, inp: RecognitionHistoryInput) -> RecognitionHistory:
-        """The unit's rounds before this one: its closed cases, and the past rounds imported for it or its
-        predecessors under the merger policy (services/history/basis.py), each with its basis."""
+        """The unit's rounds before this one (for cases whose recognition was recorded before `record_transition`
+        returned them)."""
         async with self._sessions() as session:
-            bases = await recognition_history(session, inp.unit_code, inp.round_id)
-        return RecognitionHistory(rounds=[b.result() for b in bases], basis=tuple(bases))
+            return await _recognition_history(session, inp.unit_code, inp.round_id)
+
+
+def recognised_now(inp: RecordTransitionInput) -> bool:
+    """The transition recognises the unit: the case moves into the commendation stage, whose check comes next."""
+    tr = inp.transition
+    return tr.to_stage == Stage.COMMENDATION and tr.from_stage != Stage.COMMENDATION
+
+
+async def _recognition_history(session: AsyncSession, unit_code: str, round_id: str) -> RecognitionHistory:
+    """The unit's rounds before this one: its closed cases, and the past rounds imported for it or its
+    predecessors under the merger policy (services/history/basis.py), each with its basis."""
+    bases = await recognition_history(session, unit_code, round_id)
+    return RecognitionHistory(rounds=[b.result() for b in bases], basis=tuple(bases))
 
 
 def _case_values(inp: RecordTransitionInput) -> dict[str, Any]:

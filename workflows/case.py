@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         CompletedTask,
         CompleteTaskInput,
         CompleteTaskResult,
+        RecognitionHistory,
         RecognitionHistoryInput,
         RecordTransitionInput,
         StartCaseInput,
@@ -93,6 +94,8 @@ class RecognitionCaseWorkflow(CaseAdministration):
         self._standing: CaseProgress | None = None  # where the case stands after its last transition
         # What the case's search attributes hold (None: not known; every value is written at the next transition).
         self._shown: Shown | None = None
+        # The unit's past rounds, as the last transition's recording returned them (a recognition's only).
+        self._history: RecognitionHistory | None = None
         if inp.opened_at is not None:
             # Opened by its round, which recorded the opening in bulk at `opened_at`: the same pure function gives
             # the same first task here, and there is nothing to record.
@@ -177,12 +180,15 @@ class RecognitionCaseWorkflow(CaseAdministration):
         return {"profile": self.profile, "year": self._year, "calendar": self._days}
 
     async def _check_commendation(self) -> None:
-        history = await workflow.execute_activity_method(
-            CaseStore.load_recognition_history,
-            RecognitionHistoryInput(unit_code=self.state.unit_code, round_id=self.state.round_id),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
-        )
+        # The history the recognition's recording returned; loaded apart when its result has none (recorded before).
+        history = self._history
+        if history is None:
+            history = await workflow.execute_activity_method(
+                CaseStore.load_recognition_history,
+                RecognitionHistoryInput(unit_code=self.state.unit_code, round_id=self.state.round_id),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
         rounds = [*history.rounds, RoundResult(round_id=self.state.round_id, recognised=True)]
         level = commendation_due(rounds, self.profile)
         # The basis (why each round counts: merged units' predecessors) only adds to the transition's details.
@@ -314,6 +320,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
             CaseStore.record_transition, record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
         changed_only = workflow.patched(CHANGED_ATTRIBUTES_ONLY)
+        self._history = recorded.recognition_history if recorded is not None else None
         self._state = state
         self._recording = None
         self._version += 1

@@ -357,6 +357,13 @@ async def test_a_fifth_consecutive_recognition_raises_a_provincial_commendation_
     await case.complete(Stage.COMMENDATION, Role.PROVINCIAL_CHAIRMAN)
     assert (await case.handle.result()).outcome == "recognised"
     assert (await case.journal())[-2:] == ["commendation_due", "commendation_completed"]
+    # The four earlier rounds came with the recognition's recording: no activity of its own loaded them.
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in (await case.handle.fetch_history()).events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert "record_transition" in scheduled and "load_recognition_history" not in scheduled
 
 
 def _closed_case(round_id: str, unit: str) -> CaseRow:
