@@ -115,7 +115,8 @@ class CaseStatus(_Payload):
     waiting_until: datetime | None = None  # registered and striving: the next stage's task opens then
 
 
-# Signalled by a case to the round that started it, at the milestones the round counts.
+# Where a case stands, as its round counts it: in the case's result at its end, or (cases of rounds started before)
+# signalled at each milestone.
 CaseProgress = CaseStanding
 
 
@@ -369,6 +370,18 @@ class OpenedCase(_Payload):
 
 class OpenedCases(_Payload):
     cases: list[OpenedCase]
+
+
+class RoundMilestonesInput(_Payload):
+    round_id: str
+    province_code: str
+
+
+class RoundMilestones(_Payload):
+    """The round's cases that registered and that filed their dossier, from the journal."""
+
+    registered: tuple[str, ...] = ()
+    submitted: tuple[str, ...] = ()
 
 
 class RoundReportRecorded(_Payload):

@@ -18,6 +18,8 @@ from contracts import (
     OpenRoundRecordInput,
     ProvincesWithUnits,
     RecordTransitionInput,
+    RoundMilestones,
+    RoundMilestonesInput,
     RoundReportRecorded,
     RoundUnit,
     RoundUnits,
@@ -34,6 +36,7 @@ from domain.stages import LocalityType
 from infra.settings import get_settings
 from notify.rounds import enqueue_round_closed, enqueue_round_opened
 from services.ministry.opening import open_report
+from services.rounds.queries import milestones
 from services.targets import target_in_force
 
 log = structlog.get_logger(__name__)
@@ -140,6 +143,17 @@ class RoundStore:
         async with self._sessions() as session:
             rows = await session.execute(select(UnitRow.province_code).distinct().order_by(UnitRow.province_code))
             return ProvincesWithUnits(codes=list(rows.scalars()))
+
+    @activity.defn(name="read_round_milestones")
+    async def read_round_milestones(self, inp: RoundMilestonesInput) -> RoundMilestones:
+        """Which cases of the round registered and filed their dossier (a round whose cases report only at their
+        end reads this for the cases still open when it closes)."""
+        async with self._sessions() as session:
+            found = await milestones(session, inp.round_id, inp.province_code)
+        return RoundMilestones(
+            registered=tuple(sorted(found["registration_completed"])),
+            submitted=tuple(sorted(found["dossier_submission_completed"])),
+        )
 
     @activity.defn(name="record_round_report")
     async def record_round_report(self, report: RoundReport) -> RoundReportRecorded:

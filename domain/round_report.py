@@ -44,12 +44,14 @@ class RoundProgress(BaseModel):
     started: int
     open: int
     closed: int
-    by_stage: dict[str, int]
+    # None: the round hears its cases only when they end (their results), so it does not know where open cases
+    # stand; the read model does (services/rounds).
+    by_stage: dict[str, int] | None
     by_outcome: dict[str, int]
-    overdue: int
-    escalated: int
-    stuck: int
-    on_hold: int
+    overdue: int | None
+    escalated: int | None
+    stuck: int | None
+    on_hold: int | None
 
 
 class RoundReport(BaseModel):
@@ -73,20 +75,27 @@ class RoundReport(BaseModel):
     closed_at: datetime
 
 
-def progress_of(units: int, standings: Iterable[CaseStanding], *, now: datetime) -> RoundProgress:
+def progress_of(
+    units: int, standings: Iterable[CaseStanding], *, now: datetime, follows_open_cases: bool = True
+) -> RoundProgress:
+    """`follows_open_cases`: the cases tell the round where they stand on the way (else only when they end, and
+    the figures of open cases are None)."""
     items = list(standings)
     open_items = [s for s in items if s.status == "open"]
+    following = follows_open_cases
     return RoundProgress(
         units=units,
         started=len(items),
         open=len(open_items),
         closed=len(items) - len(open_items),
-        by_stage=dict(Counter(s.stage.value for s in items)),
+        by_stage=dict(Counter(s.stage.value for s in items)) if following else None,
         by_outcome=dict(Counter(s.outcome.value for s in items if s.outcome is not None and s.status == "closed")),
-        overdue=sum(1 for s in open_items if s.due_at is not None and s.due_at < now and not s.on_hold),
-        escalated=sum(1 for s in open_items if s.escalation_level > 0),
-        stuck=sum(1 for s in open_items if s.problem == "stuck"),
-        on_hold=sum(1 for s in open_items if s.on_hold),
+        overdue=sum(1 for s in open_items if s.due_at is not None and s.due_at < now and not s.on_hold)
+        if following
+        else None,
+        escalated=sum(1 for s in open_items if s.escalation_level > 0) if following else None,
+        stuck=sum(1 for s in open_items if s.problem == "stuck") if following else None,
+        on_hold=sum(1 for s in open_items if s.on_hold) if following else None,
     )
 
 

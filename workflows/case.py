@@ -68,6 +68,8 @@ ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inte
 # Histories that carry this marker upsert only the search attributes whose value a transition changes; older
 # histories replay as they were recorded (every attribute at every transition).
 CHANGED_ATTRIBUTES_ONLY = "changed-attributes-only"
+# Histories with this marker take the unit's past rounds from the recognition's recording (no activity to load them).
+HISTORY_WITH_RECOGNITION = "history-with-recognition"
 
 __all__ = ["STAGE", "UNIT_CODE", "RecognitionCaseWorkflow", "case_search_attributes"]
 
@@ -182,7 +184,9 @@ class RecognitionCaseWorkflow(CaseAdministration):
     async def _check_commendation(self) -> None:
         # The history the recognition's recording returned; loaded apart when its result has none (recorded before).
         history = self._history
-        if history is None:
+        # Behind a marker: a history whose recording returned the rounds to code that loaded them anyway replays
+        # with that load.
+        if history is None or not workflow.patched(HISTORY_WITH_RECOGNITION):
             history = await workflow.execute_activity_method(
                 CaseStore.load_recognition_history,
                 RecognitionHistoryInput(unit_code=self.state.unit_code, round_id=self.state.round_id),

@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         OpenedCases,
         OpenRoundInput,
         OpenRoundRecordInput,
+        RoundMilestonesInput,
         RoundUnit,
         RoundUnits,
         StartCaseInput,
@@ -44,6 +45,8 @@ ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_inte
 # payload size warnings.
 OPEN_BATCH = 250
 OPEN_TIMEOUT = timedelta(minutes=2)
+# Histories with this marker start cases that report their end by their result and signal nothing on the way.
+CASES_REPORT_BY_RESULT = "cases-report-by-result"
 
 
 def round_workflow_id(round_id: str, province_code: str) -> str:
@@ -59,6 +62,8 @@ class AssessmentRoundWorkflow:
         self._outside: list[str] = []
         self._opening = True
         self._report: RoundReport | None = None
+        # Its cases report their end by their result and signal nothing on the way (rounds started before: False).
+        self._hears_results = False
 
     @workflow.run
     async def run(self, inp: OpenRoundInput) -> RoundReport:
@@ -77,6 +82,8 @@ class AssessmentRoundWorkflow:
         self._opening = False
         workflow.logger.info("round %s opened %d cases in %s", rnd.id, len(self._started), inp.province_code)
         await self._wait_for_cases(rnd, inp.closes_at)
+        if self._hears_results and any(s.status == "open" for s in self._standings.values()):
+            await self._read_milestones(rnd, inp.province_code)
         target = inp.target_share if inp.target_share is not None else DEFAULT_TARGET_SHARE
         self._report = report(
             rnd.id, inp.province_code, self._units, self._standings.values(), target_share=target, now=workflow.now()
@@ -95,6 +102,7 @@ class AssessmentRoundWorkflow:
     async def _start_cases(self, rnd: Round, inp: OpenRoundInput, opened: RoundUnits) -> None:
         """A case workflow per unit of the province, `inp.concurrency` starts in flight at once."""
         gate = asyncio.Semaphore(inp.concurrency)
+        self._hears_results = workflow.patched(CASES_REPORT_BY_RESULT)
 
         def case_input(u: RoundUnit, **opening: object) -> StartCaseInput:
             return StartCaseInput(
@@ -106,7 +114,7 @@ class AssessmentRoundWorkflow:
                 profile_id=opened.profile_id,
                 locality_type=u.locality_type,
                 calendar=opened.calendar,
-                round_hears_result=True,
+                round_hears_result=self._hears_results,
                 **opening,
             )
 
@@ -147,8 +155,9 @@ class AssessmentRoundWorkflow:
             handle.add_done_callback(self._case_ended)
 
     def _case_ended(self, ended: asyncio.Task[CaseResult]) -> None:
-        """A case workflow this round started has ended: its result carries its final standing (results recorded
-        before it did, and cases that failed or were terminated, leave what the case last signalled)."""
+        """A case workflow this round started has ended: its result carries its final standing. A result recorded
+        before it did leaves what the case last signalled; a case workflow that failed or was terminated leaves its
+        last known standing (open: the round then waits for its end, `closes_at`, as for a case that never closes)."""
         if ended.cancelled():
             return
         failure = ended.exception()
@@ -159,6 +168,22 @@ class AssessmentRoundWorkflow:
         standing = ended.result().standing
         if standing is not None:
             self._heard(standing)
+
+    async def _read_milestones(self, rnd: Round, province_code: str) -> None:
+        """The round closes with cases still open, which told it nothing on the way: whether each registered and
+        filed its dossier comes from the journal, for the report."""
+        found = await workflow.execute_activity_method(
+            RoundStore.read_round_milestones,
+            RoundMilestonesInput(round_id=rnd.id, province_code=province_code),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        registered, submitted = set(found.registered), set(found.submitted)
+        for case_id, s in list(self._standings.items()):
+            if s.status == "open":
+                self._standings[case_id] = s.model_copy(
+                    update={"registered": case_id in registered, "submitted": case_id in submitted}
+                )
 
     async def _wait_for_cases(self, rnd: Round, closes_at: datetime | None) -> None:
         """Until every case started has closed, or the round's end (`closes_at`) comes first."""
@@ -180,7 +205,8 @@ class AssessmentRoundWorkflow:
         self, rnd: Round, province_code: str, opened: RoundUnits, opened_at: datetime
     ) -> list[OpenedCase]:
         """Record the opening of every case of the province at `opened_at`, a batch per transaction, and take
-        each case's first standing from it (a case's own progress signals replace it as it moves on)."""
+        each case's first standing from it (replaced by what the case reports: its milestones' signals, or its result
+        at its end)."""
         batches = [opened.units[i : i + OPEN_BATCH] for i in range(0, len(opened.units), OPEN_BATCH)]
         results: list[OpenedCases] = await asyncio.gather(
             *(
@@ -228,7 +254,9 @@ class AssessmentRoundWorkflow:
 
     @workflow.query
     def progress(self) -> RoundProgress:
-        return progress_of(self._units, self._standings.values(), now=workflow.now())
+        return progress_of(
+            self._units, self._standings.values(), now=workflow.now(), follows_open_cases=not self._hears_results
+        )
 
     @workflow.query
     def started_cases(self) -> list[str]:

@@ -73,8 +73,10 @@ class ProgressOut(BaseModel):
     )
     generated_at: datetime
     workflow: RoundProgress | None = Field(
-        description="the round workflow's own count, from the milestones each case signals it (registered, submitted, "
-        "escalated, stuck, on hold, closed; a case's stage as of its last milestone; null: no round workflow)"
+        description="the round workflow's own count: cases started, open, closed and their outcomes, as it heard "
+        "them end; by stage, overdue, escalated, stuck and on hold only for rounds whose cases signal their "
+        "milestones (rounds started before cases reported by their result; null otherwise: the counts above "
+        "answer); null: no round workflow"
     )
 
 

@@ -100,15 +100,21 @@ async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_ca
                 break
             await asyncio.sleep(0.05)
         assert (progress.units, progress.started, progress.open) == (len(units), len(units), len(units) - 4)
-        assert progress.by_stage["registration"] == len(units) - 4
+        # its cases tell it nothing on the way: where open cases stand is the read model's to say
+        assert (progress.by_stage, progress.overdue, progress.escalated, progress.on_hold) == (None, None, None, None)
+        assert progress.by_outcome == {"recognised": 2, "not_recognised": 1, "not_registered": 1}
 
         result = await handle.result()  # the clock runs until the silent units' deadlines close their cases
         if os.environ.get("XPTT_RECORD_ROUND_HISTORY"):  # refresh the replay fixture of a round
             history = await handle.fetch_history()
             Path(os.environ["XPTT_RECORD_ROUND_HISTORY"]).write_text(history.to_json())
-        if os.environ.get("XPTT_RECORD_ROUND_CASE_HISTORY"):  # and of a case the round opened
-            case_history = await time_env.client.get_workflow_handle(case_id_for(ROUND_ID, declined)).fetch_history()
-            Path(os.environ["XPTT_RECORD_ROUND_CASE_HISTORY"]).write_text(case_history.to_json())
+        for variable, unit in (
+            ("XPTT_RECORD_ROUND_CASE_HISTORY", declined),
+            ("XPTT_RECORD_RECOGNISED_CASE", recognised[0]),
+        ):
+            if os.environ.get(variable):  # and of cases the round opened
+                case_history = await time_env.client.get_workflow_handle(case_id_for(ROUND_ID, unit)).fetch_history()
+                Path(os.environ[variable]).write_text(case_history.to_json())
         # The round heard every case's end from the case's result: no case signalled it on the way.
         signalled = [
             e
@@ -134,6 +140,41 @@ async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_ca
             .where(CaseRow.province_code == PROVINCE, CaseRow.status == "closed")
         )
         assert closed == len(units)
+
+
+async def test_a_round_closing_with_cases_open_counts_who_registered_and_filed_from_the_journal(
+    time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Its cases told it nothing on the way: at `closes_at` the report's registered and submitted come from the
+    journal, for the cases still open."""
+    units = await seed_province(sessions, PROVINCE)
+    task_queue = f"round-{uuid.uuid4()}"
+    async with stack_worker(time_env.client, task_queue, sessions):
+        closes_at = await time_env.get_current_time() + timedelta(days=2)
+        handle = await time_env.client.start_workflow(
+            AssessmentRoundWorkflow.run,
+            OpenRoundInput(
+                round_id=ROUND_ID,
+                province_code=PROVINCE,
+                concurrency=10,
+                rehearsal_opens_on=today_vn(),
+                closes_at=closes_at,
+            ),
+            id=round_workflow_id(ROUND_ID, PROVINCE),
+            task_queue=task_queue,
+        )
+        for _ in range(200):
+            if not await handle.query(AssessmentRoundWorkflow.opening):
+                break
+            await asyncio.sleep(0.05)
+        filed, registered = units[0], units[1]
+        for stage, role in PATH[: [s for s, _ in PATH].index(Stage.DOSSIER_SUBMISSION) + 1]:
+            await _complete(time_env, case_id_for(ROUND_ID, filed), filed, stage, role)
+        await _complete(
+            time_env, case_id_for(ROUND_ID, registered), registered, Stage.REGISTRATION, Role.COMMUNE_OFFICER
+        )
+        result = await handle.result()
+    assert (result.units, result.still_open, result.registered, result.submitted) == (len(units), len(units), 2, 1)
 
 
 async def test_the_scheduled_opening_opens_the_round_whose_period_starts_and_nothing_in_other_years(
