@@ -384,6 +384,10 @@ class RoundMilestones(_Payload):
     submitted: tuple[str, ...] = ()
 
 
+class CaseStandingInput(_Payload):
+    case_id: str
+
+
 class RoundReportRecorded(_Payload):
     outbox_ids: tuple[str, ...] = ()  # the round's closing news, to dispatch (notify/rounds.py)
 

@@ -12,6 +12,8 @@ from temporalio import activity
 
 from activities.case_store import record_openings
 from contracts import (
+    CaseProgress,
+    CaseStandingInput,
     OpenCasesInput,
     OpenedCase,
     OpenedCases,
@@ -24,7 +26,7 @@ from contracts import (
     RoundUnit,
     RoundUnits,
 )
-from db.models import RoundReportRow, RoundRow, UnitRow
+from db.models import AuditEventRow, CaseRow, RoundReportRow, RoundRow, TaskRow, UnitRow
 from domain.calendar_overrides import case_calendar, check_province
 from domain.case import CaseState, case_id_for, open_case
 from domain.ministry_report import due_on
@@ -32,7 +34,8 @@ from domain.procedure import load_profile, profile_in_force
 from domain.round_calendar import CaseCalendar
 from domain.round_report import RoundReport
 from domain.rounds import Round, parse_round
-from domain.stages import LocalityType
+from domain.stages import LocalityType, Outcome, Stage
+from domain.verdict import Verdict
 from infra.settings import get_settings
 from notify.rounds import enqueue_round_closed, enqueue_round_opened
 from services.ministry.opening import open_report
@@ -53,6 +56,38 @@ def _calendar(rnd: Round, province_code: str, rehearsal_opens_on: date | None) -
         province = None
     cal = case_calendar(rnd.rule_set_id, rnd.year, province)
     return cal if rehearsal_opens_on is None else cal.rehearsed(rehearsal_opens_on)
+
+
+async def case_standing(session: AsyncSession, case_id: str) -> CaseProgress | None:
+    """A case's standing from its row and its journal (domain-wise what `workflows.case_attrs.progress` gives)."""
+    case = await session.get(CaseRow, case_id)
+    if case is None:
+        return None
+    actions = (
+        await session.execute(
+            select(AuditEventRow.action, AuditEventRow.to_stage)
+            .where(AuditEventRow.case_id == case_id)
+            .order_by(AuditEventRow.seq)
+        )
+    ).all()
+    task = await session.scalar(select(TaskRow).where(TaskRow.case_id == case_id, TaskRow.status == "open"))
+    verdict = Verdict.model_validate(case.verdict) if case.verdict else None
+    return CaseProgress(
+        case_id=case.id,
+        unit_code=case.unit_code,
+        stage=Stage(case.stage),
+        status=case.status,
+        outcome=Outcome(case.outcome) if case.outcome else None,
+        due_at=task.due_at if task else None,
+        escalation_level=task.escalation_level if task else 0,
+        problem=case.problem,
+        on_hold=case.on_hold,
+        registered=case.stage != Stage.REGISTRATION.value and case.outcome != Outcome.NOT_REGISTERED.value,
+        submitted=any(a == "dossier_submission_completed" and to != Stage.CLOSED.value for a, to in actions),
+        blocking_reasons=[r.code for r in verdict.blocking_reasons] if verdict else [],
+        last_action=actions[-1][0] if actions else "",
+        seq=case.last_seq,
+    )
 
 
 def openings_of(inp: OpenCasesInput) -> list[RecordTransitionInput]:
@@ -154,6 +189,13 @@ class RoundStore:
             registered=tuple(sorted(found["registration_completed"])),
             submitted=tuple(sorted(found["dossier_submission_completed"])),
         )
+
+    @activity.defn(name="read_case_standing")
+    async def read_case_standing(self, inp: CaseStandingInput) -> CaseProgress | None:
+        """Where a case stands, from the read model and its journal, as the case's result would have said it: for a
+        round whose case workflow ended without a result (terminated or failed). None: no such case."""
+        async with self._sessions() as session:
+            return await case_standing(session, inp.case_id)
 
     @activity.defn(name="record_round_report")
     async def record_round_report(self, report: RoundReport) -> RoundReportRecorded:

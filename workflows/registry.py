@@ -84,6 +84,7 @@ def round_activities(rounds: RoundStore) -> list[Activity]:
         rounds.record_cases_opened,
         rounds.record_round_report,
         rounds.read_round_milestones,
+        rounds.read_case_standing,
         rounds.list_provinces_with_units,
     ]
 

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from contracts import (
         CaseProgress,
         CaseResult,
+        CaseStandingInput,
         OpenCasesInput,
         OpenedCase,
         OpenedCases,
@@ -64,6 +65,7 @@ class AssessmentRoundWorkflow:
         self._report: RoundReport | None = None
         # Its cases report their end by their result and signal nothing on the way (rounds started before: False).
         self._hears_results = False
+        self._reading: list[asyncio.Task[None]] = []  # standings read for case workflows that ended without a result
 
     @workflow.run
     async def run(self, inp: OpenRoundInput) -> RoundReport:
@@ -157,15 +159,28 @@ class AssessmentRoundWorkflow:
     def _case_ended(self, ended: asyncio.Task[CaseResult]) -> None:
         """A case workflow this round started has ended: its result carries its final standing. A result recorded
         before it did leaves what the case last signalled; a case workflow that failed or was terminated leaves its
-        last known standing (open: the round then waits for its end, `closes_at`, as for a case that never closes)."""
+        standing from the read model (a case terminated after its close counts as closed; one terminated open stays
+        open for its round, as a case that never closes)."""
         if ended.cancelled():
             return
         failure = ended.exception()
         if failure is not None:
             case_id = ended.id if isinstance(ended, workflow.ChildWorkflowHandle) else ended.get_name()
             workflow.logger.warning("case workflow %s ended without a result: %s", case_id, failure)
+            if self._hears_results:  # it told nothing on the way: the read model says where it stands
+                self._reading.append(asyncio.create_task(self._read_standing(case_id)))
             return
         standing = ended.result().standing
+        if standing is not None:
+            self._heard(standing)
+
+    async def _read_standing(self, case_id: str) -> None:
+        standing = await workflow.execute_activity_method(
+            RoundStore.read_case_standing,
+            CaseStandingInput(case_id=case_id),
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
         if standing is not None:
             self._heard(standing)
 

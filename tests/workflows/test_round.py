@@ -12,9 +12,20 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
-from contracts import Actor, CompleteTaskInput, OpenRoundInput, ScheduledRoundsInput
+from activities.archive import HistoryArchive
+from activities.case_store import CaseStore
+from activities.round_store import RoundStore
+from contracts import (
+    Actor,
+    ArchiveHistoryInput,
+    ArchiveHistoryResult,
+    CompleteTaskInput,
+    OpenRoundInput,
+    ScheduledRoundsInput,
+)
 from db.models import CaseRow, RoundReportRow
 from domain.access import RoleScope
 from domain.case import case_id_for
@@ -22,9 +33,10 @@ from domain.stages import Role, Stage
 from domain.units import load_units
 from infra.clock import today_vn
 from services.round_schedule import round_schedule
-from tests.builders import seed_province, stack_worker
+from tests.builders import build_worker, seed_province, stack_worker
 from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for
 from workflows.case import RecognitionCaseWorkflow
+from workflows.registry import case_activities, round_activities
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
 
@@ -175,6 +187,51 @@ async def test_a_round_closing_with_cases_open_counts_who_registered_and_filed_f
         )
         result = await handle.result()
     assert (result.units, result.still_open, result.registered, result.submitted) == (len(units), len(units), 2, 1)
+
+
+async def test_a_case_workflow_terminated_after_its_close_counts_as_closed_from_the_read_model(
+    temporal_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A case declines, and its workflow is terminated while it archives its history: it never gives its result,
+    so the round reads where it stands from PostgreSQL (closed, not registered). On the real server: the
+    time-skipping one does not tell a parent that its child was terminated."""
+    units = await seed_province(sessions, PROVINCE)
+    declined = units[0]
+    case_id = case_id_for(ROUND_ID, declined)
+    archive = HistoryArchive(temporal_env.client, sessions)
+    archiving, released = asyncio.Event(), asyncio.Event()
+
+    @activity.defn(name="archive_history")
+    async def archive_history(inp: ArchiveHistoryInput) -> ArchiveHistoryResult:
+        if inp.case_id == case_id:
+            archiving.set()
+            await released.wait()  # the workflow is terminated meanwhile
+        return await archive.archive_history(inp)
+
+    task_queue = f"round-{uuid.uuid4()}"
+    activities = [*case_activities(CaseStore(sessions)), *round_activities(RoundStore(sessions)), archive_history]
+    async with build_worker(temporal_env.client, task_queue, activities):
+        handle = await temporal_env.client.start_workflow(
+            AssessmentRoundWorkflow.run,
+            OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, concurrency=10, rehearsal_opens_on=today_vn()),
+            id=round_workflow_id(ROUND_ID, PROVINCE),
+            task_queue=task_queue,
+        )
+        for _ in range(200):
+            if not await handle.query(AssessmentRoundWorkflow.opening):
+                break
+            await asyncio.sleep(0.05)
+        await _complete(temporal_env, case_id, declined, Stage.REGISTRATION, Role.COMMUNE_OFFICER, registered=False)
+        await asyncio.wait_for(archiving.wait(), 30)
+        await temporal_env.client.get_workflow_handle(case_id).terminate("stopped by hand while archiving")
+        released.set()
+        for _ in range(300):
+            progress = await handle.query(AssessmentRoundWorkflow.progress)
+            if progress.closed:
+                break
+            await asyncio.sleep(0.1)
+        await handle.terminate("the test ends; its other cases stay open")
+    assert (progress.closed, progress.open, progress.by_outcome) == (1, len(units) - 1, {"not_registered": 1})
 
 
 async def test_the_scheduled_opening_opens_the_round_whose_period_starts_and_nothing_in_other_years(
