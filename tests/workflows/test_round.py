@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from activities.archive import HistoryArchive
@@ -29,6 +30,7 @@ from contracts import (
 from db.models import CaseRow, RoundReportRow
 from domain.access import RoleScope
 from domain.case import case_id_for
+from domain.round_report import RoundReport
 from domain.stages import Role, Stage
 from domain.units import load_units
 from infra.clock import today_vn
@@ -57,28 +59,30 @@ async def _complete(env: WorkflowEnvironment, case_id: str, unit: str, stage: St
     await execute_signed(handle, RecognitionCaseWorkflow.complete_task, inp, at=now)
 
 
+async def _opened_round(
+    env: WorkflowEnvironment, task_queue: str, **inputs: Any
+) -> WorkflowHandle[AssessmentRoundWorkflow, RoundReport]:
+    """The province's round started as a rehearsal (self-assessment opens today), once it has started its cases."""
+    handle = await env.client.start_workflow(
+        AssessmentRoundWorkflow.run,
+        OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, rehearsal_opens_on=today_vn(), **inputs),
+        id=round_workflow_id(ROUND_ID, PROVINCE),
+        task_queue=task_queue,
+    )
+    for _ in range(200):
+        if not await handle.query(AssessmentRoundWorkflow.opening):
+            break
+        await asyncio.sleep(0.05)
+    return handle
+
+
 async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_cases_close(
     time_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     units = await seed_province(sessions, PROVINCE)
     task_queue = f"round-{uuid.uuid4()}"
     async with stack_worker(time_env.client, task_queue, sessions):
-        handle = await time_env.client.start_workflow(
-            AssessmentRoundWorkflow.run,
-            OpenRoundInput(
-                round_id=ROUND_ID,
-                province_code=PROVINCE,
-                concurrency=5,
-                target_share=0.05,
-                rehearsal_opens_on=today_vn(),
-            ),
-            id=round_workflow_id(ROUND_ID, PROVINCE),
-            task_queue=task_queue,
-        )
-        for _ in range(200):
-            if not await handle.query(AssessmentRoundWorkflow.opening):
-                break
-            await asyncio.sleep(0.05)
+        handle = await _opened_round(time_env, task_queue, concurrency=5, target_share=0.05)
         assert sorted(await handle.query(AssessmentRoundWorkflow.started_cases)) == sorted(
             case_id_for(ROUND_ID, u) for u in units
         )
@@ -163,22 +167,7 @@ async def test_a_round_closing_with_cases_open_counts_who_registered_and_filed_f
     task_queue = f"round-{uuid.uuid4()}"
     async with stack_worker(time_env.client, task_queue, sessions):
         closes_at = await time_env.get_current_time() + timedelta(days=2)
-        handle = await time_env.client.start_workflow(
-            AssessmentRoundWorkflow.run,
-            OpenRoundInput(
-                round_id=ROUND_ID,
-                province_code=PROVINCE,
-                concurrency=10,
-                rehearsal_opens_on=today_vn(),
-                closes_at=closes_at,
-            ),
-            id=round_workflow_id(ROUND_ID, PROVINCE),
-            task_queue=task_queue,
-        )
-        for _ in range(200):
-            if not await handle.query(AssessmentRoundWorkflow.opening):
-                break
-            await asyncio.sleep(0.05)
+        handle = await _opened_round(time_env, task_queue, concurrency=10, closes_at=closes_at)
         filed, registered = units[0], units[1]
         for stage, role in PATH[: [s for s, _ in PATH].index(Stage.DOSSIER_SUBMISSION) + 1]:
             await _complete(time_env, case_id_for(ROUND_ID, filed), filed, stage, role)
@@ -211,16 +200,7 @@ async def test_a_case_workflow_terminated_after_its_close_counts_as_closed_from_
     task_queue = f"round-{uuid.uuid4()}"
     activities = [*case_activities(CaseStore(sessions)), *round_activities(RoundStore(sessions)), archive_history]
     async with build_worker(temporal_env.client, task_queue, activities):
-        handle = await temporal_env.client.start_workflow(
-            AssessmentRoundWorkflow.run,
-            OpenRoundInput(round_id=ROUND_ID, province_code=PROVINCE, concurrency=10, rehearsal_opens_on=today_vn()),
-            id=round_workflow_id(ROUND_ID, PROVINCE),
-            task_queue=task_queue,
-        )
-        for _ in range(200):
-            if not await handle.query(AssessmentRoundWorkflow.opening):
-                break
-            await asyncio.sleep(0.05)
+        handle = await _opened_round(temporal_env, task_queue, concurrency=10)
         await _complete(temporal_env, case_id, declined, Stage.REGISTRATION, Role.COMMUNE_OFFICER, registered=False)
         await asyncio.wait_for(archiving.wait(), 30)
         await temporal_env.client.get_workflow_handle(case_id).terminate("stopped by hand while archiving")
