@@ -32,14 +32,14 @@ from domain.case import CaseState, case_id_for, open_case
 from domain.ministry_report import due_on
 from domain.procedure import load_profile, profile_in_force
 from domain.round_calendar import CaseCalendar
-from domain.round_report import RoundReport
+from domain.round_report import RoundReport, registered
 from domain.rounds import Round, parse_round
 from domain.stages import LocalityType, Outcome, Stage
 from domain.verdict import Verdict
 from infra.settings import get_settings
 from notify.rounds import enqueue_round_closed, enqueue_round_opened
 from services.ministry.opening import open_report
-from services.rounds.queries import milestones
+from services.rounds.queries import DOSSIER_FILED, REGISTERED, milestones
 from services.targets import target_in_force
 
 log = structlog.get_logger(__name__)
@@ -72,18 +72,19 @@ async def case_standing(session: AsyncSession, case_id: str) -> CaseProgress | N
     ).all()
     task = await session.scalar(select(TaskRow).where(TaskRow.case_id == case_id, TaskRow.status == "open"))
     verdict = Verdict.model_validate(case.verdict) if case.verdict else None
+    stage, outcome = Stage(case.stage), Outcome(case.outcome) if case.outcome else None
     return CaseProgress(
         case_id=case.id,
         unit_code=case.unit_code,
-        stage=Stage(case.stage),
+        stage=stage,
         status=case.status,
-        outcome=Outcome(case.outcome) if case.outcome else None,
+        outcome=outcome,
         due_at=task.due_at if task else None,
         escalation_level=task.escalation_level if task else 0,
         problem=case.problem,
         on_hold=case.on_hold,
-        registered=case.stage != Stage.REGISTRATION.value and case.outcome != Outcome.NOT_REGISTERED.value,
-        submitted=any(a == "dossier_submission_completed" and to != Stage.CLOSED.value for a, to in actions),
+        registered=registered(stage, outcome),
+        submitted=any(a == DOSSIER_FILED and to != Stage.CLOSED.value for a, to in actions),
         blocking_reasons=[r.code for r in verdict.blocking_reasons] if verdict else [],
         last_action=actions[-1][0] if actions else "",
         seq=case.last_seq,
@@ -186,8 +187,8 @@ class RoundStore:
         async with self._sessions() as session:
             found = await milestones(session, inp.round_id, inp.province_code)
         return RoundMilestones(
-            registered=tuple(sorted(found["registration_completed"])),
-            submitted=tuple(sorted(found["dossier_submission_completed"])),
+            registered=tuple(sorted(found[REGISTERED])),
+            submitted=tuple(sorted(found[DOSSIER_FILED])),
         )
 
     @activity.defn(name="read_case_standing")

@@ -37,6 +37,11 @@ class CaseStanding(BaseModel):
     seq: int = 0
 
 
+def registered(stage: Stage, outcome: Outcome | None) -> bool:
+    """A case counts as registered once it has left registration, unless it closed there as not registered."""
+    return stage != Stage.REGISTRATION and outcome != Outcome.NOT_REGISTERED
+
+
 class RoundProgress(BaseModel):
     model_config = ConfigDict(frozen=True)
 

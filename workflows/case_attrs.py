@@ -13,7 +13,8 @@ from temporalio.common import SearchAttributeKey, SearchAttributePair, SearchAtt
 
 from contracts import CaseProgress, StartCaseInput
 from domain.case import CaseState
-from domain.stages import Outcome, Stage
+from domain.round_report import registered
+from domain.stages import Stage
 
 STAGE = SearchAttributeKey.for_keyword("Stage")
 UNIT_CODE = SearchAttributeKey.for_keyword("UnitCode")
@@ -85,7 +86,7 @@ def progress(state: CaseState, action: str) -> CaseProgress:
         escalation_level=state.task.escalation_level if state.task else 0,
         problem=state.problem,
         on_hold=state.on_hold,
-        registered=state.stage != Stage.REGISTRATION and state.outcome != Outcome.NOT_REGISTERED,
+        registered=registered(state.stage, state.outcome),
         submitted=state.dossier_submitted,
         blocking_reasons=[r.code for r in state.verdict.blocking_reasons] if state.verdict else [],
         last_action=action,

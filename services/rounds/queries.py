@@ -15,7 +15,8 @@ from domain.stages import Stage
 CaseRows = list[tuple[CaseRow, str, TaskRow | None]]
 """Each case of a round in a province, with its unit's name and its open task (if any), by unit code."""
 
-MILESTONES = ("registration_completed", "dossier_submission_completed")
+REGISTERED, DOSSIER_FILED = "registration_completed", "dossier_submission_completed"
+MILESTONES = (REGISTERED, DOSSIER_FILED)
 
 
 async def round_row(session: AsyncSession, round_id: str) -> RoundRow | None:

@@ -12,7 +12,7 @@ from typing import Any
 from domain.report_failures import Assessed, failures_of, zero_criteria
 from domain.rulesets import load_rule_set
 from domain.stages import Outcome
-from services.rounds.queries import CaseRows
+from services.rounds.queries import DOSSIER_FILED, REGISTERED, CaseRows
 from services.rounds.schemas import (
     CriterionZeros,
     DistrictResult,
@@ -128,9 +128,9 @@ def build_report(
         rule_set_id=rule_set_id,
         final=bool(rows) and all(c.status == "closed" for c, _, _ in rows),
         units=units,
-        registered=len(milestones["registration_completed"]),
+        registered=len(milestones[REGISTERED]),
         assessed=sum(1 for c, _, _ in rows if c.verdict is not None),
-        submitted=len(milestones["dossier_submission_completed"]),
+        submitted=len(milestones[DOSSIER_FILED]),
         recognised=recognised,
         not_recognised=counts[Outcome.NOT_RECOGNISED.value],
         not_registered=counts[Outcome.NOT_REGISTERED.value],
