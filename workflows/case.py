@@ -59,17 +59,20 @@ with workflow.unsafe.imports_passed_through():
         progress,
         shown,
     )
+    from workflows.case_changes import (
+        ARCHIVE_HISTORY_AT_CLOSE,
+        CHANGED_ATTRIBUTES_ONLY,
+        HISTORY_WITH_RECOGNITION,
+        PROGRESS_AT_MILESTONES,
+        STRICT_FORM_INPUTS,
+        takes,
+    )
     from workflows.dispatch import dispatch_notifications
 
 from workflows.case_admin import CaseAdministration, Change, given, refuse
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
-# Histories that carry this marker upsert only the search attributes whose value a transition changes; older
-# histories replay as they were recorded (every attribute at every transition).
-CHANGED_ATTRIBUTES_ONLY = "changed-attributes-only"
-# Histories with this marker take the unit's past rounds from the recognition's recording (no activity to load them).
-HISTORY_WITH_RECOGNITION = "history-with-recognition"
 
 __all__ = ["STAGE", "UNIT_CODE", "RecognitionCaseWorkflow", "case_search_attributes"]
 
@@ -127,7 +130,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
                 continue
             await self._await_next_deadline()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        if workflow.patched("archive-history-at-close"):
+        if takes(ARCHIVE_HISTORY_AT_CLOSE):
             # Keep the history in PostgreSQL beyond Temporal's retention. It ends here: a history cannot hold its
             # own completion (`xptt audit archive` stores the complete one later; activities/archive.py).
             info = workflow.info()
@@ -186,7 +189,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
         history = self._history
         # Behind a marker: a history whose recording returned the rounds to code that loaded them anyway replays
         # with that load.
-        if history is None or not workflow.patched(HISTORY_WITH_RECOGNITION):
+        if history is None or not takes(HISTORY_WITH_RECOGNITION):
             history = await workflow.execute_activity_method(
                 CaseStore.load_recognition_history,
                 RecognitionHistoryInput(unit_code=self.state.unit_code, round_id=self.state.round_id),
@@ -260,7 +263,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
         # Strict types, and days within the round's calendar: always in the validator (never run on replay); in the
         # handler once the history carries the "strict-form-inputs" marker, so that a case recorded without it
         # replays its forms as they were accepted then.
-        strict = workflow.unsafe.is_read_only() or workflow.patched("strict-form-inputs")
+        strict = workflow.unsafe.is_read_only() or takes(STRICT_FORM_INPUTS)
         try:
             with workflow.unsafe.sandbox_unrestricted():  # posting days are counted on the holiday calendar
                 return parse_form(
@@ -323,7 +326,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
         recorded = await workflow.execute_activity_method(
             CaseStore.record_transition, record, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
-        changed_only = workflow.patched(CHANGED_ATTRIBUTES_ONLY)
+        changed_only = takes(CHANGED_ATTRIBUTES_ONLY)
         self._history = recorded.recognition_history if recorded is not None else None
         self._state = state
         self._recording = None
@@ -349,7 +352,7 @@ class RecognitionCaseWorkflow(CaseAdministration):
         parent = workflow.info().parent
         if parent is None or self._round_hears_result:
             return
-        if workflow.patched("progress-at-milestones"):
+        if takes(PROGRESS_AT_MILESTONES):
             reached = milestone(standing)
             if reached == self._reported:
                 return

@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.procedure import ProcedureProfile
     from domain.stages import Role
     from workflows import actor_keys
+    from workflows.case_changes import NUDGE_ACTOR_ASSERTION, NUDGE_TAKEN_ONCE, takes
 
 Change = Callable[[CaseState], tuple[CaseState, Transition]]
 
@@ -187,10 +188,10 @@ class CaseAdministration:
             workflow.logger.info("nudge ignored: no NudgeInput given")
             return
         async with self._lock:
-            if workflow.patched("nudge-actor-assertion") and not await self._nudge_vouched_for(inp):
+            if takes(NUDGE_ACTOR_ASSERTION) and not await self._nudge_vouched_for(inp):
                 return
             # The marker keeps cases that took nudges before their ids were checked replaying as they ran.
-            if workflow.patched("nudge-taken-once") and not self._nudge_first_time(inp):
+            if takes(NUDGE_TAKEN_ONCE) and not self._nudge_first_time(inp):
                 return
             try:
                 self._check_admin(inp.actor)

@@ -4,6 +4,7 @@ progress, and when every case has closed writes the report with outcomes by reas
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -38,6 +39,7 @@ from services.round_schedule import round_schedule
 from tests.builders import build_worker, seed_province, stack_worker
 from tests.support import HUMAN_PATH, ROUND_ID, execute_signed, form_for
 from workflows.case import RecognitionCaseWorkflow
+from workflows.case_changes import BASELINE
 from workflows.registry import case_activities, round_activities
 from workflows.round import AssessmentRoundWorkflow, round_workflow_id
 from workflows.round_opener import ScheduledRoundOpeningWorkflow
@@ -142,6 +144,20 @@ async def test_a_round_opens_every_unit_follows_progress_and_reports_when_all_ca
             await time_env.client.get_workflow_handle(case_id_for(ROUND_ID, recognised[0])).fetch_history()
         ).events
         assert not any(e.HasField("signal_external_workflow_execution_initiated_event_attributes") for e in case_events)
+        # A case run to its decision, commendation check and archive asks for four changes of the case's baseline:
+        # its history records the baseline's one marker, and one TemporalChangeVersion upsert, not one per change.
+        markers = [
+            e.marker_recorded_event_attributes for e in case_events if e.HasField("marker_recorded_event_attributes")
+        ]
+        patches = [json.loads(m.details["patch-data"].payloads[0].data)["id"] for m in markers]
+        assert patches == [BASELINE]
+        versions = [
+            e
+            for e in case_events
+            if "TemporalChangeVersion"
+            in e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+        ]
+        assert len(versions) == 1
     assert (result.units, result.registered, result.submitted) == (len(units), 3, 3)
     assert (result.recognised, result.not_recognised, result.not_registered) == (2, 1, len(units) - 3)
     assert result.not_recognised_by_reason == {"refused_by_decision": 1}
