@@ -19,11 +19,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import opentelemetry.context
 import opentelemetry.trace
-from fastapi.telemetry import TelemetryConfig as FastApiTelemetry
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
@@ -33,6 +32,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio import worker
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+
+if TYPE_CHECKING:  # the API's type only: the worker imports this module and has no use for FastAPI
+    from fastapi.telemetry import TelemetryConfig as FastApiTelemetry
 
 TRACER_NAME = "xptt"
 EXPORTERS = ("otlp", "console", "none")
