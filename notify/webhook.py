@@ -26,13 +26,15 @@ import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import httpx
 import structlog
 
 from notify.errors import PermanentDeliveryError, TransientDeliveryError
+
+if TYPE_CHECKING:
+    import httpx
 
 log = structlog.get_logger(__name__)
 
@@ -173,6 +175,8 @@ class WebhookSender:
         body = encode_body(payload)
         headers = signed_headers(self._secret, outbox_id, body, timestamp=timestamp)
         headers["User-Agent"] = "xptt-webhooks/1"
+        import httpx  # here, not at the top: the worker loads it (and its CLI's dependencies) only to send a webhook
+
         try:
             if self._client is not None:
                 resp = await self._client.post(url, content=body, headers=headers, timeout=self._timeout)
