@@ -20,7 +20,11 @@ from bench.stack import RESULTS
 BENCHMARKS: dict[str, tuple[list[str], list[str]]] = {
     "round_open": (["--units", "10035"], ["--units", "1000"]),
     "steps": (["--cases", "300", "--clients", "50"], ["--cases", "60", "--clients", "20"]),
-    "inbox": (["--tasks", "100000", "--clients", "50"], ["--tasks", "10000", "--clients", "20", "--seconds", "10"]),
+    # Two API processes, as deployed (docker-compose.yml runs two replicas of the API; docs/deployment.md).
+    "inbox": (
+        ["--tasks", "100000", "--clients", "50", "--api-workers", "2"],
+        ["--tasks", "10000", "--clients", "20", "--seconds", "10", "--api-workers", "2"],
+    ),
     "board": (["--units", "10035", "--requests", "200"], ["--units", "2000", "--requests", "50"]),
     "national": (["--provinces", "all", "--clients", "50"], ["--provinces", "12,46", "--clients", "20"]),
 }

@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     # Worker tuning (bench/README.md has the figures behind the defaults). Cached workflows are kept in memory
     # between their tasks (an evicted one is replayed from its history when it next wakes): the cache bounds the
     # worker's memory however many cases are live.
-    # 500: peak RSS 399 MiB with 10,035 live cases (475 MiB with the SDK's default of 1000; bench/round_open.py).
+    # 500: peak RSS 399 MiB with 10,035 live cases (475 MiB with the SDK's default of 1000; bench/round_open.py) when
+    # chosen, 329 MiB on 01/12/2026 (docs/benchmarks.md).
     worker_max_cached_workflows: int = Field(default=500, ge=0, alias="WORKER_MAX_CACHED_WORKFLOWS")
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_WORKFLOW_TASKS")
     worker_max_concurrent_activities: int = Field(default=100, ge=1, alias="WORKER_MAX_CONCURRENT_ACTIVITIES")
