@@ -1,6 +1,6 @@
 """The case workflow's changes of behaviour, each taken by a run whose history carries its marker.
 
-A run records a change's marker the first time it asks for it (`workflow.patched`), and the server upserts the
+A run records a change's marker the first time it asks for it (`workflow.patched`), and the SDK upserts the
 `TemporalChangeVersion` search attribute with each marker: a case run through to its decision recorded four markers
 and four upserts, one visibility write each. A run that starts on this code records one marker, `BASELINE`, which
 stands for every change in `CHANGES`; a history recorded before has no such marker and takes each change as its own
@@ -9,7 +9,12 @@ marker says, as it did when it was recorded.
 Why the two agree: the first question of a run asks for `BASELINE` first. Asked while the run replays a history
 without it, the answer is no for the whole run (the SDK keeps a marker's first answer), and each change is then asked
 by its own marker as before; asked live, the answer is yes, and every change not yet asked in this run would have
-been taken live as well (a change asked before would have asked for `BASELINE` then, while replaying).
+been taken live as well (a change asked before would have asked for `BASELINE` then, while replaying). This holds
+as long as the worker sets no patch activation callback (it sets none): such a callback would be asked about
+`BASELINE`, not about the change.
+
+Going back to a build before this one is no promotion: that code asks each change by its own marker, finds none in
+the histories of cases that ran on this build, and takes the old branches (docs/deploys.md).
 
 A change made after this baseline gets a marker of its own (`workflow.patched` directly, not listed here), until
 the next baseline gathers it.
