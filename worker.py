@@ -20,6 +20,7 @@ from activities.notify import delivery_from_settings
 from activities.round_store import RoundStore
 from db.session import make_engine, make_session_factory
 from domain.actor_assertion import KeyRingError, parse_key_ring
+from infra.heap import freeze_start_heap
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_tracing, instrument_engine, worker_runtime
@@ -117,8 +118,10 @@ async def main(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    frozen = freeze_start_heap()  # the start-up's objects out of the collector's full passes (infra/heap.py)
     log.info(
         "worker_started",
+        objects_frozen=frozen,
         task_queue=settings.task_queue,
         temporal=settings.temporal_address,
         version=version.to_canonical_string() if version else None,

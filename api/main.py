@@ -20,6 +20,7 @@ from api.routes import board, bulk, cases, health, me, ministry, my_notification
 from api.routes import history as history_routes
 from api.routes import whatif as whatif_routes
 from db.session import make_engine, make_session_factory
+from infra.heap import freeze_start_heap
 from infra.logs import configure_logging
 from infra.settings import Settings, get_settings
 from infra.telemetry import configure_tracing, fastapi_telemetry, instrument_engine
@@ -58,6 +59,7 @@ def _lifespan(
         app.state.settings = settings
         app.state.sessions = make_session_factory(engine)
         app.state.temporal = temporal or await connect(settings)
+        freeze_start_heap()  # the start-up's objects out of the collector's full passes (infra/heap.py)
         try:
             yield
         finally:
