@@ -153,7 +153,7 @@ def _command(command: Command) -> Callable[..., None]:
 
 
 def _execute(official: str, action: Action, req: BulkRequest, *, key: str | None) -> None:
-    with console.status("counting the matches…" if req.dry_run else "applying to every match…"):
+    with console.status(T("cli_bulk_counting" if req.dry_run else "cli_bulk_applying")):
         result: BulkResult = run(
             lambda session, client, principal: bulk.run(
                 session, client, principal, action, req, idempotency_key=key, now=datetime.now(UTC)

@@ -35,13 +35,15 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def refusal_text(exc: Refusal) -> str:
     """A service's refusal in the glossary's words when it has them (its field named), else its own reason."""
-    if not glossary.known("refusal", exc.code):
+    said = glossary.refusal(exc.code, exc.extra)
+    if said is None:
         return exc.detail  # a service's own reason names its field
     field = exc.extra.get("field")
-    said = glossary.term("refusal", exc.code)
     named = [str(exc.extra[k]) for k in NAMED if k in exc.extra and k != field]
     if named:  # which one was not found, or refused
         said = T("cli_named", said=said.rstrip("."), value=", ".join(named))
+    if exc.code == "empty_filter":  # the command's way to confirm
+        said += " " + T("cli_all_needed")
     if exc.code == "pdf_font_missing" and "missing" in exc.extra:  # the operator is the one to mend it
         said += " " + T("cli_font_missing", missing=", ".join(exc.extra["missing"]), directory=exc.extra["directory"])
     return T("cli_field", field=field, reason=said) if field else said

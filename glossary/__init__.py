@@ -60,6 +60,21 @@ def term(section: str, code: str, lang: str = "vi", **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def refusal(code: str, extra: Mapping[str, Any] | None = None, lang: str = "vi") -> str | None:
+    """A service's refusal in the glossary's words; None when the glossary has no term for its code. A file that
+    cannot be read also says what is wrong with it: its `problem` (section `file_problem`) with the refusal's
+    specifics (`columns`, `known`, `limit`)."""
+    if not known("refusal", code):
+        return None
+    said = term("refusal", code, lang)
+    extra = extra or {}
+    problem = extra.get("problem")
+    if code == "invalid_file" and isinstance(problem, str) and known("file_problem", problem):
+        specifics = {k: str(extra.get(k, "")) for k in ("columns", "known", "limit")}
+        said = f"{said.rstrip('.')}: {term('file_problem', problem, lang, **specifics)}."
+    return said
+
+
 def section(name: str, lang: str = "vi") -> dict[str, str]:
     """Every code of a section with its term in `lang`."""
     i = 1 if lang == "en" else 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from fastapi import Request
 
 import glossary
@@ -143,7 +146,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "This page only reads. The directory changes through an import (CSV, XLSX), the API or xptt officials.",
     ),
     "officials_none": ("Tỉnh chưa có cán bộ nào trong danh bạ.", "The province has no officials in the directory."),
-    "bad_token": ("Mã truy cập không hợp lệ", "The token was not accepted"),
+    "bad_token": ("Không đăng nhập được", "The token was not accepted"),
     "error": ("Lỗi", "Error"),
     "nothing_stuck": ("Không có gì bị vướng.", "Nothing is stuck."),
     "registered": ("Đăng ký phấn đấu", "Registers to strive for the standard"),
@@ -301,8 +304,9 @@ class Translator:
     def outcome(self, outcome: str | None) -> str:
         return self.term("outcome", outcome)
 
-    def refusal(self, code: str, detail: str) -> str:
-        """Why a request was refused: the glossary's sentence for its code; in English the service's own detail."""
+    def refusal(self, code: str, detail: str, extra: Mapping[str, Any] | None = None) -> str:
+        """Why a request was refused: the glossary's sentence for its code (an unreadable file's problem named from
+        `extra`); in English the service's own detail."""
         if self.lang == "en":
             return detail
-        return self.term("refusal", code) if glossary.known("refusal", code) else self("refused_generic")
+        return glossary.refusal(code, extra, self.lang) or self("refused_generic")

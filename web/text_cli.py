@@ -7,6 +7,9 @@ CLI_TEXT: dict[str, tuple[str, str]] = {
     "cli_error": ("Lỗi:", "error:"),
     "cli_field": ("{field}: {reason}", "{field}: {reason}"),
     "cli_named": ("{said}: {value}", "{said}: {value}"),
+    "cli_all_needed": ("Thêm --all để xác nhận áp dụng cho toàn bộ.", "Add --all to confirm all of them."),
+    "cli_bulk_counting": ("Đang đếm các lượt xét khớp bộ lọc…", "Counting the matches…"),
+    "cli_bulk_applying": ("Đang áp dụng cho từng lượt xét khớp bộ lọc…", "Applying to every match…"),
     "cli_no_database": (
         "Chưa đặt DATABASE_URL (môi trường phát triển tự đặt; khi vận hành, trỏ tới PostgreSQL)",
         "DATABASE_URL is not set (the dev stack sets it; in production point it at PostgreSQL)",

@@ -9,7 +9,6 @@ headers) — with a stable code and the reason, so that nothing half-checked is 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -21,6 +20,7 @@ from domain.procedure import load_profile
 from domain.stages import Role
 from services.errors import Refusal
 from services.fields import ID_PATTERN
+from services.sheets import column_key as folded  # 'Chủ tịch UBND cấp xã' → 'chu_tich_ubnd_cap_xa'
 
 COMMUNE_ROLES = frozenset({Role.COMMUNE_OFFICER, Role.COMMUNE_CHAIRMAN, Role.COUNCIL_CHAIR})
 PROVINCE_ROLES = frozenset({Role.APPRAISER, Role.CHAIRMAN, Role.PROVINCIAL_CHAIRMAN, Role.ADMIN, Role.AUDITOR})
@@ -173,13 +173,6 @@ def clean_official(raw: Mapping[str, Any], names: Mapping[str, str] | None = Non
 
 
 # -- a role assignment -----------------------------------------------------------------------------------------------
-def folded(text: str) -> str:
-    """Lower case without diacritics, words joined by `_`: 'Chủ tịch UBND cấp xã' → 'chu_tich_ubnd_cap_xa'."""
-    bare = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    bare = "".join(c for c in bare if not unicodedata.combining(c)).lower()
-    return "_".join(re.findall(r"[a-z0-9]+", bare))
-
-
 # Names spreadsheets written before the glossary settled its terms still use (glossary/terms.yaml has the current).
 ROLE_ALIASES = {"Cán bộ văn hóa - xã hội": Role.COMMUNE_OFFICER, "Kiểm toán viên": Role.AUDITOR}
 

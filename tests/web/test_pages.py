@@ -59,7 +59,7 @@ async def test_pages_read_and_submit_without_javascript(
     rule_set = load_rule_set("qd06-2019")
     async with running_stack(temporal_env.client, database_url, sessions) as stack:
         bad = await stack.http.post("/web/signin", data={"token": "not-a-token"})
-        assert bad.status_code == 401 and "Mã truy cập không hợp lệ" in bad.text
+        assert bad.status_code == 401 and "Không đăng nhập được: Mã truy cập không hợp lệ." in bad.text
         # no OIDC provider configured: no button, and its routes say so
         assert "oidc-signin" not in (await stack.http.get("/web/signin")).text
         off = await stack.http.get("/web/oidc/login")

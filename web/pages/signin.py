@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import SessionDep, authenticate
 from services.access import principal_of
 from services.errors import Refusal
+from web.i18n import Translator, lang_of
 from web.pages.common import end_session, foreign_origin, origin_refused_page, render, start_session
 
 router = APIRouter(include_in_schema=False)
@@ -45,7 +46,8 @@ async def signin(request: Request, session: SessionDep, token: Annotated[str, Fo
         if await principal_of(session, verified.official_id) is None:
             raise Refusal(401, "unknown_official", f"official {verified.official_id} is not registered or not active")
     except Refusal as exc:
-        return render(request, "signin.html", status=401, error=exc.detail, oidc=_oidc_name(request))
+        said = Translator(lang_of(request)).refusal(exc.code, exc.detail, exc.extra)
+        return render(request, "signin.html", status=401, error=said, oidc=_oidc_name(request))
     response = RedirectResponse("/web/tasks", status_code=303)
     await start_session(request, response, session, verified, via="token")
     return response
