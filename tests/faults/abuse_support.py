@@ -19,6 +19,7 @@ import httpx
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -55,11 +56,11 @@ from services.officials.rules import (
     check_phone,
     check_role,
     clean_official,
-    folded,
 )
 from services.officials.sheets import COLUMNS
 from services.rounds.opening import ensure_round
 from services.seed import demo_officials, seed_officials
+from services.sheets import column_key
 from tests.officials.support import snapshot as directory_snapshot
 from tests.support import PROVINCE, Stack, form_for, fresh_unit, sign_json, token_for
 from workflows.case import RecognitionCaseWorkflow
@@ -285,17 +286,37 @@ JSON = st.recursive(
 )
 TEXT_NO_NUL = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
 
-# Values no field of the given kind takes, even in pydantic's lax mode.
-NOT_BOOL = st.sampled_from(["perhaps", "có", 2, -1, 0.5, [], {}, [True], {"v": True}]) | st.text(min_size=3).filter(
-    lambda s: s.strip().lower() not in {"true", "false", "yes", "no", "on", "off", "t", "f", "y", "n", "1", "0"}
+
+def _taken_as(kind: Any) -> Callable[[Any], bool]:
+    """Whether pydantic's lax mode, the API's, takes the value as `kind`: it reads "1.0" and "5_0" as the ints 1 and
+    50, "+4102444800" and 3.5 as instants (seconds since 1970). A bad value drawn for a field must not be one."""
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
+
+    def taken(value: Any) -> bool:
+        try:
+            adapter.validate_python(value)
+        except ValidationError:
+            return False
+        return True
+
+    return taken
+
+
+_TAKEN_AS_BOOL, _TAKEN_AS_INT = _taken_as(bool), _taken_as(int)
+_TAKEN_AS_TIME, _TAKEN_AS_DAY = _taken_as(datetime), _taken_as(date)
+
+# Values no field of the given kind takes, even in pydantic's lax mode (each drawn value is checked with pydantic).
+NOT_BOOL = (st.sampled_from(["perhaps", "có", 2, -1, 0.5, [], {}, [True], {"v": True}]) | st.text(min_size=3)).filter(
+    lambda v: not _TAKEN_AS_BOOL(v)
 )
-NOT_INT = st.sampled_from(["mười", 1.5, [], {}, [1], "", "1e3x", True]).filter(lambda v: v is not True) | st.text(
-    min_size=1
-).filter(lambda s: not s.strip().lstrip("+-").isdigit())
+NOT_INT = (st.sampled_from(["mười", 1.5, [], {}, [1], "", "1e3x"]) | st.text(min_size=1)).filter(
+    lambda v: not _TAKEN_AS_INT(v)
+)
 NOT_STR = st.sampled_from([1, 2.5, True, [], {}, ["x"], {"a": "b"}]) | st.integers()
-NOT_DATE = st.sampled_from(["hôm qua", "2027-13-01", "2027-02-30", "31/10/2027", 3.5, [], {}, True]) | st.text(
-    min_size=1, max_size=12
-).filter(lambda s: not s[:1].isdigit())
+NOT_DATE = (
+    st.sampled_from(["hôm qua", "2027-13-01", "2027-02-30", "31/10/2027", [], {}, True])
+    | st.text(min_size=1, max_size=12)
+).filter(lambda v: not _TAKEN_AS_TIME(v) and not _TAKEN_AS_DAY(v))
 NOT_LIST = st.sampled_from([1, "a", True, {"a": 1}, 2.5]) | st.text(min_size=1)
 UNKNOWN_KEY = st.text(min_size=1, max_size=20).filter(lambda k: "\x00" not in k)
 
@@ -852,7 +873,7 @@ def _bad_import(reg: Parked) -> st.SearchStrategy[BadRequest]:
         "hieu_luc_tu": bad_day,
         "hieu_luc_den": st.one_of(bad_day, st.just("30/06/2025")),  # the day before the first
     }
-    unknown = _nul_free(min_size=1, max_size=20).filter(lambda s: bool(s.strip()) and folded(s) not in COLUMNS)
+    unknown = _nul_free(min_size=1, max_size=20).filter(lambda s: bool(s.strip()) and column_key(s) not in COLUMNS)
     required = ["ma_can_bo", "ho_ten", "vai_tro"]
     whole = st.one_of(
         st.binary(max_size=300),
