@@ -33,8 +33,9 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def refusal_text(exc: Refusal) -> str:
-    """A service's refusal in the glossary's words when it has them (its field named), else its own reason."""
+def refusal_text(exc: Refusal, *, options: bool = False) -> str:
+    """A service's refusal in the glossary's words when it has them (its field named, as the command's option
+    `--field` when `options`), else its own reason."""
     said = glossary.refusal(exc.code, exc.extra)
     if said is None:
         return exc.detail  # a service's own reason names its field
@@ -46,7 +47,7 @@ def refusal_text(exc: Refusal) -> str:
         said += " " + T("cli_all_needed")
     if exc.code == "pdf_font_missing" and "missing" in exc.extra:  # the operator is the one to mend it
         said += " " + T("cli_font_missing", missing=", ".join(exc.extra["missing"]), directory=exc.extra["directory"])
-    return T("cli_field", field=field, reason=said) if field else said
+    return T("cli_field", field=f"--{field}" if options else field, reason=said) if field else said
 
 
 def invalid_text(exc: ValidationError, *, prefix: str = "") -> str:

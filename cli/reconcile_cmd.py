@@ -17,7 +17,7 @@ from rich.table import Table
 from temporalio.service import RPCError
 
 import glossary
-from cli.common import console, database, err_console, fail, settings_with_database
+from cli.common import console, database, err_console, fail, refusal_text, settings_with_database
 from cli.ops import EXIT_USAGE
 from infra.logs import configure_logging
 from infra.temporal import connect
@@ -137,7 +137,7 @@ def reconcile(
     try:
         report = asyncio.run(main())
     except Refusal as exc:
-        fail(exc.detail, EXIT_USAGE)
+        fail(refusal_text(exc, options=True), EXIT_USAGE)
     except (OSError, RuntimeError, RPCError) as exc:  # exit 2: not 1, which says the database lacks something
         fail(_t("unreachable", detail=exc), EXIT_USAGE)
     if output == "json":

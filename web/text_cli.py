@@ -7,7 +7,7 @@ CLI_TEXT: dict[str, tuple[str, str]] = {
     "cli_error": ("Lỗi:", "error:"),
     "cli_field": ("{field}: {reason}", "{field}: {reason}"),
     "cli_named": ("{said}: {value}", "{said}: {value}"),
-    "cli_all_needed": ("Thêm --all để xác nhận áp dụng cho toàn bộ.", "Add --all to confirm all of them."),
+    "cli_all_needed": ("Dùng --all để xác nhận.", "Use --all to confirm."),
     "cli_bulk_counting": ("Đang đếm các lượt xét khớp bộ lọc…", "Counting the matches…"),
     "cli_bulk_applying": ("Đang áp dụng cho từng lượt xét khớp bộ lọc…", "Applying to every match…"),
     "cli_no_database": (

@@ -78,7 +78,7 @@ async def test_bulk_apply_without_any_filter_needs_all(
     code, out = await _xptt(env, *whole)  # the dry run counts the whole province and says what applying needs
     assert code == 0 and case_id in out and "--all" in out, out
     code, out = await _xptt(env, *whole, "--apply")
-    assert code == 2 and "filter: Bộ lọc chỉ nêu tỉnh" in out and "Thêm --all để xác nhận" in out, out
+    assert code == 2 and "filter: Bộ lọc chỉ nêu tỉnh" in out and "Dùng --all để xác nhận." in out, out
     assert not await held()
     code, out = await _xptt(env, *whole, "--apply", "--all")
     assert code == 0 and "đã áp dụng" in out, out

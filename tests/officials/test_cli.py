@@ -107,6 +107,6 @@ async def test_a_leave_is_recorded_and_ended_from_the_command_line(
     code, out = await xptt(
         database_url, "officials", "leave-end", officer, "1", "--as", ADMIN, "--until", last.isoformat()
     )
-    assert code == 2 and "ends_on: Lần nghỉ phép này đã kết thúc vào ngày đó hoặc sớm hơn." in out, out
+    assert code == 2 and "ends_on: Lần nghỉ phép này đã có ngày kết thúc không muộn hơn ngày yêu cầu." in out, out
     code, out = await xptt(database_url, "officials", "leave-end", officer, "1", "--as", ADMIN)
     assert code == 0 and "Đã huỷ nghỉ phép #1." in out, out  # begun today, ended the day before: called off

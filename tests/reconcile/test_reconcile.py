@@ -150,9 +150,9 @@ async def _bad_options_change_nothing(
     env: dict[str, str], sessions: async_sessionmaker[AsyncSession], restored: Rows
 ) -> None:
     for args, says in (
-        (["--province", "99", "--apply"], "--province: unknown province '99'"),
-        (["--round", "qd06-2019", "--apply"], "--round: round 'qd06-2019'"),
-        (["--round", "qd06-2019:2047", "--apply"], "--round: no round 'qd06-2019:2047' was opened here"),
+        (["--province", "99", "--apply"], "Lỗi: --province: Không có tỉnh, thành phố với mã này."),
+        (["--round", "qd06-2019", "--apply"], "Lỗi: --round: Mã kỳ đánh giá không hợp lệ."),
+        (["--round", "qd06-2019:2047", "--apply"], "Lỗi: --round: Kỳ đánh giá này chưa được mở tại đây."),
         (["--format", "xml", "--apply"], "--format: “xml” không phải một trong: table, json"),
     ):
         code, out, err = await xptt(env, "reconcile", *args)

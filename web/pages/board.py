@@ -23,6 +23,17 @@ from web.pages.common import WebPrincipal, check_csrf, error_page, form_of, rend
 router = APIRouter(include_in_schema=False)
 
 
+def _refused(request: Request, exc: Exception, *, empty: bool) -> str:
+    """Why the bulk form was refused, in the page's language: the page's own words for a filter naming only the
+    province (its box to tick), the glossary's for a service's refusal."""
+    t = Translator(lang_of(request))
+    if empty:
+        return t("empty_filter")
+    if isinstance(exc, Refusal):
+        return t.refusal(exc.code, exc.detail, exc.extra)
+    return str(exc)
+
+
 @router.get("/web/board", response_class=HTMLResponse)
 async def board_page(
     request: Request, principal: WebPrincipal, session: SessionDep, temporal: TemporalDep, province: str | None = None
@@ -89,7 +100,7 @@ async def bulk_extend(
             principal=principal,
             result=None,
             form=form,
-            error=Translator(lang_of(request))("empty_filter") if empty else str(getattr(exc, "detail", exc)),
+            error=_refused(request, exc, empty=empty),
             operation=operation,
         )
     return render(

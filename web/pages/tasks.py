@@ -17,7 +17,7 @@ from services.errors import Refusal
 from services.inbox import service as tasks
 from services.inbox.schemas import InboxQuery
 from web.form_refusals import form_refusal_text
-from web.i18n import lang_of
+from web.i18n import Translator, lang_of
 from web.pages.common import WebPrincipal, check_csrf, error_page, form_of, render
 from web.payloads import input_for, payload_for
 from web.preview import preview_of
@@ -97,6 +97,8 @@ async def task_submit(
             message = score_refusal_text(field, message, form, rule_set, lang_of(request))
         elif exc.code == "invalid_payload":
             message = form_refusal_text(message, lang_of(request))
+        elif lang_of(request) != "en":  # the case's refusal (on hold, not started, done) in the glossary's words
+            message = Translator(lang_of(request)).refusal(exc.code, exc.detail, exc.extra)
         errors = {input_for(field): message}
         return await _task_page(request, principal, session, task_id, form=form, errors=errors, status=exc.status)
     return RedirectResponse(f"/web/cases/{detail.case_id}?done=1", status_code=303)
