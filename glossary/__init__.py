@@ -70,8 +70,7 @@ def refusal(code: str, extra: Mapping[str, Any] | None = None, lang: str = "vi")
     extra = extra or {}
     problem = extra.get("problem")
     if code == "invalid_file" and isinstance(problem, str) and known("file_problem", problem):
-        specifics = {k: str(extra.get(k, "")) for k in ("columns", "known", "limit")}
-        said = f"{said.rstrip('.')}: {term('file_problem', problem, lang, **specifics)}."
+        said = f"{said.rstrip('.')}: {term('file_problem', problem, lang, **extra)}."
     return said
 
 

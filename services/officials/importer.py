@@ -41,8 +41,9 @@ from services.officials.rules import (
 )
 from services.officials.schemas import ImportReport, RowOutcome
 from services.officials.service import writing
-from services.officials.sheets import Sheet, SheetRow, read_sheet
+from services.officials.sheets import read_sheet
 from services.officials.writes import DirectoryWriter, details_changed, official_snapshot
+from services.sheets import Row, Sheet
 
 # An official's details and an assignment's fields as the file's columns name them.
 DETAIL_COLUMNS = {
@@ -111,7 +112,7 @@ class Planner:
     oidc: dict[tuple[str, str], str] = field(default_factory=dict)
     keys: set[tuple[str, str, str, str | None]] = field(default_factory=set)
 
-    def _values(self, row: SheetRow, existing: OfficialRow | None) -> OfficialValues:
+    def _values(self, row: Row, existing: OfficialRow | None) -> OfficialValues:
         given = {f: row.values[c] for f, c in DETAIL_COLUMNS.items() if c in self.ctx.columns}
         base = official_snapshot(existing) if existing is not None else {}
         return clean_official({**base, **given}, DETAIL_COLUMNS)
@@ -144,7 +145,7 @@ class Planner:
             if owner not in (None, official_id):
                 raise refuse("oidc_taken", "oidc_subject", f"official {owner} signs in as this subject")
 
-    def _assignment(self, row: SheetRow) -> AssignmentValues:
+    def _assignment(self, row: Row) -> AssignmentValues:
         v, names = row.values, ROLE_COLUMNS
         unit = v["ma_don_vi"]
         return check_assignment(
@@ -157,7 +158,7 @@ class Planner:
             names=names,
         )
 
-    def step(self, row: SheetRow) -> Step:
+    def step(self, row: Row) -> Step:
         """The row's writes, or a Refusal naming the column at fault."""
         official_id = check_official_id(row.values["ma_can_bo"], "ma_can_bo")
         existing = self.ctx.officials.get(official_id)
@@ -190,7 +191,7 @@ class Planner:
         )
 
 
-def _outcome(row: SheetRow, step: Step | None, refusal: Refusal | None) -> RowOutcome:
+def _outcome(row: Row, step: Step | None, refusal: Refusal | None) -> RowOutcome:
     v = row.values
     base = {
         "row": row.line,

@@ -5,7 +5,7 @@ of nine digits gets back its leading 0.
 
 from __future__ import annotations
 
-from services.sheets import Layout, Row, Sheet
+from services.sheets import Layout, Sheet
 from services.sheets import read_sheet as read
 
 COLUMNS: dict[str, str] = {
@@ -24,9 +24,8 @@ COLUMNS: dict[str, str] = {
 }
 REQUIRED = ("ma_can_bo", "ho_ten", "vai_tro")
 LAYOUT = Layout(columns=tuple(COLUMNS), required=REQUIRED)
-SheetRow = Row
 
-__all__ = ["COLUMNS", "LAYOUT", "REQUIRED", "Sheet", "SheetRow", "read_sheet"]
+__all__ = ["COLUMNS", "LAYOUT", "REQUIRED", "Sheet", "read_sheet"]
 
 
 def read_sheet(data: bytes) -> Sheet:

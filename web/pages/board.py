@@ -23,14 +23,12 @@ from web.pages.common import WebPrincipal, check_csrf, error_page, form_of, rend
 router = APIRouter(include_in_schema=False)
 
 
-def _refused(request: Request, exc: Exception, *, empty: bool) -> str:
+def _refused(request: Request, exc: Exception) -> str:
     """Why the bulk form was refused, in the page's language: the page's own words for a filter naming only the
     province (its box to tick), the glossary's for a service's refusal."""
     t = Translator(lang_of(request))
-    if empty:
-        return t("empty_filter")
     if isinstance(exc, Refusal):
-        return t.refusal(exc.code, exc.detail, exc.extra)
+        return t("empty_filter") if exc.code == "empty_filter" else t.refusal(exc.code, exc.detail, exc.extra)
     return str(exc)
 
 
@@ -92,7 +90,6 @@ async def bulk_extend(
             operation=operation,
         )
     except (Refusal, ValueError) as exc:
-        empty = isinstance(exc, Refusal) and exc.code == "empty_filter"
         return render(
             request,
             "bulk.html",
@@ -100,7 +97,7 @@ async def bulk_extend(
             principal=principal,
             result=None,
             form=form,
-            error=_refused(request, exc, empty=empty),
+            error=_refused(request, exc),
             operation=operation,
         )
     return render(
